@@ -42,11 +42,25 @@ float sb_adamw_lr(const sb_adamw_config *c, int t)
     return (float)(min + 0.5 * (c->lr - min) * (1 + cos(M_PI * p)));
 }
 
+/* The sum runs over a fixed number of contiguous segments, each summed in
+** double and the segment sums added in order, so the norm is the same bits on
+** any number of threads; the segments run in parallel. */
+#define NORM_SEGMENTS 64
+
 double sb_grad_norm(const real *g, long n)
 {
-    double s = 0;
-    for (long i = 0; i < n; i++) s += (double)g[i] * g[i];
-    return sqrt(s);
+    double part[NORM_SEGMENTS];
+    long per = (n + NORM_SEGMENTS - 1) / NORM_SEGMENTS;
+    #pragma omp parallel for schedule(static) if (n >= 1 << 16)
+    for (int s = 0; s < NORM_SEGMENTS; s++) {
+        long lo = s * per, hi = lo + per < n ? lo + per : n;
+        double acc = 0;
+        for (long i = lo; i < hi; i++) acc += (double)g[i] * g[i];
+        part[s] = acc;
+    }
+    double total = 0;
+    for (int s = 0; s < NORM_SEGMENTS; s++) total += part[s];
+    return sqrt(total);
 }
 
 double sb_adamw_step(sb_adamw *o, sb_model *m)
@@ -57,18 +71,22 @@ double sb_adamw_step(sb_adamw *o, sb_model *m)
     real scale = (o->c.clip > 0 && norm > o->c.clip) ? (real)(o->c.clip / (norm + 1e-6)) : 1;
     float lr = sb_adamw_lr(&o->c, o->t);
     o->t++;
-    real b1 = o->c.beta1, b2 = o->c.beta2;
+    real b1 = o->c.beta1, b2 = o->c.beta2, eps = o->c.eps;
     real c1 = (real)(1 - pow(b1, o->t)), c2 = (real)(1 - pow(b2, o->t));
-    for (int i = 0; i < sb_model_tensor_count(m); i++) {
+    int nt = sb_model_tensor_count(m);
+    /* one parallel region for every tensor (no barrier between them): a region
+    ** per tensor cost more than the update itself on small models */
+    #pragma omp parallel if (o->n >= 1 << 15)
+    for (int i = 0; i < nt; i++) {
         const sb_tensor *t = sb_model_tensor(m, i);
         real decay = t->decay ? 1 - lr * o->c.weight_decay : 1;
         real *pt = p + t->offset, *gt = g + t->offset, *mt = o->m + t->offset, *vt = o->v + t->offset;
-        #pragma omp parallel for schedule(static)
+        #pragma omp for simd schedule(static) nowait
         for (long j = 0; j < t->numel; j++) {
             real gr = gt[j] * scale;
             mt[j] = b1 * mt[j] + (1 - b1) * gr;
             vt[j] = b2 * vt[j] + (1 - b2) * gr * gr;
-            pt[j] = pt[j] * decay - lr * (mt[j] / c1) / (R_SQRT(vt[j] / c2) + o->c.eps);
+            pt[j] = pt[j] * decay - lr * (mt[j] / c1) / (R_SQRT(vt[j] / c2) + eps);
         }
     }
     return norm;

@@ -76,10 +76,13 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
     if (c->embed_ln) layernorm_forward(m->emb_n, m->emb_mean, m->emb_rstd, m->emb, P(m, m->t_eln_w), P(m, m->t_eln_b), B, E, c->ln_eps);
     if (E != C) linear_forward(m->x0, m->emb_n, P(m, m->t_eproj_w), P(m, m->t_eproj_b), B, E, C);
     else memcpy(m->x0, m->emb_n, sizeof(real) * B * C);
+    if (!c->post_ln) {
+        layer_acts *a = &m->la[0];
+        layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, B, C, c->ln_eps);
+    }
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
-        if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, p->ln1w, p->ln1b, B, C, c->ln_eps);
         linear_forward(a->q, a->a, p->w[M_WQ], p->b[M_WQ], B, C, C);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
         if (p->w[M_WK]) {
@@ -97,18 +100,12 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
             attention_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * (pos + 1), a->q + (long)b * C,
                               kc->k[l] + (long)b * kc->T * Ck, kc->v[l] + (long)b * kc->T * Ck, m->bias, 1, 1, pos + 1,
                               m->NH, m->G, m->hd, 1);
-        linear_forward(a->ao, a->attv, p->w[M_WO], p->b[M_WO], B, C, C);
-        for (long i = 0; i < (long)B * C; i++) a->z1[i] = a->x[i] + (p->ls1 ? p->ls1[i % C] : 1) * a->ao[i];
-        if (c->post_ln) layernorm_forward(a->h1, a->ln1_mean, a->ln1_rstd, a->z1, p->ln1w, p->ln1b, B, C, c->ln_eps);
-        else layernorm_forward(a->f, a->ln2_mean, a->ln2_rstd, a->h1, p->ln2w, p->ln2b, B, C, c->ln_eps);
-        linear_forward(a->fc, a->f, p->w[M_W1], p->b[M_W1], B, C, m->F);
-        gelu_forward(a->fcg, a->fc, (long)B * m->F);
-        linear_forward(a->fo, a->fcg, p->w[M_W2], p->b[M_W2], B, m->F, C);
-        for (long i = 0; i < (long)B * C; i++) a->z2[i] = a->h1[i] + (p->ls2 ? p->ls2[i % C] : 1) * a->fo[i];
-        if (c->post_ln) layernorm_forward(a->out, a->ln2_mean, a->ln2_rstd, a->z2, p->ln2w, p->ln2b, B, C, c->ln_eps);
+        sb_layer_tail_forward(m, l, B);
     }
-    const real *last = m->la[m->N - 1].out;
-    if (c->final_ln) layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), B, C, c->ln_eps);
+    if (c->final_ln && c->post_ln) {
+        const real *last = m->la[m->N - 1].out;
+        layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), B, C, c->ln_eps);
+    }
     if (m->t_hproj_w >= 0) linear_forward(m->he, m->head_in, P(m, m->t_hproj_w), P(m, m->t_hproj_b), B, C, E);
     linear_forward(m->probs, m->he, c->tied ? wte : P(m, m->t_head_w), NULL, B, c->tied ? E : C, m->V);
     int count;

@@ -562,9 +562,40 @@ void sb_model_fill_bias(sb_model *m, int l, int T, int Tk)
 /* y = x + s * a, with s a per-channel scale or 1. */
 static void residual_forward(real *y, const real *x, const real *a, const real *s, long R, int C)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (R * C >= 1 << 14)
     for (long r = 0; r < R; r++)
         for (int i = 0; i < C; i++) y[r * C + i] = x[r * C + i] + (s ? s[i] : 1) * a[r * C + i];
+}
+
+void sb_layer_tail_forward(sb_model *m, int l, int R)
+{
+    const sb_config *c = &m->c;
+    int C = m->C;
+    real eps = c->ln_eps;
+    layer_acts *a = &m->la[l];
+    layer_view *p = &m->lp[l];
+    linear_forward(a->ao, a->attv, p->w[M_WO], p->b[M_WO], R, C, C);
+    if (c->post_ln)
+        residual_layernorm_forward(a->z1, a->h1, a->ln1_mean, a->ln1_rstd, a->x, a->ao, p->ls1, p->ln1w, p->ln1b, R, C, eps);
+    else
+        residual_layernorm_forward(a->z1, a->f, a->ln2_mean, a->ln2_rstd, a->x, a->ao, p->ls1, p->ln2w, p->ln2b, R, C, eps);
+    linear_forward(a->fc, a->f, p->w[M_W1], NULL, R, C, m->F);
+    bias_gelu_forward(a->fcg, a->fc, p->b[M_W1], R, m->F);
+    linear_forward(a->fo, a->fcg, p->w[M_W2], p->b[M_W2], R, m->F, C);
+    if (c->post_ln) {
+        residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
+    } else if (l + 1 < m->N) {
+        /* pre-LN: the LayerNorm that reads this output is the next depth's first ... */
+        layer_acts *n = &m->la[l + 1];
+        residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
+                                   m->lp[l + 1].ln1b, R, C, eps);
+    } else if (c->final_ln) {
+        /* ... or the final one */
+        residual_layernorm_forward(a->z2, m->lnf, m->lnf_mean, m->lnf_rstd, a->h1, a->fo, p->ls2, P(m, m->t_lnf_w),
+                                   P(m, m->t_lnf_b), R, C, eps);
+    } else {
+        residual_forward(a->z2, a->h1, a->fo, p->ls2, R, C);
+    }
 }
 
 double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
@@ -589,11 +620,14 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
     if (c->embed_ln) layernorm_forward(m->emb_n, m->emb_mean, m->emb_rstd, m->emb, P(m, m->t_eln_w), P(m, m->t_eln_b), BT, E, c->ln_eps);
     if (E != C) linear_forward(m->x0, m->emb_n, P(m, m->t_eproj_w), P(m, m->t_eproj_b), BT, E, C);
     else memcpy(m->x0, m->emb_n, sizeof(real) * BT * C);
-    /* layers */
+    /* layers; a pre-LN depth's first LayerNorm was run by the depth before it */
+    if (!c->post_ln) {
+        layer_acts *a = &m->la[0];
+        layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, BT, C, c->ln_eps);
+    }
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
-        if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, p->ln1w, p->ln1b, BT, C, c->ln_eps);
         linear_forward(a->q, a->a, p->w[M_WQ], p->b[M_WQ], BT, C, C);
         if (p->w[M_WK]) {
             linear_forward(a->k, a->a, p->w[M_WK], p->b[M_WK], BT, C, m->Ckv);
@@ -603,19 +637,11 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
         if (m->bias) sb_model_fill_bias(m, l, T, T);
         attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, B, T, T, m->NH, m->G, m->hd, c->causal);
-        linear_forward(a->ao, a->attv, p->w[M_WO], p->b[M_WO], BT, C, C);
-        residual_forward(a->z1, a->x, a->ao, p->ls1, BT, C);
-        if (c->post_ln) layernorm_forward(a->h1, a->ln1_mean, a->ln1_rstd, a->z1, p->ln1w, p->ln1b, BT, C, c->ln_eps);
-        else layernorm_forward(a->f, a->ln2_mean, a->ln2_rstd, a->h1, p->ln2w, p->ln2b, BT, C, c->ln_eps);
-        linear_forward(a->fc, a->f, p->w[M_W1], p->b[M_W1], BT, C, m->F);
-        gelu_forward(a->fcg, a->fc, (long)BT * m->F);
-        linear_forward(a->fo, a->fcg, p->w[M_W2], p->b[M_W2], BT, m->F, C);
-        residual_forward(a->z2, a->h1, a->fo, p->ls2, BT, C);
-        if (c->post_ln) layernorm_forward(a->out, a->ln2_mean, a->ln2_rstd, a->z2, p->ln2w, p->ln2b, BT, C, c->ln_eps);
+        sb_layer_tail_forward(m, l, BT);
     }
     /* head */
     const real *last = m->la[m->N - 1].out;
-    if (c->final_ln) layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), BT, C, c->ln_eps);
+    if (c->final_ln && c->post_ln) layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), BT, C, c->ln_eps);
     if (c->pooler) {
         memcpy(m->head_in, m->lnf, sizeof(real) * BT * C);
         for (int b = 0; b < B; b++) memcpy(m->pool_in + (long)b * C, m->lnf + (long)b * T * C, sizeof(real) * C);
@@ -633,15 +659,23 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
 
 /* --------------------------------------------------------------- backward */
 
-/* dx += dy (residual path); ds += sum over rows of dy * a; da = s * dy. */
-static void residual_backward(real *da, real *ds, const real *dy, const real *a, const real *s, long R, int C)
+/* The gradient into the branch a of y = x + s * a: dy itself when there is no
+** scale (no copy), else s * dy written into da; ds += the row sum of dy * a,
+** each thread summing its own channels in row order. */
+static const real *residual_backward(real *da, real *ds, const real *dy, const real *a, const real *s, long R, int C)
 {
-    #pragma omp parallel for schedule(static)
-    for (long r = 0; r < R; r++)
-        for (int i = 0; i < C; i++) da[r * C + i] = (s ? s[i] : 1) * dy[r * C + i];
-    if (ds)
+    if (!s) return dy;
+    #pragma omp parallel if (R * C >= 1 << 14)
+    {
+        #pragma omp for schedule(static) nowait
         for (long r = 0; r < R; r++)
-            for (int i = 0; i < C; i++) ds[i] += dy[r * C + i] * a[r * C + i];
+            for (int i = 0; i < C; i++) da[r * C + i] = s[i] * dy[r * C + i];
+        long lo, hi;
+        sb_thread_range(C, &lo, &hi);
+        for (long r = 0; r < R; r++)
+            for (long i = lo; i < hi; i++) ds[i] += dy[r * C + i] * a[r * C + i];
+    }
+    return da;
 }
 
 static void zero(real *p, long n) { memset(p, 0, sizeof(real) * n); }
@@ -673,9 +707,9 @@ static void layer_backward(sb_model *m, int l)
         layernorm_backward(m->g_1, g->ln2w, g->ln2b, m->g_res, a->z2, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
         dz2 = m->g_1;
     }
-    residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);       /* dz2 -> d(fo); dh1 = dz2 + ... */
+    const real *dfo = residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);   /* dh1 = dz2 + ... */
     zero(m->g_fcg, (long)BT * m->F);
-    linear_backward(m->g_fcg, g->w[M_W2], g->b[M_W2], m->g_o, a->fcg, p->w[M_W2], BT, m->F, C);
+    linear_backward(m->g_fcg, g->w[M_W2], g->b[M_W2], dfo, a->fcg, p->w[M_W2], BT, m->F, C);
     zero(m->g_fc, (long)BT * m->F);
     gelu_backward(m->g_fc, a->fc, m->g_fcg, (long)BT * m->F);
     if (c->post_ln) {
@@ -691,9 +725,9 @@ static void layer_backward(sb_model *m, int l)
         zero(m->g_res, (long)BT * C);
         layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
     }
-    residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
+    const real *dao = residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
     zero(m->g_attv, (long)BT * C);
-    linear_backward(m->g_attv, g->w[M_WO], g->b[M_WO], m->g_o, a->attv, p->w[M_WO], BT, C, C);
+    linear_backward(m->g_attv, g->w[M_WO], g->b[M_WO], dao, a->attv, p->w[M_WO], BT, C, C);
     zero(m->g_q, (long)BT * C);
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
     attention_backward(m->g_q, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,

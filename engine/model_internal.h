@@ -73,6 +73,12 @@ static inline real *G(sb_model *m, int t) { return t < 0 ? NULL : m->grads + m->
 /* Build each depth's effective weights (lowrank, hyper) from the current parameters. */
 void sb_model_materialise(sb_model *m);
 
+/* Depth l after its attention (la[l].attv filled), on R rows: the output
+** projection, residual and LayerNorm, feed-forward, and the residual fused with
+** the LayerNorm that reads it (pre-LN: the next depth's first, or the final
+** one). Shared by the full forward and decoding. */
+void sb_layer_tail_forward(sb_model *m, int l, int R);
+
 /* The additive attention bias (NH,T,Tk) of depth l into m->bias, for T queries
 ** that are the last T of Tk positions. */
 void sb_model_fill_bias(sb_model *m, int l, int T, int Tk);

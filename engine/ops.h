@@ -11,11 +11,26 @@
 #define SB_OPS_H
 
 #include "real.h"
+#include <omp.h>
+
+/* This thread's share [lo, hi) of n columns inside a parallel region (all of
+** them outside one). Column sums over rows split this way are summed in row
+** order whatever the thread count, so they are the same bits on any. */
+static inline void sb_thread_range(long n, long *lo, long *hi)
+{
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    *lo = n * t / nt;
+    *hi = n * (t + 1) / nt;
+}
 
 /* layernorm.c: y = (x - mean) * rstd * w + b over the last axis.
 ** x,y (R,C); w,b (C); mean,rstd (R). */
 void layernorm_forward(real *y, real *mean, real *rstd, const real *x, const real *w, const real *b,
                        int R, int C, real eps);
+/* The residual add and the LayerNorm after it in one pass over the rows:
+** z = x + s * a (s per channel, or 1 when NULL), then y = LayerNorm(z). */
+void residual_layernorm_forward(real *z, real *y, real *mean, real *rstd, const real *x, const real *a,
+                                const real *s, const real *w, const real *b, int R, int C, real eps);
 void layernorm_backward(real *dx, real *dw, real *db, const real *dy, const real *x, const real *w,
                         const real *mean, const real *rstd, int R, int C);
 
@@ -27,6 +42,8 @@ void linear_backward(real *dx, real *dw, real *db, const real *dy, const real *x
 
 /* gelu.c: GELU, tanh approximation (GPT-2's, PyTorch approximate='tanh'). x,y (N). */
 void gelu_forward(real *y, const real *x, long N);
+/* x (R,F) += b (F) in place (the preceding layer's bias), then y = GELU(x). */
+void bias_gelu_forward(real *y, real *x, const real *b, int R, int F);
 void gelu_backward(real *dx, const real *x, const real *dy, long N);
 
 /* rope.c: rotary position embedding (half-split, as GPT-NeoX and LLaMA), in place.

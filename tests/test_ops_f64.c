@@ -31,7 +31,7 @@
 
 /* Every buffer a test allocates is registered here and freed by the teardown,
 ** which cmocka runs even when the test fails. */
-#define POOL_MAX 64
+#define POOL_MAX 96
 static void *pool[POOL_MAX];
 static int npool;
 
@@ -172,12 +172,12 @@ static double lin_loss(void *p)
     return dot(c->y, c->W, (long)c->R * c->O);
 }
 
-typedef struct { int bias, want_dx; } lin_case;
+typedef struct { int bias, want_dx, R; } lin_case;
 
 static void test_linear(void **state)
 {
     const lin_case *lc = *state;
-    int R = 5, I = 6, O = 4;
+    int R = lc->R, I = 6, O = 4;
     lin_ctx c = {R, I, O, rand_buf((long)R * I, 2, "lin.x", 1), rand_buf((long)O * I, 2, "lin.w", 1),
                  lc->bias ? rand_buf(O, 2, "lin.b", 1) : NULL, alloc((long)R * O), rand_buf((long)R * O, 2, "lin.W", 1)};
     /* garbage in y: the forward must overwrite it, with or without bias */
@@ -236,6 +236,44 @@ static void test_gelu(void **state)
     real *dx = rand_buf(N, 3, "gelu.dx0", 1), *dx0 = dup(dx, N);
     gelu_backward(dx, c.x, c.W, N);
     check_fd("gelu dx", c.x, dx, dx0, N, gelu_loss, &c);
+}
+
+/* ------------------------------------------------------------- fused ops */
+
+/* The fused passes equal the operations they fuse (to rounding: the compiler
+** may group the row sums differently in the two copies of the loop). */
+static void test_fused(void **state)
+{
+    (void)state;
+    int R = 7, C = 10, F = 13;
+    long N = (long)R * C;
+    real *x = rand_buf(N, 10, "fu.x", 1), *a = rand_buf(N, 10, "fu.a", 1), *s = rand_buf(C, 10, "fu.s", 1);
+    real *w = rand_buf(C, 10, "fu.w", 1), *b = rand_buf(C, 10, "fu.b", 1);
+    for (int scaled = 0; scaled < 2; scaled++) {
+        real *z = alloc(N), *y = alloc(N), *mean = alloc(R), *rstd = alloc(R);
+        real *z2 = alloc(N), *y2 = alloc(N), *mean2 = alloc(R), *rstd2 = alloc(R);
+        residual_layernorm_forward(z, y, mean, rstd, x, a, scaled ? s : NULL, w, b, R, C, (real)1e-5);
+        for (long i = 0; i < N; i++) z2[i] = x[i] + (scaled ? s[i % C] : 1) * a[i];
+        layernorm_forward(y2, mean2, rstd2, z2, w, b, R, C, (real)1e-5);
+        for (long i = 0; i < N; i++) {
+            assert_close(z[i], z2[i], 1e-15);
+            assert_close(y[i], y2[i], 1e-13);
+        }
+        for (int r = 0; r < R; r++) {
+            assert_close(mean[r], mean2[r], 1e-14);
+            assert_close(rstd[r], rstd2[r], 1e-13);
+        }
+    }
+    long NF = (long)R * F;
+    real *pre = rand_buf(NF, 11, "fu.pre", 2), *bf = rand_buf(F, 11, "fu.bf", 1), *pre2 = dup(pre, NF);
+    real *g = alloc(NF), *g2 = alloc(NF);
+    bias_gelu_forward(g, pre, bf, R, F);
+    for (long i = 0; i < NF; i++) pre2[i] += bf[i % F];
+    gelu_forward(g2, pre2, NF);
+    for (long i = 0; i < NF; i++) {
+        assert_close(pre[i], pre2[i], 1e-15);
+        assert_close(g[i], g2[i], 1e-14);
+    }
 }
 
 /* ------------------------------------------------------------------- rope */
@@ -392,12 +430,12 @@ static void check_att_probs(const real *att, int B, int NH, int T, int Tk, int c
             }
 }
 
-typedef struct { int NH, G, causal, bias; } att_case;
+typedef struct { int NH, G, causal, bias, T; } att_case;
 
 static void test_attention(void **state)
 {
     const att_case *ac = *state;
-    int B = 2, T = 4, hd = 3, NH = ac->NH, G = ac->G, C = NH * hd, Ck = G * hd;
+    int B = 2, T = ac->T, hd = 3, NH = ac->NH, G = ac->G, C = NH * hd, Ck = G * hd;
     long nq = (long)B * T * C, nk = (long)B * T * Ck, nb = (long)NH * T * T, na = (long)B * NH * T * T;
     att_ctx c = {B, T, T, NH, G, hd, ac->causal,
                  rand_buf(nq, 6, "att.q", 1), rand_buf(nk, 6, "att.k", 1), rand_buf(nk, 6, "att.v", 1),
@@ -456,11 +494,11 @@ static void test_attention(void **state)
         }
 }
 
-/* Tk > T: the last T queries against all Tk keys give the full computation's last rows. */
-static void test_attention_kv_cache(void **state)
+/* Tk > T: the last T queries against all Tk keys give the full computation's
+** last rows (short, and long enough for several blocks of queries). */
+static void check_attention_kv_cache(int Tk, int T)
 {
-    (void)state;
-    int B = 2, Tk = 6, T = 2, off = Tk - T, NH = 4, G = 2, hd = 3, C = NH * hd, Ck = G * hd;
+    int B = 2, off = Tk - T, NH = 4, G = 2, hd = 3, C = NH * hd, Ck = G * hd;
     real *qf = rand_buf((long)B * Tk * C, 7, "kv.q", 1), *k = rand_buf((long)B * Tk * Ck, 7, "kv.k", 1);
     real *v = rand_buf((long)B * Tk * Ck, 7, "kv.v", 1), *bf = rand_buf((long)NH * Tk * Tk, 7, "kv.bias", 0.7);
     real *qs = alloc((long)B * T * C), *bs = alloc((long)NH * T * Tk);
@@ -484,6 +522,13 @@ static void test_attention_kv_cache(void **state)
                                          af[(((long)b * NH + h) * Tk + i + off) * Tk + j], 1e-13);
             }
         }
+}
+
+static void test_attention_kv_cache(void **state)
+{
+    (void)state;
+    check_attention_kv_cache(6, 2);
+    check_attention_kv_cache(50, 35);
 }
 
 /* ----------------------------------------------------------- crossentropy */
@@ -565,14 +610,19 @@ static void test_axpy(void **state)
 
 /* ------------------------------------------------------------------- main */
 
-static lin_case lin_bias = {1, 1}, lin_nobias = {0, 1}, lin_nodx = {1, 0}, lin_nodx_nobias = {0, 0};
+static lin_case lin_bias = {1, 1, 5}, lin_nobias = {0, 1, 5}, lin_nodx = {1, 0, 5}, lin_nodx_nobias = {0, 0, 5};
+/* a few rows go through GEMV instead of GEMM */
+static lin_case lin_rows1 = {1, 1, 1}, lin_rows3_nobias = {0, 1, 3};
 
-static att_case att_mha_causal = {4, 4, 1, 0}, att_mha_causal_bias = {4, 4, 1, 1};
-static att_case att_mha_bidir = {4, 4, 0, 0}, att_mha_bidir_bias = {4, 4, 0, 1};
-static att_case att_mqa_causal = {4, 1, 1, 0}, att_mqa_causal_bias = {4, 1, 1, 1};
-static att_case att_mqa_bidir = {4, 1, 0, 0}, att_mqa_bidir_bias = {4, 1, 0, 1};
-static att_case att_gqa_causal = {4, 2, 1, 0}, att_gqa_causal_bias = {4, 2, 1, 1};
-static att_case att_gqa_bidir = {4, 2, 0, 0}, att_gqa_bidir_bias = {4, 2, 0, 1};
+static att_case att_mha_causal = {4, 4, 1, 0, 4}, att_mha_causal_bias = {4, 4, 1, 1, 4};
+static att_case att_mha_bidir = {4, 4, 0, 0, 4}, att_mha_bidir_bias = {4, 4, 0, 1, 4};
+static att_case att_mqa_causal = {4, 1, 1, 0, 4}, att_mqa_causal_bias = {4, 1, 1, 1, 4};
+static att_case att_mqa_bidir = {4, 1, 0, 0, 4}, att_mqa_bidir_bias = {4, 1, 0, 1, 4};
+static att_case att_gqa_causal = {4, 2, 1, 0, 4}, att_gqa_causal_bias = {4, 2, 1, 1, 4};
+static att_case att_gqa_bidir = {4, 2, 0, 0, 4}, att_gqa_bidir_bias = {4, 2, 0, 1, 4};
+/* long enough that causal queries go in several blocks, the last one partial */
+static att_case att_mha_causal_long = {2, 2, 1, 0, 37}, att_gqa_causal_bias_long = {4, 2, 1, 1, 37};
+static att_case att_mha_bidir_long = {2, 2, 0, 1, 37};
 
 #define T_(f) cmocka_unit_test_teardown(f, free_pool)
 /* one named entry per case, so each configuration is reported on its own */
@@ -586,7 +636,10 @@ int main(void)
         TS_(test_linear, lin_nobias),
         TS_(test_linear, lin_nodx),
         TS_(test_linear, lin_nodx_nobias),
+        TS_(test_linear, lin_rows1),
+        TS_(test_linear, lin_rows3_nobias),
         T_(test_gelu),
+        T_(test_fused),
         T_(test_rope_inverse),
         T_(test_rope_fd),
         T_(test_rope_closed_form),
@@ -602,6 +655,9 @@ int main(void)
         TS_(test_attention, att_gqa_causal_bias),
         TS_(test_attention, att_gqa_bidir),
         TS_(test_attention, att_gqa_bidir_bias),
+        TS_(test_attention, att_mha_causal_long),
+        TS_(test_attention, att_gqa_causal_bias_long),
+        TS_(test_attention, att_mha_bidir_long),
         T_(test_attention_kv_cache),
         T_(test_crossentropy),
         T_(test_axpy),
