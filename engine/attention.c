@@ -105,7 +105,7 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                         if (last + 1 < T) memset(row + last + 1, 0, sizeof(real) * (T - last - 1));
                     }
                     sb_gemm('T', 'N', keys, hd, n, 1, Pb, T, dob, C, 1, dvh, Ck);
-                    sb_gemm('N', 'N', n, hd, keys, scale, dSb, T, kh, Ck, 1, dq + ((long)b * T + i0) * C + h * hd, C);
+                    sb_gemm('N', 'N', n, hd, keys, scale, dSb, T, kh, Ck, 0, dq + ((long)b * T + i0) * C + h * hd, C);
                     sb_gemm('T', 'N', keys, hd, n, scale, dSb, T, qh + (long)i0 * C, C, 1, dkh, Ck);
                 }
             }

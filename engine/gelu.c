@@ -37,7 +37,7 @@ void bias_gelu_forward(real *restrict y, real *restrict x, const real *restrict 
     }
 }
 
-void gelu_backward(real *restrict dx, const real *restrict x, const real *restrict dy, long N)
+void gelu_backward(real *dx, const real *restrict x, const real *dy, long N)
 {
     #pragma omp parallel for simd schedule(static) if (N >= 1 << 14)
     for (long i = 0; i < N; i++) {
@@ -45,6 +45,6 @@ void gelu_backward(real *restrict dx, const real *restrict x, const real *restri
         real t = R_TANH((real)GELU_SCALE * (v + cube));
         real sech2 = 1 - t * t;
         real g = (real)0.5 * (1 + t) + (real)0.5 * v * sech2 * (real)GELU_SCALE * (1 + (real)3 * (real)0.044715 * v * v);
-        dx[i] += g * dy[i];
+        dx[i] = g * dy[i];
     }
 }

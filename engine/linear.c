@@ -44,10 +44,10 @@ static void bias_backward(real *db, const real *dy, int R, int O)
     }
 }
 
-void linear_backward(real *dx, real *dw, real *db, const real *dy, const real *x, const real *w,
+void linear_backward(real *dx, real dx_beta, real *dw, real *db, const real *dy, const real *x, const real *w,
                      int R, int I, int O)
 {
-    if (dx) sb_gemm('N', 'N', R, I, O, 1, dy, O, w, I, 1, dx, I);
+    if (dx) sb_gemm('N', 'N', R, I, O, 1, dy, O, w, I, dx_beta, dx, I);
     sb_gemm('T', 'N', O, I, R, 1, dy, O, x, I, 1, dw, I);
     if (db) bias_backward(db, dy, R, O);
 }

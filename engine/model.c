@@ -246,7 +246,6 @@ static void carve(sb_model *m)
     }
     m->g_att = take(m, att);
     m->g_fc = take(m, BF);
-    m->g_fcg = take(m, BF);
     m->g_e = take(m, BE);
     m->g_emb = take(m, BE);
     m->g_tok = take(m, BE);
@@ -708,16 +707,13 @@ static void layer_backward(sb_model *m, int l)
         dz2 = m->g_1;
     }
     const real *dfo = residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);   /* dh1 = dz2 + ... */
-    zero(m->g_fcg, (long)BT * m->F);
-    linear_backward(m->g_fcg, g->w[M_W2], g->b[M_W2], dfo, a->fcg, p->w[M_W2], BT, m->F, C);
-    zero(m->g_fc, (long)BT * m->F);
-    gelu_backward(m->g_fc, a->fc, m->g_fcg, (long)BT * m->F);
+    linear_backward(m->g_fc, 0, g->w[M_W2], g->b[M_W2], dfo, a->fcg, p->w[M_W2], BT, m->F, C);
+    gelu_backward(m->g_fc, a->fc, m->g_fc, (long)BT * m->F);                 /* in place */
     if (c->post_ln) {
         /* f = h1: its gradient adds straight into dh1 (g_1) */
-        linear_backward(m->g_1, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
+        linear_backward(m->g_1, 1, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
     } else {
-        zero(m->g_a, (long)BT * C);
-        linear_backward(m->g_a, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
+        linear_backward(m->g_a, 0, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
         layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
     }
     /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
@@ -726,21 +722,18 @@ static void layer_backward(sb_model *m, int l)
         layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
     }
     const real *dao = residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
-    zero(m->g_attv, (long)BT * C);
-    linear_backward(m->g_attv, g->w[M_WO], g->b[M_WO], dao, a->attv, p->w[M_WO], BT, C, C);
-    zero(m->g_q, (long)BT * C);
+    linear_backward(m->g_attv, 0, g->w[M_WO], g->b[M_WO], dao, a->attv, p->w[M_WO], BT, C, C);
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
     attention_backward(m->g_q, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
                        m->g_attv, a->att, a->q, a->k, a->v, a->attv, B, T, m->NH, m->G, m->hd, c->causal);
     if (m->g_bias) bias_backward(m, l, T);
-    zero(m->g_a, (long)BT * C);
     if (m->rope_cos) rope_backward(m->g_q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    linear_backward(m->g_a, g->w[M_WQ], g->b[M_WQ], m->g_q, a->a, p->w[M_WQ], BT, C, C);
+    linear_backward(m->g_a, 0, g->w[M_WQ], g->b[M_WQ], m->g_q, a->a, p->w[M_WQ], BT, C, C);
     if (p->w[M_WK]) {
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        linear_backward(m->g_a, g->w[M_WK], g->b[M_WK], m->g_k[l], a->a, p->w[M_WK], BT, C, m->Ckv);
-        linear_backward(m->g_a, g->w[M_WV], g->b[M_WV], m->g_v[l], a->a, p->w[M_WV], BT, C, m->Ckv);
+        linear_backward(m->g_a, 1, g->w[M_WK], g->b[M_WK], m->g_k[l], a->a, p->w[M_WK], BT, C, m->Ckv);
+        linear_backward(m->g_a, 1, g->w[M_WV], g->b[M_WV], m->g_v[l], a->a, p->w[M_WV], BT, C, m->Ckv);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
@@ -844,12 +837,10 @@ void sb_model_backward(sb_model *m)
     const real *wte = P(m, m->t_tok);
     crossentropy_backward(m->g_logits, m->probs, m->tgt, BT, m->V, m->count ? (real)1 / m->count : 0);
     real *dhead_in = m->t_hproj_w >= 0 ? m->g_he : m->g_head_in;
-    zero(dhead_in, (long)BT * (m->t_hproj_w >= 0 ? E : C));
-    linear_backward(dhead_in, c->tied ? G(m, m->t_tok) : G(m, m->t_head_w), NULL, m->g_logits, m->he,
+    linear_backward(dhead_in, 0, c->tied ? G(m, m->t_tok) : G(m, m->t_head_w), NULL, m->g_logits, m->he,
                     c->tied ? wte : P(m, m->t_head_w), BT, c->tied ? E : C, m->V);
     if (m->t_hproj_w >= 0) {
-        zero(m->g_head_in, (long)BT * C);
-        linear_backward(m->g_head_in, G(m, m->t_hproj_w), G(m, m->t_hproj_b), m->g_he, m->head_in, P(m, m->t_hproj_w), BT, C, E);
+        linear_backward(m->g_head_in, 0, G(m, m->t_hproj_w), G(m, m->t_hproj_b), m->g_he, m->head_in, P(m, m->t_hproj_w), BT, C, E);
     }
     if (c->pooler) {
         real *dpre = m->g_pool, *dpin = m->g_pool + (long)B * C;
@@ -859,8 +850,7 @@ void sb_model_backward(sb_model *m)
                 dpre[(long)b * C + i] = m->g_head_in[(long)b * T * C + i] * (1 - y * y);
                 m->g_head_in[(long)b * T * C + i] = 0;
             }
-        zero(dpin, (long)B * C);
-        linear_backward(dpin, G(m, m->t_pool_w), G(m, m->t_pool_b), dpre, m->pool_in, P(m, m->t_pool_w), B, C, C);
+        linear_backward(dpin, 0, G(m, m->t_pool_w), G(m, m->t_pool_b), dpre, m->pool_in, P(m, m->t_pool_w), B, C, C);
         for (int b = 0; b < B; b++) axpy(m->g_head_in + (long)b * T * C, dpin + (long)b * C, 1, C);
     }
     if (c->final_ln) {
@@ -874,8 +864,7 @@ void sb_model_backward(sb_model *m)
     /* embeddings */
     real *de = m->g_res;
     if (E != C) {
-        zero(m->g_e, (long)BT * E);
-        linear_backward(m->g_e, G(m, m->t_eproj_w), G(m, m->t_eproj_b), m->g_res, m->emb_n, P(m, m->t_eproj_w), BT, E, C);
+        linear_backward(m->g_e, 0, G(m, m->t_eproj_w), G(m, m->t_eproj_b), m->g_res, m->emb_n, P(m, m->t_eproj_w), BT, E, C);
         de = m->g_e;
     }
     if (c->embed_ln) {

@@ -2,10 +2,11 @@
 ** ops.h: the engine's operations, each a _forward/_backward pair.
 **
 ** Shapes are written as in llm.c: B batch, T time, C width, NH query heads,
-** G key/value heads, hd head width, V vocabulary, R rows (= B*T). Every
-** backward *accumulates* (+=) into its input and parameter gradients, so the
-** caller zeroes once and sums over every use (shared weights, residuals).
-** No operation allocates.
+** G key/value heads, hd head width, V vocabulary, R rows (= B*T). Backwards
+** *accumulate* (+=) into parameter gradients, so a shared weight sums its
+** uses, and into input gradients, so residual paths sum, except where a
+** backward says it overwrites: a fresh scratch gradient then needs no
+** zeroing pass. No operation allocates.
 */
 #ifndef SB_OPS_H
 #define SB_OPS_H
@@ -36,14 +37,17 @@ void layernorm_backward(real *dx, real *dw, real *db, const real *dy, const real
 
 /* linear.c: y = x W^T + b, PyTorch's layout. x (R,I), W (O,I), b (O) or NULL, y (R,O). */
 void linear_forward(real *y, const real *x, const real *w, const real *b, int R, int I, int O);
-/* dx (R,I) may be NULL when the input needs no gradient; db may be NULL. */
-void linear_backward(real *dx, real *dw, real *db, const real *dy, const real *x, const real *w,
+/* dx (R,I) = dy W + dx_beta * dx: 1 adds to what dx holds, 0 overwrites it;
+** dx may be NULL when the input needs no gradient. dw += dy^T x; db (or
+** NULL) += dy summed over rows. */
+void linear_backward(real *dx, real dx_beta, real *dw, real *db, const real *dy, const real *x, const real *w,
                      int R, int I, int O);
 
 /* gelu.c: GELU, tanh approximation (GPT-2's, PyTorch approximate='tanh'). x,y (N). */
 void gelu_forward(real *y, const real *x, long N);
 /* x (R,F) += b (F) in place (the preceding layer's bias), then y = GELU(x). */
 void bias_gelu_forward(real *y, real *x, const real *b, int R, int F);
+/* dx = GELU'(x) * dy, overwriting; dx may be dy (in place). */
 void gelu_backward(real *dx, const real *x, const real *dy, long N);
 
 /* rope.c: rotary position embedding (half-split, as GPT-NeoX and LLaMA), in place.
@@ -57,7 +61,8 @@ void rope_backward(real *dx, const real *cos, const real *sin, int B, int T, int
 ** causal masks key j > i + (Tk - T), so one query against a cache works too. */
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
                        int B, int T, int Tk, int NH, int G, int hd, int causal);
-/* datt (B,NH,T,T) is scratch, left holding dL/dscores (before scaling). dbias (NH,T,T)
+/* dq is overwritten; dk, dv accumulate (query heads of a group, depths sharing
+** keys and values). datt (B,NH,T,T) is scratch, left holding dL/dscores (before scaling). dbias (NH,T,T)
 ** gets the bias gradient summed over the batch when not NULL. gate (B,NH) gets
 ** dL/dg_h for a per-head gate g_h = 1 on the head's output, when not NULL. */
 void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, real *gate,

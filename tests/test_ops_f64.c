@@ -7,7 +7,8 @@
 ** _backward (seeded with dout = W) compared with central differences
 ** (eps 1e-6) on every input and parameter entry, to 1e-6 relative.
 ** Gradient buffers are pre-filled with random values before each backward, so
-** the checks also verify that backwards accumulate (+=) rather than overwrite.
+** the checks also verify that backwards accumulate (+=) where they promise to,
+** and overwrite where they promise that (linear with dx_beta 0, gelu, dq).
 **
 ** Cases: layernorm (dx, dw, db); linear with and without bias and with dx
 ** NULL; gelu; rope (forward then backward is the identity, FD on dx, closed
@@ -172,7 +173,7 @@ static double lin_loss(void *p)
     return dot(c->y, c->W, (long)c->R * c->O);
 }
 
-typedef struct { int bias, want_dx, R; } lin_case;
+typedef struct { int bias, want_dx, R, dx_beta; } lin_case;
 
 static void test_linear(void **state)
 {
@@ -193,9 +194,10 @@ static void test_linear(void **state)
     real *dx = lc->want_dx ? rand_buf((long)R * I, 2, "lin.dx0", 1) : NULL;
     real *dw = rand_buf((long)O * I, 2, "lin.dw0", 1), *db = lc->bias ? rand_buf(O, 2, "lin.db0", 1) : NULL;
     real *dx0 = dx ? dup(dx, (long)R * I) : NULL, *dw0 = dup(dw, (long)O * I), *db0 = db ? dup(db, O) : NULL;
-    linear_backward(dx, dw, db, c.W, c.x, c.w, R, I, O);
+    linear_backward(dx, (real)lc->dx_beta, dw, db, c.W, c.x, c.w, R, I, O);
 
-    if (dx) check_fd("linear dx", c.x, dx, dx0, (long)R * I, lin_loss, &c);
+    /* dx_beta 1 adds to the garbage dx held, 0 overwrites it */
+    if (dx) check_fd("linear dx", c.x, dx, lc->dx_beta ? dx0 : NULL, (long)R * I, lin_loss, &c);
     check_fd("linear dw", c.w, dw, dw0, (long)O * I, lin_loss, &c);
     if (db) check_fd("linear db", c.b, db, db0, O, lin_loss, &c);
 }
@@ -233,9 +235,12 @@ static void test_gelu(void **state)
     assert_close(c.y[1], 8, 1e-12);
     assert_close(c.y[2], 0, 1e-12);
 
-    real *dx = rand_buf(N, 3, "gelu.dx0", 1), *dx0 = dup(dx, N);
+    /* the backward overwrites the garbage dx holds, and works in place */
+    real *dx = rand_buf(N, 3, "gelu.dx0", 1), *inplace = dup(c.W, N);
     gelu_backward(dx, c.x, c.W, N);
-    check_fd("gelu dx", c.x, dx, dx0, N, gelu_loss, &c);
+    check_fd("gelu dx", c.x, dx, NULL, N, gelu_loss, &c);
+    gelu_backward(inplace, c.x, inplace, N);
+    assert_memory_equal(inplace, dx, sizeof(real) * (size_t)N);
 }
 
 /* ------------------------------------------------------------- fused ops */
@@ -452,11 +457,11 @@ static void test_attention(void **state)
     real *dbias = ac->bias ? rand_buf(nb, 6, "att.dbias0", 1) : NULL;
     real *gate = rand_buf((long)B * NH, 6, "att.gate0", 1);
     real *datt = rand_buf(na, 6, "att.dattgarbage", 100);
-    real *dq0 = dup(dq, nq), *dk0 = dup(dk, nk), *dv0 = dup(dv, nk), *dbias0 = dbias ? dup(dbias, nb) : NULL;
+    real *dk0 = dup(dk, nk), *dv0 = dup(dv, nk), *dbias0 = dbias ? dup(dbias, nb) : NULL;
     real *gate0 = dup(gate, (long)B * NH);
     attention_backward(dq, dk, dv, datt, dbias, gate, c.W, att, c.q, c.k, c.v, out, B, T, NH, G, hd, ac->causal);
 
-    check_fd("attention dq", c.q, dq, dq0, nq, att_loss, &c);
+    check_fd("attention dq", c.q, dq, NULL, nq, att_loss, &c);   /* overwritten */
     check_fd("attention dk", c.k, dk, dk0, nk, att_loss, &c);
     check_fd("attention dv", c.v, dv, dv0, nk, att_loss, &c);
     if (dbias) {
@@ -610,9 +615,10 @@ static void test_axpy(void **state)
 
 /* ------------------------------------------------------------------- main */
 
-static lin_case lin_bias = {1, 1, 5}, lin_nobias = {0, 1, 5}, lin_nodx = {1, 0, 5}, lin_nodx_nobias = {0, 0, 5};
+static lin_case lin_bias = {1, 1, 5, 1}, lin_nobias = {0, 1, 5, 1}, lin_nodx = {1, 0, 5, 1}, lin_nodx_nobias = {0, 0, 5, 1};
+static lin_case lin_overwrite = {1, 1, 5, 0};
 /* a few rows go through GEMV instead of GEMM */
-static lin_case lin_rows1 = {1, 1, 1}, lin_rows3_nobias = {0, 1, 3};
+static lin_case lin_rows1 = {1, 1, 1, 1}, lin_rows3_nobias = {0, 1, 3, 0};
 
 static att_case att_mha_causal = {4, 4, 1, 0, 4}, att_mha_causal_bias = {4, 4, 1, 1, 4};
 static att_case att_mha_bidir = {4, 4, 0, 0, 4}, att_mha_bidir_bias = {4, 4, 0, 1, 4};
@@ -636,6 +642,7 @@ int main(void)
         TS_(test_linear, lin_nobias),
         TS_(test_linear, lin_nodx),
         TS_(test_linear, lin_nodx_nobias),
+        TS_(test_linear, lin_overwrite),
         TS_(test_linear, lin_rows1),
         TS_(test_linear, lin_rows3_nobias),
         T_(test_gelu),
