@@ -36,7 +36,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c))
 
-.PHONY: all deps deps-torch test demo baseline clean
+.PHONY: all deps deps-torch test demo bench baseline clean
 all: deps $(BUILD)/sharebench
 
 deps:
@@ -55,9 +55,11 @@ deps-torch: deps
 	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null; }
 
-# Engine speed and memory against PyTorch (when installed) and the GEMM ceiling.
-bench: deps $(BUILD)/sharebench
-	$(BUILD)/sharebench bench
+# Engine speed and memory against PyTorch (Debian's, installed here) and the GEMM
+# ceiling; the figures are also stored as runs of the sweep 'bench'.
+bench: deps-torch $(BUILD)/sharebench
+	@mkdir -p results
+	$(BUILD)/sharebench bench --db results/sharebench.db
 
 # The smoke sweep into results/sharebench.db (resumable: a second `make demo` reruns nothing),
 # then its report: results/report.md, results/report.html (self-contained) and results/report-figures/.

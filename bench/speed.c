@@ -8,10 +8,14 @@
 ** the same threads; OpenBLAS's SGEMM rate at the model's own GEMM shapes (the
 ** practical ceiling); 1 against 2 threads; key/value-cache decoding against
 ** recomputing the prefix; peak resident memory against the engine's
-** accounting. Each figure is printed with its target and whether it is met.
+** accounting. Each figure is printed with its target and whether it is met,
+** and with --db stored as runs of the sweep "bench" (tasks bench.S1 ...
+** bench.memory), like any run, so figures from different commits and machines
+** sit side by side in one database.
 */
 #include "cli.h"
 #include "machine.h"
+#include "store.h"
 #include "stats.h"
 #include "model.h"
 #include "train.h"
@@ -56,8 +60,9 @@ static double step_flops(const shape *s)
     return 3 * (s->layers * per_layer + head);
 }
 
-/* Median milliseconds of a training step of the engine. */
-static double engine_step_ms(const shape *s, const char *sharing, int steps)
+/* Median milliseconds of a training step of the engine; every step's time
+** into times (steps entries) when not NULL. */
+static double engine_step_ms(const shape *s, const char *sharing, int steps, double *times)
 {
     sb_config c;
     char err[SB_ERR_LEN];
@@ -67,19 +72,24 @@ static double engine_step_ms(const shape *s, const char *sharing, int steps)
     sb_adamw_config oc;
     sb_adamw_config_default(&oc);
     sb_adamw o;
-    sb_adamw_init(&o, &oc, sb_model_n_params(m));
     int n = s->batch * s->length;
     int *tok = malloc(sizeof(int) * n), *tgt = malloc(sizeof(int) * n);
+    double *t = malloc(sizeof(double) * steps), med = -1;
+    if (sb_adamw_init(&o, &oc, sb_model_n_params(m)) || !tok || !tgt || !t) {
+        fprintf(stderr, "sharebench: bench: out of memory\n");
+        goto out;
+    }
     sb_rng r;
     sb_rng_seed(&r, 1, "bench");
     for (int i = 0; i < n; i++) { tok[i] = (int)sb_rng_below(&r, 256); tgt[i] = (int)sb_rng_below(&r, 256); }
-    double *t = malloc(sizeof(double) * steps);
-    for (int i = 0; i < steps + 2; i++) {
+    for (int i = 0; i < steps + 2; i++) {   /* two warm-up steps */
         double t0 = sb_now();
         sb_train_step(m, &o, tok, NULL, tgt, s->batch, s->length, NULL);
         if (i >= 2) t[i - 2] = 1e3 * (sb_now() - t0);
     }
-    double med = sb_stats_median(t, steps);
+    if (times) memcpy(times, t, sizeof(double) * steps);
+    med = sb_stats_median(t, steps);
+out:
     free(t); free(tok); free(tgt);
     sb_adamw_free(&o);
     sb_model_free(m);
@@ -141,26 +151,45 @@ static double ceiling_gflops(const shape *s)
     return flops / 1e9 / secs;
 }
 
-/* Decoding 256 tokens with the key/value cache against recomputing the whole
-** prefix for every token, on the S3 model: milliseconds per generated token. */
-static void decode_vs_recompute(double *cached_ms, double *recompute_ms)
+/* Decoding with the key/value cache against recomputing the whole prefix for
+** every token, on the S3 model at batch 1, in milliseconds per generated token:
+** over a whole generation of 256 tokens (the mean over prefixes 1..256), and
+** for the 256th token alone (the cached step at position 255 against a forward
+** over all 256 positions, medians of three). */
+typedef struct { double gen_cached, gen_recompute, last_cached, last_recompute; } decode_times;
+
+static int decode_vs_recompute(decode_times *d)
 {
     sb_config c;
     char err[SB_ERR_LEN];
     const shape *s = &shapes[2];
+    int L = s->length, tok[256];
     config_for(&c, s, "none");
-    sb_model *m = sb_model_create(&c, 1, s->length, 1, 0, err, sizeof err);
-    sb_kvcache *kc = sb_kvcache_create(m, 1, s->length, err, sizeof err);
-    int tok[256];
-    for (int i = 0; i < s->length; i++) tok[i] = (i * 37) % 256;
-    double t0 = sb_now();
-    for (int i = 0; i < s->length; i++) sb_decode_step(kc, &tok[i]);
-    *cached_ms = 1e3 * (sb_now() - t0) / s->length;
+    sb_model *m = sb_model_create(&c, 1, L, 1, 0, err, sizeof err);
+    sb_kvcache *kc = m ? sb_kvcache_create(m, 1, L, err, sizeof err) : NULL;
+    if (!kc) { fprintf(stderr, "sharebench: bench: %s\n", err); sb_model_free(m); return -1; }
+    for (int i = 0; i < L; i++) tok[i] = (i * 37) % 256;
+    double t0 = sb_now(), last[3], full[3];
+    for (int i = 0; i < L; i++) sb_decode_step(kc, &tok[i]);
+    d->gen_cached = 1e3 * (sb_now() - t0) / L;
     t0 = sb_now();
-    for (int i = 1; i <= s->length; i++) sb_model_forward(m, tok, NULL, NULL, NULL, 1, i);
-    *recompute_ms = 1e3 * (sb_now() - t0) / s->length;
+    for (int i = 1; i <= L; i++) sb_model_forward(m, tok, NULL, NULL, NULL, 1, i);
+    d->gen_recompute = 1e3 * (sb_now() - t0) / L;
+    for (int r = 0; r < 3; r++) {
+        sb_kvcache_reset(kc);
+        for (int i = 0; i < L - 1; i++) sb_decode_step(kc, &tok[i]);
+        t0 = sb_now();
+        sb_decode_step(kc, &tok[L - 1]);
+        last[r] = 1e3 * (sb_now() - t0);
+        t0 = sb_now();
+        sb_model_forward(m, tok, NULL, NULL, NULL, 1, L);
+        full[r] = 1e3 * (sb_now() - t0);
+    }
+    d->last_cached = sb_stats_median(last, 3);
+    d->last_recompute = sb_stats_median(full, 3);
     sb_kvcache_free(kc);
     sb_model_free(m);
+    return 0;
 }
 
 /* Peak resident bytes of a child that trains S3 for two steps, and the
@@ -190,39 +219,110 @@ static long child_peak_rss(const char *sharing, long *accounted)
 
 static const char *verdict(int met) { return met ? "met" : "MISSED"; }
 
+/* A run of the sweep "bench" for one measurement: the machine, the model's
+** configuration and the shape, as any run records them. */
+static sb_run *bench_run(const char *task, const char *sharing, const shape *s, int threads, const sb_machine *mc)
+{
+    sb_run *r = sb_run_new();
+    if (!r) return NULL;
+    sb_config c;
+    char v[SB_SPEC_LEN + 32], now[32];
+    config_for(&c, s, sharing);
+    snprintf(v, sizeof v, "bench/%s/%s/%dt", task, sharing, threads);
+    sb_run_set(r, "cell", v);
+    snprintf(v, sizeof v, "%016llx", sb_config_hash(&c));
+    sb_run_set(r, "config_hash", v);
+    sb_run_set(r, "sweep", "bench");
+    sb_run_set(r, "task", task);
+    sb_run_set(r, "sharing", sharing);
+    sb_run_set(r, "seed", "1");
+    sb_utc(now, sizeof now);
+    sb_run_set(r, "started", now);
+    sb_run_set(r, "code_version", mc->version);
+    sb_run_set(r, "host", mc->host);
+    sb_run_set(r, "cpu", mc->cpu);
+    snprintf(v, sizeof v, "%d", mc->cores);
+    sb_run_set(r, "cores", v);
+    snprintf(v, sizeof v, "%d", threads);
+    sb_run_set(r, "threads", v);
+    sb_run_set(r, "blas", mc->blas);
+    for (const char *const *k = sb_config_keys(); *k; k++) {
+        sb_config_get(&c, *k, v, sizeof v);
+        sb_run_param(r, *k, v);
+    }
+    snprintf(v, sizeof v, "%d", s->batch);
+    sb_run_param(r, "batch", v);
+    snprintf(v, sizeof v, "%d", s->length);
+    sb_run_param(r, "length", v);
+    return r;
+}
+
+/* Store a bench run (when a store is open) and free it. Returns 0, or -1 with a message. */
+static int bench_commit(sb_store *st, sb_run *r, double t0)
+{
+    int rc = 0;
+    if (st && r) {
+        char now[32], v[32], err[SB_ERR_LEN];
+        sb_utc(now, sizeof now);
+        sb_run_set(r, "status", "finished");
+        sb_run_set(r, "ended", now);
+        snprintf(v, sizeof v, "%.3f", sb_now() - t0);
+        sb_run_set(r, "wall_seconds", v);
+        if (sb_store_commit(st, r, err, sizeof err) < 0) {
+            fprintf(stderr, "sharebench: bench: %s\n", err);
+            rc = -1;
+        }
+    }
+    sb_run_free(r);
+    return rc;
+}
+
 int sb_cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "threads", required_argument, NULL, 't' }, { "quick", no_argument, NULL, 'q' },
-        { "no-torch", no_argument, NULL, 'n' }, { "rss-child", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "no-torch", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
+        { "shape", required_argument, NULL, 's' },
+        { "rss-child", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     long base = sb_peak_rss();   /* the process and BLAS before any model: the fixed allowance */
-    int opt, threads = 0, quick = 0, torch = 1;
-    char *end;
+    int opt, threads = 0, quick = 0, torch = 1, failed = 0, only = -1;
+    const char *db = NULL;
+    char *end, err[SB_ERR_LEN];
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            printf("usage: sharebench bench [--threads N] [--quick] [--no-torch]\n\n"
+            printf("usage: sharebench bench [--threads N] [--quick] [--no-torch] [--shape S1|S2|S3] [--db FILE]\n\n"
                    "Measure training speed on the reference shapes S1-S3 under none and all against PyTorch\n"
                    "and the OpenBLAS GEMM ceiling, thread scaling, KV-cache decoding and memory.\n"
                    "  --threads N  threads for both engines (default: all cores)\n"
-                   "  --quick      fewer repetitions\n  --no-torch   skip the PyTorch peer\n");
+                   "  --quick      fewer repetitions\n  --no-torch   skip the PyTorch peer\n"
+                   "  --shape S    only the training figures of one shape\n"
+                   "  --db FILE    also store the figures as runs of the sweep 'bench' (tasks bench.S1 ... bench.memory)\n\n"
+                   "example: sharebench bench --quick --db results/sharebench.db\n");
             return SB_EXIT_OK;
         case 't':
             threads = (int)strtol(optarg, &end, 10);
             if (*end || threads < 1 || threads > 4096) return sb_usage_error("bench: --threads '%s': expected a whole number from 1 to 4096", optarg);
             break;
         case 'q': quick = 1; break;
+        case 's':
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(optarg, shapes[k].name)) only = k;
+            if (only < 0) return sb_usage_error("bench: --shape '%s': expected S1, S2 or S3", optarg);
+            break;
+        case 'd': db = optarg; break;
         case 'r':   /* internal: the child whose peak memory child_peak_rss measures */
-            return engine_step_ms(&shapes[2], !strcmp(optarg, "all") ? "all" : "none", 1) > 0 ? SB_EXIT_OK : SB_EXIT_CHECK;
+            return engine_step_ms(&shapes[2], !strcmp(optarg, "all") ? "all" : "none", 1, NULL) > 0 ? SB_EXIT_OK : SB_EXIT_CHECK;
         case 'n': torch = 0; break;
         default: return sb_usage_error("bench: unknown option or missing value in '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("bench: unexpected argument '%s'", argv[optind]);
+    sb_store *st = NULL;
+    if (db && !(st = sb_store_open(db, 0, err, sizeof err))) return sb_usage_error("bench: %s", err);
     sb_machine mc;
     sb_machine_read(&mc);
     if (!threads) threads = mc.cores;
@@ -234,56 +334,110 @@ int sb_cmd_bench(int argc, char **argv)
            "of ceiling", "torch ms", "x torch", "target");
     int all_met = 1;
     for (int k = 0; k < 3; k++) {
+        if (only >= 0 && k != only) continue;
         const shape *s = &shapes[k];
         int steps = quick ? (s->steps + 3) / 4 : s->steps;
-        double ceil = ceiling_gflops(s);
+        double ceil = ceiling_gflops(s), times[64];
         for (int mode = 0; mode < 2; mode++) {
             const char *sharing = mode ? "all" : "none";
-            double ms = engine_step_ms(s, sharing, steps);
+            double t0 = sb_now(), ms = engine_step_ms(s, sharing, steps, times);
+            if (ms < 0) return SB_EXIT_CHECK;
             double tms = torch ? torch_step_ms(s, sharing, threads, steps) : -1;
+            if (tms < 0) torch = 0;   /* not installed (or failed): said once at the end */
             double gf = step_flops(s) / (ms * 1e6), speedup = tms > 0 ? tms / ms : 0;
             double want = k == 2 ? 1.5 : 3.0;
-            char target[32] = "-";
+            char target[32] = "-", task[16];
             if (tms > 0) {
                 snprintf(target, sizeof target, ">=%.1fx %s", want, verdict(speedup >= want));
                 all_met &= speedup >= want;
             }
-            printf("%-4s %-5s %10.1f %10.0f %9.1f %10.1f %9.0f%% %8.1f %9.2fx %s\n", s->name, sharing, ms,
-                   s->batch * s->length / (ms / 1e3), gf, ceil, 100 * gf / ceil, tms, speedup, target);
+            char tcol[2][16] = { "-", "-" };
+            if (tms > 0) {
+                snprintf(tcol[0], sizeof tcol[0], "%.1f", tms);
+                snprintf(tcol[1], sizeof tcol[1], "%.2fx", speedup);
+            }
+            printf("%-4s %-5s %10.1f %10.0f %9.1f %10.1f %9.0f%% %8s %10s %s\n", s->name, sharing, ms,
+                   s->batch * s->length / (ms / 1e3), gf, ceil, 100 * gf / ceil, tcol[0], tcol[1], target);
             if (k == 2 && mode == 0) {
                 int ok = gf / ceil >= 0.6;
                 all_met &= ok;
                 printf("     S3 whole step at %.0f%% of the GEMM ceiling (target >= 60%%: %s)\n", 100 * gf / ceil, verdict(ok));
             }
+            snprintf(task, sizeof task, "bench.%s", s->name);
+            sb_run *r = bench_run(task, sharing, s, threads, &mc);
+            sb_run_metric(r, "train_step_ms", ms);
+            sb_run_metric(r, "train_tokens_per_s", s->batch * s->length / (ms / 1e3));
+            sb_run_metric(r, "train_gflops", gf);
+            sb_run_metric(r, "gemm_ceiling_gflops", ceil);
+            sb_run_metric(r, "of_gemm_ceiling", gf / ceil);
+            if (tms > 0) {
+                sb_run_metric(r, "torch_step_ms", tms);
+                sb_run_metric(r, "speedup_vs_torch", speedup);
+            }
+            for (int i = 0; i < steps; i++) sb_run_series(r, "step_ms", i, -1, -1, times[i]);
+            failed |= bench_commit(st, r, t0);
         }
         fflush(stdout);
     }
+    if (only >= 0) goto done;
     if (mc.cores >= 2) {
+        double t0 = sb_now();
         sb_machine_threads(1);
-        double one = engine_step_ms(&shapes[2], "none", quick ? 2 : 3);
+        double one = engine_step_ms(&shapes[2], "none", quick ? 2 : 3, NULL);
         sb_machine_threads(2);
-        double two = engine_step_ms(&shapes[2], "none", quick ? 2 : 3);
+        double two = engine_step_ms(&shapes[2], "none", quick ? 2 : 3, NULL);
         sb_machine_threads(threads);
         int ok = one / two >= 1.7;
         all_met &= ok;
         printf("\nS3 threads: 1 thread %.1f ms, 2 threads %.1f ms: %.2fx (target >= 1.7x: %s)\n", one, two, one / two, verdict(ok));
+        sb_run *r = bench_run("bench.threads", "none", &shapes[2], 2, &mc);
+        sb_run_metric(r, "train_step_ms_1_thread", one);
+        sb_run_metric(r, "train_step_ms_2_threads", two);
+        sb_run_metric(r, "thread_speedup", one / two);
+        failed |= bench_commit(st, r, t0);
     }
-    double cached, recompute;
-    decode_vs_recompute(&cached, &recompute);
-    printf("decoding at length 256 (S3 model, batch 1): %.2f ms/token with the KV cache, %.2f ms/token recomputing "
-           "the prefix: %.1fx (target >= 10x: %s)\n", cached, recompute, recompute / cached, verdict(recompute / cached >= 10));
-    all_met &= recompute / cached >= 10;
-    long acc_none, acc_all;
-    long rss_none = child_peak_rss("none", &acc_none), rss_all = child_peak_rss("all", &acc_all);
-    double allowance = (double)base;
-    int ok_mem = rss_none <= 1.2 * acc_none + allowance && rss_all <= 1.2 * acc_all + allowance;
+    decode_times d;
+    double t0 = sb_now();
+    if (decode_vs_recompute(&d)) return SB_EXIT_CHECK;
+    double gen = d.gen_recompute / d.gen_cached, last = d.last_recompute / d.last_cached;
+    printf("decoding 256 tokens (S3 model, batch 1): %.2f ms/token with the KV cache, %.2f ms/token recomputing "
+           "the prefix: %.1fx (target >= 10x: %s)\n", d.gen_cached, d.gen_recompute, gen, verdict(gen >= 10));
+    printf("  the 256th token alone: %.2f ms with the cache, %.2f ms recomputing all 256 positions: %.1fx\n",
+           d.last_cached, d.last_recompute, last);
+    all_met &= gen >= 10;
+    sb_run *r = bench_run("bench.decode", "none", &shapes[2], threads, &mc);
+    sb_run_metric(r, "decode_ms_per_token", d.gen_cached);
+    sb_run_metric(r, "recompute_ms_per_token", d.gen_recompute);
+    sb_run_metric(r, "decode_speedup", gen);
+    sb_run_metric(r, "decode_ms_at_256", d.last_cached);
+    sb_run_metric(r, "recompute_ms_at_256", d.last_recompute);
+    sb_run_metric(r, "decode_speedup_at_256", last);
+    failed |= bench_commit(st, r, t0);
+    long acc[2], rss[2];
+    int ok_mem = 1;
+    for (int mode = 0; mode < 2; mode++) {
+        const char *sharing = mode ? "all" : "none";
+        t0 = sb_now();
+        rss[mode] = child_peak_rss(sharing, &acc[mode]);
+        ok_mem &= rss[mode] > 0 && rss[mode] <= 1.2 * acc[mode] + (double)base;
+        r = bench_run("bench.memory", sharing, &shapes[2], threads, &mc);
+        sb_run_metric(r, "peak_rss_bytes", (double)rss[mode]);
+        sb_run_metric(r, "bytes_accounted", (double)acc[mode]);
+        sb_run_metric(r, "bytes_allowance", (double)base);
+        failed |= bench_commit(st, r, t0);
+    }
     printf("memory, S3 training: peak RSS none %.1f MiB (accounted %.1f MiB), all %.1f MiB (accounted %.1f MiB); "
            "allowance %.1f MiB (sharebench's own resident memory at start); within 1.2x: %s\n",
-           rss_none / 1048576.0, acc_none / 1048576.0, rss_all / 1048576.0, acc_all / 1048576.0, allowance / 1048576.0,
+           rss[0] / 1048576.0, acc[0] / 1048576.0, rss[1] / 1048576.0, acc[1] / 1048576.0, base / 1048576.0,
            verdict(ok_mem));
-    printf("memory, none - all: measured %.1f MiB, accounted %.1f MiB\n", (rss_none - rss_all) / 1048576.0,
-           (acc_none - acc_all) / 1048576.0);
+    printf("memory, none - all: measured %.1f MiB, accounted %.1f MiB\n", (rss[0] - rss[1]) / 1048576.0,
+           (acc[0] - acc[1]) / 1048576.0);
     all_met &= ok_mem;
-    printf("\n%s\n", all_met ? "all targets met" : "some targets MISSED (see above)");
-    return SB_EXIT_OK;
+done:
+    printf("\n%s%s%s\n", all_met ? "all measured targets met" : "some targets MISSED (see above)",
+           torch ? "" : "; not measured: speed-up against PyTorch (--no-torch, or Debian's python3-torch is not installed: make deps-torch)",
+           only >= 0 ? "; not measured: the other shapes, threads, decoding, memory (--shape)" : "");
+    if (st) printf("stored as runs of the sweep 'bench' in %s%s\n", db, failed ? " (some could not be stored, see above)" : "");
+    sb_store_close(st);
+    return failed ? SB_EXIT_CHECK : SB_EXIT_OK;
 }
