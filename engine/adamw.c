@@ -43,8 +43,8 @@ float sb_adamw_lr(const sb_adamw_config *c, int t)
 }
 
 /* The sum runs over a fixed number of contiguous segments, each summed in
-** double and the segment sums added in order, so the norm is the same bits on
-** any number of threads; the segments run in parallel. */
+** double (in vector lanes) and the segment sums added in order, so the norm is
+** the same bits on any number of threads; the segments run in parallel. */
 #define NORM_SEGMENTS 64
 
 double sb_grad_norm(const real *g, long n)
@@ -55,6 +55,7 @@ double sb_grad_norm(const real *g, long n)
     for (int s = 0; s < NORM_SEGMENTS; s++) {
         long lo = s * per, hi = lo + per < n ? lo + per : n;
         double acc = 0;
+        #pragma omp simd reduction(+ : acc)
         for (long i = lo; i < hi; i++) acc += (double)g[i] * g[i];
         part[s] = acc;
     }
@@ -72,7 +73,8 @@ double sb_adamw_step(sb_adamw *o, sb_model *m)
     float lr = sb_adamw_lr(&o->c, o->t);
     o->t++;
     real b1 = o->c.beta1, b2 = o->c.beta2, eps = o->c.eps;
-    real c1 = (real)(1 - pow(b1, o->t)), c2 = (real)(1 - pow(b2, o->t));
+    /* PyTorch's form: p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps), c = 1 - beta^t */
+    real step = (real)(lr / (1 - pow(b1, o->t))), inv_sqrt_c2 = (real)(1 / sqrt(1 - pow(b2, o->t)));
     int nt = sb_model_tensor_count(m);
     /* one parallel region for every tensor (no barrier between them): a region
     ** per tensor cost more than the update itself on small models */
@@ -86,7 +88,7 @@ double sb_adamw_step(sb_adamw *o, sb_model *m)
             real gr = gt[j] * scale;
             mt[j] = b1 * mt[j] + (1 - b1) * gr;
             vt[j] = b2 * vt[j] + (1 - b2) * gr * gr;
-            pt[j] = pt[j] * decay - lr * (mt[j] / c1) / (R_SQRT(vt[j] / c2) + eps);
+            pt[j] = pt[j] * decay - step * mt[j] / (R_SQRT(vt[j]) * inv_sqrt_c2 + eps);
         }
     }
     return norm;
