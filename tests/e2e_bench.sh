@@ -15,7 +15,7 @@ grep -q "not measured: speed-up against PyTorch" "$dir/out" || fail "the missing
 q() { sqlite3 "$db" "$1"; }
 [ "$(q "select count(*) from runs where sweep='bench' and task='bench.S1' and status='finished'")" = 2 ] || fail "not two S1 runs"
 [ "$(q "select group_concat(sharing) from (select sharing from runs order by sharing)")" = "all,none" ] || fail "modes are not none and all"
-for m in train_step_ms train_tokens_per_s train_gflops gemm_ceiling_gflops of_gemm_ceiling; do
+for m in train_step_ms train_tokens_per_s train_gflops gemm_ceiling_gflops of_gemm_ceiling ceiling_step_ms; do
   [ "$(q "select count(*) from metrics where key='$m' and value > 0")" = 2 ] || fail "metric $m missing or not positive"
 done
 # quick S1: 5 timed steps per mode, and their median is the stored step time
