@@ -54,7 +54,13 @@ void linear_backward(real *dx, real dx_beta, real *dw, real *db, const real *dy,
 
 void axpy(real *y, const real *a, real s, long N)
 {
-    /* called per row in places: a parallel region for a short vector costs more than the work */
-    #pragma omp parallel for simd schedule(static) if (N >= 1 << 15)
+    /* called per row in places (thousands of times a step): a short vector
+    ** must not even enter OpenMP, which an if() clause still does */
+    if (N < 1 << 15) {
+        #pragma omp simd
+        for (long i = 0; i < N; i++) y[i] += s * a[i];
+        return;
+    }
+    #pragma omp parallel for simd schedule(static)
     for (long i = 0; i < N; i++) y[i] += s * a[i];
 }
