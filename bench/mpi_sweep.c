@@ -127,9 +127,10 @@ static int spawn(slot *s, long i, int threads, int argc, char **argv)
     for (int j = 1; j < argc; j++) args[k++] = argv[j];
     args[k] = NULL;
     fflush(NULL);
-    pid_t p = fork();
+    pid_t rank = getpid(), p = fork();
     if (p == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);   /* kept across exec: the cell dies with its rank */
+        if (getppid() != rank) _exit(CELL_NOT_STARTED);   /* the rank died before prctl */
         if ((fds[1] == RECORD_FD ? fcntl(RECORD_FD, F_SETFD, 0) : dup2(fds[1], RECORD_FD)) < 0) _exit(CELL_NOT_STARTED);
         execv("/proc/self/exe", args);
         _exit(CELL_NOT_STARTED);
