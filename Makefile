@@ -22,9 +22,20 @@ else
 BUILD    := build/release
 endif
 
+# MPI=1: the same program built with Open MPI's mpicc into build/mpi, for
+# mpirun and srun (README: Running on a cluster); without mpirun it behaves as
+# the default build. `make test` builds it too and runs the MPI tests with it.
+MPI_BUILD := build/mpi$(if $(filter 1,$(SANITIZE)),-sanitize)
+ifeq ($(MPI),1)
+CC       := mpicc
+CFLAGS   += -DSB_MPI
+BUILD    := $(MPI_BUILD)
+endif
+
 # Debian packages the project needs; `make deps` installs the missing ones.
 DEB_PKGS := libopenblas-openmp-dev libcmocka-dev libsqlite3-dev sqlite3 gnuplot-nox libcjson-dev \
-            libinih-dev libgsl-dev libcsv-dev wordnet-base pkg-config python3 python3-numpy
+            libinih-dev libgsl-dev libcsv-dev wordnet-base pkg-config python3 python3-numpy \
+            libopenmpi-dev openmpi-bin
 
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -36,7 +47,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c))
 
-.PHONY: all deps deps-torch test demo bench baseline clean
+.PHONY: all deps deps-torch test demo bench baseline clean mpi
 all: deps $(BUILD)/sharebench
 
 deps:
@@ -106,7 +117,7 @@ $(BUILD)/bench/machine.o: CFLAGS += -DSB_VERSION='"$(VERSION)"'
 $(BUILD)/sharebench: $(BUILD)/bench/main.o $(LIBS)
 	@echo "LINK $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-	@ln -sf $(BUILD)/sharebench sharebench 2>/dev/null || true
+	@$(if $(filter 1,$(MPI)),true,ln -sf $(BUILD)/sharebench sharebench 2>/dev/null || true)
 
 # Tests named test_*_f64.c link the double-precision engine.
 $(BUILD)/tests/%_f64: tests/%_f64.c tests/testutil.h $(BUILD)/libsbengine_f64.a
@@ -119,8 +130,14 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	@echo "LINK $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@ -lcmocka $(LDLIBS)
 
-test: deps $(TESTS) $(TEST_HELPERS) $(BUILD)/sharebench
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh $(TESTS)
+# The MPI build, when Open MPI's compiler is there (make deps installs it).
+mpi: deps
+	@if command -v mpicc >/dev/null; then $(MAKE) --no-print-directory MPI=1 SANITIZE=$(SANITIZE) $(MPI_BUILD)/sharebench; \
+	else echo "make mpi: no mpicc (apt-get install libopenmpi-dev openmpi-bin); the MPI tests will be skipped"; fi
+
+test: deps $(TESTS) $(TEST_HELPERS) $(BUILD)/sharebench mpi
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} BUILD=$(BUILD) SB_MPI_BIN=$(MPI_BUILD)/sharebench PYTHON=$(PYTHON) \
+	  tests/run.sh $(TESTS)
 
 clean:
 	rm -rf build sharebench

@@ -5,6 +5,8 @@
 #include "grid.h"
 #include "runner.h"
 #include "machine.h"
+#include "dp.h"
+#include "mpienv.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ static void help(FILE *f)
             "  --db FILE         results database (default results/sharebench.db)\n"
             "  --no-store        do not store the result\n"
             "  --quiet           no progress lines\n"
+            "  --dp              data-parallel: under mpirun or srun, split each batch across the ranks\n"
+            "                    and sum their gradients (MPI_Allreduce); see README, Running on a cluster\n"
             "  KEY=VALUE         any training or model key (see README), e.g. width=64 layers=6\n\n"
             "example: sharebench run --task copy --sharing cycle:2 --steps 200\n"
             "exit status: 0 finished or diverged (stored), 1 the run failed, 2 bad input\n");
@@ -44,7 +48,7 @@ int sb_cmd_run(int argc, char **argv)
         { "lr", required_argument, NULL, 'l' }, { "seed", required_argument, NULL, 'e' },
         { "threads", required_argument, NULL, 'j' }, { "init-from", required_argument, NULL, 'i' },
         { "save", required_argument, NULL, 'v' }, { "db", required_argument, NULL, 'd' },
-        { "no-store", no_argument, NULL, 'N' }, { "quiet", no_argument, NULL, 'q' },
+        { "no-store", no_argument, NULL, 'N' }, { "quiet", no_argument, NULL, 'q' }, { "dp", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     static const struct { int opt; const char *key; } as_key[] = {
@@ -54,7 +58,7 @@ int sb_cmd_run(int argc, char **argv)
     char err[SB_ERR_LEN], assignment[SB_PATH_LEN + 64];
     const char *config = NULL, *db = "results/sharebench.db";
     char seen[128] = { 0 };
-    int opt, store = 1, quiet = 0;
+    int opt, store = 1, quiet = 0, dp = 0;
     /* options become KEY=VALUE overrides */
     char *overrides[256];
     int nover = 0;
@@ -69,6 +73,7 @@ int sb_cmd_run(int argc, char **argv)
         else if (opt == 'd') db = optarg;
         else if (opt == 'N') store = 0;
         else if (opt == 'q') quiet = 1;
+        else if (opt == 'D') dp = 1;
         else
             for (size_t k = 0; k < sizeof as_key / sizeof as_key[0]; k++)
                 if (as_key[k].opt == opt && nover < 255) {
@@ -90,6 +95,12 @@ int sb_cmd_run(int argc, char **argv)
     sb_spec s;
     if (sb_grid_cell(g, 0, &s, err, sizeof err) || sb_runner_check(&s, err, sizeof err)) { sb_usage_error("run: %s", err); goto out; }
     if (!config) s.sweep[0] = 0;
+    if (dp) { rc = sb_dp_run(&s, store ? db : NULL, quiet); goto out; }
+    if (sb_mpi_launched_size() != 0 && sb_mpi_launched_size() != 1) {
+        sb_usage_error("run: started by an MPI launcher as several processes: each would train the same run; "
+                       "add --dp to split its batches across them, or use sharebench sweep to spread cells");
+        goto out;
+    }
     sb_store *st = NULL;
     if (store && !(st = sb_store_open(db, 0, err, sizeof err))) { sb_usage_error("run: %s", err); goto out; }
     sb_machine_threads(s.threads);

@@ -165,6 +165,12 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
 
 sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, size_t errlen)
 {
+    return sb_runner_execute_hooked(s, NULL, log, result, err, errlen);
+}
+
+sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FILE *log, int *result, char *err,
+                                 size_t errlen)
+{
     char started[32];
     sb_utc(started, sizeof started);
     double t0 = sb_now();
@@ -229,7 +235,8 @@ sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, s
             goto fail;
         }
         double t = sb_now(), gnorm;
-        loss = sb_train_step(m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm);
+        loss = h && h->train_step ? h->train_step(h->ctx, m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
+                                  : sb_train_step(m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm);
         t = sb_now() - t;
         train_time += t;
         sb_run_series(r, "step_ms", step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
@@ -255,6 +262,7 @@ sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, s
         }
     }
     sb_run_metric(r, "steps_done", step);
+    if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
     if (step > 0) {
         sb_run_metric(r, "train_loss_final", loss);
         sb_run_metric(r, "train_seconds", train_time);

@@ -8,6 +8,7 @@
 
 #include "spec.h"
 #include "store.h"
+#include "adamw.h"
 #include <stdio.h>
 
 /* Everything that can be checked before work starts: the task and its knobs
@@ -24,5 +25,22 @@ int sb_runner_check(const sb_spec *s, char *err, size_t errlen);
 ** _FAILED. Progress lines go to log (NULL: silent). */
 enum { SB_RUN_FINISHED, SB_RUN_DIVERGED, SB_RUN_FAILED };
 sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *status, char *err, size_t errlen);
+
+/* How a run trains, for callers that train differently (bench/dp.c: data
+** parallelism over MPI ranks). train_step replaces sb_train_step: one update
+** from the global batch of B sequences, same contract. trained is called once
+** when training ends (finished or diverged, after `steps` updates), before
+** evaluation, to add its own metrics; a non-zero return fails the run with its
+** message. ctx is passed to both. */
+typedef struct {
+    double (*train_step)(void *ctx, sb_model *m, sb_adamw *o, const int *tokens, const int *types,
+                         const int *targets, int B, int T, double *grad_norm);
+    int (*trained)(void *ctx, sb_model *m, int steps, sb_run *r, char *err, size_t errlen);
+    void *ctx;
+} sb_runner_hooks;
+
+/* sb_runner_execute with hooks (NULL: as sb_runner_execute). */
+sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FILE *log, int *status, char *err,
+                                 size_t errlen);
 
 #endif

@@ -48,6 +48,8 @@ void sb_run_free(sb_run *r);
 ** text, the INTEGER and REAL ones the number's text. Returns 0, or -1 for an
 ** unknown column. */
 int sb_run_set(sb_run *r, const char *column, const char *value);
+/* The value of a column as set (NULL when unset or unknown). */
+const char *sb_run_get(const sb_run *r, const char *column);
 /* Add a configuration row, a scalar metric, a series point. 0, or -1 when out of memory. */
 int sb_run_param(sb_run *r, const char *key, const char *value);
 int sb_run_metric(sb_run *r, const char *key, double value);
@@ -56,6 +58,15 @@ int sb_run_series(sb_run *r, const char *metric, long step, int layer, int head,
 /* Write the run and all its rows in one transaction. Returns the new run id,
 ** or -1 with a message (nothing written). */
 long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen);
+
+/* A run as bytes, to hand it to another process that stores it (the MPI
+** sweep: a worker sends each finished run to rank 0). sb_run_pack returns a
+** malloc'd buffer of *len bytes, or NULL when out of memory; sb_run_unpack
+** rebuilds the run from such bytes, or returns NULL with a message when they
+** are not one whole packed run. Numbers travel as the machine's own bytes:
+** every process must run on the same architecture (as MPI jobs of one binary do). */
+void *sb_run_pack(const sb_run *r, size_t *len);
+sb_run *sb_run_unpack(const void *buf, size_t len, char *err, size_t errlen);
 
 /* 1 when a run of this cell ended finished or diverged (a result), 0 when not,
 ** -1 on error. `sweep --resume` skips such cells; failed cells run again. */

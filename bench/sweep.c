@@ -10,6 +10,8 @@
 #include "grid.h"
 #include "runner.h"
 #include "machine.h"
+#include "mpienv.h"
+#include "mpi_sweep.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +32,12 @@ static void help(FILE *f)
             "  --dry-run     list the cells and whether each is done; run nothing\n"
             "  --db FILE     results database (default results/sharebench.db)\n"
             "  --threads N   threads per cell (default: cores / jobs)\n"
+            "  --rank-timeout S  under mpirun: seconds a rank may stay silent before it is lost (default 120)\n"
             "  KEY=VALUE     override a key in every cell, e.g. steps=50\n\n"
+            "Under mpirun or srun (the MPI build: make MPI=1), the cells spread over the ranks and\n"
+            "rank 0 writes the database (README: Running on a cluster).\n\n"
             "example: sharebench sweep bench/sweeps/albert-ablation.ini --jobs 2 --resume\n"
+            "         mpirun -np 8 build/mpi/sharebench sweep bench/sweeps/albert-ablation.ini --resume\n"
             "exit status: 0 every cell finished or diverged, 1 some cell failed, 2 bad input\n");
 }
 
@@ -66,11 +72,14 @@ int sb_cmd_sweep(int argc, char **argv)
     static const struct option opts[] = {
         { "jobs", required_argument, NULL, 'j' }, { "resume", no_argument, NULL, 'r' },
         { "dry-run", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
-        { "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+        { "rank-timeout", required_argument, NULL, 'T' }, { "cell-child", required_argument, NULL, 'C' },
+        { NULL, 0, NULL, 0 }
     };
     char err[SB_ERR_LEN], *end;
-    const char *db = "results/sharebench.db";
+    const char *db = "results/sharebench.db", *cell_child = NULL;
     int opt, jobs = 1, resume = 0, dry = 0, threads = 0;
+    double rank_timeout = 120;
     char seen[128] = { 0 };
     optind = 1;
     opterr = 0;
@@ -88,6 +97,12 @@ int sb_cmd_sweep(int argc, char **argv)
             threads = (int)strtol(optarg, &end, 10);
             if (*end || threads < 1 || threads > 4096) return sb_usage_error("sweep: --threads '%s': expected a whole number from 1 to 4096", optarg);
             break;
+        case 'T':
+            rank_timeout = strtod(optarg, &end);
+            if (*end || !(rank_timeout >= 1 && rank_timeout <= 86400))
+                return sb_usage_error("sweep: --rank-timeout '%s': expected seconds from 1 to 86400", optarg);
+            break;
+        case 'C': cell_child = optarg; break;
         case 'r': resume = 1; break;
         case 'n': dry = 1; break;
         case 'd': db = optarg; break;
@@ -99,6 +114,11 @@ int sb_cmd_sweep(int argc, char **argv)
     if (!g) return sb_usage_error("sweep: %s", err);
     for (int i = optind; i < argc; i++)
         if (sb_grid_override(g, argv[i], err, sizeof err)) { sb_grid_free(g); return sb_usage_error("sweep: %s", err); }
+    /* a cell's process under a distributed sweep (mpi_sweep.h) */
+    if (cell_child) { int crc = sb_mpi_sweep_cell(g, cell_child); sb_grid_free(g); return crc; }
+    int mpi = sb_mpi_launched() && !dry && (sb_mpi_built() || sb_mpi_launched_size() != 1);
+    if (mpi && seen['j']) { sb_grid_free(g); return sb_usage_error("sweep: --jobs is for one machine; under mpirun, start more ranks"); }
+    if (dry && sb_mpi_launched_rank() > 0) { sb_grid_free(g); return SB_EXIT_OK; }   /* rank 0 lists the cells */
     long n = sb_grid_count(g);
     sb_spec *cells = calloc((size_t)n, sizeof *cells);
     char *done = calloc((size_t)n, 1);
@@ -119,6 +139,11 @@ int sb_cmd_sweep(int argc, char **argv)
             sb_usage_error("sweep: %s: cell %ld (%s): %s", file, i + 1, label, err);
             goto out;
         }
+    }
+    if (mpi) {
+        sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
+        rc = sb_mpi_sweep(&a);
+        goto out;
     }
     if (!dry || access(db, F_OK) == 0) {
         st = sb_store_open(db, dry, err, sizeof err);
