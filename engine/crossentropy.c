@@ -9,12 +9,16 @@ double crossentropy_forward(real *p, real *losses, const int *targets, int R, in
 {
     double total = 0;
     int n = 0;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * V >= 1 << 14)
     for (int r = 0; r < R; r++) {
         real *row = p + (long)r * V, mx = row[0], sum = 0;
-        for (int i = 1; i < V; i++) if (row[i] > mx) mx = row[i];
+        #pragma omp simd reduction(max : mx)
+        for (int i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+        #pragma omp simd reduction(+ : sum)
         for (int i = 0; i < V; i++) { row[i] = R_EXP(row[i] - mx); sum += row[i]; }
-        for (int i = 0; i < V; i++) row[i] /= sum;
+        real inv = 1 / sum;
+        #pragma omp simd
+        for (int i = 0; i < V; i++) row[i] *= inv;
         losses[r] = 0;
         if (targets && targets[r] >= 0) {
             real pt = row[targets[r]];
