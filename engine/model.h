@@ -95,6 +95,15 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
 ** tracking, the per-depth contributions. Needs targets in the forward. */
 void sb_model_backward(sb_model *m);
 
+/* The same backward from a given gradient of the loss with respect to the
+** logits (B,T,V) of the last forward, in place of the cross-entropy's (for
+** other losses on the logits: distillation). */
+void sb_model_backward_logits(sb_model *m, const real *dlogits);
+
+/* The logits (B,T,V) of the last forward into out (the forward keeps only the
+** probabilities): the head's product again, on the same rows, so the same values. */
+void sb_model_logits(sb_model *m, real *out);
+
 /* Output probabilities (B,T,V) of the last forward. */
 const real *sb_model_probs(const sb_model *m);
 /* Per-position losses (B,T) of the last forward (0 where unscored). */
