@@ -510,6 +510,7 @@ void sb_model_free(sb_model *m)
 
 const sb_config *sb_model_config(const sb_model *m) { return &m->c; }
 const sb_sharing *sb_model_sharing(const sb_model *m) { return &m->sh; }
+void sb_model_capacity(const sb_model *m, int *B, int *T) { *B = m->Bmax; *T = m->Tmax; }
 int sb_model_tensor_count(const sb_model *m) { return m->nt; }
 const sb_tensor *sb_model_tensor(const sb_model *m, int i) { return &m->tensors[i]; }
 long sb_model_n_params(const sb_model *m) { return m->n_params; }

@@ -69,6 +69,8 @@ int sb_model_plan(const sb_config *c, int B, int T, int track_depth, long *n_par
                   char *err, size_t errlen);
 
 const sb_config *sb_model_config(const sb_model *m);
+/* The batch and length the model was built for (the most a forward may take). */
+void sb_model_capacity(const sb_model *m, int *B, int *T);
 const sb_sharing *sb_model_sharing(const sb_model *m);
 
 /* Tensors of the unique parameters, in layout order. */
