@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "doc.h"
 #include "figures.h"
+#include "frontier.h"
 #include "machine.h"
 #include "model.h"
 #include "runset.h"
@@ -850,6 +851,15 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
         }
         if (tf->not_measured[0])
             sb_doc_para(d, "Not measured in these runs (no analysis series recorded): %s.", tf->not_measured);
+        char cname[200], cid[240], ccap[600];
+        int cdrawn;
+        if (sb_frontier_section(d, s, c->fig, tasks[t], cname, sizeof cname, &cdrawn)) {
+            add_fig(tf, "compress", cname, cdrawn);
+            snprintf(cid, sizeof cid, "fig-compress-%s", tasks[t]);
+            snprintf(ccap, sizeof ccap, "%s: test quality against bytes on disk for the reference, sharing alone, compression alone and "
+                     "both (95%% CI over seeds); the dashed line joins the frontier.", tasks[t]);
+            sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
+        }
     }
 
     /* the budget */
