@@ -13,6 +13,7 @@
 #include "distill.h"
 #include "train.h"
 #include "kvcache.h"
+#include "int8.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,8 @@ sb_compress *sb_compress_new(const sb_spec *s, const sb_config *c, sb_model *m, 
     cs->typ = malloc(sizeof(int) * B * Tmax);
     cs->tgt = malloc(sizeof(int) * B * Tmax);
     if (!cs->tok || !cs->typ || !cs->tgt) { snprintf(err, errlen, "out of memory"); goto fail; }
+    /* an int8 checkpoint to start from trains from its dequantised weights: int8 codes would not follow the updates */
+    if (sb_quant_active(m)) sb_quant_drop(m);
     if (distils(s) && make_teacher(cs, err, errlen)) goto fail;
     int pm = prune_method(s);
     if (pm == SB_PRUNE_L1 || pm == SB_PRUNE_GRADUAL || pm == SB_PRUNE_MOVEMENT) {
@@ -400,4 +403,57 @@ int sb_compress_record(sb_compress *cs, sb_model *m, const sb_adamw *o, const ch
     sb_run_metric(cs->r, "bytes_memory", (double)sb_quant_inference_bytes(m));
     if (sb_quant_active(m) && sb_model_config(m)->causal) int8_against_float(cs, m);
     return 0;
+}
+
+int sb_int8_decode_bench(const sb_config *c, int T, int reps, sb_int8_bench *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    sb_model *m = sb_model_create(c, 1, T, 1, 0, err, errlen);
+    if (!m) return -1;
+    int V = c->vocab, *tok = malloc(sizeof(int) * T);
+    real *pf = malloc(sizeof(real) * T * V);
+    double *t8 = malloc(sizeof(double) * reps), *tf = malloc(sizeof(double) * reps);
+    sb_kvcache *kc = NULL;
+    int rc = -1;
+    if (!tok || !pf || !t8 || !tf) { snprintf(err, errlen, "out of memory"); goto out; }
+    for (int i = 0; i < T; i++) tok[i] = (i * 37 + 11) % V;
+    sb_quant_stats st;
+    if (sb_quant_begin(m, SB_QACT_BLOCK, err, errlen)) goto out;
+    sb_model_forward(m, tok, NULL, NULL, NULL, 1, T);
+    if (sb_quant_finish(m, &st, err, errlen) || !(kc = sb_kvcache_create(m, 1, T, err, errlen))) goto out;
+    for (int rep = 0; rep < reps; rep++)
+        for (int q = 0; q < 2; q++) {
+            sb_quant_enable(m, q);
+            sb_kvcache_reset(kc);
+            double t0 = sb_now(), kl = 0;
+            int agree = 0;
+            for (int p = 0; p < T; p++) {
+                const real *pr = sb_decode_step(kc, &tok[p]);
+                if (rep) continue;
+                if (!q) { memcpy(pf + (long)p * V, pr, sizeof(real) * V); continue; }
+                int a = 0, b = 0;
+                for (int v = 0; v < V; v++) {
+                    real x = pf[(long)p * V + v];
+                    if (x > 0 && pr[v] > 0) kl += x * log((double)x / pr[v]);
+                    if (x > pf[(long)p * V + a]) a = v;
+                    if (pr[v] > pr[b]) b = v;
+                }
+                agree += a == b;
+            }
+            (q ? t8 : tf)[rep] = 1e3 * (sb_now() - t0) / T;
+            if (!rep && q) { out->kl = kl / T; out->top1 = (double)agree / T; }
+        }
+    out->ms_int8 = sb_stats_median(t8, reps);
+    out->ms_float = sb_stats_median(tf, reps);
+    out->bytes_float = st.bytes_float;
+    out->bytes_int8 = st.bytes_int8;
+    out->calibrations = st.calibrations;
+    out->calibrations_per_layer = st.calibrations_per_layer;
+    out->vnni = sb_q8_fast();
+    rc = 0;
+out:
+    sb_kvcache_free(kc);
+    sb_model_free(m);
+    free(tok); free(pf); free(t8); free(tf);
+    return rc;
 }

@@ -73,4 +73,17 @@ int sb_compress_record(sb_compress *cs, sb_model *m, const sb_adamw *o, const ch
 
 void sb_compress_free(sb_compress *cs);
 
+/* int8 against float decoding of one model (for `sharebench bench`): c built
+** at batch 1 and length T from seed 1, quantised with activation scales
+** calibrated on one sequence, then T tokens decoded with the key/value cache,
+** int8 and float alternately reps times each. */
+typedef struct {
+    double ms_int8, ms_float;   /* medians, milliseconds per token */
+    double kl;                  /* mean KL(float || int8) of the next-token distributions */
+    double top1;                /* fraction of positions where both pick the same next token */
+    long bytes_float, bytes_int8;   /* the block matrices */
+    int calibrations, calibrations_per_layer, vnni;
+} sb_int8_bench;
+int sb_int8_decode_bench(const sb_config *c, int T, int reps, sb_int8_bench *out, char *err, size_t errlen);
+
 #endif

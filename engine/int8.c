@@ -105,6 +105,51 @@ static void tiles_vnni(int32_t *acc, const int8_t *packed, const uint8_t *xq, in
 }
 #endif
 
+/* Rows [0, n) against tiles: for each group of four tiles (whose weights then
+** stay in cache) every four rows at once, 16 accumulators; remainders one row
+** or one tile at a time. */
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void gemm_vnni(int32_t *acc, int lda, const int8_t *packed, const uint8_t *xq, int ldx, int n, int G, int nt)
+{
+    int t = 0;
+    for (; t + 4 <= nt; t += 4) {
+        const int8_t *p = packed + (long)t * G * 64;
+        int r0 = 0;
+        for (; r0 + 4 <= n; r0 += 4) {
+            /* sixteen named accumulators: an array indexed in loops would live on the stack */
+            __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
+                    a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            const uint8_t *x0 = xq + (long)r0 * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+            for (int g = 0; g < G; g++) {
+                __m512i w0 = _mm512_loadu_si512(p + (long)g * 64), w1 = _mm512_loadu_si512(p + ((long)G + g) * 64),
+                        w2 = _mm512_loadu_si512(p + (2L * G + g) * 64), w3 = _mm512_loadu_si512(p + (3L * G + g) * 64);
+                int32_t v;
+#define ROW(xr, b0, b1, b2, b3)                          \
+    memcpy(&v, xr + 4 * g, 4);                            \
+    {                                                     \
+        __m512i xb = _mm512_set1_epi32(v);                \
+        b0 = _mm512_dpbusd_epi32(b0, xb, w0);             \
+        b1 = _mm512_dpbusd_epi32(b1, xb, w1);             \
+        b2 = _mm512_dpbusd_epi32(b2, xb, w2);             \
+        b3 = _mm512_dpbusd_epi32(b3, xb, w3);             \
+    }
+                ROW(x0, a00, a01, a02, a03)
+                ROW(x1, a10, a11, a12, a13)
+                ROW(x2, a20, a21, a22, a23)
+                ROW(x3, a30, a31, a32, a33)
+#undef ROW
+            }
+            int32_t *c0 = acc + (long)r0 * lda + 16 * t, *c1 = c0 + lda, *c2 = c1 + lda, *c3 = c2 + lda;
+            _mm512_storeu_si512(c0, a00); _mm512_storeu_si512(c0 + 16, a01); _mm512_storeu_si512(c0 + 32, a02); _mm512_storeu_si512(c0 + 48, a03);
+            _mm512_storeu_si512(c1, a10); _mm512_storeu_si512(c1 + 16, a11); _mm512_storeu_si512(c1 + 32, a12); _mm512_storeu_si512(c1 + 48, a13);
+            _mm512_storeu_si512(c2, a20); _mm512_storeu_si512(c2 + 16, a21); _mm512_storeu_si512(c2 + 32, a22); _mm512_storeu_si512(c2 + 48, a23);
+            _mm512_storeu_si512(c3, a30); _mm512_storeu_si512(c3 + 16, a31); _mm512_storeu_si512(c3 + 32, a32); _mm512_storeu_si512(c3 + 48, a33);
+        }
+        for (; r0 < n; r0++) tiles_vnni(acc + (long)r0 * lda, packed, xq + (long)r0 * ldx, G, t, t + 4);
+    }
+    for (int r = 0; r < n && t < nt; r++) tiles_vnni(acc + (long)r * lda, packed, xq + (long)r * ldx, G, t, nt);
+}
+
 int sb_q8_fast(void)
 {
 #ifdef HAVE_VNNI_KERNEL
@@ -122,6 +167,18 @@ int sb_q8_fast(void)
 void sb_q8_gemv_portable(int32_t *acc, const int8_t *packed, const uint8_t *xq, int O, int I)
 {
     tiles_portable(acc, packed, xq, sb_q8_cols(I) / 4, 0, sb_q8_rows(O) / 16);
+}
+
+void sb_q8_gemm(int32_t *acc, int lda, const int8_t *packed, const uint8_t *xq, int ldx, int n, int O, int I)
+{
+    int G = sb_q8_cols(I) / 4, nt = sb_q8_rows(O) / 16;
+#ifdef HAVE_VNNI_KERNEL
+    if (sb_q8_fast()) {
+        gemm_vnni(acc, lda, packed, xq, ldx, n, G, nt);
+        return;
+    }
+#endif
+    for (int r = 0; r < n; r++) tiles_portable(acc + (long)r * lda, packed, xq + (long)r * ldx, G, 0, nt);
 }
 
 void sb_q8_gemv(int32_t *acc, const int8_t *packed, const uint8_t *xq, int O, int I, int parallel)

@@ -43,6 +43,12 @@ void sb_q8_gemv(int32_t *acc, const int8_t *packed, const uint8_t *xq, int O, in
 /* The same through the portable C loop only (for tests against the fast path). */
 void sb_q8_gemv_portable(int32_t *acc, const int8_t *packed, const uint8_t *xq, int O, int I);
 
+/* n rows at once: acc + r * lda (sb_q8_rows(O) each) for the rows xq + r *
+** ldx, r < n; the same sums as n sb_q8_gemv, with the weights of 64 outputs
+** kept in cache while four rows at a time go past them (the batched
+** forward). Serial. */
+void sb_q8_gemm(int32_t *acc, int lda, const int8_t *packed, const uint8_t *xq, int ldx, int n, int O, int I);
+
 /* 1 when sb_q8_gemv runs the AVX-512 VNNI kernel on this CPU. */
 int sb_q8_fast(void);
 

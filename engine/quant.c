@@ -248,39 +248,55 @@ long sb_quant_inference_bytes(const sb_model *m)
     return bytes;
 }
 
-/* One row: quantise x (scale s, or its own for act=dynamic), the int8
-** product, then y = s * scale[o] * (acc - 128 rowsum) + b. */
-static void q8_row(const struct sb_quant *q, const qmat *qm, float s, real *y, const real *x, const real *b, uint8_t *xq,
-                   int32_t *acc, int parallel)
+/* The activation scale of row x: the calibrated one, or its own (act=dynamic). */
+static float row_scale(const struct sb_quant *q, const qmat *qm, int l, const real *x)
 {
-    int O = qm->O, I = qm->I;
-    if (q->act == SB_QACT_DYNAMIC) {
-        real mx = 0;
-        for (int i = 0; i < I; i++) mx = R_FABS(x[i]) > mx ? R_FABS(x[i]) : mx;
-        s = mx / 127 >= FLT_MIN ? (float)(mx / 127) : FLT_MIN;
-    }
-    sb_q8_quantise_row(xq, x, I, s);
-    sb_q8_gemv(acc, qm->packed, xq, O, I, parallel);
-    for (int o = 0; o < O; o++) y[o] = (real)((float)(acc[o] - 128 * qm->rowsum[o]) * (s * qm->scale[o])) + (b ? b[o] : 0);
+    if (q->act != SB_QACT_DYNAMIC) return qm->act[l];
+    real mx = 0;
+    for (int i = 0; i < qm->I; i++) mx = R_FABS(x[i]) > mx ? R_FABS(x[i]) : mx;
+    return mx / 127 >= FLT_MIN ? (float)(mx / 127) : FLT_MIN;
+}
+
+/* y = s * scale[o] * (acc - 128 rowsum) + b: the zero point off, back to real. */
+static void dequantise(const qmat *qm, float s, real *y, const int32_t *acc, const real *b)
+{
+    for (int o = 0; o < qm->O; o++) y[o] = (real)((float)(acc[o] - 128 * qm->rowsum[o]) * (s * qm->scale[o])) + (b ? b[o] : 0);
 }
 
 /* y (R,O) = the int8 product of x (R,I) with qm at depth l, plus b (may be NULL). */
 static void q8_linear(struct sb_quant *q, const qmat *qm, int l, real *y, const real *x, const real *b, int R)
 {
-    int O = qm->O, I = qm->I;
+    int O = qm->O, I = qm->I, I4 = sb_q8_cols(I), O16 = sb_q8_rows(O);
     if (R <= 4) {
         /* a few rows (decoding): one after the other, each product split over the threads */
-        for (int r = 0; r < R; r++) q8_row(q, qm, qm->act[l], y + (long)r * O, x + (long)r * I, b, q->xq, q->acc, 1);
+        for (int r = 0; r < R; r++) {
+            float s = row_scale(q, qm, l, x + (long)r * I);
+            sb_q8_quantise_row(q->xq, x + (long)r * I, I, s);
+            sb_q8_gemv(q->acc, qm->packed, q->xq, O, I, 1);
+            dequantise(qm, s, y + (long)r * O, q->acc, b);
+        }
         return;
     }
+    /* many rows: chunks of CHUNK over the threads, each chunk's rows against each group of weights in cache */
+    enum { CHUNK = 64 };
     #pragma omp parallel
     {
-        uint8_t *xq = malloc((size_t)sb_q8_cols(I));
-        int32_t *acc = malloc(sizeof *acc * sb_q8_rows(O));
+        uint8_t *xq = malloc((size_t)CHUNK * I4);
+        int32_t *acc = malloc(sizeof *acc * CHUNK * O16);
+        float s[CHUNK];
         #pragma omp for schedule(static)
-        for (int r = 0; r < R; r++) {
-            if (xq && acc) q8_row(q, qm, qm->act[l], y + (long)r * O, x + (long)r * I, b, xq, acc, 0);
-            else for (int o = 0; o < O; o++) y[(long)r * O + o] = NAN;   /* out of memory: visible, never silent */
+        for (int r0 = 0; r0 < R; r0 += CHUNK) {
+            int n = R - r0 < CHUNK ? R - r0 : CHUNK;
+            if (!xq || !acc) {   /* out of memory: visible in the output, never silent */
+                for (long i = (long)r0 * O; i < (long)(r0 + n) * O; i++) y[i] = NAN;
+                continue;
+            }
+            for (int r = 0; r < n; r++) {
+                s[r] = row_scale(q, qm, l, x + (long)(r0 + r) * I);
+                sb_q8_quantise_row(xq + (long)r * I4, x + (long)(r0 + r) * I, I, s[r]);
+            }
+            sb_q8_gemm(acc, O16, qm->packed, xq, I4, n, O, I);
+            for (int r = 0; r < n; r++) dequantise(qm, s[r], y + (long)(r0 + r) * O, acc + (long)r * O16, b);
         }
         free(xq);
         free(acc);

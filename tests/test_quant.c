@@ -3,7 +3,8 @@
 ** compressed checkpoints (engine/checkpoint.c).
 **
 ** The int8 kernel's integer sums equal a direct computation exactly, on the
-** VNNI path and the portable one alike, at sizes that need padding; the
+** VNNI path and the portable one alike, one row or several at once, at sizes
+** that need padding; the
 ** dequantised product is within the quantisation error bound of the float
 ** product, |y - y8| <= s_x/2 sum|w| + s_w/2 sum|x8| (plus float rounding).
 ** A quantised model quantises each unique tensor once: K calibrations for K
@@ -47,8 +48,9 @@ static void kernel_bound(void **state)
 {
     (void)state;
     static const int dims[][2] = { { 37, 45 }, { 16, 4 }, { 64, 512 }, { 5, 3 } };
-    sb_rng r;
+    sb_rng r, r8;
     sb_rng_seed(&r, 1, "kernel");
+    sb_rng_seed(&r8, 2, "rows");
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
         int O = dims[d][0], I = dims[d][1], O16 = sb_q8_rows(O);
         float *w = malloc(sizeof(float) * O * I), *sw = malloc(sizeof(float) * O);
@@ -75,6 +77,18 @@ static void kernel_bound(void **state)
         sb_q8_gemv(acc, packed, xq, O, I, 1);
         sb_q8_gemv_portable(acc2, packed, xq, O, I);
         assert_memory_equal(acc, acc2, sizeof(int32_t) * O);
+        /* several rows at once (a multiple of four and a remainder): the same sums as one row at a time */
+        enum { NR = 7 };
+        uint8_t *x4 = malloc((size_t)NR * sb_q8_cols(I));
+        int32_t *a4 = malloc(sizeof(int32_t) * NR * O16), *one = malloc(sizeof(int32_t) * O16);
+        for (int r = 0; r < NR; r++)
+            for (int i = 0; i < sb_q8_cols(I); i++) x4[r * sb_q8_cols(I) + i] = r ? (uint8_t)sb_rng_below(&r8, 256) : xq[i];
+        sb_q8_gemm(a4, O16, packed, x4, sb_q8_cols(I), NR, O, I);
+        for (int r = 0; r < NR; r++) {
+            sb_q8_gemv_portable(one, packed, x4 + r * sb_q8_cols(I), O, I);
+            assert_memory_equal(a4 + r * O16, one, sizeof(int32_t) * O);
+        }
+        free(x4); free(a4); free(one);
         double worst = 0, mean = 0;
         for (int o = 0; o < O; o++) {
             long exact = 0, rowsum = 0;
