@@ -106,6 +106,12 @@ static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b
     return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
 }
 
+static int before(const row *a, const row *b, int higher)
+{
+    if (a->disk != b->disk) return a->disk < b->disk;
+    return higher ? a->test.mean > b->test.mean : a->test.mean < b->test.mean;
+}
+
 static void num(char *out, size_t len, double v, const char *f)
 {
     if (isfinite(v)) snprintf(out, len, f, v);
@@ -155,8 +161,8 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
     int *order = malloc(sizeof *order * (size_t)(n + 1));
     if (!order) { free(rows); return 0; }
     for (int i = 0; i < n; i++) order[i] = i;
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && rows[order[j]].disk < rows[order[j - 1]].disk; j--) {
+    for (int i = 1; i < n; i++)   /* by size; at equal size the better first, so the worse is dominated */
+        for (int j = i; j > 0 && before(&rows[order[j]], &rows[order[j - 1]], higher); j--) {
             int x = order[j];
             order[j] = order[j - 1];
             order[j - 1] = x;

@@ -150,6 +150,10 @@ static void gemm_vnni(int32_t *acc, int lda, const int8_t *packed, const uint8_t
     for (int r = 0; r < n && t < nt; r++) tiles_vnni(acc + (long)r * lda, packed, xq + (long)r * ldx, G, t, nt);
 }
 
+static int portable_only;
+
+void sb_q8_set_portable(int on) { portable_only = on; }
+
 int sb_q8_fast(void)
 {
 #ifdef HAVE_VNNI_KERNEL
@@ -158,7 +162,7 @@ int sb_q8_fast(void)
         __builtin_cpu_init();
         fast = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
     }
-    return fast;
+    return fast && !portable_only;
 #else
     return 0;
 #endif

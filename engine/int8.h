@@ -52,4 +52,7 @@ void sb_q8_gemm(int32_t *acc, int lda, const int8_t *packed, const uint8_t *xq, 
 /* 1 when sb_q8_gemv runs the AVX-512 VNNI kernel on this CPU. */
 int sb_q8_fast(void);
 
+/* on = 1: run the portable path even on a CPU with VNNI (tests, comparisons); 0: back to the fast path. */
+void sb_q8_set_portable(int on);
+
 #endif

@@ -17,6 +17,11 @@
 ** diag(s_l) with (r_l, s_l) = 1 + MLP(z_l) (functional sharing, as Subformer's
 ** per-layer modulation, generated like HyperFormer's weights).
 **
+** Block matrices. Every product with a block matrix goes through
+** sb_block_forward / block_backward: a dense matrix, a factorised one
+** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
+** products once the model is quantised (quant.c).
+**
 ** Layer (pre-LN):  h = x + ls1 * Attn(LN1(x));   x' = h + ls2 * FFN(LN2(h))
 ** Layer (post-LN): h = LN1(x + ls1 * Attn(x));   x' = LN2(h + ls2 * FFN(h))
 */

@@ -223,6 +223,14 @@ static void quantised_model(void **state)
             if (!(fabs(l8 - lf) < 0.02 * lf)) print_error("%s act=%s: float loss %.6f, int8 %.6f\n", sharings[s], sb_qact_names[act], lf, l8);
             assert_true(fabs(l8 - lf) < 0.02 * lf);
             assert_true(l8 != lf);
+            /* the portable kernel gives the same model outputs, bit for bit */
+            real *p8 = malloc(sizeof(real) * B * T * 17);
+            memcpy(p8, sb_model_probs(m), sizeof(real) * B * T * 17);
+            sb_q8_set_portable(1);
+            assert_true(sb_model_forward(m, tok, NULL, tgt, NULL, B, T) == l8);
+            assert_memory_equal(sb_model_probs(m), p8, sizeof(real) * B * T * 17);
+            sb_q8_set_portable(0);
+            free(p8);
             /* the float weights are now the dequantised codes: the float path differs only by activation rounding */
             sb_quant_enable(m, 0);
             assert_false(sb_quant_active(m));
