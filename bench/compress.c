@@ -86,6 +86,15 @@ int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_task_info *
                  "of factor:R trained directly (factor_init=train), or factorise without pruning", s->prune, s->factor_init);
         return -1;
     }
+    if (s->init_from[0] && !post_factor(s)) {
+        sb_config k;
+        char inner[SB_ERR_LEN];
+        if (!sb_checkpoint_config(s->init_from, &k, inner, sizeof inner) && (k.factor != c->factor || strcmp(k.factor_mats, c->factor_mats))) {
+            snprintf(err, errlen, "%s has factor=%d (%s), the run asks for factor=%d (%s): a checkpoint's matrices change form only "
+                     "through factor_init=svd or als", s->init_from, k.factor, k.factor_mats, c->factor, c->factor_mats);
+            return -1;
+        }
+    }
     if (distils(s) && strncmp(s->teacher, "train:", 6)) {
         sb_config t;
         char inner[SB_ERR_LEN];

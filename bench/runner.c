@@ -18,13 +18,17 @@
 #include <omp.h>
 
 /* The model configuration for a task: the task decides what was not set
-** explicitly (vocabulary, positions); a checkpoint decides all but sharing. */
+** explicitly (vocabulary, positions); a checkpoint decides all but sharing
+** and the factorisation keys. */
 static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config *c, char *err, size_t errlen)
 {
     int need_len = info->long_length > info->length ? info->long_length : info->length;
     if (s->init_from[0]) {
         if (sb_checkpoint_config(s->init_from, c, err, errlen)) return -1;
         if (sb_spec_model_set(s, "sharing")) snprintf(c->sharing, sizeof c->sharing, "%s", s->model.sharing);
+        /* the rank to factorise a trained checkpoint to (factor_init=svd or als) */
+        if (sb_spec_model_set(s, "factor")) c->factor = s->model.factor;
+        if (sb_spec_model_set(s, "factor_mats")) snprintf(c->factor_mats, sizeof c->factor_mats, "%s", s->model.factor_mats);
     } else {
         *c = s->model;
         if (!sb_spec_model_set(s, "vocab")) c->vocab = info->vocab;

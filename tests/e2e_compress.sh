@@ -80,6 +80,7 @@ awk -v s="$(metric "$id" sparsity)" 'BEGIN { exit !(s > 0) }' || fail "l1: spars
 
 # factorisation of the trained dense model: SVD, ALS (never better), fine-tuned
 svd=$(run --sharing all factor=4 factor_init=svd finetune_steps=4)
+run --sharing all --save "$dir/dense.safetensors" >/dev/null
 als=$(run --sharing all factor=4 factor_init=als als_iters=3)
 for id in $svd $als; do
   [ "$(q "select value from params where run_id = $id and key = 'factor'")" = 4 ] || fail "run $id: factor param"
@@ -89,6 +90,13 @@ awk -v s="$(metric "$svd" factor_error)" -v a="$(metric "$als" factor_error)" 'B
   fail "ALS error $(metric "$als" factor_error) below SVD's $(metric "$svd" factor_error)"
 [ "$(metric "$svd" params_unique)" -lt "$(metric "$svd" params_dense | cut -d. -f1)" ] 2>/dev/null ||
   awk -v u="$(metric "$svd" params_unique)" -v d="$(metric "$svd" params_dense)" 'BEGIN { exit !(u < d) }' || fail "factorised not smaller"
+
+# a trained checkpoint, trained on, factorised, fine-tuned
+id=$(run --init-from "$dir/dense.safetensors" factor=4 factor_init=svd finetune_steps=4)
+[ "$(q "select value from params where run_id = $id and key = 'factor'")" = 4 ] || fail "checkpoint factorised: factor param"
+awk -v e="$(metric "$id" factor_error)" 'BEGIN { exit !(e > 0 && e < 1) }' || fail "checkpoint factorised: factor_error"
+"$SB" run $common --init-from "$dir/dense.safetensors" factor=4 >"$dir/log" 2>&1
+[ $? = 2 ] && grep -q "factor_init" "$dir/log" || fail "a dense checkpoint into factor:R without SVD/ALS: $(cat "$dir/log")"
 
 # distillation: a checkpoint teacher, a compressed checkpoint (measured, loaded as a teacher and as a start)
 run --sharing none --save "$dir/teacher.safetensors" >/dev/null
