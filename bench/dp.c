@@ -225,6 +225,12 @@ int sb_dp_run(const sb_spec *spec, const char *db, int quiet)
         if (root) sb_usage_error("run: --dp: %s", err);
         goto out;
     }
+    if (strcmp(s.prune, "none") || strcmp(s.teacher, "none")) {
+        /* their training step (a teacher's forward, masks after each update) is not the data-parallel one */
+        if (root) sb_usage_error("run: --dp trains without pruning and distillation (prune=%s, teacher=%s); "
+                                 "run those without --dp", s.prune, s.teacher);
+        goto out;
+    }
     if (root && db && !(st = sb_store_open(db, 0, err, sizeof err))) sb_usage_error("run: %s", err);
     if (!all_ok(&c, !root || !db || st)) goto out;
     if (!root) s.save[0] = 0;   /* one writer for the checkpoint too */

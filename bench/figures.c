@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 static const char *const scripts[] = { "style.gp", "term.gp",     "curves.gp", "pareto.gp", "resources.gp",
-                                       "budget.gp", "gradnoise.gp", "heads.gp",  "cka.gp",    "attack.gp" };
+                                       "budget.gp", "gradnoise.gp", "heads.gp",  "cka.gp",    "attack.gp",
+                                       "compress.gp" };
 
 int sb_figures_check(const char *plotdir, char *err, size_t errlen)
 {

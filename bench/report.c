@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "doc.h"
 #include "figures.h"
+#include "frontier.h"
 #include "machine.h"
 #include "model.h"
 #include "runset.h"
@@ -639,7 +640,8 @@ static void help(FILE *f)
             "against none, training and inference throughput, memory, test and test_long as mean\n"
             "with a 95%% confidence interval over seeds, change against none with a paired t-test\n"
             "across seeds), training curves, quality against parameters with the frontier, speed\n"
-            "and memory, and the analyses' figures when they ran; the longest sequence each mode's\n"
+            "and memory, and the analyses' figures when they ran; when runs compress, sharing against\n"
+            "compression on the quality-per-byte frontier; the longest sequence each mode's\n"
             "training step fits in the memory budget (engine accounting); what the data says about\n"
             "each claim of the claims file; the machine and code version.\n\n"
             "  --db FILE       the results database (default " DEFAULT_DB ")\n"
@@ -850,6 +852,15 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
         }
         if (tf->not_measured[0])
             sb_doc_para(d, "Not measured in these runs (no analysis series recorded): %s.", tf->not_measured);
+        char cname[200], cid[240], ccap[600];
+        int cdrawn;
+        if (sb_frontier_section(d, s, c->fig, tasks[t], cname, sizeof cname, &cdrawn)) {
+            add_fig(tf, "compress", cname, cdrawn);
+            snprintf(cid, sizeof cid, "fig-compress-%s", tasks[t]);
+            snprintf(ccap, sizeof ccap, "%s: test quality against bytes on disk for the reference, sharing alone, compression alone and "
+                     "both (95%% CI over seeds); the dashed line joins the frontier.", tasks[t]);
+            sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
+        }
     }
 
     /* the budget */

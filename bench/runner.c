@@ -11,19 +11,24 @@
 #include "kvcache.h"
 #include "checkpoint.h"
 #include "analyze.h"
+#include "compress.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <omp.h>
 
 /* The model configuration for a task: the task decides what was not set
-** explicitly (vocabulary, positions); a checkpoint decides all but sharing. */
+** explicitly (vocabulary, positions); a checkpoint decides all but sharing
+** and the factorisation keys. */
 static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config *c, char *err, size_t errlen)
 {
     int need_len = info->long_length > info->length ? info->long_length : info->length;
     if (s->init_from[0]) {
         if (sb_checkpoint_config(s->init_from, c, err, errlen)) return -1;
         if (sb_spec_model_set(s, "sharing")) snprintf(c->sharing, sizeof c->sharing, "%s", s->model.sharing);
+        /* the rank to factorise a trained checkpoint to (factor_init=svd or als) */
+        if (sb_spec_model_set(s, "factor")) c->factor = s->model.factor;
+        if (sb_spec_model_set(s, "factor_mats")) snprintf(c->factor_mats, sizeof c->factor_mats, "%s", s->model.factor_mats);
     } else {
         *c = s->model;
         if (!sb_spec_model_set(s, "vocab")) c->vocab = info->vocab;
@@ -52,6 +57,7 @@ int sb_runner_check(const sb_spec *s, char *err, size_t errlen)
     if (!t) return -1;
     sb_config c;
     int rc = model_for_task(s, sb_task_get_info(t), &c, err, errlen);
+    if (!rc) rc = sb_compress_check(s, &c, sb_task_get_info(t), err, errlen);
     sb_task_close(t);
     if (!rc && s->analysis) rc = sb_analysis_check(s, err, errlen);
     return rc;
@@ -79,6 +85,17 @@ static int evaluate(sb_model *m, data *d, int split, long n, int B, sb_score *sc
     }
     *loss = batches ? total / batches : NAN;
     return 0;
+}
+
+/* The headline metric of a split, for compression's before-and-after figures. */
+typedef struct { data *d; long n; int B; } eval_ctx;
+
+static double eval_split(void *ctx, sb_model *m, int split)
+{
+    eval_ctx *e = ctx;
+    sb_score sc;
+    double loss;
+    return evaluate(m, e->d, split, e->n, e->B, &sc, &loss) ? NAN : sb_score_value(&sc, e->d->info->metric);
 }
 
 static void put_num(sb_run *r, const char *col, double v)
@@ -185,6 +202,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     sb_model *m = NULL;
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
+    sb_compress *cs = NULL;
+    eval_ctx ec = { &d, s->test_examples, B };
     const char *status = "finished";
     char failure[SB_ERR_LEN] = "", analysis_error[SB_ERR_LEN] = "", aerr[SB_ERR_LEN];
     record_start(r, s, &c, started);
@@ -199,6 +218,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     /* the model: from a checkpoint (then resharing, e.g. untie:K), or new */
     sb_config built = c;
     if (s->init_from[0]) sb_checkpoint_config(s->init_from, &built, failure, sizeof failure);
+    sb_compress_training_config(s, &built);
     m = sb_model_create(&built, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure);
     if (!m) goto fail;
     sb_adamw_config oc;
@@ -218,6 +238,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int log_every = s->steps >= 100 ? s->steps / 100 : 1;
     int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
     long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
+    if (!(cs = sb_compress_new(s, &c, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
     double train_time = 0, loss = NAN;
     int step;
     for (step = 0; step < s->steps; step++) {
@@ -225,6 +246,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             char target[SB_SPEC_LEN];
             snprintf(target, sizeof target, "%s", sb_model_sharing(m)->target);
             if (sb_reshare(&m, &opt, target, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+            if (sb_compress_reshared(cs, m, failure, sizeof failure)) goto fail;
             sb_run_metric(r, "merged_at_step", step);
         }
         if (an && sb_analysis_grad_due(an, step) && sb_analysis_gradients(an, r, m, step, aerr, sizeof aerr) &&
@@ -235,8 +257,9 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             goto fail;
         }
         double t = sb_now(), gnorm;
+        /* data-parallel training (run --dp) refuses distillation and pruning, the compression step's work */
         loss = h && h->train_step ? h->train_step(h->ctx, m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
-                                  : sb_train_step(m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm);
+                                  : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
         t = sb_now() - t;
         train_time += t;
         sb_run_series(r, "step_ms", step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
@@ -269,9 +292,11 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         sb_run_metric(r, "train_tokens_per_s", (double)step * B * T / train_time);
         sb_run_metric(r, "train_step_ms", 1e3 * train_time / step);
     }
+    if (!strcmp(status, "finished") && sb_compress_finish(cs, &m, &opt, step, failure, sizeof failure)) goto fail;
     if (!strcmp(status, "finished")) {
         static const int splits[] = { SB_SPLIT_VALID, SB_SPLIT_TEST, SB_SPLIT_TEST_LONG };
         static const char *const names[] = { "valid", "test", "test_long" };
+        double test_value = NAN;
         for (int i = 0; i < 3; i++) {
             if (splits[i] == SB_SPLIT_TEST_LONG && !info->long_length) continue;
             sb_score sc;
@@ -279,6 +304,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             char key[64];
             if (evaluate(m, &d, splits[i], s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
             sb_run_metric(r, names[i], sb_score_value(&sc, info->metric));
+            if (splits[i] == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
             snprintf(key, sizeof key, "%s_stderr", names[i]);
             sb_run_metric(r, key, sb_score_stderr(&sc, info->metric));
             snprintf(key, sizeof key, "%s_loss", names[i]);
@@ -300,7 +326,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             if (log) fprintf(log, "  analysis: %s\n", analysis_error);
         }
         measure_inference(r, m, &d, B);
-        if (s->save[0] && sb_checkpoint_save(s->save, m, &opt, NULL, failure, sizeof failure)) goto fail;
+        if (sb_compress_record(cs, m, &opt, s->save, test_value, failure, sizeof failure)) goto fail;
     }
     sb_memory mem;
     sb_model_memory(m, &mem);
@@ -322,6 +348,7 @@ fail:
     if (log) fprintf(log, "  failed: %s\n", failure);
 done:
     sb_analysis_free(an);
+    sb_compress_free(cs);
     sb_adamw_free(&opt);
     sb_model_free(m);
     free(d.tok); free(d.typ); free(d.tgt);

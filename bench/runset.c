@@ -3,6 +3,7 @@
 ** runset.h). Reads with plain SQL on the store's schema.
 */
 #include "runset.h"
+#include "spec.h"
 #include "baseline.h"
 #include <errno.h>
 #include <math.h>
@@ -122,7 +123,9 @@ static int read_kv(sqlite3 *db, sb_rs_run *r, int metrics)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The config text of a run: its result-changing params, sorted. */
+/* The config text of a run: its result-changing params, sorted. A key added
+** after older runs were recorded, at its default, is left out, so those runs
+** and new ones at the default are one configuration. */
 static char *config_of(const sb_rs_run *r)
 {
     size_t len = 1;
@@ -131,7 +134,8 @@ static char *config_of(const sb_rs_run *r)
     if (!c) return NULL;
     *o = 0;
     for (int i = 0; i < r->nparams; i++)
-        if (!sb_rs_ignored_param(r->pkey[i])) o += sprintf(o, "%s=%s\n", r->pkey[i], r->pval[i]);
+        if (!sb_rs_ignored_param(r->pkey[i]) && !sb_spec_key_default(r->pkey[i], r->pval[i]))
+            o += sprintf(o, "%s=%s\n", r->pkey[i], r->pval[i]);
     return c;
 }
 
@@ -176,7 +180,7 @@ static int label_groups(sb_runset *s)
                 const sb_rs_group *H = &s->groups[h];
                 if (h == g || strcmp(H->task, G->task) || strcmp(H->sharing, G->sharing)) continue;
                 const char *v = sb_rs_param(&s->runs[H->run[0]], k);
-                differs = !v || strcmp(v, r->pval[i]);
+                differs = v ? strcmp(v, r->pval[i]) != 0 : !sb_spec_key_default(k, r->pval[i]);
             }
             if (differs && len < (int)sizeof buf)
                 len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s=%s", extra++ ? " " : " (", k, r->pval[i]);

@@ -25,6 +25,16 @@ typedef struct {
     /* analyses (bench/analyze.h): not in the cell, they do not change training */
     int analysis, grad_samples, grad_points, attn_examples, cka_examples, attack_examples, pgd_steps, hotflip_budget;
     char pgd_eps[64], randsub_rates[64];   /* comma-separated lists */
+    /* compression (bench/compress.h): each a key, combinable with any sharing */
+    char factor_init[16];         /* train (factor:R from the start), svd or als (factorise the trained dense model) */
+    int als_iters;
+    char prune[16];               /* none, l1, magnitude, gradual, movement */
+    float sparsity, prune_start, prune_end, l1, l1_threshold;   /* start, end: fractions of the training steps */
+    int prune_every, finetune_steps;
+    char quant[16], quant_act[16];  /* none or int8; block, depth or dynamic activation scales */
+    int quant_batches;
+    char teacher[SB_PATH_LEN];    /* none, a checkpoint, or train:SHARING (a teacher trained first in the run) */
+    float distill_temp, distill_alpha;
     char init_from[SB_PATH_LEN];  /* checkpoint to start from (fine-tuning) */
     char save[SB_PATH_LEN];       /* where to save the trained model, or empty */
     char sweep[64];               /* the sweep this run belongs to, or empty */
@@ -41,6 +51,12 @@ int sb_spec_set(sb_spec *s, const char *key, const char *value, char *err, size_
 
 /* The key's canonical text. 0, or -1 for an unknown key. */
 int sb_spec_get(const sb_spec *s, const char *key, char *out, size_t len);
+
+/* 1 when key (a training or model key) was added after runs were first
+** recorded and value is its default: such keys are left out of the cell and
+** of the configurations reports and gates compare, so runs recorded before
+** they existed keep their identity. */
+int sb_spec_key_default(const char *key, const char *value);
 
 /* 1 when the model key was set explicitly (so the task must not override it). */
 int sb_spec_model_set(const sb_spec *s, const char *key);

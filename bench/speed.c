@@ -22,6 +22,7 @@
 #include "model.h"
 #include "train.h"
 #include "kvcache.h"
+#include "compress.h"
 #include "rng.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -281,6 +282,50 @@ static int bench_commit(sb_store *st, sb_run *r, double t0)
     return rc;
 }
 
+/* int8 against float decoding of the S3 model, shared (all, the target) and
+** not (none), side by side in this run; the outputs' divergence is stated with
+** it (the models are untrained here: the quality drop on tasks is in the
+** runs of bench/sweeps/compress.ini). Returns 1 when the target is met. */
+static int int8_decoding(sb_store *st, const sb_machine *mc, int threads, int quick, int *failed)
+{
+    int met = 1;
+    printf("\nint8 decoding (S3 model, batch 1, 256 tokens with the key/value cache; weights per output channel, activation "
+           "scales calibrated once per unique block):\n");
+    for (int mode = 1; mode >= 0; mode--) {
+        const char *sharing = mode ? "all" : "none";
+        sb_config c;
+        sb_int8_bench b;
+        char err[SB_ERR_LEN];
+        double t0 = sb_now();
+        config_for(&c, &shapes[2], sharing);
+        if (sb_int8_decode_bench(&c, shapes[2].length, quick ? 2 : 3, &b, err, sizeof err)) {
+            fprintf(stderr, "sharebench: bench: int8: %s\n", err);
+            *failed = 1;
+            return 0;
+        }
+        double x = b.ms_float / b.ms_int8;
+        if (mode) met = x >= 1.5;
+        printf("  %-4s float %.2f ms/token, int8 %.2f ms/token: %.2fx%s; outputs: KL(float || int8) %.2e nats, same top token at "
+               "%.1f%% of positions; block matrices %.1f MiB -> %.1f MiB; %d calibrations (%d per layer); %s kernel\n",
+               sharing, b.ms_float, b.ms_int8, x, mode ? (x >= 1.5 ? " (target >= 1.5x: met)" : " (target >= 1.5x: MISSED)") : "",
+               b.kl, 100 * b.top1, b.bytes_float / 1048576.0, b.bytes_int8 / 1048576.0, b.calibrations, b.calibrations_per_layer,
+               b.vnni ? "AVX-512 VNNI" : "portable");
+        sb_run *r = bench_run("bench.int8", sharing, &shapes[2], threads, mc);
+        sb_run_metric(r, "decode_ms_per_token_float", b.ms_float);
+        sb_run_metric(r, "decode_ms_per_token_int8", b.ms_int8);
+        sb_run_metric(r, "int8_decode_speedup", x);
+        sb_run_metric(r, "int8_kl", b.kl);
+        sb_run_metric(r, "int8_top1_agreement", b.top1);
+        sb_run_metric(r, "bytes_quantised_float", (double)b.bytes_float);
+        sb_run_metric(r, "bytes_quantised_int8", (double)b.bytes_int8);
+        sb_run_metric(r, "quant_calibrations", b.calibrations);
+        sb_run_metric(r, "quant_calibrations_per_layer", b.calibrations_per_layer);
+        sb_run_metric(r, "int8_vnni", b.vnni);
+        *failed |= bench_commit(st, r, t0);
+    }
+    return met;
+}
+
 int sb_cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -439,6 +484,7 @@ int sb_cmd_bench(int argc, char **argv)
     printf("memory, none - all: measured %.1f MiB, accounted %.1f MiB\n", (rss[0] - rss[1]) / 1048576.0,
            (acc[0] - acc[1]) / 1048576.0);
     all_met &= ok_mem;
+    all_met &= int8_decoding(st, &mc, threads, quick, &failed);
 done:
     printf("\n%s%s%s\n", all_met ? "all measured targets met" : "some targets MISSED (see above)",
            torch ? "" : "; not measured: speed-up against PyTorch (--no-torch, or Debian's python3-torch is not installed: make deps-torch)",

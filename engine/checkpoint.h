@@ -20,14 +20,25 @@
 int sb_checkpoint_save(const char *path, const sb_model *m, const sb_adamw *o, const char *const *extra,
                        char *err, size_t errlen);
 
+/* Save m for deployment, atomically: no optimizer state; each block matrix
+** in the smallest of dense, sparse (a bitmask and the nonzero values), int8
+** (codes, per-row scales and activation scales, when m is quantised: quant.h)
+** or sparse int8; everything else dense. Loads with sb_checkpoint_load.
+** Returns 0, or -1 with a message naming the file. */
+int sb_checkpoint_save_compressed(const char *path, const sb_model *m, const char *const *extra, char *err, size_t errlen);
+
 /* Read the configuration a checkpoint was saved with. Returns 0, or -1 with a
 ** message naming the file and the key. */
 int sb_checkpoint_config(const char *path, sb_config *c, char *err, size_t errlen);
 
 /* Load the weights (and, when o is not NULL and the file has them, the moments
 ** and step) into m, which must have been built from the checkpoint's
-** configuration: every tensor present, with its shape and dtype. Returns 0, or
-** -1 with a message naming the file and the tensor; m is unchanged on error. */
+** configuration: every tensor present, with its shape and dtype. Compressed
+** checkpoints load too: sparse tensors are expanded, and int8 ones make m a
+** quantised model with exactly the stored codes and scales (its float weights
+** their dequantised values); a plain checkpoint leaves m unquantised. Returns
+** 0, or -1 with a message naming the file and the tensor; m is unchanged on
+** error. */
 int sb_checkpoint_load(const char *path, sb_model *m, sb_adamw *o, char *err, size_t errlen);
 
 #endif

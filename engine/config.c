@@ -23,12 +23,14 @@ typedef struct {
     double lo, hi;                 /* inclusive range for numbers */
     const char *const *names;      /* for T_ENUM */
     const char *help;
+    const char *later;             /* keys added after the first format: the default's text, else NULL */
 } field;
 
 static const char *const pos_names[] = { "learned", "rope", "relbias", "none", NULL };
 static const char *const gs_names[] = { "none", "mean", "norm", NULL };
 
-#define F(k, t, lo, hi, names, help) { #k, t, offsetof(sb_config, k), lo, hi, names, help }
+#define F(k, t, lo, hi, names, help) { #k, t, offsetof(sb_config, k), lo, hi, names, help, NULL }
+#define FL(k, t, lo, hi, help, def) { #k, t, offsetof(sb_config, k), lo, hi, NULL, help, def }
 static const field fields[] = {
     F(vocab, T_INT, 2, 1 << 24, NULL, "vocabulary size V"),
     F(max_len, T_INT, 1, 1 << 20, NULL, "positions the model has"),
@@ -59,8 +61,11 @@ static const field fields[] = {
     F(sharing, T_STR, 0, 0, NULL, "sharing specification (see sharing.h)"),
     F(sharing_attn, T_STR, 0, 0, NULL, "attention map override"),
     F(sharing_ffn, T_STR, 0, 0, NULL, "feed-forward map override"),
+    FL(factor, T_INT, 0, 65536, "rank R of the factorised block matrices W = U V^T (0: dense)", "0"),
+    FL(factor_mats, T_STR, 0, 0, "matrices factor applies to: all, attn, ffn, or a list of wq,wk,wv,wo,w1,w2", "all"),
 };
 #undef F
+#undef FL
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 static const field *find(const char *key)
@@ -101,6 +106,7 @@ void sb_config_default(sb_config *c)
     c->layerscale_init = 0.1f;
     c->rope_base = 10000.0f;
     strcpy(c->sharing, "none");
+    strcpy(c->factor_mats, "all");
 }
 
 /* Published architectures. Parameter counts are checked by tests/test_params.c
@@ -224,12 +230,45 @@ void sb_format_float(char *out, size_t len, float v)
     }
 }
 
+int sb_config_key_default(const char *key, const char *value)
+{
+    const field *f = find(key);
+    return f && f->later && !strcmp(f->later, value);
+}
+
+int sb_config_factor_mask(const sb_config *c, char *err, size_t errlen)
+{
+    static const char *const mats[] = { "wq", "wk", "wv", "wo", "w1", "w2" };
+    char buf[SB_SPEC_LEN];
+    int mask = 0;
+    snprintf(buf, sizeof buf, "%s", c->factor_mats);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int bit = -1;
+        if (!strcmp(t, "all")) bit = 0x3f;
+        else if (!strcmp(t, "attn")) bit = 0x0f;
+        else if (!strcmp(t, "ffn")) bit = 0x30;
+        for (int k = 0; k < 6 && bit < 0; k++)
+            if (!strcmp(t, mats[k])) bit = 1 << k;
+        if (bit < 0) {
+            snprintf(err, errlen, "factor_mats='%s': '%s' is not all, attn, ffn or one of wq wk wv wo w1 w2", c->factor_mats, t);
+            return -1;
+        }
+        mask |= bit;
+    }
+    if (!mask) {
+        snprintf(err, errlen, "factor_mats='%s': names no matrix (all, attn, ffn, or a list of wq,wk,wv,wo,w1,w2)", c->factor_mats);
+        return -1;
+    }
+    return mask;
+}
+
 unsigned long long sb_config_hash(const sb_config *c)
 {
     uint64_t h = 0;
     char v[SB_SPEC_LEN + 32];
     for (size_t i = 0; i < NFIELDS; i++) {
         sb_config_get(c, fields[i].key, v, sizeof v);
+        if (fields[i].later && !strcmp(fields[i].later, v)) continue;   /* identities from before the key stay */
         h = sb_hash_str(h, fields[i].key);
         h = sb_hash_str(h, "=");
         h = sb_hash_str(h, v);
@@ -278,5 +317,33 @@ int sb_config_validate(const sb_config *c, char *err, size_t errlen)
         return -1;
     }
     sb_sharing s;
-    return sb_sharing_resolve(c, &s, err, errlen);
+    if (sb_sharing_resolve(c, &s, err, errlen)) return -1;
+    int mask = sb_config_factor_mask(c, err, errlen);
+    if (mask < 0) return -1;
+    if (c->factor) {
+        if (s.lowrank || s.hyper) {
+            snprintf(err, errlen, "factor=%d with sharing '%s': lowrank and hyper build each depth's weights from the block's "
+                     "matrix, which factor:R replaces by U V^T; use one or the other", c->factor, c->sharing);
+            return -1;
+        }
+        if (s.progressive) {
+            snprintf(err, errlen, "factor=%d with sharing '%s': progressive merging averages weights, and the average of factors "
+                     "U, V is not the average of the matrices U V^T; train factor:R under the target sharing instead", c->factor, c->sharing);
+            return -1;
+        }
+        /* factors that are not smaller than the matrix save nothing */
+        int C = c->width, F = c->ffn, Ckv = (c->kv_heads ? c->kv_heads : c->heads) * (c->width / c->heads);
+        int outs[6] = { C, Ckv, Ckv, C, F, C }, ins[6] = { C, C, C, C, C, F };
+        static const char *const mats[] = { "wq", "wk", "wv", "wo", "w1", "w2" };
+        for (int k = 0; k < 6; k++) {
+            long most = ((long)outs[k] * ins[k] - 1) / (outs[k] + ins[k]);
+            if ((mask >> k & 1) && c->factor > most) {
+                snprintf(err, errlen, "factor=%d: %s is %d x %d, and rank %d factors (%ld parameters) are not smaller than the "
+                         "matrix (%ld); pick factor at most %ld, or leave %s out of factor_mats", c->factor, mats[k], outs[k], ins[k],
+                         c->factor, (long)c->factor * (outs[k] + ins[k]), (long)outs[k] * ins[k], most, mats[k]);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

@@ -49,6 +49,8 @@ typedef struct {
     char sharing[SB_SPEC_LEN];      /* both sublayers, e.g. "cycle:3+lowrank:4" */
     char sharing_attn[SB_SPEC_LEN]; /* optional override of the attention map */
     char sharing_ffn[SB_SPEC_LEN];  /* optional override of the feed-forward map */
+    int factor;                     /* R: block matrices stored as W = U V^T of rank R (0: dense) */
+    char factor_mats[SB_SPEC_LEN];  /* which matrices factor applies to: all, attn, ffn or a list wq,wk,... */
 } sb_config;
 
 /* Fill with the defaults: a small pre-LN causal model, 4 layers of width 128. */
@@ -69,6 +71,17 @@ int sb_config_get(const sb_config *c, const char *key, char *out, size_t outlen)
 
 /* NULL-terminated list of all keys, in a stable order (for hashing, metadata, export). */
 const char *const *sb_config_keys(void);
+
+/* 1 when key was added after the first checkpoint format and value is its
+** default: such keys are left out of hashes at their default, and a
+** checkpoint or stored run that lacks them means the default, so identities
+** recorded before they existed do not change. 0 otherwise. */
+int sb_config_key_default(const char *key, const char *value);
+
+/* The block matrices factor:R applies to, as a bit per matrix in the order
+** wq wk wv wo w1 w2 (bit 0 = wq); -1 with a message when factor_mats is not
+** understood. */
+int sb_config_factor_mask(const sb_config *c, char *err, size_t errlen);
 
 /* Check that the configuration can be built: sizes positive, heads dividing the
 ** width, key/value heads dividing the heads, the sharing fitting the depth.

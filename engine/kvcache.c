@@ -83,12 +83,12 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
-        linear_forward(a->q, a->a, p->w[M_WQ], p->b[M_WQ], B, C, C);
+        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], B);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
-        if (p->w[M_WK]) {
+        if (p->b[M_WK]) {
             /* this depth's new key and value, appended to each sequence's cache */
-            linear_forward(m->g_k[l], a->a, p->w[M_WK], p->b[M_WK], B, C, Ck);
-            linear_forward(m->g_v[l], a->a, p->w[M_WV], p->b[M_WV], B, C, Ck);
+            sb_block_forward(m, l, M_WK, m->g_k[l], a->a, p->b[M_WK], B);
+            sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
             if (m->rope_cos) rope_forward(m->g_k[l], m->rope_cos, m->rope_sin, B, 1, m->G, m->hd, Ck, pos);
             for (int b = 0; b < B; b++) {
                 memcpy(kc->k[l] + ((long)b * kc->T + pos) * Ck, m->g_k[l] + (long)b * Ck, sizeof(real) * Ck);

@@ -17,12 +17,18 @@
 ** diag(s_l) with (r_l, s_l) = 1 + MLP(z_l) (functional sharing, as Subformer's
 ** per-layer modulation, generated like HyperFormer's weights).
 **
+** Block matrices. Every product with a block matrix goes through
+** sb_block_forward / block_backward: a dense matrix, a factorised one
+** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
+** products once the model is quantised (quant.c).
+**
 ** Layer (pre-LN):  h = x + ls1 * Attn(LN1(x));   x' = h + ls2 * FFN(LN2(h))
 ** Layer (post-LN): h = LN1(x + ls1 * Attn(x));   x' = LN2(h + ls2 * FFN(h))
 */
 #include "model_internal.h"
 #include "ops.h"
 #include "rng.h"
+#include "quant.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +71,6 @@ static int add_tensor(sb_model *m, int comp, int block, int layer, int rows, int
     return m->nt++;
 }
 
-static int mat_out(const sb_model *m, int k) { return k == M_WK || k == M_WV ? m->Ckv : k == M_W1 ? m->F : m->C; }
-static int mat_in(const sb_model *m, int k) { return k == M_W2 ? m->F : m->C; }
 static int is_kv(int k) { return k == M_WK || k == M_WV; }
 static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 : 0; }
 
@@ -79,11 +83,21 @@ static int add_block(sb_model *m, int part, int b, int uses)
     static const int comp[3] = { SB_COMP_ATTN, SB_COMP_KV, SB_COMP_FFN };
     long start = m->n_params;
     for (int j = 0; j < 2; j++) {
-        int k = parts[part][j];
-        int tw = add_tensor(m, comp[part], b, -1, mat_out(m, k), mat_in(m, k), "%s.%d.%s", prefix[part], b, mat_names[k]);
-        int tb = add_tensor(m, comp[part], b, -1, mat_out(m, k), 0, "%s.%d.%s", prefix[part], b, bias_names[k]);
-        if (tw < 0 || tb < 0) return -1;
-        m->mat_off[k] = m->part_off[part] + m->tensors[tw].offset - start;
+        int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+        if (m->fmask >> k & 1) {
+            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout */
+            int tu = add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
+            int tv = add_tensor(m, comp[part], b, -1, m->Rf, I, "%s.%d.%s.vt", prefix[part], b, mat_names[k]);
+            if (tu < 0 || tv < 0) return -1;
+            m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
+            m->vt_off[k] = m->part_off[part] + m->tensors[tv].offset - start;
+        } else {
+            int tw = add_tensor(m, comp[part], b, -1, O, I, "%s.%d.%s", prefix[part], b, mat_names[k]);
+            if (tw < 0) return -1;
+            m->mat_off[k] = m->part_off[part] + m->tensors[tw].offset - start;
+        }
+        int tb = add_tensor(m, comp[part], b, -1, O, 0, "%s.%d.%s", prefix[part], b, bias_names[k]);
+        if (tb < 0) return -1;
         m->bias_off[k] = m->part_off[part] + m->tensors[tb].offset - start;
     }
     if (part != 1 && m->c.ln_shared) {
@@ -120,11 +134,13 @@ static int build_tensors(sb_model *m)
     m->t_eproj_b = E != C ? add_tensor(m, SB_COMP_EMBED_PROJ, -1, -1, C, 0, "embed.proj.b") : -1;
     m->t_relbias = c->pos == SB_POS_RELBIAS ? add_tensor(m, SB_COMP_POSITION, -1, -1, NB, m->NH, "pos.relbias") : -1;
     /* slot parts: attention, key/value, feed-forward */
-    long ln = c->ln_shared ? 2L * C : 0;
+    long ln = c->ln_shared ? 2L * C : 0, mn[M_COUNT];
+    for (int k = 0; k < M_COUNT; k++)   /* a matrix's parameters: O x I, or R (O + I) when factorised */
+        mn[k] = (m->fmask >> k & 1) ? (long)m->Rf * (sb_mat_out(m, k) + sb_mat_in(m, k)) : (long)sb_mat_out(m, k) * sb_mat_in(m, k);
     m->part_off[0] = 0;
-    m->part_off[1] = 2L * C * C + 2L * C + ln;
-    m->part_off[2] = m->part_off[1] + 2L * m->Ckv * C + 2L * m->Ckv;
-    m->slot = m->part_off[2] + 2L * m->F * C + m->F + C + ln;
+    m->part_off[1] = mn[M_WQ] + mn[M_WO] + 2L * C + ln;
+    m->part_off[2] = m->part_off[1] + mn[M_WK] + mn[M_WV] + 2L * m->Ckv;
+    m->slot = m->part_off[2] + mn[M_W1] + mn[M_W2] + m->F + C + ln;
     for (int b = 0; b < m->sh.n_attn; b++)
         if (add_block(m, 0, b, uses_of(m->sh.attn, N, b))) return -1;
     for (int b = 0; b < m->sh.n_kv; b++)
@@ -148,16 +164,16 @@ static int build_tensors(sb_model *m)
         for (int l = 0; l < N; l++)
             for (int k = 0; k < M_COUNT; k++) {
                 if (is_kv(k) && m->sh.kv[l] < 0) continue;
-                add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
-                add_tensor(m, SB_COMP_LOWRANK, -1, l, mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
+                add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, sb_mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
+                add_tensor(m, SB_COMP_LOWRANK, -1, l, sb_mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
             }
     m->t_hz = m->t_hw1 = m->t_hb1 = m->t_hw2 = m->t_hb2 = -1;
     if (m->D) {
         m->M = 0;
         for (int k = 0; k < M_COUNT; k++) {
             m->mod_off[k][0] = m->M;
-            m->mod_off[k][1] = m->M + mat_out(m, k);
-            m->M += mat_out(m, k) + mat_in(m, k);
+            m->mod_off[k][1] = m->M + sb_mat_out(m, k);
+            m->M += sb_mat_out(m, k) + sb_mat_in(m, k);
         }
         m->t_hz = add_tensor(m, SB_COMP_HYPER, -1, -1, N, m->D, "hyper.z");
         m->t_hw1 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->D, m->D, "hyper.w1");
@@ -218,6 +234,8 @@ static void carve(sb_model *m)
         a->fo = take(m, BC);
         a->z2 = take(m, BC);
         a->out = c->post_ln ? take(m, BC) : a->z2;
+        for (int k = 0; k < M_COUNT; k++)
+            a->ft[k] = (m->fmask >> k & 1) && (!is_kv(k) || m->sh.kv[l] >= 0) ? take(m, BT * m->Rf) : NULL;
         x = a->out;
     }
     m->lnf = c->final_ln ? take(m, BC) : x;
@@ -256,6 +274,7 @@ static void carve(sb_model *m)
     m->g_gate = take(m, (long)m->N * m->Bmax * m->NH);
     m->g_m = m->D ? take(m, m->M + 2L * m->D) : NULL;
     m->g_pool = c->pooler ? take(m, 2L * m->Bmax * m->C) : NULL;
+    m->g_ft = m->Rf ? take(m, BT * m->Rf) : NULL;
     m->eff = (m->R || m->D) ? take(m, m->slot * m->N) : NULL;
     m->dgrad = m->depth_mode ? take(m, m->slot * m->N) : NULL;
     m->n_scratch = m->cursor - m->n_acts;
@@ -276,6 +295,8 @@ static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char 
     m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;
     m->V = c->vocab; m->F = c->ffn; m->NH = c->heads; m->G = c->kv_heads ? c->kv_heads : c->heads;
     m->hd = m->C / m->NH; m->Ckv = m->G * m->hd; m->P = c->max_len; m->R = m->sh.lowrank; m->D = m->sh.hyper;
+    m->Rf = c->factor;
+    m->fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
     m->track = track;
     m->depth_mode = track || m->R || m->D || c->grad_scale != SB_GRADSCALE_NONE;
     m->pos_bias_any = c->pos == SB_POS_RELBIAS || c->layer_pos_bias;
@@ -326,17 +347,33 @@ static void bind_views(sb_model *m)
         for (int k = 0; k < M_COUNT; k++) {
             int part = part_of(k);
             int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
+            p->ti[k] = g->ti[k] = -1;
             if (blk < 0) continue;
             char name[48];
-            snprintf(name, sizeof name, "%s.%d.%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k]);
-            const sb_tensor *t = &m->tensors[sb_model_tensor_find(m, name)];
-            p->w[k] = m->params + t->offset;
-            p->b[k] = m->params + t->offset + t->numel;   /* the bias follows its matrix */
-            g->w[k] = m->grads + t->offset;
-            g->b[k] = m->grads + t->offset + t->numel;
+            int fac = m->fmask >> k & 1;
+            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k], fac ? ".u" : "");
+            int ti = sb_model_tensor_find(m, name);
+            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + fac];   /* the bias follows its matrix */
+            p->ti[k] = g->ti[k] = ti;
+            p->b[k] = m->params + tb->offset;
+            g->b[k] = m->grads + tb->offset;
+            if (fac) {
+                p->u[k] = m->params + t->offset;
+                p->vt[k] = m->params + t[1].offset;
+                g->u[k] = m->grads + t->offset;
+                g->vt[k] = m->grads + t[1].offset;
+            } else {
+                p->w[k] = m->params + t->offset;
+                g->w[k] = m->grads + t->offset;
+            }
             if (m->eff) p->w[k] = m->eff + l * m->slot + m->mat_off[k];
             if (m->dgrad) {
-                g->w[k] = m->dgrad + l * m->slot + m->mat_off[k];
+                if (fac) {
+                    g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
+                    g->vt[k] = m->dgrad + l * m->slot + m->vt_off[k];
+                } else {
+                    g->w[k] = m->dgrad + l * m->slot + m->mat_off[k];
+                }
                 g->b[k] = m->dgrad + l * m->slot + m->bias_off[k];
             }
             if (m->R) {
@@ -472,11 +509,13 @@ void sb_model_free(sb_model *m)
     if (!m) return;
     free(m->tensors); free(m->params); free(m->grads); free(m->arena); free(m->bucket);
     free(m->tok); free(m->typ); free(m->tgt); free(m->rope_cos); free(m->rope_sin);
+    sb_quant_free(m->q);
     free(m);
 }
 
 const sb_config *sb_model_config(const sb_model *m) { return &m->c; }
 const sb_sharing *sb_model_sharing(const sb_model *m) { return &m->sh; }
+void sb_model_capacity(const sb_model *m, int *B, int *T) { *B = m->Bmax; *T = m->Tmax; }
 int sb_model_tensor_count(const sb_model *m) { return m->nt; }
 const sb_tensor *sb_model_tensor(const sb_model *m, int i) { return &m->tensors[i]; }
 long sb_model_n_params(const sb_model *m) { return m->n_params; }
@@ -529,7 +568,7 @@ void sb_model_materialise(sb_model *m)
     for (int l = 0; l < m->N; l++)
         for (int k = 0; k < M_COUNT; k++) {
             if (!m->lp[l].w[k]) continue;
-            int O = mat_out(m, k), I = mat_in(m, k);
+            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
             real *eff = m->lp[l].w[k];
             const real *base = m->lp[l].b[k] - (long)O * I;  /* the block's matrix precedes its bias */
             if (m->R) {
@@ -566,6 +605,19 @@ static void residual_forward(real *y, const real *x, const real *a, const real *
         for (int i = 0; i < C; i++) y[r * C + i] = x[r * C + i] + (s ? s[i] : 1) * a[r * C + i];
 }
 
+void sb_block_forward(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R)
+{
+    const layer_view *p = &m->lp[l];
+    if (m->q && sb_quant_block_forward(m, l, k, y, x, b, R)) return;
+    if (p->w[k]) {
+        linear_forward(y, x, p->w[k], b, R, sb_mat_in(m, k), sb_mat_out(m, k));
+    } else {
+        /* two products through rank R, so a factorised matrix is cheaper to run as well as to store */
+        linear_forward(m->la[l].ft[k], x, p->vt[k], NULL, R, sb_mat_in(m, k), m->Rf);
+        linear_forward(y, m->la[l].ft[k], p->u[k], b, R, m->Rf, sb_mat_out(m, k));
+    }
+}
+
 void sb_layer_tail_forward(sb_model *m, int l, int R)
 {
     const sb_config *c = &m->c;
@@ -573,14 +625,14 @@ void sb_layer_tail_forward(sb_model *m, int l, int R)
     real eps = c->ln_eps;
     layer_acts *a = &m->la[l];
     layer_view *p = &m->lp[l];
-    linear_forward(a->ao, a->attv, p->w[M_WO], p->b[M_WO], R, C, C);
+    sb_block_forward(m, l, M_WO, a->ao, a->attv, p->b[M_WO], R);
     if (c->post_ln)
         residual_layernorm_forward(a->z1, a->h1, a->ln1_mean, a->ln1_rstd, a->x, a->ao, p->ls1, p->ln1w, p->ln1b, R, C, eps);
     else
         residual_layernorm_forward(a->z1, a->f, a->ln2_mean, a->ln2_rstd, a->x, a->ao, p->ls1, p->ln2w, p->ln2b, R, C, eps);
-    linear_forward(a->fc, a->f, p->w[M_W1], NULL, R, C, m->F);
+    sb_block_forward(m, l, M_W1, a->fc, a->f, NULL, R);
     bias_gelu_forward(a->fcg, a->fc, p->b[M_W1], R, m->F);
-    linear_forward(a->fo, a->fcg, p->w[M_W2], p->b[M_W2], R, m->F, C);
+    sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
     if (c->post_ln) {
         residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
     } else if (l + 1 < m->N) {
@@ -627,10 +679,10 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
-        linear_forward(a->q, a->a, p->w[M_WQ], p->b[M_WQ], BT, C, C);
-        if (p->w[M_WK]) {
-            linear_forward(a->k, a->a, p->w[M_WK], p->b[M_WK], BT, C, m->Ckv);
-            linear_forward(a->v, a->a, p->w[M_WV], p->b[M_WV], BT, C, m->Ckv);
+        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
+        if (p->b[M_WK]) {   /* this depth computes keys and values */
+            sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
+            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
             if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
         }
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
@@ -700,6 +752,22 @@ static void bias_backward(sb_model *m, int l, int T)
             }
 }
 
+/* The backward of sb_block_forward: dx (R, in) = dy W + dx_beta dx; the
+** matrix's (or its factors') and the bias's gradients accumulate. An int8
+** model's backward runs through its float weights (the straight-through
+** estimator: the dequantised weights, at the int8 forward's activations). */
+static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+{
+    const layer_view *p = &m->lp[l], *g = &m->lg[l];
+    int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+    if (p->w[k]) {
+        linear_backward(dx, dx_beta, g->w[k], g->b[k], dy, x, p->w[k], R, I, O);
+    } else {
+        linear_backward(m->g_ft, 0, g->u[k], g->b[k], dy, m->la[l].ft[k], p->u[k], R, m->Rf, O);
+        linear_backward(dx, dx_beta, g->vt[k], NULL, m->g_ft, x, p->vt[k], R, I, m->Rf);
+    }
+}
+
 static void layer_backward(sb_model *m, int l)
 {
     const sb_config *c = &m->c;
@@ -714,13 +782,13 @@ static void layer_backward(sb_model *m, int l)
         dz2 = m->g_1;
     }
     const real *dfo = residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);   /* dh1 = dz2 + ... */
-    linear_backward(m->g_fc, 0, g->w[M_W2], g->b[M_W2], dfo, a->fcg, p->w[M_W2], BT, m->F, C);
+    block_backward(m, l, M_W2, m->g_fc, 0, dfo, a->fcg, BT);
     gelu_backward(m->g_fc, a->fc, m->g_fc, (long)BT * m->F);                 /* in place */
     if (c->post_ln) {
         /* f = h1: its gradient adds straight into dh1 (g_1) */
-        linear_backward(m->g_1, 1, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
+        block_backward(m, l, M_W1, m->g_1, 1, m->g_fc, a->f, BT);
     } else {
-        linear_backward(m->g_a, 0, g->w[M_W1], g->b[M_W1], m->g_fc, a->f, p->w[M_W1], BT, C, m->F);
+        block_backward(m, l, M_W1, m->g_a, 0, m->g_fc, a->f, BT);
         layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
     }
     /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
@@ -729,18 +797,18 @@ static void layer_backward(sb_model *m, int l)
         layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
     }
     const real *dao = residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
-    linear_backward(m->g_attv, 0, g->w[M_WO], g->b[M_WO], dao, a->attv, p->w[M_WO], BT, C, C);
+    block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
     attention_backward(m->g_q, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
                        m->g_attv, a->att, a->q, a->k, a->v, a->attv, B, T, m->NH, m->G, m->hd, c->causal);
     if (m->g_bias) bias_backward(m, l, T);
     if (m->rope_cos) rope_backward(m->g_q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    linear_backward(m->g_a, 0, g->w[M_WQ], g->b[M_WQ], m->g_q, a->a, p->w[M_WQ], BT, C, C);
-    if (p->w[M_WK]) {
+    block_backward(m, l, M_WQ, m->g_a, 0, m->g_q, a->a, BT);
+    if (p->b[M_WK]) {
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        linear_backward(m->g_a, 1, g->w[M_WK], g->b[M_WK], m->g_k[l], a->a, p->w[M_WK], BT, C, m->Ckv);
-        linear_backward(m->g_a, 1, g->w[M_WV], g->b[M_WV], m->g_v[l], a->a, p->w[M_WV], BT, C, m->Ckv);
+        block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
+        block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
@@ -762,7 +830,7 @@ static void reduce_depths(sb_model *m)
     for (int l = 0; l < N; l++)
         for (int k = 0; k < M_COUNT; k++) {
             if (!m->lp[l].w[k] || !m->eff) continue;
-            int O = mat_out(m, k), I = mat_in(m, k);
+            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
             real *dW = m->dgrad + l * m->slot + m->mat_off[k];
             if (m->R) {
                 /* W_l = W + B A: dB += dW A^T, dA += B^T dW, and dW is W's contribution as it is */
@@ -831,7 +899,29 @@ static void reduce_depths(sb_model *m)
     }
 }
 
+static void backward_from_logits(sb_model *m);
+
 void sb_model_backward(sb_model *m)
+{
+    crossentropy_backward(m->g_logits, m->probs, m->tgt, m->B * m->T, m->V, m->count ? (real)1 / m->count : 0);
+    backward_from_logits(m);
+}
+
+void sb_model_backward_logits(sb_model *m, const real *dlogits)
+{
+    memcpy(m->g_logits, dlogits, sizeof(real) * m->B * m->T * m->V);
+    backward_from_logits(m);
+}
+
+void sb_model_logits(sb_model *m, real *out)
+{
+    const sb_config *c = &m->c;
+    /* the forward's own product, on the same rows: the same bits */
+    linear_forward(out, m->he, c->tied ? P(m, m->t_tok) : P(m, m->t_head_w), NULL, m->B * m->T, c->tied ? m->E : m->C, m->V);
+}
+
+/* Everything of the backward below the logits, whose gradient is in g_logits. */
+static void backward_from_logits(sb_model *m)
 {
     const sb_config *c = &m->c;
     int B = m->B, T = m->T, C = m->C, E = m->E, BT = B * T;
@@ -842,7 +932,6 @@ void sb_model_backward(sb_model *m)
         if (m->sh.kv[l] >= 0) { zero(m->g_k[l], (long)BT * m->Ckv); zero(m->g_v[l], (long)BT * m->Ckv); }
     /* head */
     const real *wte = P(m, m->t_tok);
-    crossentropy_backward(m->g_logits, m->probs, m->tgt, BT, m->V, m->count ? (real)1 / m->count : 0);
     real *dhead_in = m->t_hproj_w >= 0 ? m->g_he : m->g_head_in;
     linear_backward(dhead_in, 0, c->tied ? G(m, m->t_tok) : G(m, m->t_head_w), NULL, m->g_logits, m->he,
                     c->tied ? wte : P(m, m->t_head_w), BT, c->tied ? E : C, m->V);

@@ -69,6 +69,8 @@ int sb_model_plan(const sb_config *c, int B, int T, int track_depth, long *n_par
                   char *err, size_t errlen);
 
 const sb_config *sb_model_config(const sb_model *m);
+/* The batch and length the model was built for (the most a forward may take). */
+void sb_model_capacity(const sb_model *m, int *B, int *T);
 const sb_sharing *sb_model_sharing(const sb_model *m);
 
 /* Tensors of the unique parameters, in layout order. */
@@ -94,6 +96,15 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
 ** buffer, the token-embedding gradient, the head-gate gradients and, when
 ** tracking, the per-depth contributions. Needs targets in the forward. */
 void sb_model_backward(sb_model *m);
+
+/* The same backward from a given gradient of the loss with respect to the
+** logits (B,T,V) of the last forward, in place of the cross-entropy's (for
+** other losses on the logits: distillation). */
+void sb_model_backward_logits(sb_model *m, const real *dlogits);
+
+/* The logits (B,T,V) of the last forward into out (the forward keeps only the
+** probabilities): the head's product again, on the same rows, so the same values. */
+void sb_model_logits(sb_model *m, real *out);
 
 /* Output probabilities (B,T,V) of the last forward. */
 const real *sb_model_probs(const sb_model *m);

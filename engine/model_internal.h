@@ -14,7 +14,9 @@ static const char *const bias_names[M_COUNT] = { "bq", "bk", "bv", "bo", "b1", "
 
 /* Pointers of one depth into parameters (or gradients). */
 typedef struct {
-    real *w[M_COUNT], *b[M_COUNT];   /* NULL for keys/values at depths that reuse them */
+    real *w[M_COUNT], *b[M_COUNT];   /* NULL for keys/values at depths that reuse them; w NULL when factorised */
+    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense */
+    int ti[M_COUNT];                 /* table index of the matrix (of U when factorised, Vt follows), -1 when absent */
     real *la[M_COUNT], *lb[M_COUNT]; /* low-rank A (R,in) and B (out,R) */
     real *ln1w, *ln1b, *ln2w, *ln2b, *ls1, *ls2, *posbias;
 } layer_view;
@@ -26,6 +28,7 @@ typedef struct {
     real *q, *k, *v;         /* k, v: this depth's own or its source's */
     real *att, *attv, *ao, *z1, *h1;
     real *f, *ln2_mean, *ln2_rstd, *fc, *fcg, *fo, *z2;
+    real *ft[M_COUNT];       /* factor:R: x Vt^T of each factorised matrix, (B,T,R) */
     real *out;               /* the depth's output: z2 (pre-LN) or LN2(z2) (post-LN) */
 } layer_acts;
 
@@ -33,6 +36,8 @@ struct sb_model {
     sb_config c;
     sb_sharing sh;
     int Bmax, Tmax, N, C, E, V, F, NH, G, hd, Ckv, P, R, D, M;
+    int Rf, fmask;           /* factor:R and the matrices it applies to (bit k for matrix k) */
+    struct sb_quant *q;      /* int8 state (quant.c), NULL when the model is not quantised */
     int depth_mode, track, pos_bias_any;
     sb_tensor *tensors;
     int nt, cap;
@@ -43,6 +48,7 @@ struct sb_model {
     long n_acts, n_scratch;
     /* depth slots */
     long slot, mat_off[M_COUNT], bias_off[M_COUNT], ln_off[2]; /* offsets inside a slot */
+    long u_off[M_COUNT], vt_off[M_COUNT];                      /* factorised matrices' U and Vt inside a slot */
     long part_off[3];        /* attention, key/value, feed-forward parts of a slot */
     real *eff, *dgrad;       /* N slots each (NULL when unused) */
     int mod_off[M_COUNT][2]; /* hyper: row and column scale offsets inside M */
@@ -57,7 +63,7 @@ struct sb_model {
     real *hyp_h, *hyp_m;     /* (N,D), (N,M) */
     /* backward scratch */
     real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
-        *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool;
+        *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     int *bucket;             /* relative-position bucket of (j - i + Tmax - 1) */
     real *rope_cos, *rope_sin;
@@ -69,6 +75,16 @@ struct sb_model {
 /* Parameter and gradient pointers of table entry t (NULL for t < 0). */
 static inline real *P(sb_model *m, int t) { return t < 0 ? NULL : m->params + m->tensors[t].offset; }
 static inline real *G(sb_model *m, int t) { return t < 0 ? NULL : m->grads + m->tensors[t].offset; }
+
+/* Output and input width of block matrix k (M_WQ ... M_W2). */
+static inline int sb_mat_out(const sb_model *m, int k) { return k == M_WK || k == M_WV ? m->Ckv : k == M_W1 ? m->F : m->C; }
+static inline int sb_mat_in(const sb_model *m, int k) { return k == M_W2 ? m->F : m->C; }
+
+/* y (R, out) = x W^T + b for block matrix k at depth l, whatever its form:
+** dense, factorised (y = (x Vt^T) U^T, two products, keeping x Vt^T for the
+** backward), or int8 when the model is quantised (quant.c); b may be NULL.
+** Shared by the full forward and decoding. */
+void sb_block_forward(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R);
 
 /* Build each depth's effective weights (lowrank, hyper) from the current parameters. */
 void sb_model_materialise(sb_model *m);

@@ -6,6 +6,8 @@
 
 #include "model.h"
 #include "adamw.h"
+#include "distill.h"
+#include "prune.h"
 
 /* Forward, backward and one AdamW update on a batch. Returns the loss before
 ** the update; *grad_norm (when not NULL) gets the gradient norm. A non-finite
@@ -13,6 +15,14 @@
 ** run as diverged). */
 double sb_train_step(sb_model *m, sb_adamw *o, const int *tokens, const int *types, const int *targets,
                      int B, int T, double *grad_norm);
+
+/* The same step with compression in training (either may be NULL): the
+** gradients from distillation (distill.h) instead of the task loss alone, and
+** pruning's L1 term, movement scores, masks and schedule (prune.h); step is
+** the 0-based step being taken. Returns the task loss before the update (as
+** sb_train_step); *kd (may be NULL) gets the distillation term. */
+double sb_train_step_with(sb_model *m, sb_adamw *o, const int *tokens, const int *types, const int *targets, int B, int T, int step,
+                          sb_distill *d, sb_pruner *p, double *grad_norm, double *kd);
 
 /* Replace *m by a model with the sharing specification spec (same architecture,
 ** same batch and length), carrying weights and AdamW moments over with

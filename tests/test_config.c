@@ -7,7 +7,8 @@
 ** leave the configuration untouched. sb_config_validate refuses heads not
 ** dividing the width, kv_heads not dividing heads, RoPE with an odd head
 ** width, embed > width, out-of-range fields written directly and a bad
-** sharing specification, each message naming the value. sb_config_hash is
+** sharing specification, a factor:R rank that stores no less than the matrix
+** or combined with per-depth weights, each message naming the value. sb_config_hash is
 ** stable for equal configurations and changes when any single key changes.
 ** Every preset of sb_config_presets validates; an unknown one is refused
 ** with the known names.
@@ -56,6 +57,8 @@ static const keyspec specs[] = {
     { "sharing", 's', { "none", "cycle:3+lowrank:4", "progressive:all", "", NULL }, { NULL } },
     { "sharing_attn", 's', { "all", "cycle:2", "", NULL }, { NULL } },
     { "sharing_ffn", 's', { "sequence:2", "all+untie:1", "", NULL }, { NULL } },
+    { "factor", 'i', { "0", "4", "65536", NULL }, { NONNUM, "-1", "65537", NULL } },
+    { "factor_mats", 's', { "all", "ffn", "wq,wo", NULL }, { NULL } },
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 
@@ -312,6 +315,23 @@ static void validate(void **state)
     strcpy(c.sharing, "sequence:2+kv_share:2");
     strcpy(c.sharing_ffn, "cycle:2");
     validate_ok(&c, "sequence:2+kv_share:2 with an ffn override");
+
+    /* factor:R: below what stores less than the matrix, not with per-depth weights, known matrices */
+    sb_config_default(&c);   /* width 128, ffn 512: wq 128 x 128 takes rank up to 63 */
+    c.factor = 63;
+    validate_ok(&c, "factor=63");
+    c.factor = 64;
+    validate_refused(&c, "factor=64", "at most 63");
+    strcpy(c.factor_mats, "ffn");   /* w1 512 x 128: up to 102 */
+    validate_ok(&c, "factor=64 on the feed-forward matrices");
+    strcpy(c.factor_mats, "wq,bogus");
+    validate_refused(&c, "factor_mats='wq,bogus'", "bogus");
+    strcpy(c.factor_mats, "all");
+    c.factor = 8;
+    strcpy(c.sharing, "cycle:2+lowrank:2");
+    validate_refused(&c, "factor=8", "lowrank");
+    strcpy(c.sharing, "progressive:all");
+    validate_refused(&c, "factor=8", "progressive");
 
     /* fields written directly, bypassing sb_config_set, are range-checked */
     struct { const char *frag; void (*poke)(sb_config *); } direct[] = {

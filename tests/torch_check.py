@@ -16,6 +16,10 @@ at every depth mapped to it, so autograd (not the engine) sums the depths'
 contributions. It also resolves the sharing specification itself and checks
 the maps in the checkpoint, and checks the tensor names and shapes.
 
+Factorised models (factor:R) are rebuilt with W = U Vt; for the distillation
+configurations the loss is Hinton et al.'s, written with F.kl_div against the
+teacher logits the exporter stored, and autograd differentiates it.
+
 Comparisons: loss |a-b| <= 1e-4 |b|; every array ||a-b|| <= 1e-4 ||b|| + 1e-7.
 Prints one line per configuration with its worst relative error, then
 "torch_check: P passed, F failed". Exit status 1 on any mismatch, 0 otherwise;
@@ -150,6 +154,14 @@ class Config:
         self.ln_eps = float(get("ln_eps"))
         self.rope_base = float(get("rope_base"))
         self.sharing, self.sharing_attn, self.sharing_ffn = get("sharing"), get("sharing_attn"), get("sharing_ffn")
+        # factor:R (keys newer than the format: absent means dense)
+        self.factor = int(meta.get("config.factor", "0"))
+        named = {"all": ["wq", "wk", "wv", "wo", "w1", "w2"], "attn": ["wq", "wk", "wv", "wo"], "ffn": ["w1", "w2"]}
+        self.factored = set()
+        for t in meta.get("config.factor_mats", "all").split(","):
+            self.factored |= set(named.get(t, [t]))
+        if not self.factor:
+            self.factored = set()
         self.N, self.C, self.V, self.F, self.NH = self.layers, self.width, self.vocab, self.ffn, self.heads
         self.E = self.embed or self.width
         self.G = self.kv_heads or self.heads
@@ -200,7 +212,11 @@ class Config:
                 b = c.block_of(kind, l)
                 if b < 0:
                     continue
-                t["%s.%d.%s" % (kind, b, name)] = (o, i)
+                if name in c.factored:
+                    t["%s.%d.%s.u" % (kind, b, name)] = (o, c.factor)
+                    t["%s.%d.%s.vt" % (kind, b, name)] = (c.factor, i)
+                else:
+                    t["%s.%d.%s" % (kind, b, name)] = (o, i)
                 t["%s.%d.%s" % (kind, b, bias[name])] = (o,)
                 if c.ln_shared and kind != "kv":
                     t["%s.%d.ln.w" % (kind, b)] = t["%s.%d.ln.b" % (kind, b)] = (C,)
@@ -303,7 +319,11 @@ class Reference:
     def effective(self, kind, name, l, mod):
         """Depth l's weight matrix: the block's, plus its low-rank or hypernetwork correction."""
         c = self.c
-        w = self.p("%s.%d.%s" % (kind, c.block_of(kind, l), name), l)
+        base = "%s.%d.%s" % (kind, c.block_of(kind, l), name)
+        if name in c.factored:   # factor:R, W = U Vt
+            w = self.p(base + ".u", l) @ self.p(base + ".vt", l)
+        else:
+            w = self.p(base, l)
         if c.R:
             w = w + self.p("layer.%d.lora.%s.b" % (l, name)) @ self.p("layer.%d.lora.%s.a" % (l, name))
         if c.D:
@@ -397,6 +417,7 @@ class Reference:
         else:
             logits = h @ p("head.w").t()
         self.probs = torch.softmax(logits, dim=-1)
+        self.logits = logits
         return F.cross_entropy(logits.reshape(B * T, c.V), targets.reshape(B * T), ignore_index=-1)
 
     def gradients(self):
@@ -425,6 +446,18 @@ class Reference:
         return out
 
 
+def distill_loss(zs, zt, targets, T, alpha):
+    """Hinton et al.'s loss as PyTorch's KD recipes write it: (1 - alpha) CE + alpha T^2 KL(teacher || student),
+    KL through F.kl_div, averaged over the scored positions."""
+    V = zs.shape[-1]
+    zs, zt, t = zs.reshape(-1, V), zt.reshape(-1, V), targets.reshape(-1)
+    keep = t >= 0
+    ce = F.cross_entropy(zs[keep], t[keep])
+    kl = F.kl_div(F.log_softmax(zs[keep] / T, dim=-1), F.log_softmax(zt[keep] / T, dim=-1), log_target=True,
+                  reduction="batchmean")
+    return (1 - alpha) * ce + alpha * T * T * kl
+
+
 # -------------------------------------------------------------------- checking
 
 def rel_error(a, b):
@@ -440,7 +473,7 @@ def rel_error(a, b):
 def check(outdir, name):
     """Compare one configuration. Returns (ok, worst relative error, where, problems)."""
     weights, meta = read_safetensors(os.path.join(outdir, name + ".safetensors"))
-    got, _ = read_safetensors(os.path.join(outdir, name + ".grads.safetensors"))
+    got, gmeta = read_safetensors(os.path.join(outdir, name + ".grads.safetensors"))
     problems = []
     if meta.get("format") != "sharebench-1":
         problems.append("checkpoint format is %r, expected sharebench-1" % meta.get("format"))
@@ -462,6 +495,9 @@ def check(outdir, name):
     types = torch.from_numpy(got["types"].astype(np.int64))
     targets = torch.from_numpy(got["targets"].astype(np.int64))
     loss = model.forward(tokens, types, targets)
+    if "distill" in gmeta:   # the student's loss against the stored teacher logits
+        T, alpha = (float(x) for x in gmeta["distill"].split())
+        loss = distill_loss(model.logits, torch.from_numpy(got["teacher_logits"].astype(np.float64)), targets, T, alpha)
     loss.backward()
     grads = model.gradients()
 
@@ -475,7 +511,7 @@ def check(outdir, name):
              ("embed_grad", got.get("embed_grad"), model.tok_emb.grad.numpy())]
     for n in sorted(want):
         pairs.append(("grad." + n, got.get("grad." + n), grads[n].numpy()))
-    for key in sorted(set(got) - {p[0] for p in pairs} - {"tokens", "types", "targets", "loss"}):
+    for key in sorted(set(got) - {p[0] for p in pairs} - {"tokens", "types", "targets", "loss", "teacher_logits"}):
         problems.append("the export has an unexpected array %s" % key)
     for key, a, b in pairs:
         if a is None:

@@ -10,7 +10,9 @@
 ** and backward on a fixed batch and writes what the engine computed to
 ** OUTDIR/NAME.grads.safetensors: the batch ("tokens", "types", "targets", I32
 ** [B,T]), the "loss" (F64 scalar), the "probs" [B,T,V], "grad.<tensor>" for
-** every tensor and "embed_grad" [B,T,E]. OUTDIR/list.txt names the
+** every tensor and "embed_grad" [B,T,E]; for the distill=T,alpha entries the
+** loss is the distillation loss against random "teacher_logits" [B,T,V]
+** (stored, with "distill" = "T alpha" in the metadata). OUTDIR/list.txt names the
 ** configurations, one a line. torch_check.py rebuilds each model in PyTorch
 ** from the checkpoint alone and compares. Exits non-zero with a message on
 ** any error.
@@ -19,6 +21,7 @@
 #include "checkpoint.h"
 #include "safetensors.h"
 #include "rng.h"
+#include "distill.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,11 @@ static const struct { const char *name, *keys; } configs[] = {
     { "overrides_kv", "sharing=cycle_rev:2+kv_share:2 sharing_attn=sequence:2 sharing_ffn=all" },
     { "gradscale_mean", "sharing=cycle:2 grad_scale=mean ln_shared=1" },
     { "gradscale_norm", "sharing=all+lowrank:2 grad_scale=norm" },
+    { "factor_cycle", "sharing=cycle:2 factor=3" },
+    { "factor_kv_share", "sharing=all+kv_share:2 factor=2 factor_mats=wq,ffn heads=4 kv_heads=2" },
+    { "factor_untie_encoder", "sharing=all+untie:1 factor=4 factor_mats=attn causal=0 post_ln=1 final_ln=0 pos=rope" },
+    { "distill_all", "sharing=all distill=2,0.3" },
+    { "distill_factor", "sharing=cycle:2 factor=3 distill=0.5,0.8" },
 };
 #define NCONFIGS (int)(sizeof configs / sizeof configs[0])
 
@@ -68,6 +76,7 @@ static int apply_keys(sb_config *c, const char *keys, char *err, size_t errlen)
         char *eq = strchr(kv, '=');
         if (!eq) { snprintf(err, errlen, "'%s' is not key=value", kv); return -1; }
         *eq = 0;
+        if (!strcmp(kv, "distill")) continue;   /* the exporter's own key: T,alpha */
         if (sb_config_set(c, kv, eq + 1, err, errlen)) return -1;
     }
     return 0;
@@ -98,15 +107,29 @@ static int export_one(const char *dir, const char *name, const char *keys, char 
         tgt[i] = (i % 4 == 2) ? -1 : (int)sb_rng_below(&r, (uint32_t)c.vocab);
     }
     double loss = sb_model_forward(m, tok, c.type_vocab ? typ : NULL, tgt, NULL, B, T);
-    sb_model_backward(m);
+    /* distill=T,alpha: the loss against random teacher logits instead of the task loss */
+    const char *dk = strstr(keys, "distill=");
+    double temp = 0, alpha = 0;
+    real *zt = malloc(sizeof(real) * B * T * c.vocab), *zs = malloc(sizeof(real) * B * T * c.vocab),
+         *dz = malloc(sizeof(real) * B * T * c.vocab);
+    if (!zt || !zs || !dz) { free(zt); free(zs); free(dz); sb_model_free(m); snprintf(err, errlen, "out of memory"); return -1; }
+    if (dk && sscanf(dk, "distill=%lf,%lf", &temp, &alpha) == 2) {
+        for (int i = 0; i < B * T * c.vocab; i++) zt[i] = (real)(2 * sb_rng_normal(&r));
+        sb_model_logits(m, zs);
+        loss = sb_distill_loss(zs, zt, tgt, B * T, c.vocab, (real)temp, (real)alpha, dz, NULL, NULL);
+        sb_model_backward_logits(m, dz);
+    } else {
+        dk = NULL;
+        sb_model_backward(m);
+    }
 
-    int nt = sb_model_tensor_count(m), n = nt + 6, rc = 0;
+    int nt = sb_model_tensor_count(m), n = nt + 6 + (dk != NULL), rc = 0;
     int E = c.embed ? c.embed : c.width;
     sb_st_tensor *ts = calloc((size_t)n, sizeof *ts);
     char (*names)[64] = calloc((size_t)nt, sizeof *names);
     if (!ts || !names) {
         snprintf(err, errlen, "out of memory");
-        free(ts); free(names); sb_model_free(m);
+        free(ts); free(names); free(zt); free(zs); free(dz); sb_model_free(m);
         return -1;
     }
     const int *ints[3] = { tok, typ, tgt };
@@ -125,11 +148,17 @@ static int export_one(const char *dir, const char *name, const char *keys, char 
         ts[6 + i] = (sb_st_tensor){ .name = names[i], .dtype = SB_DTYPE_NAME, .ndim = t->ndim,
                                     .shape = { t->shape[0], t->shape[1] }, .data = g + t->offset };
     }
+    char dv[64];
+    if (dk) {
+        ts[6 + nt] = (sb_st_tensor){ .name = "teacher_logits", .dtype = SB_DTYPE_NAME, .ndim = 3, .shape = { B, T, c.vocab }, .data = zt };
+        snprintf(dv, sizeof dv, "%.17g %.17g", temp, alpha);
+    }
     snprintf(path, sizeof path, "%s/%s.grads.safetensors", dir, name);
-    sb_st_meta meta[1] = { { "config", keys } };
-    rc = sb_st_write(path, ts, n, meta, 1, err, errlen);
+    sb_st_meta meta[2] = { { "config", keys }, { "distill", dv } };
+    rc = sb_st_write(path, ts, n, meta, dk ? 2 : 1, err, errlen);
     free(ts);
     free(names);
+    free(zt); free(zs); free(dz);
     sb_model_free(m);
     return rc;
 }
