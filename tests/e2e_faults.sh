@@ -66,7 +66,7 @@ faults=$((faults + 2)); rows=$((rows + $(count_rows "$db")))
 
 # ---- 2. one job of a sweep killed
 db=$dir/job.db
-STEPS=10000 tiny job "1 2 3" "" > "$dir/job.ini"
+STEPS=4000 tiny job "1 2 3" "" > "$dir/job.ini"
 "$SB" sweep "$dir/job.ini" --db "$db" --threads 1 --jobs 2 2>"$dir/log" &
 sweep=$!
 victim=
@@ -76,7 +76,7 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 [ -n "$victim" ] || fail "no job of the sweep to kill"
-sleep 0.3
+sleep 0.1
 kill -9 "$victim"
 wait $sweep
 rc=$?
