@@ -38,7 +38,7 @@ tiny() {   # tiny sweep file: $1 name, $2 seeds, $3 extra [run] lines
 count_rows() { q "$1" "select (select count(*) from runs) + (select count(*) from params) + (select count(*) from metrics) + (select count(*) from series)"; }
 
 # ---- 1. divergence: a checkpoint with one absurd (finite) embedding row
-"$SB" run --task copy --preset tiny --steps 2 --batch 2 --no-store --quiet analysis=0 knobs=len=4 width=8 heads=2 \
+"$SB" run --task copy --preset tiny --steps 2 --batch 2 --threads 1 --no-store --quiet analysis=0 knobs=len=4 width=8 heads=2 \
   ffn=16 layers=2 --save "$dir/ok.safetensors" || fail "making a checkpoint"
 "$PYTHON" - "$dir/ok.safetensors" "$dir/huge.safetensors" <<'PY' || fail "making the diverging checkpoint"
 import json, struct, sys
@@ -94,7 +94,7 @@ faults=$((faults + 1)); rows=$((rows + $(count_rows "$db")))
 [ -f "$KILLWRITE" ] || fail "$KILLWRITE is not built"
 run_one() {   # $1 database, $2 seed; the fault injector's settings come from the environment
   # (in a subshell, which keeps bash's "Killed" to itself)
-  ( LD_PRELOAD=$KILLWRITE "$SB" run --task copy --preset tiny --steps 2 --batch 2 --quiet analysis=0 knobs=len=4 width=8 \
+  ( LD_PRELOAD=$KILLWRITE "$SB" run --task copy --preset tiny --steps 2 --batch 2 --threads 1 --quiet analysis=0 knobs=len=4 width=8 \
       heads=2 ffn=16 layers=2 eval_examples=2 test_examples=2 --seed "$2" --db "$1" 2>>"$dir/cut.log"; exit $? ) 2>/dev/null
 }
 base=$dir/base.db
