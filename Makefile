@@ -14,7 +14,15 @@ LDLIBS   += -lsqlite3 -linih -lgsl -lopenblas -lcjson -lcsv -lm -fopenmp
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PYTHON   ?= /usr/bin/python3
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The libFuzzer build (make fuzz): clang, every object instrumented for coverage
+# and checked by AddressSanitizer and UndefinedBehaviorSanitizer.
+CC       := clang-14
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+            -Wno-unknown-warning-option -Wno-pass-failed
+LDFLAGS  += -fsanitize=address,undefined
+BUILD    := build/fuzz
+else ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 BUILD    := build/sanitize
@@ -36,6 +44,15 @@ endif
 DEB_PKGS := libopenblas-openmp-dev libcmocka-dev libsqlite3-dev sqlite3 gnuplot-nox libcjson-dev \
             libinih-dev libgsl-dev libcsv-dev wordnet-base pkg-config python3 python3-numpy \
             libopenmpi-dev openmpi-bin
+# For `make fuzz` (clang's libFuzzer and its OpenMP) and `make valgrind`.
+FUZZ_PKGS     := clang-14 libclang-rt-14-dev llvm-14 libomp-14-dev
+VALGRIND_PKGS := valgrind
+
+# The fuzz targets (tests/fuzz/fuzz_NAME.c), each run for FUZZ_TIME seconds,
+# FUZZ_JOBS at a time, by `make fuzz`.
+FUZZ_TARGETS := config suite safetensors baseline database wn_data wn_index wn_lexnames claims
+FUZZ_TIME    ?= 60
+FUZZ_JOBS    ?= 1
 
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -45,21 +62,32 @@ BENCH_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out bench/main.c,$(wildcard b
 LIBS       := $(BUILD)/libsbbench.a $(BUILD)/libsbsuites.a $(BUILD)/libsbengine.a
 TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c))
+TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c)) $(BUILD)/tests/libkillwrite.so
 
-.PHONY: all deps deps-torch test demo bench baseline clean mpi
+.PHONY: all deps deps-torch deps-fuzz deps-valgrind test demo bench baseline fuzz fuzz-build valgrind clean mpi
 all: deps $(BUILD)/sharebench
 
+# $(call install_missing,PACKAGES): apt-get install those not installed (as root), or say what to run.
+define install_missing
+@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "make deps: installing $$missing"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+  else \
+    echo "make deps: missing packages; run as root: apt-get install $$missing" >&2; exit 1; \
+  fi; \
+fi
+endef
+
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "make deps: installing $$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
-	  else \
-	    echo "make deps: missing packages; run as root: apt-get install $$missing" >&2; exit 1; \
-	  fi; \
-	fi
+	$(call install_missing,$(DEB_PKGS))
+
+deps-fuzz: deps
+	$(call install_missing,$(FUZZ_PKGS))
+
+deps-valgrind: deps
+	$(call install_missing,$(VALGRIND_PKGS))
 
 # Optional: PyTorch for the cross-check (tests/torch_check.py) and the speed peers.
 deps-torch: deps
@@ -124,6 +152,38 @@ $(BUILD)/tests/%_f64: tests/%_f64.c tests/testutil.h $(BUILD)/libsbengine_f64.a
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
 	@$(CC) $(CFLAGS) -DSB_DOUBLE $(LDFLAGS) $< $(BUILD)/libsbengine_f64.a -o $@ -lcmocka $(LDLIBS)
+
+# The fault injector the crash tests preload (tests/e2e_faults.sh): not
+# sanitized, it is loaded into programs that may be.
+$(BUILD)/tests/libkillwrite.so: tests/faults/killwrite.c | deps
+	@mkdir -p $(dir $@)
+	@echo "LINK $@"
+	@$(CC) -O2 -Wall -Wextra -Werror -fPIC -shared $< -o $@ -ldl
+
+# The fuzz targets' inputs replayed in the ordinary build (tests/fuzz/README.md).
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+$(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c tests/testutil.h $(FUZZ_SRC) tests/fuzz/fuzz.h $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "LINK $@"
+	@$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< $(FUZZ_SRC) $(LIBS) -o $@ -lcmocka $(LDLIBS)
+
+# One libFuzzer binary per target (FUZZ=1 builds only).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "LINK $@"
+	@$(CC) $(CFLAGS) -DSB_LIBFUZZER -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS) $< tests/fuzz/fuzz_util.c $(LIBS) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+# Each fuzz target for FUZZ_TIME seconds from the seed corpus (tests/fuzz/corpus/)
+# and what earlier runs found (build/fuzz/corpus/); a crash stops with its input.
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh build/fuzz $(FUZZ_TARGETS)
+
+# The unit tests under valgrind's memcheck: no invalid access, no definite leak.
+valgrind: deps-valgrind $(TESTS)
+	@OMP_NUM_THREADS=1 tests/valgrind.sh $(TESTS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
 	@mkdir -p $(dir $@)

@@ -383,9 +383,10 @@ int sb_cmd_baseline(int argc, char **argv)
     sb_rs_filter flt = { NULL, NULL, NULL };
     char err[1024], path[4096];
     int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "baseline", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("ho:"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'd': db = optarg; break;
         case 'w': flt.sweep = optarg; break;
@@ -396,8 +397,6 @@ int sb_cmd_baseline(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("baseline: unknown or incomplete option '%s' (see sharebench baseline --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("baseline: unexpected argument '%s' (see sharebench baseline --help)", argv[optind]);

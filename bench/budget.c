@@ -56,6 +56,8 @@ int sb_budget_parse_size(const char *text, double *bytes)
     static const struct { const char *unit; double scale; } units[] = {
         { "", 1 },          { "B", 1 },         { "KiB", 1024.0 }, { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
         { "TiB", 1099511627776.0 }, { "KB", 1e3 }, { "MB", 1e6 },    { "GB", 1e9 },        { "TB", 1e12 },
+        /* one letter, as ulimit, sort -S and docker --memory take them: binary */
+        { "K", 1024.0 },    { "M", 1048576.0 }, { "G", 1073741824.0 }, { "T", 1099511627776.0 },
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcasecmp(end, units[i].unit)) {

@@ -23,7 +23,8 @@ long sb_budget_longest(const sb_config *c, int B, double budget, long max_T, cha
 ** 0, or -1 with a message naming the key and value. */
 int sb_budget_config_of(const sb_rs_run *r, sb_config *c, char *err, size_t errlen);
 
-/* Parse a size: "512MiB", "16GiB", "1.5GB", "1000000" (bytes). 0, or -1. */
+/* Parse a size: "512MiB", "16GiB", "1.5GB", "1000000" (bytes); one-letter
+** units are binary, as ulimit and sort -S take them ("512M" = 512 MiB). 0, or -1. */
 int sb_budget_parse_size(const char *text, double *bytes);
 
 #endif

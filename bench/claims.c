@@ -46,6 +46,38 @@ typedef struct {
     char val[16][200];
 } args;
 
+/* The numbers a check takes, and their ranges: a check is read once, so a
+** value that cannot work is refused with the file, not met in the middle of a
+** report. 1 with a message when key's value is not such a number. */
+static int bad_number(const char *key, const char *v, char *err, size_t errlen)
+{
+    static const struct {
+        const char *key;
+        double lo, hi;
+        int whole;
+    } numbers[] = {
+        { "batch", 1, 65536, 1 }, { "alpha", 1e-12, 1, 0 }, { "min", -1e9, 1e9, 0 }, { "max", -1e9, 1e9, 0 },
+        { "min_ratio", 0, 1e9, 0 },
+    };
+    double x;
+    char *end;
+    if (!strcmp(key, "budget")) {
+        if (!sb_budget_parse_size(v, &x)) return 0;
+        snprintf(err, errlen, "budget='%s': expected a size such as 512MiB or 2G", v);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        if (strcmp(key, numbers[i].key)) continue;
+        x = strtod(v, &end);
+        if (end != v && !*end && isfinite(x) && x >= numbers[i].lo && x <= numbers[i].hi && (!numbers[i].whole || x == floor(x)))
+            return 0;
+        snprintf(err, errlen, "%s='%s': expected a %s from %g to %g", key, v, numbers[i].whole ? "whole number" : "number",
+                 numbers[i].lo, numbers[i].hi);
+        return 1;
+    }
+    return 0;
+}
+
 /* Split "NAME k=v k=v" (untestable's reason takes the rest of the line). */
 static int parse_check(const char *text, args *a, char *err, size_t errlen)
 {
@@ -99,6 +131,12 @@ static int parse_check(const char *text, args *a, char *err, size_t errlen)
         }
         if (!known) {
             snprintf(err, errlen, "check '%s': %s takes no key '%s'", text, a->name, a->key[a->n]);
+            return -1;
+        }
+        if (bad_number(a->key[a->n], a->val[a->n], err, errlen)) {
+            char inner[256];
+            snprintf(inner, sizeof inner, "%s", err);
+            snprintf(err, errlen, "check '%s': %s", text, inner);
             return -1;
         }
         a->n++;
@@ -207,6 +245,9 @@ int sb_claims_load(const char *path, sb_claims *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     loader L = { out, path, err, errlen, 0 };
+    /* the first error's line and message go together (libinih otherwise reads
+    ** on and reports the first bad line, while a later handler call writes the message) */
+    ini_stop_on_first_error = 1;
     int rc = ini_parse(path, on_entry, &L);
     if (rc == -1) snprintf(err, errlen, "%s: cannot open", path);
     else if (rc == -2) snprintf(err, errlen, "%s: out of memory", path);

@@ -243,7 +243,10 @@ static int fetch_kv(sqlite3_stmt *st, sqlite3_int64 id, char **keys, int n, sqli
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(st, 0);
         char **hit = k ? bsearch(&k, keys, (size_t)n, sizeof *keys, cmp_key) : NULL;
-        if (hit && !(slot[hit - keys] = sqlite3_value_dup(sqlite3_column_value(st, 1)))) {
+        if (!hit) continue;
+        /* a damaged database can repeat a (run, key) its primary key forbids: the last one counts */
+        sqlite3_value_free(slot[hit - keys]);
+        if (!(slot[hit - keys] = sqlite3_value_dup(sqlite3_column_value(st, 1)))) {
             *oom = 1;
             return -1;
         }
@@ -401,9 +404,10 @@ int sb_cmd_export(int argc, char **argv)
     selection sel = { { NULL, NULL, NULL, NULL }, -1 };
     int json = 0, series = 0, opt;
     char *end, err[1024], tmp[4096];
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "export", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("ho:"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'd': db = optarg; break;
         case 'f':
@@ -427,9 +431,6 @@ int sb_cmd_export(int argc, char **argv)
                 return sb_usage_error("export: --limit '%s': expected a whole number from 1 to 1000000000", optarg);
             break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("export: unknown or incomplete option '%s' (see sharebench export --help)",
-                                  argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("export: unexpected argument '%s' (see sharebench export --help)", argv[optind]);

@@ -908,9 +908,10 @@ int sb_cmd_gate(int argc, char **argv)
     char err[1024];
     int opt, idx;
     sb_gate_defaults(&o);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "gate", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, &idx)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'b': baseline = optarg; break;
         case 'd': db = optarg; break;
@@ -921,8 +922,6 @@ int sb_cmd_gate(int argc, char **argv)
             if (sb_gate_option(&o, opts[idx].name, optarg, err, sizeof err)) return sb_usage_error("gate: %s", err);
             break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("gate: unknown or incomplete option '%s' (see sharebench gate --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("gate: unexpected argument '%s' (see sharebench gate --help)", argv[optind]);

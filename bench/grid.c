@@ -26,12 +26,20 @@ struct sb_grid {
     int n;
 };
 
+/* A line libinih hands to the handler: not blank, not a comment, not a
+** section header. */
+typedef struct {
+    int line;       /* its number in the file */
+    int indented;   /* a continuation of the key above it when it starts with a blank */
+} content_line;
+
 typedef struct {
     sb_grid *g;
     char *err;
     size_t errlen;
-    int line;     /* lines seen so far, to name the line of an entry */
-    FILE *f;
+    content_line *lines;      /* the file's content lines, in order: the k-th handler call is lines[k] */
+    int nlines, next;
+    char section[64], name[64];   /* of the last entry, to tell a continuation line */
 } parse_ctx;
 
 static int is_train_key(const char *key)
@@ -71,33 +79,44 @@ static int split(entry *e, const char *value)
     return 0;
 }
 
-/* Add or replace the entry for key with value; checks every item on a scratch spec. */
-static int put(sb_grid *g, const char *key, const char *value, int line, const char *where, char *err, size_t errlen)
+/* Set key to value's items (append: add them to the key's items, for a
+** continuation line), each checked on a scratch spec; the grid is changed
+** only when every item is good and the grid stays within its limit. */
+static int put(sb_grid *g, const char *key, const char *value, int line, int append, const char *where, char *err,
+               size_t errlen)
 {
-    entry *e = NULL;
+    entry *e = NULL, t = { .n = 0, .line = line };
     for (int i = 0; i < g->n; i++)
         if (!strcmp(g->e[i].key, key)) e = &g->e[i];
-    if (!e) {
-        if (g->n == MAX_ENTRIES) { snprintf(err, errlen, "%s: more than %d keys", where, MAX_ENTRIES); return -1; }
-        e = &g->e[g->n++];
-        snprintf(e->key, sizeof e->key, "%s", key);
+    if (!e && g->n == MAX_ENTRIES) { snprintf(err, errlen, "%s: more than %d keys", where, MAX_ENTRIES); return -1; }
+    snprintf(t.key, sizeof t.key, "%s", key);
+    int first = 0, rc = -1;
+    long cells = 1;
+    if (append && e) {
+        t.line = e->line;
+        for (first = 0; first < e->n; first++)
+            if (!(t.items[t.n++] = strdup(e->items[first]))) { snprintf(err, errlen, "%s: out of memory", where); goto out; }
     }
-    free_entry(e);
-    e->line = line;
-    if (split(e, value)) { snprintf(err, errlen, "%s: key '%s' lists more than %d values", where, key, MAX_ITEMS); return -1; }
-    if (!e->n) { snprintf(err, errlen, "%s: key '%s' has no value", where, key); return -1; }
-    for (int i = 0; i < e->n; i++) {
+    if (split(&t, value)) { snprintf(err, errlen, "%s: key '%s' lists more than %d values", where, key, MAX_ITEMS); goto out; }
+    if (t.n == first) { snprintf(err, errlen, "%s: key '%s' has no value", where, key); goto out; }
+    for (int i = 0; i < g->n; i++)   /* saturating: see sb_grid_count */
+        if (&g->e[i] != e) cells = cells > SB_GRID_MAX_CELLS ? cells : cells * g->e[i].n;
+    if (cells * t.n > SB_GRID_MAX_CELLS) {
+        snprintf(err, errlen, "%s: key '%s': the grid would have more than %ld cells", where, key, SB_GRID_MAX_CELLS);
+        goto out;
+    }
+    for (int i = first; i < t.n; i++) {
         sb_spec s;
         char inner[SB_ERR_LEN];
         sb_spec_default(&s);
-        if (sb_spec_set(&s, key, e->items[i], inner, sizeof inner)) {
+        if (sb_spec_set(&s, key, t.items[i], inner, sizeof inner)) {
             snprintf(err, errlen, "%s: %s", where, inner);
-            return -1;
+            goto out;
         }
         /* a sharing term's syntax can be checked on its own, at the deepest and widest model */
         if (!strncmp(key, "sharing", 7)) {
             sb_sharing sh;
-            const char *map = strstr(e->items[i], "map:");
+            const char *map = strstr(t.items[i], "map:");
             s.model.layers = SB_MAX_LAYERS;
             if (map) {   /* an explicit map fixes the depth */
                 s.model.layers = 1;
@@ -106,21 +125,29 @@ static int put(sb_grid *g, const char *key, const char *value, int line, const c
             s.model.width = s.model.ffn = 1 << 16;
             if (sb_sharing_resolve(&s.model, &sh, inner, sizeof inner)) {
                 snprintf(err, errlen, "%s: %s", where, inner);
-                return -1;
+                goto out;
             }
         }
     }
+    if (!e) e = &g->e[g->n++];
+    else free_entry(e);
+    *e = t;
     return 0;
+out:
+    free_entry(&t);
+    return rc;
 }
 
 /* suite = NAME ...: the task axis becomes the suites' tasks, each as NAME:KNOBS. */
-static int put_suite(sb_grid *g, const char *value, int line, const char *where, char *err, size_t errlen)
+static int put_suite(sb_grid *g, const char *value, int line, int append, const char *where, char *err, size_t errlen)
 {
     entry names = { .n = 0 };
     char tasks[64][SB_SUITE_NAME], knobs[64][SB_SUITE_KNOBS], path[SB_PATH_LEN], inner[SB_ERR_LEN];
-    char *items = calloc(1, 64 * (SB_SUITE_NAME + SB_SUITE_KNOBS + 2) * 4);
+    /* room for the most tasks an axis takes, each "name:knobs " */
+    const size_t cap = MAX_ITEMS * (SB_SUITE_NAME + SB_SUITE_KNOBS + 2) + 1;
+    char *items = calloc(1, cap);
     size_t w = 0;
-    int rc = -1;
+    int rc = -1, total = 0;
     if (!items || split(&names, value)) { snprintf(err, errlen, "%s: too many suites", where); goto out; }
     for (int i = 0; i < names.n; i++) {
         int n;
@@ -129,35 +156,56 @@ static int put_suite(sb_grid *g, const char *value, int line, const char *where,
             snprintf(err, errlen, "%s: suite '%s': %s", where, names.items[i], inner);
             goto out;
         }
+        if ((total += n) > MAX_ITEMS) {
+            snprintf(err, errlen, "%s: the suites list more than %d tasks", where, MAX_ITEMS);
+            goto out;
+        }
         for (int t = 0; t < n; t++)
-            w += (size_t)sprintf(items + w, "%s%s%s%s", w ? " " : "", tasks[t], knobs[t][0] ? ":" : "", knobs[t]);
+            w += (size_t)snprintf(items + w, cap - w, "%s%s%s%s", w ? " " : "", tasks[t], knobs[t][0] ? ":" : "", knobs[t]);
     }
-    rc = put(g, "task", items, line, where, err, errlen);
+    rc = put(g, "task", items, line, append, where, err, errlen);
 out:
     free_entry(&names);
     free(items);
     return rc;
 }
 
+/* The entry for key, or NULL. */
+static const entry *find_entry(const sb_grid *g, const char *key)
+{
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->e[i].key, key)) return &g->e[i];
+    return NULL;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     parse_ctx *c = user;
-    /* libinih does not pass line numbers; find this key's line by reading on from the last one */
-    char line[1024];
-    while (c->f && fgets(line, sizeof line, c->f)) {
-        c->line++;
-        char *p = line;
-        while (isspace((unsigned char)*p)) p++;
-        if (!strncmp(p, name, strlen(name)) && (isspace((unsigned char)p[strlen(name)]) || p[strlen(name)] == '=' || p[strlen(name)] == ':')) break;
-    }
+    content_line at = c->next < c->nlines ? c->lines[c->next] : (content_line){ 0, 0 };
+    c->next++;
+    /* an indented line below a key continues its list (libinih passes it as the same key again) */
+    int cont = at.indented && !strcmp(section, c->section) && !strcmp(name, c->name);
+    snprintf(c->section, sizeof c->section, "%s", section);
+    snprintf(c->name, sizeof c->name, "%s", name);
     char where[SB_PATH_LEN + 64];
-    snprintf(where, sizeof where, "%s:%d", c->g->path, c->line);
+    snprintf(where, sizeof where, "%s:%d", c->g->path, at.line);
     if (!strcmp(section, "sweep")) {
         if (strcmp(name, "name")) { snprintf(c->err, c->errlen, "%s: unknown key '%s' in [sweep] (known: name)", where, name); return 0; }
+        if (c->g->name[0]) { snprintf(c->err, c->errlen, "%s: key 'name' given twice in [sweep]", where); return 0; }
         snprintf(c->g->name, sizeof c->g->name, "%s", value);
         return 1;
     }
-    if (!strcmp(section, "run") && !strcmp(name, "suite")) return put_suite(c->g, value, c->line, where, c->err, c->errlen) ? 0 : 1;
+    int suite = !strcmp(section, "run") && !strcmp(name, "suite");
+    const entry *e = find_entry(c->g, suite ? "task" : name);
+    if (!cont && e) {
+        if (suite || !strcmp(name, "task"))
+            snprintf(c->err, c->errlen, "%s: the task axis given twice (task or suite, also on line %d)", where, e->line);
+        else
+            snprintf(c->err, c->errlen, "%s: key '%s' given twice (also on line %d; a long list continues on indented "
+                     "lines below its key)", where, name, e->line);
+        return 0;
+    }
+    if (suite) return put_suite(c->g, value, at.line, cont, where, c->err, c->errlen) ? 0 : 1;
     if (!strcmp(section, "run")) {
         if (!is_train_key(name)) {
             snprintf(c->err, c->errlen, "%s: '%s' is not a training key%s", where, name,
@@ -174,7 +222,50 @@ static int handler(void *user, const char *section, const char *name, const char
         snprintf(c->err, c->errlen, "%s: unknown section [%s] (known: [sweep], [run], [model])", where, section);
         return 0;
     }
-    return put(c->g, name, value, c->line, where, c->err, c->errlen) ? 0 : 1;
+    return put(c->g, name, value, at.line, cont, where, c->err, c->errlen) ? 0 : 1;
+}
+
+/* Read the file once before libinih does: the number of each line it will
+** hand to the handler (it passes none), and a line too long for it refused by
+** its number (libinih reads at most INI_MAX_LINE - 1 characters at a time and
+** would take the rest of a longer line for a line of its own). 0, or -1 with
+** a message. */
+static int scan_lines(const char *path, parse_ctx *c, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int number = 0, alloc = 0, rc = 0;
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&buf, &cap, f)) >= 0) {
+        number++;
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = 0;
+        if (len > INI_MAX_LINE - 2) {
+            snprintf(err, errlen, "%s:%d: line of %zd characters, longer than the %d the INI reader takes; continue a long "
+                     "list on indented lines below its key", path, number, len, INI_MAX_LINE - 2);
+            rc = -1;
+            break;
+        }
+        char *p = buf;
+        if (number == 1 && !strncmp(p, "\xEF\xBB\xBF", 3)) p += 3;   /* libinih skips a UTF-8 byte order mark */
+        char *q = p;
+        while (isspace((unsigned char)*q)) q++;
+        if (!*q || *q == ';' || *q == '#' || *q == '[') continue;
+        if (c->nlines == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            content_line *l = realloc(c->lines, sizeof *l * (size_t)alloc);
+            if (!l) { snprintf(err, errlen, "%s: out of memory", path); rc = -1; break; }
+            c->lines = l;
+        }
+        c->lines[c->nlines++] = (content_line){ number, q > p };
+    }
+    free(buf);
+    fclose(f);
+    return rc;
 }
 
 sb_grid *sb_grid_single(void)
@@ -188,16 +279,16 @@ sb_grid *sb_grid_load(const char *path, char *err, size_t errlen)
     sb_grid *g = calloc(1, sizeof *g);
     if (!g) { snprintf(err, errlen, "out of memory"); return NULL; }
     snprintf(g->path, sizeof g->path, "%s", path);
-    parse_ctx c = { g, err, errlen, 0, fopen(path, "r") };
-    if (!c.f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    parse_ctx c = { .g = g, .err = err, .errlen = errlen };
+    if (scan_lines(path, &c, err, errlen)) {
+        free(c.lines);
         free(g);
         return NULL;
     }
     err[0] = 0;
     ini_stop_on_first_error = 1;
     int rc = ini_parse(path, handler, &c);
-    fclose(c.f);
+    free(c.lines);
     if (rc) {
         if (!err[0] && rc > 0) snprintf(err, errlen, "%s:%d: not INI (expected [section] or key = value)", path, rc);
         else if (!err[0]) snprintf(err, errlen, "%s: cannot read", path);
@@ -229,13 +320,13 @@ int sb_grid_override(sb_grid *g, const char *a, char *err, size_t errlen)
     char key[64];
     if (!eq || eq == a || (size_t)(eq - a) >= sizeof key) { snprintf(err, errlen, "'%s' is not KEY=VALUE", a); return -1; }
     snprintf(key, sizeof key, "%.*s", (int)(eq - a), a);
-    if (!strcmp(key, "suite")) return put_suite(g, eq + 1, 0, "command line", err, errlen);
+    if (!strcmp(key, "suite")) return put_suite(g, eq + 1, 0, 0, "command line", err, errlen);
     if (!is_train_key(key) && !is_model_key(key)) {
         sb_spec s;
         sb_spec_default(&s);
         return sb_spec_set(&s, key, eq + 1, err, errlen);   /* for its message */
     }
-    return put(g, key, eq + 1, 0, "command line", err, errlen);
+    return put(g, key, eq + 1, 0, 0, "command line", err, errlen);
 }
 
 void sb_grid_free(sb_grid *g)
@@ -250,7 +341,8 @@ const char *sb_grid_name(const sb_grid *g) { return g->name; }
 long sb_grid_count(const sb_grid *g)
 {
     long n = 1;
-    for (int i = 0; i < g->n; i++) n *= g->e[i].n;
+    /* saturates past the limit, so that a product of many axes cannot overflow */
+    for (int i = 0; i < g->n; i++) n = n > SB_GRID_MAX_CELLS ? n : n * g->e[i].n;
     return n;
 }
 

@@ -21,6 +21,10 @@
 
 typedef struct sb_grid sb_grid;
 
+/* The most cells a grid may have: every cell is checked before anything runs,
+** and a grid past this is a typo (a list where one value was meant), not a plan. */
+#define SB_GRID_MAX_CELLS 100000L
+
 /* Read a sweep (or run) file. Every value of every axis is checked on a
 ** scratch spec, and every cell is validated, before anything runs. NULL with a
 ** message naming the file, line and key (or the cell) on error. */

@@ -106,9 +106,10 @@ int sb_cmd_list(int argc, char **argv)
     long limit = -1;
     char *end, err[1024];
     int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "list", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'd': db = optarg; break;
         case 't': filter[0] = optarg; break;
@@ -125,8 +126,6 @@ int sb_cmd_list(int argc, char **argv)
                 return sb_usage_error("list: --limit '%s': expected a whole number from 1 to 1000000000", optarg);
             break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("list: unknown or incomplete option '%s' (see sharebench list --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("list: unexpected argument '%s' (see sharebench list --help)", argv[optind]);

@@ -19,6 +19,7 @@ static const struct {
     { "report", "write a Markdown and HTML report with figures of a sweep", sb_cmd_report },
     { "gate", "compare runs with a baseline; exit 1 on a regression", sb_cmd_gate },
     { "baseline", "write a baseline file for the gate from a database", sb_cmd_baseline },
+    { "check", "check a results database's integrity; exit 1 on a problem", sb_cmd_check },
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -32,30 +32,30 @@ int sb_cmd_params(int argc, char **argv)
         { "length", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     sb_config c;
-    char err[SB_ERR_LEN], *end;
-    int B = 8, T = 0, opt, preset_seen = 0;
+    char err[SB_ERR_LEN];
+    int B = 8, T = 0, opt;
+    long v;
     sb_config_default(&c);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "params", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'p':
-            if (preset_seen++) return sb_usage_error("params: --preset given twice");
             if (sb_config_preset(&c, optarg, err, sizeof err)) return sb_usage_error("params: %s", err);
             break;
         case 'b':
-            B = (int)strtol(optarg, &end, 10);
-            if (*end || B < 1 || B > 1 << 20) return sb_usage_error("params: --batch '%s': expected a whole number from 1 to 1048576", optarg);
+            if (sb_cli_parse_long(optarg, 1, 1 << 20, &v)) return sb_usage_error("params: --batch '%s': expected a whole number from 1 to 1048576", optarg);
+            B = (int)v;
             break;
         case 'l':
-            T = (int)strtol(optarg, &end, 10);
-            if (*end || T < 1 || T > 1 << 20) return sb_usage_error("params: --length '%s': expected a whole number from 1 to 1048576", optarg);
+            if (sb_cli_parse_long(optarg, 1, 1 << 20, &v)) return sb_usage_error("params: --length '%s': expected a whole number from 1 to 1048576", optarg);
+            T = (int)v;
             break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("params: unknown or incomplete option '%s' (see sharebench params --help)", argv[optind - 1]);
         }
     }
+    if (sb_cli_assignments_once("params", argv + optind, argc - optind)) return SB_EXIT_USAGE;
     for (int i = optind; i < argc; i++)
         if (sb_cli_assign(&c, argv[i], err, sizeof err)) return sb_usage_error("params: %s", err);
     if (!T) T = c.max_len;

@@ -1026,9 +1026,10 @@ int sb_cmd_report(int argc, char **argv)
     double budget = 1073741824.0;
     char err[1024];
     int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "report", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'd': db = optarg; break;
         case 'w': flt.sweep = optarg; break;
@@ -1046,8 +1047,6 @@ int sb_cmd_report(int argc, char **argv)
         case 'p': plotdir = optarg; break;
         case 'T': title = optarg; break;
         case 'h': help(stdout); return SB_EXIT_OK;
-        default:
-            return sb_usage_error("report: unknown or incomplete option '%s' (see sharebench report --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("report: unexpected argument '%s' (see sharebench report --help)", argv[optind]);

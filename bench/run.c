@@ -7,6 +7,8 @@
 #include "machine.h"
 #include "dp.h"
 #include "mpienv.h"
+#include "memcheck.h"
+#include "budget.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ static void help(FILE *f)
             "  --save FILE       save the trained model (safetensors)\n"
             "  --db FILE         results database (default results/sharebench.db)\n"
             "  --no-store        do not store the result\n"
+            "  --mem-budget SIZE refuse the run when its memory need is above SIZE (512M, 2G; default:\n"
+            "                    the memory available)\n"
             "  --quiet           no progress lines\n"
             "  --dp              data-parallel: under mpirun or srun, split each batch across the ranks\n"
             "                    and sum their gradients (MPI_Allreduce); see README, Running on a cluster\n"
@@ -49,6 +53,7 @@ int sb_cmd_run(int argc, char **argv)
         { "threads", required_argument, NULL, 'j' }, { "init-from", required_argument, NULL, 'i' },
         { "save", required_argument, NULL, 'v' }, { "db", required_argument, NULL, 'd' },
         { "no-store", no_argument, NULL, 'N' }, { "quiet", no_argument, NULL, 'q' }, { "dp", no_argument, NULL, 'D' },
+        { "mem-budget", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     static const struct { int opt; const char *key; } as_key[] = {
@@ -57,33 +62,38 @@ int sb_cmd_run(int argc, char **argv)
     };
     char err[SB_ERR_LEN], assignment[SB_PATH_LEN + 64];
     const char *config = NULL, *db = "results/sharebench.db";
-    char seen[128] = { 0 };
-    int opt, store = 1, quiet = 0, dp = 0;
+    int opt, store = 1, quiet = 0, dp = 0, rc = SB_EXIT_USAGE;
+    double budget = 0;
     /* options become KEY=VALUE overrides */
     char *overrides[256];
     int nover = 0;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (opt == 'h') { help(stdout); return SB_EXIT_OK; }
-        if (opt == '?' || opt == ':')
-            return sb_usage_error("run: unknown option or missing value in '%s' (see sharebench run --help)", argv[optind - 1]);
-        if (seen[opt & 127]++) return sb_usage_error("run: option '%s' given twice", argv[optind - 1]);
+    sb_grid *g = NULL;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "run", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) goto out;
+        if (opt == 'h') { help(stdout); rc = SB_EXIT_OK; goto out; }
         if (opt == 'c') config = optarg;
         else if (opt == 'd') db = optarg;
         else if (opt == 'N') store = 0;
         else if (opt == 'q') quiet = 1;
         else if (opt == 'D') dp = 1;
-        else
+        else if (opt == 'm') {
+            if (sb_budget_parse_size(optarg, &budget)) {
+                sb_usage_error("run: --mem-budget '%s': expected a size such as 512M, 2G or 1.5GiB", optarg);
+                goto out;
+            }
+        } else
             for (size_t k = 0; k < sizeof as_key / sizeof as_key[0]; k++)
                 if (as_key[k].opt == opt && nover < 255) {
                     snprintf(assignment, sizeof assignment, "%s=%s", as_key[k].key, optarg);
                     overrides[nover++] = strdup(assignment);
                 }
     }
-    for (int i = optind; i < argc && nover < 255; i++) overrides[nover++] = strdup(argv[i]);
-    sb_grid *g = config ? sb_grid_load(config, err, sizeof err) : sb_grid_single();
-    int rc = SB_EXIT_USAGE;
+    if (nover + argc - optind > 255) { sb_usage_error("run: more than 255 options and KEY=VALUE assignments"); goto out; }
+    for (int i = optind; i < argc; i++) overrides[nover++] = strdup(argv[i]);
+    if (sb_cli_assignments_once("run", overrides, nover)) goto out;
+    g = config ? sb_grid_load(config, err, sizeof err) : sb_grid_single();
     if (!g) { sb_usage_error("run: %s", err); goto out; }
     /* order does not matter: a cell applies its preset before the model keys */
     for (int i = 0; i < nover; i++)
@@ -94,6 +104,12 @@ int sb_cmd_run(int argc, char **argv)
     }
     sb_spec s;
     if (sb_grid_cell(g, 0, &s, err, sizeof err) || sb_runner_check(&s, err, sizeof err)) { sb_usage_error("run: %s", err); goto out; }
+    sb_machine mc;
+    sb_machine_read(&mc);
+    if (sb_memcheck_cells(&s, 1, 1, s.threads ? s.threads : mc.cores, budget, err, sizeof err)) {
+        sb_usage_error("run: %s", err);
+        goto out;
+    }
     if (!config) s.sweep[0] = 0;
     if (dp) { rc = sb_dp_run(&s, store ? db : NULL, quiet); goto out; }
     if (sb_mpi_launched_size() != 0 && sb_mpi_launched_size() != 1) {

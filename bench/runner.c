@@ -63,6 +63,18 @@ int sb_runner_check(const sb_spec *s, char *err, size_t errlen)
     return rc;
 }
 
+int sb_runner_model(const sb_spec *s, sb_config *c, int *T, int *Tmax, char *err, size_t errlen)
+{
+    sb_task *t = sb_task_open(s->task, s->knobs, (uint64_t)s->data_seed, err, errlen);
+    if (!t) return -1;
+    const sb_task_info *info = sb_task_get_info(t);
+    *T = info->length;
+    *Tmax = info->long_length > info->length ? info->long_length : info->length;
+    int rc = model_for_task(s, info, c, err, errlen);
+    sb_task_close(t);
+    return rc;
+}
+
 typedef struct {
     sb_task *task;
     const sb_task_info *info;

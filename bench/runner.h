@@ -18,6 +18,12 @@
 ** stored). */
 int sb_runner_check(const sb_spec *s, char *err, size_t errlen);
 
+/* The model configuration a run of s builds (the task's vocabulary and
+** positions where not set, or the checkpoint's configuration), the task's
+** sequence length T and its longest (Tmax, test_long's when it has one). 0, or
+** -1 with a message as sb_runner_check's. */
+int sb_runner_model(const sb_spec *s, sb_config *c, int *T, int *Tmax, char *err, size_t errlen);
+
 /* Execute a checked spec with the threads already set. Returns the run's
 ** record with status finished, diverged (non-finite loss: training stopped at
 ** diverged_step) or failed (with the error); NULL only when the spec fails

@@ -337,10 +337,12 @@ int sb_cmd_bench(int argc, char **argv)
     long base = sb_peak_rss();   /* the process and BLAS before any model: the fixed allowance */
     int opt, threads = 0, quick = 0, torch = 1, failed = 0, only = -1;
     const char *db = NULL;
-    char *end, err[SB_ERR_LEN];
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    char err[SB_ERR_LEN];
+    long lv;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "bench", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'h':
             printf("usage: sharebench bench [--threads N] [--quick] [--no-torch] [--shape S1|S2|S3] [--db FILE]\n\n"
@@ -353,8 +355,8 @@ int sb_cmd_bench(int argc, char **argv)
                    "example: sharebench bench --quick --db results/sharebench.db\n");
             return SB_EXIT_OK;
         case 't':
-            threads = (int)strtol(optarg, &end, 10);
-            if (*end || threads < 1 || threads > 4096) return sb_usage_error("bench: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            if (sb_cli_parse_long(optarg, 1, 4096, &lv)) return sb_usage_error("bench: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            threads = (int)lv;
             break;
         case 'q': quick = 1; break;
         case 's':
@@ -366,7 +368,6 @@ int sb_cmd_bench(int argc, char **argv)
         case 'r':   /* internal: the child whose peak memory child_peak_rss measures */
             return engine_step_ms(&shapes[2], !strcmp(optarg, "all") ? "all" : "none", 1, NULL) > 0 ? SB_EXIT_OK : SB_EXIT_CHECK;
         case 'n': torch = 0; break;
-        default: return sb_usage_error("bench: unknown option or missing value in '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return sb_usage_error("bench: unexpected argument '%s'", argv[optind]);

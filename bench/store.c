@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 /* ---- schema ---- */
@@ -588,6 +590,50 @@ static int check_run(const sb_store *s, const sb_run *r, char *err, size_t errle
     return 0;
 }
 
+/* Why there was no room for a write, when the file system says so: a file
+** size limit (ulimit -f), or a disk (nearly) full. SQLite reports a short
+** write as "disk I/O error" and keeps no errno for it, so look. NULL when
+** neither. */
+static const char *no_room(const char *path, char *buf, size_t len)
+{
+    struct rlimit rl;
+    struct statvfs vs;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    if (!getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
+        snprintf(buf, len, "a file reached the size limit of %llu bytes (ulimit -f)", (unsigned long long)rl.rlim_cur);
+        return buf;
+    }
+    if (!statvfs(dir, &vs) && (double)vs.f_bavail * vs.f_frsize < 16.0 * 1024 * 1024) {
+        snprintf(buf, len, "the disk is full (%.0f KiB free)", (double)vs.f_bavail * vs.f_frsize / 1024);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Why a write failed, in the user's terms, when it is the file system's doing
+** (SQLite says only "database or disk is full" or "disk I/O error"); NULL
+** otherwise. buf holds the text. */
+static const char *storage_error(sb_store *s, char *buf, size_t len)
+{
+    int rc = sqlite3_extended_errcode(s->db), e = sqlite3_system_errno(s->db);
+    char room[512];
+    const char *why = (rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE || e == ENOSPC || e == EDQUOT || e == EFBIG
+                          ? no_room(s->path, room, sizeof room) : NULL;
+    if (why || (rc & 0xff) == SQLITE_FULL)
+        snprintf(buf, len, "no room to write: %s; the runs stored before are intact: make room and run it again "
+                 "(a sweep: with --resume)", why ? why : "the disk is full");
+    else if ((rc & 0xff) == SQLITE_IOERR)
+        snprintf(buf, len, "the disk could not be written (%s); the runs stored before are intact",
+                 e ? strerror(e) : sqlite3_errmsg(s->db));
+    else if ((rc & 0xff) == SQLITE_READONLY)
+        snprintf(buf, len, "the database cannot be written (%s); the runs stored before are intact", sqlite3_errmsg(s->db));
+    else
+        return NULL;
+    return buf;
+}
+
 static int step_done(sb_store *s, sqlite3_stmt *st, const char *what, const char *key, char *err, size_t errlen)
 {
     int rc = sqlite3_step(st);
@@ -596,7 +642,10 @@ static int step_done(sb_store *s, sqlite3_stmt *st, const char *what, const char
         return 0;
     }
     /* The message of the failed step, before reset can replace it. */
-    if ((rc & 0xff) == SQLITE_CONSTRAINT && key)
+    char why[1024];
+    if (storage_error(s, why, sizeof why))
+        set_err(err, errlen, "%s: run not written: %s", s->path, why);
+    else if ((rc & 0xff) == SQLITE_CONSTRAINT && key)
         set_err(err, errlen, "%s: run not written: %s '%s' given twice", s->path, what, key);
     else
         set_err(err, errlen, "%s: run not written: %s%s%s%s: %s", s->path, what, key ? " '" : "", key ? key : "",
@@ -668,7 +717,9 @@ long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen)
         if (step_done(s, ser, "series point of", r->names[p->name], err, errlen)) goto fail;
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "%s: run not written: commit failed: %s", s->path, sqlite3_errmsg(s->db));
+        char why[1024];
+        set_err(err, errlen, "%s: run not written: %s", s->path,
+                storage_error(s, why, sizeof why) ? why : sqlite3_errmsg(s->db));
         goto fail;
     }
     /* Drop the bindings: they point into r, which the caller may free. */

@@ -12,6 +12,8 @@
 #include "machine.h"
 #include "mpienv.h"
 #include "mpi_sweep.h"
+#include "memcheck.h"
+#include "budget.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ static void help(FILE *f)
             "  --dry-run     list the cells and whether each is done; run nothing\n"
             "  --db FILE     results database (default results/sharebench.db)\n"
             "  --threads N   threads per cell (default: cores / jobs)\n"
+            "  --mem-budget SIZE  refuse the sweep when a cell (or --jobs cells at once) needs more\n"
+            "                memory than SIZE (512M, 2G; default: the memory available)\n"
             "  --rank-timeout S  under mpirun: seconds a rank may stay silent before it is lost (default 120)\n"
             "  KEY=VALUE     override a key in every cell, e.g. steps=50\n\n"
             "Under mpirun or srun (the MPI build: make MPI=1), the cells spread over the ranks and\n"
@@ -48,6 +52,10 @@ static void fmt_time(double s, char *out, size_t len)
     else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
 }
 
+/* A child's exit status when its run could not be stored (disk full, database
+** read-only or damaged): the next cells would fare no better, so the sweep stops. */
+enum { NOT_STORED = 4 };
+
 /* Run one cell in this (child) process and store it; the exit status is the result. */
 static int child(const sb_spec *s, const char *db, int threads)
 {
@@ -56,14 +64,14 @@ static int child(const sb_spec *s, const char *db, int threads)
     if (getppid() == 1) _exit(SB_EXIT_CHECK);       /* the sweep died before we got here */
     sb_machine_threads(threads);
     sb_store *st = sb_store_open(db, 0, err, sizeof err);
-    if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return SB_EXIT_USAGE; }
+    if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
     int status;
     sb_run *r = sb_runner_execute(s, NULL, &status, err, sizeof err);
     if (!r) { fprintf(stderr, "sharebench: sweep: %s\n", err); sb_store_close(st); return SB_EXIT_USAGE; }
     long id = sb_store_commit(st, r, err, sizeof err);
     sb_run_free(r);
     sb_store_close(st);
-    if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); return SB_EXIT_CHECK; }
+    if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
     return status == SB_RUN_FAILED ? SB_EXIT_CHECK : status == SB_RUN_DIVERGED ? 3 : SB_EXIT_OK;
 }
 
@@ -72,30 +80,32 @@ int sb_cmd_sweep(int argc, char **argv)
     static const struct option opts[] = {
         { "jobs", required_argument, NULL, 'j' }, { "resume", no_argument, NULL, 'r' },
         { "dry-run", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
-        { "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+        { "threads", required_argument, NULL, 't' }, { "mem-budget", required_argument, NULL, 'm' },
         { "rank-timeout", required_argument, NULL, 'T' }, { "cell-child", required_argument, NULL, 'C' },
-        { NULL, 0, NULL, 0 }
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     char err[SB_ERR_LEN], *end;
     const char *db = "results/sharebench.db", *cell_child = NULL;
     int opt, jobs = 1, resume = 0, dry = 0, threads = 0;
-    double rank_timeout = 120;
-    char seen[128] = { 0 };
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (opt == 'h') { help(stdout); return SB_EXIT_OK; }
-        if (opt == '?' || opt == ':')
-            return sb_usage_error("sweep: unknown option or missing value in '%s' (see sharebench sweep --help)", argv[optind - 1]);
-        if (seen[opt & 127]++) return sb_usage_error("sweep: option '%s' given twice", argv[optind - 1]);
+    long v;
+    double budget = 0, rank_timeout = 120;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "sweep", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
+        case 'h': help(stdout); return SB_EXIT_OK;
         case 'j':
-            jobs = (int)strtol(optarg, &end, 10);
-            if (*end || jobs < 1 || jobs > 256) return sb_usage_error("sweep: --jobs '%s': expected a whole number from 1 to 256", optarg);
+            if (sb_cli_parse_long(optarg, 1, 256, &v)) return sb_usage_error("sweep: --jobs '%s': expected a whole number from 1 to 256", optarg);
+            jobs = (int)v;
             break;
         case 't':
-            threads = (int)strtol(optarg, &end, 10);
-            if (*end || threads < 1 || threads > 4096) return sb_usage_error("sweep: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            if (sb_cli_parse_long(optarg, 1, 4096, &v)) return sb_usage_error("sweep: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            threads = (int)v;
+            break;
+        case 'm':
+            if (sb_budget_parse_size(optarg, &budget))
+                return sb_usage_error("sweep: --mem-budget '%s': expected a size such as 512M, 2G or 1.5GiB", optarg);
             break;
         case 'T':
             rank_timeout = strtod(optarg, &end);
@@ -110,6 +120,7 @@ int sb_cmd_sweep(int argc, char **argv)
     }
     if (optind >= argc) return sb_usage_error("sweep: no sweep file given (see sharebench sweep --help)");
     const char *file = argv[optind++];
+    if (sb_cli_assignments_once("sweep", argv + optind, argc - optind)) return SB_EXIT_USAGE;
     sb_grid *g = sb_grid_load(file, err, sizeof err);
     if (!g) return sb_usage_error("sweep: %s", err);
     for (int i = optind; i < argc; i++)
@@ -117,7 +128,7 @@ int sb_cmd_sweep(int argc, char **argv)
     /* a cell's process under a distributed sweep (mpi_sweep.h) */
     if (cell_child) { int crc = sb_mpi_sweep_cell(g, cell_child); sb_grid_free(g); return crc; }
     int mpi = sb_mpi_launched() && !dry && (sb_mpi_built() || sb_mpi_launched_size() != 1);
-    if (mpi && seen['j']) { sb_grid_free(g); return sb_usage_error("sweep: --jobs is for one machine; under mpirun, start more ranks"); }
+    if (mpi && co.seen['j']) { sb_grid_free(g); return sb_usage_error("sweep: --jobs is for one machine; under mpirun, start more ranks"); }
     if (dry && sb_mpi_launched_rank() > 0) { sb_grid_free(g); return SB_EXIT_OK; }   /* rank 0 lists the cells */
     long n = sb_grid_count(g);
     sb_spec *cells = calloc((size_t)n, sizeof *cells);
@@ -140,6 +151,11 @@ int sb_cmd_sweep(int argc, char **argv)
             goto out;
         }
     }
+    sb_machine mc;
+    sb_machine_read(&mc);
+    int per = threads ? threads : (mc.cores / jobs > 0 ? mc.cores / jobs : 1);
+    /* under mpirun each rank runs one cell at a time */
+    if (sb_memcheck_cells(cells, n, mpi ? 1 : jobs, per, budget, err, sizeof err)) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
     if (mpi) {
         sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
         rc = sb_mpi_sweep(&a);
@@ -171,10 +187,7 @@ int sb_cmd_sweep(int argc, char **argv)
     }
     sb_store_close(st);   /* children open their own connections */
     st = NULL;
-    sb_machine mc;
-    sb_machine_read(&mc);
-    int per = threads ? threads : (mc.cores / jobs > 0 ? mc.cores / jobs : 1);
-    int tty = isatty(2), failed = 0, diverged = 0, running = 0;
+    int tty = isatty(2), failed = 0, diverged = 0, running = 0, stop = 0;
     long next = 0, finished = 0;
     pid_t pids[256];
     long pid_cell[256];
@@ -182,8 +195,8 @@ int sb_cmd_sweep(int argc, char **argv)
     fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
             jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
     fflush(stderr);
-    while (finished < pending) {
-        while (running < jobs && next < n) {
+    while (running > 0 || (!stop && finished < pending)) {
+        while (!stop && running < jobs && next < n) {
             if (done[next]) { next++; continue; }
             fflush(NULL);
             pid_t p = fork();
@@ -217,6 +230,7 @@ int sb_cmd_sweep(int argc, char **argv)
         const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : "FAILED";
         if (code == 3) diverged++;
         else if (code != 0) failed++;
+        if (code == NOT_STORED) what = "NOT STORED";
         char label[256], el[32], left[32];
         sb_spec_label(&cells[c], label, sizeof label);
         double elapsed = sb_now() - t0;
@@ -229,11 +243,20 @@ int sb_cmd_sweep(int argc, char **argv)
                     left, finished == pending ? "\n" : "");
         else
             fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took,
-                    code > 0 && code != 3 ? " (see the run's error in the database)" : code < 0 ? " (killed by a signal)" : "");
+                    code == NOT_STORED ? "" : code > 0 && code != 3 ? " (see the run's error in the database)" :
+                    code < 0 ? " (killed by a signal)" : "");
+        if (code == NOT_STORED && !stop) {
+            stop = 1;
+            fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
+                    "finish, no more start; fix that and run the sweep again with --resume\n", tty ? "\r\033[K" : "", db);
+        }
         fflush(stderr);
     }
-    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed\n", sb_grid_name(g), finished,
+    if (tty && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
+    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), finished,
             finished - diverged - failed, diverged, failed);
+    if (stop) fprintf(stderr, "; %ld not started", pending - finished);
+    fputc('\n', stderr);
     rc = failed ? SB_EXIT_CHECK : SB_EXIT_OK;
 out:
     sb_store_close(st);

@@ -16,7 +16,9 @@ int sb_cmd_tasks(int argc, char **argv)
                    "length and test_long length, chance level, description.\n  --knobs   also each task's knobs\n");
             return SB_EXIT_OK;
         }
-        if (!strcmp(argv[i], "--knobs")) verbose = 1;
+        if (!strcmp(argv[i], "--knobs")) {
+            if (verbose++) return sb_usage_error("tasks: option '--knobs' given twice");
+        }
         else return sb_usage_error("tasks: unknown argument '%s' (see sharebench tasks --help)", argv[i]);
     }
     printf("%-14s %-30s %-8s %5s %6s %5s %7s  %s\n", "task", "category", "metric", "vocab", "length", "long", "chance", "description");

@@ -280,6 +280,23 @@ static void carve(sb_model *m)
     m->n_scratch = m->cursor - m->n_acts;
 }
 
+/* Refuse a shape whose buffers could not be counted in longs (nor allocated on
+** any machine): estimated in doubles first, every buffer carve() takes at its
+** largest, so that the exact counts that follow cannot overflow. */
+static int too_large(const sb_config *c, int B, int T, char *err, size_t errlen)
+{
+    double BT = (double)B * T, C = c->width, F = c->ffn, N = c->layers, H = c->heads;
+    double E = c->embed ? c->embed : C, slot = 4 * C * C + 2 * C * F + 10 * C + 2 * F;
+    double params = (double)c->vocab * E + E * C + ((double)c->max_len + c->type_vocab) * C + 3 * N * slot;
+    double acts = N * (20 * BT * C + 4 * BT * F + 2 * B * H * (double)T * T + 8 * BT) + 8 * BT * E +
+                  2 * BT * c->vocab + 2 * H * (double)T * T + 2 * N * slot;
+    double bytes = (4 * params + acts) * sizeof(real);
+    if (bytes < 0x1p56) return 0;
+    snprintf(err, errlen, "batch=%d, length=%d with width=%d, layers=%d, vocab=%d: one training step would need about %.0f PiB, "
+             "more than any machine has", B, T, c->width, c->layers, c->vocab, bytes / 0x1p50);
+    return -1;
+}
+
 /* Fill the sizes of a model without allocating its buffers. */
 static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char *err, size_t errlen)
 {
@@ -290,6 +307,7 @@ static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char 
         snprintf(err, errlen, "length %d is above the %d positions the model has (max_len); raise max_len or shorten the sequences", T, c->max_len);
         return -1;
     }
+    if (too_large(c, B, T, err, errlen)) return -1;
     m->c = *c;
     sb_sharing_resolve(c, &m->sh, err, errlen);
     m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;

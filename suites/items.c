@@ -27,7 +27,7 @@ int su_items_add(su_items *it, const unsigned char *tok, int n, int label)
         if (!t) return -1;
         it->text = t, it->text_cap = cap;
     }
-    memcpy(it->text + it->text_len, tok, (size_t)n);
+    if (n > 0) memcpy(it->text + it->text_len, tok, (size_t)n);   /* an empty item may come before any text */
     it->off[it->n] = (long)it->text_len;
     it->len[it->n] = n;
     it->label[it->n] = label;

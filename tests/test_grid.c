@@ -1,8 +1,9 @@
 /*
 ** test_grid.c: sweep files and run specs: grid expansion (product, order,
 ** preset first), cell hashing (equal specs equal cells, every result-changing
-** key changes it, threads do not), and every bad-input case with the file,
-** line and key in its message.
+** key changes it, threads do not), every bad-input case with the file,
+** line and key in its message, and the limits (cells in a grid, tasks from
+** suites) that keep a typo from becoming a runaway grid.
 */
 #include "testutil.h"
 #include "grid.h"
@@ -137,8 +138,69 @@ static void bad_input(void **state)
     assert_mentions(err, "/nonexistent/sweep.ini");
 }
 
+/* "key = 8 16 ... 8n", sixteen values a line, the rest on indented continuation lines */
+static void axis(char *out, size_t len, const char *key, int n)
+{
+    size_t w = (size_t)snprintf(out, len, "%s =", key);
+    for (int i = 1; i <= n && w < len; i++)
+        w += (size_t)snprintf(out + w, len - w, "%s %d", i > 1 && i % 16 == 1 ? "\n   " : "", 8 * i);
+    if (w < len) snprintf(out + w, len - w, "\n");
+}
+
+static void limits(void **state)
+{
+    (void)state;
+    char text[4096], a[512], b[512], c[512], err[SB_ERR_LEN];
+    axis(a, sizeof a, "seed", 64);
+    axis(b, sizeof b, "data_seed", 64);
+    axis(c, sizeof c, "width", 25);
+    /* 64 x 64 x 25 = 102,400 cells: refused at the line that passes the limit (width's second line) */
+    snprintf(text, sizeof text, "[run]\ntask = copy\n%s%s[model]\n%s", a, b, c);
+    assert_null(sb_grid_load(write_file("huge.ini", text), err, sizeof err));
+    assert_mentions(err, "huge.ini:13:");
+    assert_mentions(err, "more than 100000 cells");
+    /* 64 x 64 = 4,096 (lists on continuation lines): fine, and an override
+    ** that would pass the limit is refused and changes nothing */
+    snprintf(text, sizeof text, "[run]\ntask = copy\n%s%s", a, b);
+    sb_grid *g = sb_grid_load(write_file("big.ini", text), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_count(g), 4096);
+    char over[600] = "width=";
+    for (int i = 1; i <= 25; i++) snprintf(over + strlen(over), sizeof over - strlen(over), "%s%d", i > 1 ? " " : "", 8 * i);
+    assert_int_equal(sb_grid_override(g, over, err, sizeof err), -1);
+    assert_mentions(err, "command line");
+    assert_mentions(err, "more than 100000 cells");
+    assert_int_equal(sb_grid_count(g), 4096);
+    sb_grid_free(g);
+    /* suites: at most 64 tasks on the task axis (full.suite has 14) */
+    assert_null(sb_grid_load(write_file("suites.ini", "[run]\nsuite = suites/full.suite suites/full.suite suites/full.suite "
+                                                       "suites/full.suite suites/full.suite\n"), err, sizeof err));
+    assert_mentions(err, "suites.ini:2:");
+    assert_mentions(err, "more than 64 tasks");
+    /* a line longer than the INI reader takes: refused by its number, not misread */
+    char longline[400];
+    snprintf(longline, sizeof longline, "[run]\ntask = copy\n# %0250d\nsteps = 3\n", 0);
+    assert_null(sb_grid_load(write_file("long.ini", longline), err, sizeof err));
+    assert_mentions(err, "long.ini:3:");
+    assert_mentions(err, "line of 252 characters");
+    /* a key given twice, and the task axis given as both task and suite */
+    assert_null(sb_grid_load(write_file("twice.ini", "[run]\ntask = copy\nsteps = 3\n\nsteps = 4\n"), err, sizeof err));
+    assert_mentions(err, "twice.ini:5:");
+    assert_mentions(err, "key 'steps' given twice (also on line 3");
+    assert_null(sb_grid_load(write_file("both.ini", "[run]\ntask = copy\nsuite = smoke\n"), err, sizeof err));
+    assert_mentions(err, "both.ini:3:");
+    assert_mentions(err, "task or suite");
+    /* continuation lines extend the list of the key above, after comments and blank lines too */
+    g = sb_grid_load(write_file("cont.ini", "[run]\ntask = copy\nseed = 1 2\n  3\n# a comment\n\n  4 5\n[model]\nsharing = none\n  all\n"),
+                     err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_count(g), 10);
+    sb_grid_free(g);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(expansion), cmocka_unit_test(cells), cmocka_unit_test(bad_input) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(expansion), cmocka_unit_test(cells), cmocka_unit_test(bad_input),
+                                        cmocka_unit_test(limits) };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

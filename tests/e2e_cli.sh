@@ -1,0 +1,174 @@
+#!/bin/bash
+# End-to-end, table-driven: every subcommand given missing, repeated,
+# out-of-range and malformed options (and configurations that cannot work, or
+# do not fit in memory) must exit 2 with a message naming the offending
+# option, key or value, and write nothing: no database created, an existing
+# database unchanged, no output file.
+set -u
+SB=${1:-build/release/sharebench}
+dir=$(mktemp -d /tmp/sb-e2e-cli-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "e2e_cli: FAIL: $*"; exit 1; }
+
+DB=$dir/runs.db            # an existing database (the fuzz corpus's): must stay as it is
+NEW=$dir/new.db            # must never be created
+OUT=$dir/out               # output directory: must stay empty
+BASE=$dir/base.csv
+cp tests/fuzz/corpus/database/tiny.db "$DB"
+cp tests/fuzz/corpus/baseline/tiny.csv "$BASE"
+mkdir -p "$OUT"
+cat > "$dir/ok.ini" <<'INI'
+[run]
+task = copy:len=4
+steps = 2
+[model]
+preset = tiny
+sharing = none all
+INI
+# the last cells cannot be built: refused before the first runs
+printf '[run]\ntask = copy:len=4\n[model]\npreset = tiny\nheads = 2 3\nsharing = none all\n' > "$dir/lastbad.ini"
+# 64 x 64 x 64 cells (the widths on continuation lines), and a line too long for the INI reader
+{ echo "[run]"; echo "task = copy"; printf 'seed ='; printf ' %d' $(seq 1 64); echo
+  printf 'data_seed ='; printf ' %d' $(seq 1 64); echo; echo "[model]"
+  printf 'width ='; printf ' %d' $(seq 8 8 256); printf '\n '; printf ' %d' $(seq 264 8 512); echo; } > "$dir/huge.ini"
+{ echo "[run]"; echo "task = copy"; printf 'seed ='; printf ' %d' $(seq 1 64); echo; echo "[model]"
+  printf 'width ='; printf ' %d' $(seq 8 8 512); echo; } > "$dir/long.ini"
+# a cell far too large for this machine's memory (and not for the engine's counts)
+printf '[run]\ntask = copy\nbatch = 4096\n[model]\nwidth = 4096\nheads = 32\nffn = 16384\nlayers = 48\n' > "$dir/toobig.ini"
+printf '[run]\ntask = copy\nsteps = 3\n[model]\nwidth = 64\n[run]\nsteps = 4\n' > "$dir/twice.ini"
+sum() { md5sum "$DB" | cut -d' ' -f1; }
+before=$(sum)
+
+# expected fragment of the message <TAB> arguments (placeholders: DB NEW OUT BASE DIR)
+cases=$(cat <<'TABLE'
+usage: sharebench COMMAND
+unknown command 'frobnicate'	frobnicate
+option '--task' needs a value	run --task
+option '--task' given twice	run --task copy --task copy --db NEW
+unknown option '--frobnicate'	run --frobnicate --db NEW
+unknown option '-x'	run -x --db NEW
+steps='-1'	run --task copy --steps -1 --db NEW
+steps='ten'	run --task copy --steps ten --db NEW
+lr='1e99'	run --task copy --lr 1e99 --db NEW
+batch='0'	run --task copy --batch 0 --db NEW
+seed='99999999999'	run --task copy --seed 99999999999 --db NEW
+threads='5000'	run --task copy --threads 5000 --db NEW
+key 'steps' given twice	run --task copy steps=5 steps=6 --db NEW
+key 'steps' given twice	run --task copy --steps 5 steps=6 --db NEW
+'width' is not an option or KEY=VALUE	run --task copy width --db NEW
+unknown key 'nokey'	run --task copy nokey=1 --db NEW
+no task given	run --db NEW
+nosuchtask	run --task nosuchtask --db NEW
+len=9999	run --task copy knobs=len=9999 --db NEW
+cycle:9	run --task copy --sharing cycle:9 --db NEW
+sequence:5	run --task copy --sharing sequence:5 layers=7 --db NEW
+map:0,1,2	run --task copy --sharing map:0,1,2 --db NEW
+heads=3 does not divide width=128	run --task copy heads=3 --db NEW
+kv_heads=3	run --task copy kv_heads=3 --db NEW
+max_len=4 is below task copy's longest sequence	run --task copy max_len=4 --db NEW
+width='65537'	run --task copy width=65537 --db NEW
+causal=0	run --task copy causal=0 --db NEW
+nosuchpreset	run --task copy --preset nosuchpreset --db NEW
+--mem-budget of 1.0 MiB	run --task copy --mem-budget 1M --db NEW
+--mem-budget 'lots'	run --task copy --mem-budget lots --db NEW
+--mem-budget '-2G'	run --task copy --mem-budget -2G --db NEW
+option '--mem-budget' given twice	run --task copy --mem-budget 1G --mem-budget 2G --db NEW
+available (	run --config DIR/toobig.ini --db NEW
+/nonexistent.ini	run --config /nonexistent.ini --db NEW
+option '--dp' given twice	run --task copy --dp --dp --db NEW
+sparsity='2'	run --task copy prune=magnitude sparsity=2 --db NEW
+quant='int9'	run --task copy quant=int9 --db NEW
+teacher: /nonexistent.safetensors	run --task copy teacher=/nonexistent.safetensors --db NEW
+/nonexistent.safetensors	run --task copy --init-from /nonexistent.safetensors --db NEW
+lists several values	run --config DIR/ok.ini --db NEW
+no sweep file given	sweep --db NEW
+option '--jobs' needs a value	sweep DIR/ok.ini --db NEW --jobs
+--jobs '0'	sweep DIR/ok.ini --jobs 0 --db NEW
+--jobs '2x'	sweep DIR/ok.ini --jobs 2x --db NEW
+--jobs '4294967297'	sweep DIR/ok.ini --jobs 4294967297 --db NEW
+option '--jobs' given twice	sweep DIR/ok.ini --jobs 2 --jobs 2 --db NEW
+--threads '0'	sweep DIR/ok.ini --threads 0 --db NEW
+--rank-timeout '0'	sweep DIR/ok.ini --rank-timeout 0 --db NEW
+option '--resume' given twice	sweep DIR/ok.ini --resume --resume --db NEW
+option '--db' given twice	sweep DIR/ok.ini --db NEW --db NEW
+unknown option '--bogus'	sweep DIR/ok.ini --bogus --db NEW
+/nonexistent.ini	sweep /nonexistent.ini --db NEW
+steps='x'	sweep DIR/ok.ini steps=x --db NEW
+key 'steps' given twice	sweep DIR/ok.ini steps=1 steps=2 --db NEW
+lastbad.ini: cell 3 (	sweep DIR/lastbad.ini --db NEW
+more than 100000 cells	sweep DIR/huge.ini --db NEW
+long.ini:5: line of 250 characters	sweep DIR/long.ini --db NEW
+key 'steps' given twice	sweep DIR/twice.ini --db NEW
+--mem-budget of 1.0 KiB	sweep DIR/ok.ini --mem-budget 1K --db NEW
+cells may run at once	sweep DIR/ok.ini --jobs 2 --mem-budget 4M --db NEW
+available (	sweep DIR/toobig.ini --db NEW
+--batch '0'	params --batch 0
+--batch 'x'	params --batch x
+--length '99999999'	params --length 99999999
+option '--preset' needs a value	params --preset
+option '--preset' given twice	params --preset tiny --preset small
+key 'layers' given twice	params layers=2 layers=3
+heads=3 does not divide	params heads=3
+length 300 is above the 256 positions	params --length 300
+sequence:5	params sharing=sequence:5 layers=7
+more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
+unknown model key 'frob'	params frob=1
+option '--knobs' given twice	tasks --knobs --knobs
+unknown argument '--x'	tasks --x
+--limit '0'	list --db DB --limit 0
+--limit 'abc'	list --db DB --limit abc
+--status 'weird'	list --db DB --status weird
+option '--db' needs a value	list --db
+option '--db' given twice	list --db DB --db DB
+unexpected argument 'extra'	list --db DB extra
+no such file	list --db NEW
+--format 'xml'	export --db DB --format xml
+--limit '-5'	export --db DB --limit -5
+option '--output' needs a value	export --db DB --output
+option '-o' needs a value	export --db DB -o
+option '--series' given twice	export --db DB --series --series -o OUT/x.csv
+no such file	export --db NEW -o OUT/x.csv
+No such file or directory	check --db NEW
+option '--db' needs a value	check --db
+unexpected argument 'extra'	check --db DB extra
+option '--quiet' given twice	check --db DB --quiet --quiet
+no runs match --sweep nosuch	baseline --db DB --sweep nosuch -o OUT/b.csv
+expected a results database, not a baseline file	baseline --db BASE -o OUT/b.csv
+option '--output' given twice	baseline --db DB -o OUT/b.csv --output OUT/c.csv
+no --baseline FILE given	gate --db DB
+--tolerance	gate --baseline BASE --db DB --tolerance abc --markdown OUT/g.md
+--alpha	gate --baseline BASE --db DB --alpha 2 --markdown OUT/g.md
+--min-seeds	gate --baseline BASE --db DB --min-seeds 0 --markdown OUT/g.md
+option '--baseline' given twice	gate --baseline BASE --baseline BASE --db DB
+name the same file	gate --baseline BASE --db DB --markdown OUT/g --json OUT/g
+--budget 'lots'	report --db DB --out OUT --budget lots
+--name 'a/b'	report --db DB --out OUT --name a/b
+/nonexistent-claims.txt	report --db DB --out OUT --claims /nonexistent-claims.txt
+option '--out' needs a value	report --db DB --out
+No such file or directory	report --db NEW --out OUT
+--threads '0'	bench --threads 0
+option '--quick' given twice	bench --quick --quick
+unexpected argument 'extra'	bench extra
+--shape 'S4'	bench --shape S4
+option '--db' needs a value	bench --db
+TABLE
+)
+
+n=0
+while IFS=$'\t' read -r frag args; do
+  [ -n "$frag" ] || continue
+  args=${args//DB/$DB}; args=${args//NEW/$NEW}; args=${args//OUT/$OUT}; args=${args//BASE/$BASE}; args=${args//DIR/$dir}
+  read -ra argv <<<"$args"
+  "$SB" "${argv[@]}" >"$dir/stdout" 2>"$dir/stderr"
+  rc=$?
+  what="sharebench $args"
+  [ $rc = 2 ] || fail "$what: exit $rc, want 2: $(cat "$dir/stderr")"
+  grep -qF -- "$frag" "$dir/stderr" || fail "$what: message does not name '$frag': $(cat "$dir/stderr")"
+  [ ! -e "$NEW" ] && [ ! -e "$NEW-wal" ] || fail "$what: created $NEW"
+  [ "$(sum)" = "$before" ] || fail "$what: changed $DB"
+  [ -z "$(ls -A "$OUT")" ] || fail "$what: wrote $(ls -A "$OUT")"
+  n=$((n + 1))
+done <<<"$cases"
+
+echo "e2e_cli: $n argument vectors refused with exit 2, each naming its option or value; nothing written"
+echo "e2e_cli: $n passed, 0 failed"

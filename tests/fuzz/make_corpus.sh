@@ -1,0 +1,96 @@
+#!/bin/bash
+# make_corpus.sh: (re)make the fuzz targets' seed corpus, tests/fuzz/corpus/NAME/,
+# from the project's own files, Debian's WordNet and a tiny sweep run with the
+# sharebench given (default build/release/sharebench). Every seed is a valid
+# file: tests/test_fuzz_replay.c checks that each is accepted.
+set -euo pipefail
+SB=${1:-build/release/sharebench}
+C=tests/fuzz/corpus
+WN=${WNSEARCHDIR:-/usr/share/wordnet}
+tmp=$(mktemp -d /tmp/sb-corpus-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$C"
+mkdir -p "$C"/{config,suite,safetensors,baseline,database,wn_data,wn_index,wn_lexnames,claims}
+
+# sweep and run files: the shipped sweeps (not untie-finetune: it needs a
+# checkpoint made first) and a run file with every section
+cp bench/sweeps/smoke.ini bench/sweeps/albert-ablation.ini bench/sweeps/takase.ini "$C/config/"
+cat > "$C/config/run.ini" <<'INI'
+# a run file: one value per key
+[sweep]
+name = one
+[run]
+task = copy:len=6
+steps = 10
+batch = 4
+lr = 0.002
+seed = 7
+analysis = 0
+[model]
+preset = tiny
+layers = 3
+sharing = map:0,1,0
+pos = rope
+INI
+cat > "$C/config/continued.ini" <<'INI'
+; a grid whose lists continue on indented lines, with a suite
+[run]
+suite = smoke
+seed = 1 2
+    3 4
+[model]
+preset = tiny
+sharing = none all
+    cycle:2
+INI
+cp suites/*.suite "$C/suite/"
+cp bench/claims.txt "$C/claims/"
+
+# WordNet: the license header and the first records of each file (a data
+# file's first lines keep their byte offsets), and a lexnames file as
+# lexnames(5WN) describes it (Debian ships none)
+for pos in noun verb adj adv; do
+  head -n 40 "$WN/data.$pos" > "$C/wn_data/data.$pos"
+  head -n 60 "$WN/index.$pos" > "$C/wn_index/index.$pos"
+done
+i=0
+for name in adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body \
+            noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location \
+            noun.motive noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process \
+            noun.quantity noun.relation noun.shape noun.state noun.substance noun.time verb.body verb.change \
+            verb.cognition verb.communication verb.competition verb.consumption verb.contact verb.creation \
+            verb.emotion verb.motion verb.perception verb.possession verb.social verb.stative verb.weather adj.ppl; do
+  case $name in noun.*) cat=1;; verb.*) cat=2;; adj.*) cat=3;; adv.*) cat=4;; esac
+  printf '%02d\t%s\t%d\n' $i "$name" $cat
+  i=$((i + 1))
+done > "$C/wn_lexnames/lexnames"
+
+# checkpoints, a database and a baseline from a tiny sweep
+cat > "$tmp/tiny.ini" <<'INI'
+[sweep]
+name = tiny
+[run]
+task = copy:len=4
+steps = 2
+batch = 2
+eval_examples = 4
+test_examples = 4
+analysis = 0
+seed = 1 2
+[model]
+preset = tiny
+width = 8
+heads = 2
+ffn = 16
+layers = 2
+sharing = none all
+INI
+"$SB" sweep "$tmp/tiny.ini" --db "$tmp/r.db" 2>/dev/null
+sqlite3 "$tmp/r.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM;" >/dev/null
+cp "$tmp/r.db" "$C/database/tiny.db"
+"$SB" baseline --db "$tmp/r.db" --sweep tiny -o "$C/baseline/tiny.csv" 2>/dev/null
+for sharing in none cycle:2+lowrank:2; do
+  "$SB" run --task copy --preset tiny --steps 2 --batch 2 --no-store --quiet analysis=0 knobs=len=4 width=8 heads=2 \
+    ffn=16 layers=2 sharing=$sharing --save "$C/safetensors/tiny-${sharing%%:*}.safetensors"
+done
+du -sh "$C"/*
