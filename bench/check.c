@@ -142,9 +142,12 @@ static int check_schema(checker *c)
     }
     for (size_t i = 0; i < sizeof indexes / sizeof indexes[0]; i++)
         if (!has_object(c, "index", indexes[i])) report(c, 0, &shown, "schema: index '%s' is missing", indexes[i]);
+    /* an older schema is not damage: the next command that writes upgrades it (store.c's migrations) */
+    int older = version > 0 && version < SB_SCHEMA_VERSION;
     if (version != SB_SCHEMA_VERSION)
-        report(c, 0, &shown, "schema: version (PRAGMA user_version) is %d, expected %d%s", version, SB_SCHEMA_VERSION,
-               version > SB_SCHEMA_VERSION ? " (written by a newer sharebench)" : "");
+        report(c, older, &shown, "schema: version (PRAGMA user_version) is %d, expected %d%s", version, SB_SCHEMA_VERSION,
+               version > SB_SCHEMA_VERSION ? " (written by a newer sharebench)"
+               : older ? " (older: the next run or sweep into it upgrades it)" : "");
     if (has_object(c, "table", "meta") && has_column(c, "meta", "key") && has_column(c, "meta", "value")) {
         char sql[256];
         snprintf(sql, sizeof sql,
@@ -177,9 +180,15 @@ static const struct {
     { "runs' configurations (params)",
       "SELECT printf('runs row %d: no params rows (every run is stored with its configuration)', id) FROM runs r"
       " WHERE NOT EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id)" },
+    /* a benchmark's runs (sharebench bench --db: tasks bench.*) are measurements, not trained models */
     { "finished runs' metrics",
       "SELECT printf('runs row %d: finished without its final metrics (no ''test'' metric)', id) FROM runs r"
-      " WHERE status = 'finished' AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.key = 'test')" },
+      " WHERE status = 'finished' AND r.task NOT LIKE 'bench.%'"
+      " AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.key = 'test')" },
+    { "benchmark runs' metrics",
+      "SELECT printf('runs row %d: a finished benchmark (%s) without any metric', id, task) FROM runs r"
+      " WHERE status = 'finished' AND r.task LIKE 'bench.%'"
+      " AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id)" },
     { "runs' seeds",
       "SELECT printf('runs row %d: seed %s is not a whole number', id, quote(seed)) FROM runs"
       " WHERE seed IS NOT NULL AND typeof(seed) != 'integer'" },

@@ -391,7 +391,7 @@ int sb_cmd_bench(int argc, char **argv)
         for (int mode = 0; mode < 2; mode++) {
             const char *sharing = mode ? "all" : "none";
             double t0 = sb_now(), ms = engine_step_ms(s, sharing, steps, times);
-            if (ms < 0) return SB_EXIT_CHECK;
+            if (ms < 0) { sb_store_close(st); return SB_EXIT_CHECK; }
             double tms = torch ? torch_step_ms(s, sharing, threads, steps) : -1;
             if (tms < 0) torch = 0;   /* not installed (or failed): said once at the end */
             double gf = step_flops(s) / (ms * 1e6), speedup = tms > 0 ? tms / ms : 0;
@@ -450,7 +450,7 @@ int sb_cmd_bench(int argc, char **argv)
     }
     decode_times d;
     double t0 = sb_now();
-    if (decode_vs_recompute(&d)) return SB_EXIT_CHECK;
+    if (decode_vs_recompute(&d)) { sb_store_close(st); return SB_EXIT_CHECK; }
     double gen = d.gen_recompute / d.gen_cached, last = d.last_recompute / d.last_cached;
     printf("decoding 256 tokens (S3 model, batch 1): %.2f ms/token with the KV cache, %.2f ms/token recomputing "
            "the prefix: %.1fx (target >= 10x: %s)\n", d.gen_cached, d.gen_recompute, gen, verdict(gen >= 10));

@@ -601,13 +601,23 @@ static const char *no_room(const char *path, char *buf, size_t len)
     char dir[4096];
     const char *slash = strrchr(path, '/');
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
-    if (!getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
-        snprintf(buf, len, "a file reached the size limit of %llu bytes (ulimit -f)", (unsigned long long)rl.rlim_cur);
-        return buf;
-    }
     if (!statvfs(dir, &vs) && (double)vs.f_bavail * vs.f_frsize < 16.0 * 1024 * 1024) {
         snprintf(buf, len, "the disk is full (%.0f KiB free)", (double)vs.f_bavail * vs.f_frsize / 1024);
         return buf;
+    }
+    /* a size limit only when the database or its log has grown to within a
+    ** write (a few pages, 1 MiB to be safe) of it */
+    if (!getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
+        char wal[4200];
+        struct stat st;
+        double largest = 0;
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        if (!stat(path, &st)) largest = (double)st.st_size;
+        if (!stat(wal, &st) && (double)st.st_size > largest) largest = (double)st.st_size;
+        if (largest + 1024.0 * 1024 >= (double)rl.rlim_cur) {
+            snprintf(buf, len, "a file reached the size limit of %llu bytes (ulimit -f)", (unsigned long long)rl.rlim_cur);
+            return buf;
+        }
     }
     return NULL;
 }

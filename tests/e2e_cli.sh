@@ -114,7 +114,8 @@ sequence:5	params sharing=sequence:5 layers=7
 more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
 unknown model key 'frob'	params frob=1
 option '--knobs' given twice	tasks --knobs --knobs
-unknown argument '--x'	tasks --x
+unknown option '--x'	tasks --x
+unexpected argument 'extra'	tasks extra
 --limit '0'	list --db DB --limit 0
 --limit 'abc'	list --db DB --limit abc
 --status 'weird'	list --db DB --status weird

@@ -137,6 +137,11 @@ static const struct {
     int problems, warnings;
 } damages[] = {
     { "DELETE FROM metrics WHERE run_id = 1 AND key = 'test'", { "runs row 1", "finished without its final metrics" }, 1, 0 },
+    /* a benchmark's runs need some metric, not 'test' (sharebench bench --db) */
+    { "UPDATE runs SET task = 'bench.S1' WHERE id = 1; DELETE FROM metrics WHERE run_id = 1",
+      { "runs row 1", "a finished benchmark (bench.S1) without any metric" }, 1, 0 },
+    { "UPDATE runs SET task = 'bench.S1' WHERE id = 1; DELETE FROM metrics WHERE run_id = 1;"
+      " INSERT INTO metrics VALUES(1, 'train_step_ms', 12.5)", { "", "" }, 0, 0 },
     { "DELETE FROM params WHERE run_id = 2", { "runs row 2", "no params rows" }, 1, 0 },
     { "UPDATE runs SET diverged_step = NULL WHERE id = 2", { "runs row 2", "diverged without its diverged_step" }, 1, 0 },
     { "UPDATE runs SET error = NULL WHERE id = 3", { "runs row 3", "failed without its error" }, 1, 0 },
