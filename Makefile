@@ -5,6 +5,10 @@ CFLAGS   ?= -O2 -g
 # The build runs on the machine that runs it (make builds from source), so it
 # targets that CPU; `make ARCH=x86-64-v2` builds a binary to copy elsewhere.
 ARCH     ?= native
+# valgrind (make valgrind) knows no AVX-512: its build targets AVX2.
+ifeq ($(VALGRIND),1)
+ARCH     := x86-64-v3
+endif
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -march=$(ARCH) -fno-math-errno -Iengine -Isuites -Ibench \
             -I/usr/include/x86_64-linux-gnu/openblas-openmp
 # GSL for distribution functions: -lgsl only, never -lgslcblas: OpenBLAS provides
@@ -22,6 +26,8 @@ CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
             -Wno-unknown-warning-option -Wno-pass-failed
 LDFLAGS  += -fsanitize=address,undefined
 BUILD    := build/fuzz
+else ifeq ($(VALGRIND),1)
+BUILD    := build/valgrind-build
 else ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -64,7 +70,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c)) $(BUILD)/tests/libkillwrite.so
 
-.PHONY: all deps deps-torch deps-fuzz deps-valgrind test demo bench baseline fuzz fuzz-build valgrind clean mpi
+.PHONY: all deps deps-torch deps-fuzz deps-valgrind test demo bench baseline fuzz fuzz-build valgrind valgrind-run clean mpi
 all: deps $(BUILD)/sharebench
 
 # $(call install_missing,PACKAGES): apt-get install those not installed (as root), or say what to run.
@@ -182,7 +188,11 @@ fuzz: deps-fuzz
 	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh build/fuzz $(FUZZ_TARGETS)
 
 # The unit tests under valgrind's memcheck: no invalid access, no definite leak.
-valgrind: deps-valgrind $(TESTS)
+# Built apart (VALGRIND=1: AVX2, build/valgrind-build), as valgrind cannot run AVX-512.
+valgrind: deps-valgrind
+	@$(MAKE) --no-print-directory VALGRIND=1 valgrind-run
+
+valgrind-run: $(TESTS)
 	@OMP_NUM_THREADS=1 tests/valgrind.sh $(TESTS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
