@@ -154,7 +154,7 @@ $(BUILD)/sharebench: $(BUILD)/bench/main.o $(LIBS)
 	@$(if $(filter 1,$(MPI)),true,ln -sf $(BUILD)/sharebench sharebench 2>/dev/null || true)
 
 # Tests named test_*_f64.c link the double-precision engine.
-$(BUILD)/tests/%_f64: tests/%_f64.c tests/testutil.h $(BUILD)/libsbengine_f64.a
+$(BUILD)/tests/%_f64: tests/%_f64.c $(wildcard tests/*.h) $(BUILD)/libsbengine_f64.a
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
 	@$(CC) $(CFLAGS) -DSB_DOUBLE $(LDFLAGS) $< $(BUILD)/libsbengine_f64.a -o $@ -lcmocka $(LDLIBS)
@@ -168,7 +168,7 @@ $(BUILD)/tests/libkillwrite.so: tests/faults/killwrite.c | deps
 
 # The fuzz targets' inputs replayed in the ordinary build (tests/fuzz/README.md).
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
-$(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c tests/testutil.h $(FUZZ_SRC) tests/fuzz/fuzz.h $(LIBS)
+$(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c $(wildcard tests/*.h) $(FUZZ_SRC) tests/fuzz/fuzz.h $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
 	@$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< $(FUZZ_SRC) $(LIBS) -o $@ -lcmocka $(LDLIBS)
@@ -195,7 +195,7 @@ valgrind: deps-valgrind
 valgrind-run: $(TESTS)
 	@OMP_NUM_THREADS=1 tests/valgrind.sh $(TESTS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBS)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@ -lcmocka $(LDLIBS)

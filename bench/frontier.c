@@ -74,18 +74,6 @@ typedef struct {
     char mode[200];
 } row;
 
-static double mean_of(const sb_runset *s, const sb_rs_group *g, const char *key)
-{
-    double sum = 0;
-    int n = 0;
-    for (int k = 0; k < g->nrun; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        double v = sb_rs_metric(r, key);
-        if (sb_rs_finished(r) && isfinite(v)) { sum += v; n++; }
-    }
-    return n ? sum / n : NAN;
-}
-
 /* b's test against a's, paired by seed. */
 static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b, sb_ttest *t)
 {
@@ -142,10 +130,10 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             higher = sb_rs_higher_is_better(r);
         }
         sb_stats_summary(t, nt, 0.95, &w->test);
-        w->disk = mean_of(s, G, "bytes_disk");
-        w->memory = mean_of(s, G, "bytes_memory");
-        w->sparsity = mean_of(s, G, "sparsity");
-        w->int8_delta = mean_of(s, G, "quant_delta");
+        w->disk = sb_rs_group_mean(s, G, "bytes_disk");
+        w->memory = sb_rs_group_mean(s, G, "bytes_memory");
+        w->sparsity = sb_rs_group_mean(s, G, "sparsity");
+        w->int8_delta = sb_rs_group_mean(s, G, "quant_delta");
         size_t tl = strlen(task);
         snprintf(w->mode, sizeof w->mode, "%s", !strncmp(G->label, task, tl) && G->label[tl] == ' ' ? G->label + tl + 1 : G->label);
     }

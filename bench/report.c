@@ -55,18 +55,6 @@ typedef struct {
     char mode[160];                /* the label without the task */
 } gstat;
 
-static double mean_metric(const sb_runset *s, const sb_rs_group *g, const char *key)
-{
-    double sum = 0;
-    int n = 0;
-    for (int k = 0; k < g->nrun; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        double v = sb_rs_metric(r, key);
-        if (sb_rs_finished(r) && isfinite(v)) { sum += v; n++; }
-    }
-    return n ? sum / n : NAN;
-}
-
 /* metric of g against metric of its none group, paired by seed. */
 static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *none, const char *m, sb_ttest *t)
 {
@@ -106,17 +94,17 @@ static void summarise(const sb_runset *s, int gi, gstat *st, double budget)
     }
     sb_stats_summary(t, nt, 0.95, &st->test);
     sb_stats_summary(tl, ntl, 0.95, &st->test_long);
-    st->params = mean_metric(s, g, "params_unique");
-    st->params_every = mean_metric(s, g, "params_every_depth");
-    st->train_tps = mean_metric(s, g, "train_tokens_per_s");
-    st->infer_tps = mean_metric(s, g, "infer_tokens_per_s");
-    st->decode_tps = mean_metric(s, g, "decode_tokens_per_s");
-    st->rss = mean_metric(s, g, "peak_rss_bytes");
-    st->calib = mean_metric(s, g, "calib_gflops");
+    st->params = sb_rs_group_mean(s, g, "params_unique");
+    st->params_every = sb_rs_group_mean(s, g, "params_every_depth");
+    st->train_tps = sb_rs_group_mean(s, g, "train_tokens_per_s");
+    st->infer_tps = sb_rs_group_mean(s, g, "infer_tokens_per_s");
+    st->decode_tps = sb_rs_group_mean(s, g, "decode_tokens_per_s");
+    st->rss = sb_rs_group_mean(s, g, "peak_rss_bytes");
+    st->calib = sb_rs_group_mean(s, g, "calib_gflops");
     static const char *const parts[5] = { "bytes_params", "bytes_grads", "bytes_optim", "bytes_acts", "bytes_scratch" };
     st->step_bytes = 0;
     for (int i = 0; i < 5; i++) {
-        st->bytes[i] = mean_metric(s, g, parts[i]);
+        st->bytes[i] = sb_rs_group_mean(s, g, parts[i]);
         st->step_bytes += st->bytes[i];
     }
     st->higher = first ? sb_rs_higher_is_better(first) : 1;

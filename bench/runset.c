@@ -82,6 +82,18 @@ int sb_rs_finished(const sb_rs_run *r)
     return !strcmp(r->status, "finished");
 }
 
+double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *key)
+{
+    double sum = 0;
+    int n = 0;
+    for (int k = 0; k < g->nrun; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        double v = sb_rs_metric(r, key);
+        if (sb_rs_finished(r) && isfinite(v)) { sum += v; n++; }
+    }
+    return n ? sum / n : NAN;
+}
+
 int sb_rs_higher_is_better(const sb_rs_run *r)
 {
     const char *m = sb_rs_param(r, "metric");

@@ -83,6 +83,9 @@ const char *sb_rs_param(const sb_rs_run *r, const char *key);
 /* 1 when the run ended "finished". */
 int sb_rs_finished(const sb_rs_run *r);
 
+/* The mean of a metric over a group's finished runs that have it (NAN when none). */
+double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *key);
+
 /* The points of a run's series at (layer, head) (-1 for not applicable), by
 ** step: *steps and *values allocated (free both), *n points. Returns 0 (n may
 ** be 0 when the run has no such series), or -1 with a message. */

@@ -9,10 +9,9 @@
 ** (without weight decay) leaves it unchanged: a stationary point. A shared
 ** student distilled from an unshared teacher moves towards it.
 */
-#include "testutil.h"
+#include "testmodel.h"
 #include "distill.h"
 #include "train.h"
-#include "rng.h"
 
 enum { R = 6, V = 7 };
 
@@ -88,27 +87,9 @@ static void config(sb_config *c, const char *sharing, int factor)
     c->factor = factor;
 }
 
-static sb_model *make(const sb_config *c, uint64_t seed)
-{
-    char err[SB_ERR_LEN] = "";
-    sb_model *m = sb_model_create(c, B, T, seed, 0, err, sizeof err);
-    if (!m) print_error("%s\n", err);
-    assert_non_null(m);
-    sb_rng r;
-    sb_rng_seed(&r, seed, "perturb");
-    for (long i = 0; i < sb_model_n_params(m); i++) sb_model_params(m)[i] += (real)(0.3 * sb_rng_normal(&r));
-    return m;
-}
+static sb_model *make(const sb_config *c, uint64_t seed) { return test_model_perturbed(c, B, T, seed, 0.3); }
 
-static void batch(int *tok, int *tgt)
-{
-    sb_rng r;
-    sb_rng_seed(&r, 11, "batch");
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (int)sb_rng_below(&r, 11);
-        tgt[i] = (i % 3 == 1) ? -1 : (int)sb_rng_below(&r, 11);
-    }
-}
+static void batch(int *tok, int *tgt) { test_batch(tok, tgt, B * T, 11, 11, 1); }
 
 /* The distillation loss of student s against teacher logits zt, from the models' forward. */
 static double model_loss(sb_model *s, const real *zt, const int *tok, const int *tgt, double temp, double alpha)

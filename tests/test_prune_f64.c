@@ -11,10 +11,9 @@
 ** gradient is the derivative of lambda * sum |w|; thresholding zeroes exactly
 ** the entries below it; a pruned shared block is zero at every depth.
 */
-#include "testutil.h"
+#include "testmodel.h"
 #include "prune.h"
 #include "train.h"
-#include "rng.h"
 
 enum { B = 2, T = 5 };
 
@@ -25,27 +24,9 @@ static void config(sb_config *c, const char *sharing)
     snprintf(c->sharing, sizeof c->sharing, "%s", sharing);
 }
 
-static sb_model *make(const sb_config *c, uint64_t seed)
-{
-    char err[SB_ERR_LEN] = "";
-    sb_model *m = sb_model_create(c, B, T, seed, 0, err, sizeof err);
-    if (!m) print_error("%s\n", err);
-    assert_non_null(m);
-    sb_rng r;
-    sb_rng_seed(&r, seed, "perturb");
-    for (long i = 0; i < sb_model_n_params(m); i++) sb_model_params(m)[i] += (real)(0.3 * sb_rng_normal(&r));
-    return m;
-}
+static sb_model *make(const sb_config *c, uint64_t seed) { return test_model_perturbed(c, B, T, seed, 0.3); }
 
-static void batch(int *tok, int *tgt, uint64_t seed)
-{
-    sb_rng r;
-    sb_rng_seed(&r, seed, "batch");
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (int)sb_rng_below(&r, 11);
-        tgt[i] = (i % 3 == 1) ? -1 : (int)sb_rng_below(&r, 11);
-    }
-}
+static void batch(int *tok, int *tgt, uint64_t seed) { test_batch(tok, tgt, B * T, 11, seed, 1); }
 
 static sb_pruner *pruner(sb_model *m, int method, double s)
 {

@@ -15,13 +15,12 @@
 ** factorised) round-trip bit for bit, are smaller, and malformed ones are
 ** refused with the file and tensor named, leaving the model as it was.
 */
-#include "testutil.h"
+#include "testmodel.h"
 #include "int8.h"
 #include "quant.h"
 #include "checkpoint.h"
 #include "safetensors.h"
 #include "kvcache.h"
-#include "rng.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,27 +137,9 @@ static void cfg(sb_config *c, const char *sharing)
     snprintf(c->sharing, sizeof c->sharing, "%s", sharing);
 }
 
-static sb_model *make(const sb_config *c, uint64_t seed)
-{
-    char err[SB_ERR_LEN] = "";
-    sb_model *m = sb_model_create(c, B, T, seed, 0, err, sizeof err);
-    if (!m) print_error("%s\n", err);
-    assert_non_null(m);
-    sb_rng r;
-    sb_rng_seed(&r, seed, "perturb");
-    for (long i = 0; i < sb_model_n_params(m); i++) sb_model_params(m)[i] += (real)(0.1 * sb_rng_normal(&r));
-    return m;
-}
+static sb_model *make(const sb_config *c, uint64_t seed) { return test_model_perturbed(c, B, T, seed, 0.1); }
 
-static void batch(int *tok, int *tgt, uint64_t seed)
-{
-    sb_rng r;
-    sb_rng_seed(&r, seed, "batch");
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (int)sb_rng_below(&r, 17);
-        tgt[i] = (int)sb_rng_below(&r, 17);
-    }
-}
+static void batch(int *tok, int *tgt, uint64_t seed) { test_batch(tok, tgt, B * T, 17, seed, 0); }
 
 /* Calibrate on two batches and quantise. */
 static void quantise(sb_model *m, int act, sb_quant_stats *st)
