@@ -46,13 +46,6 @@ static void help(FILE *f)
             "exit status: 0 every cell finished or diverged, 1 some cell failed, 2 bad input\n");
 }
 
-static void fmt_time(double s, char *out, size_t len)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
-}
-
 /* A child's exit status when its run could not be stored (disk full, database
 ** read-only or damaged): the next cells would fare no better, so the sweep stops. */
 enum { NOT_STORED = 4 };
@@ -68,7 +61,13 @@ static int child(const sb_spec *s, const char *db, int threads)
     if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
     int status;
     sb_run *r = sb_runner_execute(s, NULL, &status, err, sizeof err);
-    if (!r) { fprintf(stderr, "sharebench: sweep: %s\n", err); sb_store_close(st); return SB_EXIT_USAGE; }
+    if (!r) {   /* something checked before the sweep started changed since (a checkpoint removed) */
+        char label[256];
+        sb_spec_label(s, label, sizeof label);
+        fprintf(stderr, "sharebench: sweep: %s: %s\n", label, err);
+        sb_store_close(st);
+        return SB_EXIT_USAGE;
+    }
     long id = sb_store_commit(st, r, err, sizeof err);
     sb_run_free(r);
     sb_store_close(st);
@@ -222,7 +221,7 @@ int sb_cmd_sweep(int argc, char **argv)
             if (tty) {
                 char label[256], el[32];
                 sb_spec_label(&cells[next], label, sizeof label);
-                fmt_time(sb_now() - t0, el, sizeof el);
+                sb_fmt_time(sb_now() - t0, el, sizeof el);
                 fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", finished, pending, label, el);
                 fflush(stderr);
             }
@@ -240,24 +239,26 @@ int sb_cmd_sweep(int argc, char **argv)
         running--;
         finished++;
         int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : "FAILED";
+        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
+        /* why, where a failure's reason is not in the line above it: a failed
+        ** run's is in its record; a cell refused before it ran stored nothing */
+        const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
+                          : code < 0 ? " (killed by a signal)"
+                          : code > 0 && code != 3 && code != NOT_STORED ? " (see the run's error in the database)" : "";
         if (code == 3) diverged++;
         else if (code != 0) failed++;
-        if (code == NOT_STORED) what = "NOT STORED";
         char label[256], el[32], left[32];
         sb_spec_label(&cells[c], label, sizeof label);
         double elapsed = sb_now() - t0;
-        fmt_time(elapsed, el, sizeof el);
-        fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
+        sb_fmt_time(elapsed, el, sizeof el);
+        sb_fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
         if (tty && code != 0 && code != 3)   /* failures stay on screen; the rest is one updated line */
-            fprintf(stderr, "\r\033[K%s: %s (%.1f s)\n", what, label, took);
+            fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
         if (tty)
             fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", finished, pending, what, label, took, el,
                     left, finished == pending ? "\n" : "");
         else
-            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took,
-                    code == NOT_STORED ? "" : code > 0 && code != 3 ? " (see the run's error in the database)" :
-                    code < 0 ? " (killed by a signal)" : "");
+            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took, why);
         if (code == NOT_STORED && !stop) {
             stop = 1;
             fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "

@@ -68,5 +68,21 @@ grep -q "bad.ini:6:" "$dir/err" || fail "message does not name file and line: $(
 "$SB" run --task copy --db /nonexistent/dir/r.db 2>"$dir/err"; rc=$?
 [ $rc = 2 ] && grep -q "/nonexistent/dir/r.db" "$dir/err" || fail "unwritable db: exit $rc, $(cat "$dir/err")"
 
+# a cell refused when it starts (its checkpoint removed after the sweep checked
+# it) stores nothing, and the sweep says so instead of pointing at the database
+"$SB" run --task copy knobs=len=4 --preset tiny --steps 2 --threads 1 --db "$dir/ck.db" --save "$dir/ck.safetensors" --quiet 2>"$dir/err" ||
+  fail "making a checkpoint: $(cat "$dir/err")"
+printf '[run]\ntask = copy\nknobs = len=4\nsteps = 3000 2\nbatch = 8\nanalysis = 0\ninit_from = %s\n' "$dir/ck.safetensors" > "$dir/gone.ini"
+"$SB" sweep "$dir/gone.ini" --db "$dir/gone.db" --threads 1 2>"$dir/gone.log" &
+pid=$!
+until grep -q "cells, 2 to run" "$dir/gone.log" 2>/dev/null; do sleep 0.02; done
+rm "$dir/ck.safetensors"   # the first cell (run first: --jobs 1) may have read it, or not, or half
+wait $pid; rc=$?
+[ $rc = 1 ] || fail "a cell refused when it started: exit $rc, want 1: $(cat "$dir/gone.log")"
+grep -q "^sweep: 2/2 FAILED: .* (not stored: the cell was refused before it ran; the message above says why)$" "$dir/gone.log" &&
+  grep -q "ck.safetensors: cannot open" "$dir/gone.log" || fail "refused cell: $(cat "$dir/gone.log")"
+refused=$(grep -c "(not stored: the cell was refused before it ran" "$dir/gone.log")
+[ "$(sqlite3 "$dir/gone.db" "select count(*) from runs")" = $((2 - refused)) ] || fail "refused cell: a run was stored for it"
+
 echo "e2e_sweep: killed after $before of $cells runs, resumed to $cells runs, each cell once; bad input refused"
 echo "e2e_sweep: 1 passed, 0 failed"
