@@ -27,6 +27,16 @@ INI
 cells=12
 
 "$SB" sweep "$dir/tiny.ini" --db "$db" --dry-run | grep -q "12 cells, 12 to run" || fail "dry run does not list 12 cells"
+# a dry run of a sweep too large for the memory lists it anyway, says which cells do not fit, and exits 0
+"$SB" sweep "$dir/tiny.ini" --db "$db" --dry-run batch="8 4096" width="128 4096" ffn=16384 layers=48 heads=32 >"$dir/dry" 2>"$dir/err" ||
+  fail "dry run of a sweep too large: exit $?: $(cat "$dir/err")"
+[ "$(grep -c "pending  .*(does not fit in memory)$" "$dir/dry")" = 36 ] && grep -q "48 cells, 48 to run" "$dir/dry" &&
+  grep -q "^the sweep would be refused: cell 2 (.* needs .* available (" "$dir/dry" || fail "dry run of a sweep too large: $(cat "$dir/dry")"
+# each cell fits in 3 MiB (1.7 MiB with one thread), two at once do not
+"$SB" sweep "$dir/tiny.ini" --db "$db" --dry-run --jobs 2 --threads 1 --mem-budget 3M >"$dir/dry" 2>"$dir/err" || fail "dry run, --jobs: $(cat "$dir/err")"
+! grep -q "does not fit" "$dir/dry" && grep -q "^the sweep would be refused: with --jobs 2, 2 cells may run at once" "$dir/dry" ||
+  fail "dry run, --jobs: $(cat "$dir/dry")"
+[ ! -e "$db" ] || fail "a dry run created the database"
 
 # kill the sweep (not its children: they die with it) once two runs are stored
 "$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 2>"$dir/log1" &
