@@ -49,6 +49,13 @@ double sb_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+void sb_fmt_time(double s, char *out, size_t len)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
+}
+
 void sb_utc(char *out, size_t len)
 {
     time_t t = time(NULL);

@@ -21,6 +21,9 @@ void sb_machine_threads(int n);
 /* Seconds from a monotonic clock. */
 double sb_now(void);
 
+/* A duration of s seconds for progress lines: "MM:SS", or "H:MM:SS" from an hour. */
+void sb_fmt_time(double s, char *out, size_t len);
+
 /* UTC time as ISO 8601, "2026-11-23T02:15:00Z". */
 void sb_utc(char *out, size_t len);
 

@@ -4,6 +4,7 @@
 #include "memcheck.h"
 #include "runner.h"
 #include "cli.h"
+#include "checkpoint.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,34 +137,53 @@ static double plan_total(const sb_memory *m)
     return (double)m->params + (double)m->grads + (double)m->optim + (double)m->acts + (double)m->scratch;
 }
 
-/* The need of a run whose model (as built) is c with sequences of T (and up to Tmax). */
-static int need_for(const sb_spec *s, const sb_config *c, int T, int Tmax, int threads, sb_mem_need *need, char *err,
-                    size_t errlen)
+/* The distillation teacher (bench/compress.c): a whole model built at the
+** run's batch and length, AdamW moments when trained in the run
+** (teacher=train:SHARING), and the distillation's logits buffers. */
+static int teacher_need(const sb_spec *s, const sb_runner_plan *plan, double *bytes, char *err, size_t errlen)
+{
+    sb_config tc = plan->model;
+    int trained = !strncmp(s->teacher, "train:", 6);
+    long n;
+    sb_memory tm;
+    *bytes = 0;
+    if (!strcmp(s->teacher, "none")) return 0;
+    if (trained) {
+        snprintf(tc.sharing, sizeof tc.sharing, "%s", s->teacher + 6);
+        tc.sharing_attn[0] = tc.sharing_ffn[0] = 0;
+        tc.factor = 0;
+    } else if (sb_checkpoint_config(s->teacher, &tc, err, errlen)) {
+        return -1;
+    }
+    if (sb_model_plan(&tc, s->batch, plan->T, 0, &n, &tm, err, errlen)) return -1;
+    double bt = (double)s->batch * plan->T;
+    *bytes = (double)tm.params + (double)tm.grads + (double)tm.acts + (double)tm.scratch + (trained ? (double)tm.optim : 0) +
+             3 * bt * plan->model.vocab * sizeof(real) + 2 * bt * sizeof(double);
+    return 0;
+}
+
+int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb_mem_need *need, char *err, size_t errlen)
 {
     long n;
+    const sb_config *c = &plan->model;
     memset(need, 0, sizeof *need);
-    need->batch = s->batch, need->length = Tmax;
-    if (sb_model_plan(c, s->batch, Tmax, 0, &n, &need->step, err, errlen)) return -1;
+    need->batch = s->batch, need->length = plan->Tmax;
+    if (sb_model_plan(c, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
     need->step_total = plan_total(&need->step);
     if (s->analysis && s->grad_points > 0) {
-        /* bench/analyze.c: one tracking copy per thread (at most grad_samples / 2, 16), batch 1 */
+        /* bench/analyze.c: one tracking copy per thread (at most grad_samples / 2, 16), batch 1,
+        ** each with its gradient moments (two doubles per entry of sb_gradnoise_len) */
         int copies = threads < s->grad_samples / 2 ? threads : s->grad_samples / 2;
         if (copies > 16) copies = 16;
         if (copies < 1) copies = 1;
         sb_memory cm;
-        if (sb_model_plan(c, 1, T, 1, &n, &cm, err, errlen)) return -1;
-        need->analysis = copies * ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch);
+        if (sb_model_plan(c, 1, plan->T, 1, &n, &cm, err, errlen)) return -1;
+        need->analysis = copies * ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch +
+                                   2.0 * sizeof(double) * ((double)n + (double)cm.shared_every));
     }
-    need->total = need->step_total + need->analysis;
+    if (teacher_need(s, plan, &need->teacher, err, errlen)) return -1;
+    need->total = need->step_total + need->analysis + need->teacher;
     return 0;
-}
-
-int sb_mem_need_of(const sb_spec *s, int threads, sb_mem_need *need, char *err, size_t errlen)
-{
-    sb_config c;
-    int T, Tmax;
-    if (sb_runner_model(s, &c, &T, &Tmax, err, errlen)) return -1;
-    return need_for(s, &c, T, Tmax, threads, need, err, errlen);
 }
 
 /* "12.3 GiB (training step at batch 16, length 64: parameters ..., ...; analysis copies ...)" */
@@ -177,28 +197,20 @@ static void describe(const sb_mem_need *n, char *out, size_t len)
              sb_fmt_bytes((double)n->step.acts, a, sizeof a), sb_fmt_bytes((double)n->step.scratch, s, sizeof s));
     size_t w = strlen(out);
     if (n->analysis > 0 && w < len)
-        snprintf(out + w, len - w, "; the analyses' tracking copies %s", sb_fmt_bytes(n->analysis, an, sizeof an));
+        snprintf(out + w, len - w, "; the gradient-noise analysis' tracking copies and their moments %s",
+                 sb_fmt_bytes(n->analysis, an, sizeof an));
+    w = strlen(out);
+    if (n->teacher > 0 && w < len)
+        snprintf(out + w, len - w, "; the distillation teacher %s", sb_fmt_bytes(n->teacher, an, sizeof an));
     w = strlen(out);
     if (w < len) snprintf(out + w, len - w, ")");
 }
 
-/* A cell whose model (as built) is that of an earlier cell: same task, data and model keys. */
-static int same_model(const sb_spec *a, const sb_spec *b)
-{
-    return !strcmp(a->task, b->task) && !strcmp(a->knobs, b->knobs) && a->data_seed == b->data_seed &&
-           !strcmp(a->init_from, b->init_from) && a->model_set[0] == b->model_set[0] &&
-           a->model_set[1] == b->model_set[1] && sb_config_hash(&a->model) == sb_config_hash(&b->model);
-}
-
-typedef struct {
-    long cell;      /* the first cell of this model */
-    sb_config c;
-    int T, Tmax;
-} built;
-
-int sb_memcheck_cells(const sb_spec *cells, long n, int jobs, int threads, double budget, char *err, size_t errlen)
+int sb_memcheck_cells(const sb_spec *cells, const sb_runner_plan *const *plans, long n, int jobs, int threads, double budget,
+                      char *over, char *err, size_t errlen)
 {
     char from[1200], need_text[1024], have[32], label[256];
+    if (over) memset(over, 0, (size_t)(n > 0 ? n : 0));
     if (budget > 0) {
         char b[32];
         snprintf(from, sizeof from, "the --mem-budget of %s", sb_fmt_bytes(budget, b, sizeof b));
@@ -208,31 +220,26 @@ int sb_memcheck_cells(const sb_spec *cells, long n, int jobs, int threads, doubl
         if (budget < 0) return 0;   /* not Linux: nothing to compare with */
         snprintf(from, sizeof from, "the %s available (%s)", sb_fmt_bytes(budget, have, sizeof have), what);
     }
-    built *models = calloc((size_t)(n > 0 ? n : 1), sizeof *models);
     double *needs = calloc((size_t)(n > 0 ? n : 1), sizeof *needs);
-    long nmodels = 0;
     int rc = 0;
-    if (!models || !needs) {
+    if (!needs) {
         snprintf(err, errlen, "out of memory checking %ld cells", n);
-        rc = -1;
+        return -1;
     }
-    for (long i = 0; i < n && !rc; i++) {
-        long k = 0;
-        while (k < nmodels && !same_model(&cells[models[k].cell], &cells[i])) k++;
-        if (k == nmodels) {
-            models[k].cell = i;
-            if (sb_runner_model(&cells[i], &models[k].c, &models[k].T, &models[k].Tmax, err, errlen)) { rc = -1; break; }
-            nmodels++;
-        }
+    for (long i = 0; i < n; i++) {
         sb_mem_need need;
-        if (need_for(&cells[i], &models[k].c, models[k].T, models[k].Tmax, threads, &need, err, errlen)) { rc = -1; break; }
+        if (sb_mem_need_of(&cells[i], plans[i], threads, &need, err, errlen)) { rc = -1; goto out; }
         needs[i] = need.total;
         if (need.total > budget) {
-            describe(&need, need_text, sizeof need_text);
-            sb_spec_label(&cells[i], label, sizeof label);
-            if (n > 1) snprintf(err, errlen, "cell %ld (%s) needs %s, more than %s", i + 1, label, need_text, from);
-            else snprintf(err, errlen, "%s needs %s, more than %s", label, need_text, from);
+            if (!rc) {
+                describe(&need, need_text, sizeof need_text);
+                sb_spec_label(&cells[i], label, sizeof label);
+                if (n > 1) snprintf(err, errlen, "cell %ld (%s) needs %s, more than %s", i + 1, label, need_text, from);
+                else snprintf(err, errlen, "%s needs %s, more than %s", label, need_text, from);
+            }
             rc = -1;
+            if (!over) goto out;
+            over[i] = 1;
         }
     }
     /* cells running at once: the jobs largest together */
@@ -240,7 +247,12 @@ int sb_memcheck_cells(const sb_spec *cells, long n, int jobs, int threads, doubl
         long a = -1, b = -1, top = jobs < n ? jobs : n;
         double sum = 0;
         char *used = calloc((size_t)n, 1);
-        for (long j = 0; used && j < top; j++) {
+        if (!used) {
+            snprintf(err, errlen, "out of memory checking %ld cells run %d at once", n, jobs);
+            rc = -1;
+            goto out;
+        }
+        for (long j = 0; j < top; j++) {
             long best = -1;
             for (long i = 0; i < n; i++)
                 if (!used[i] && (best < 0 || needs[i] > needs[best])) best = i;
@@ -258,7 +270,7 @@ int sb_memcheck_cells(const sb_spec *cells, long n, int jobs, int threads, doubl
             rc = -1;
         }
     }
-    free(models);
+out:
     free(needs);
     return rc;
 }

@@ -201,35 +201,35 @@ typedef struct {
     const char *pending;    /* 1 per cell still to run */
     long next;              /* the next cell to look at */
     long to_run, done, finished, diverged, failed, lost;
+    int stop;               /* a run could not be stored: no more cells start */
     double t0;
     sb_store *st;
 } coordinator;
 
 static long next_cell(coordinator *c)
 {
+    if (c->stop) return -1;
     while (c->next < c->a->n && !c->pending[c->next]) c->next++;
     return c->next < c->a->n ? c->next++ : -1;
 }
 
-static void fmt_time(double s, char *out, size_t len)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
-}
-
-/* Store a cell's run (when it sent one) and report the cell. */
+/* Store a cell's run (when it sent one) and report the cell. A run that
+** cannot be stored (disk full, database read-only or damaged) stops the
+** sweep, as a local sweep stops: the next cells would fare no better. */
 static void store_result(coordinator *c, int from, const result_header *h, const void *run, size_t len)
 {
     char err[SB_ERR_LEN] = "", label[256], el[32], left[32];
     const char *what = h->code == 0 ? "finished" : h->code == CELL_DIVERGED ? "diverged" : "FAILED";
+    int not_stored = 0;
     sb_run *r = NULL;
     if (len && !(r = sb_run_unpack(run, len, err, sizeof err))) what = "FAILED";
-    else if (!len && h->code >= 0 && h->code != SB_EXIT_USAGE && h->code != CELL_NOT_STARTED) {
+    else if (!len && h->code == SB_EXIT_USAGE)
+        snprintf(err, sizeof err, "not stored: the cell was refused before it ran; its rank printed why");
+    else if (!len && h->code >= 0 && h->code != CELL_NOT_STARTED) {
         snprintf(err, sizeof err, "its process sent no run");
         what = "FAILED";
     }
-    if (r && sb_store_commit(c->st, r, err, sizeof err) < 0) what = "FAILED";
+    if (r && sb_store_commit(c->st, r, err, sizeof err) < 0) what = "NOT STORED", not_stored = 1;
     sb_run_free(r);
     if (h->code < 0) snprintf(err, sizeof err, "its process was killed by signal %d", -h->code);
     else if (h->code == CELL_NOT_STARTED) snprintf(err, sizeof err, "its process could not be started");
@@ -239,10 +239,15 @@ static void store_result(coordinator *c, int from, const result_header *h, const
     else c->failed++;
     sb_spec_label(&c->a->cells[h->cell], label, sizeof label);
     double elapsed = sb_now() - c->t0;
-    fmt_time(elapsed, el, sizeof el);
-    fmt_time(c->done < c->to_run ? elapsed / c->done * (c->to_run - c->done) : 0, left, sizeof left);
+    sb_fmt_time(elapsed, el, sizeof el);
+    sb_fmt_time(c->done < c->to_run ? elapsed / c->done * (c->to_run - c->done) : 0, left, sizeof left);
     fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s) on rank %d (%s)%s%s%s | %s elapsed, ~%s left\n", c->done, c->to_run,
             what, label, h->seconds, from, c->host[from], err[0] ? " (" : "", err, err[0] ? ")" : "", el, left);
+    if (not_stored && !c->stop) {
+        c->stop = 1;
+        fprintf(stderr, "sweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
+                "finish, no more start; fix that and run the sweep again with --resume\n", c->a->db);
+    }
     fflush(stderr);
 }
 
@@ -333,8 +338,10 @@ static int coordinate(coordinator *c)
             fprintf(stderr, "sweep: missing (rank %d on %s was lost): %s; run the sweep again with --resume to run it\n",
                     w, c->host[w], label);
         }
-    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %ld diverged, %ld failed; %ld rank%s lost\n",
-            sb_grid_name(a->grid), c->done, c->finished, c->diverged, c->failed, c->lost, c->lost == 1 ? "" : "s");
+    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %ld diverged, %ld failed", sb_grid_name(a->grid), c->done,
+            c->finished, c->diverged, c->failed);
+    if (c->stop) fprintf(stderr, "; %ld not started", c->to_run - c->done);
+    fprintf(stderr, "; %ld rank%s lost\n", c->lost, c->lost == 1 ? "" : "s");
     rc = c->failed || c->lost ? SB_EXIT_CHECK : SB_EXIT_OK;
     free(msg);
     free(cell);

@@ -103,10 +103,12 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     sb_spec s;
-    if (sb_grid_cell(g, 0, &s, err, sizeof err) || sb_runner_check(&s, err, sizeof err)) { sb_usage_error("run: %s", err); goto out; }
+    sb_runner_plan plan;
+    const sb_runner_plan *pp = &plan;
+    if (sb_grid_cell(g, 0, &s, err, sizeof err) || sb_runner_check(&s, &plan, err, sizeof err)) { sb_usage_error("run: %s", err); goto out; }
     sb_machine mc;
     sb_machine_read(&mc);
-    if (sb_memcheck_cells(&s, 1, 1, s.threads ? s.threads : mc.cores, budget, err, sizeof err)) {
+    if (sb_memcheck_cells(&s, &pp, 1, 1, s.threads ? s.threads : mc.cores, budget, NULL, err, sizeof err)) {
         sb_usage_error("run: %s", err);
         goto out;
     }

@@ -50,29 +50,27 @@ static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config 
     return sb_config_validate(c, err, errlen);
 }
 
-int sb_runner_check(const sb_spec *s, char *err, size_t errlen)
+int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen)
 {
+    if (sb_spec_validate(s, err, errlen)) return -1;
+    if (sb_compress_check(s, &plan->model, &plan->task, err, errlen)) return -1;
+    return s->analysis ? sb_analysis_check(s, err, errlen) : 0;
+}
+
+int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t errlen)
+{
+    sb_runner_plan p;
     if (sb_spec_validate(s, err, errlen)) return -1;
     sb_task *t = sb_task_open(s->task, s->knobs, (uint64_t)s->data_seed, err, errlen);
     if (!t) return -1;
-    sb_config c;
-    int rc = model_for_task(s, sb_task_get_info(t), &c, err, errlen);
-    if (!rc) rc = sb_compress_check(s, &c, sb_task_get_info(t), err, errlen);
+    p.task = *sb_task_get_info(t);
+    p.T = p.task.length;
+    p.Tmax = p.task.long_length > p.task.length ? p.task.long_length : p.task.length;
+    int rc = model_for_task(s, &p.task, &p.model, err, errlen);
     sb_task_close(t);
-    if (!rc && s->analysis) rc = sb_analysis_check(s, err, errlen);
-    return rc;
-}
-
-int sb_runner_model(const sb_spec *s, sb_config *c, int *T, int *Tmax, char *err, size_t errlen)
-{
-    sb_task *t = sb_task_open(s->task, s->knobs, (uint64_t)s->data_seed, err, errlen);
-    if (!t) return -1;
-    const sb_task_info *info = sb_task_get_info(t);
-    *T = info->length;
-    *Tmax = info->long_length > info->length ? info->long_length : info->length;
-    int rc = model_for_task(s, info, c, err, errlen);
-    sb_task_close(t);
-    return rc;
+    if (rc || sb_runner_check_same(s, &p, err, errlen)) return -1;
+    if (plan) *plan = p;
+    return 0;
 }
 
 typedef struct {

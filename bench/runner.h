@@ -9,20 +9,31 @@
 #include "spec.h"
 #include "store.h"
 #include "adamw.h"
+#include "task.h"
 #include <stdio.h>
 
-/* Everything that can be checked before work starts: the task and its knobs
-** (and WordNet's files), the model against the task (vocabulary, positions,
-** causal attention), the checkpoint to start from. Returns 0, or -1 with a
-** message naming the key or file (an input error: nothing runs, nothing is
-** stored). */
-int sb_runner_check(const sb_spec *s, char *err, size_t errlen);
+/* What a run of a spec builds, as checking it finds out: the model
+** configuration (the task's vocabulary and positions where not set, or the
+** checkpoint's configuration), the task's facts, its sequence length T and its
+** longest (Tmax, test_long's when it has one). */
+typedef struct {
+    sb_config model;
+    sb_task_info task;
+    int T, Tmax;
+} sb_runner_plan;
 
-/* The model configuration a run of s builds (the task's vocabulary and
-** positions where not set, or the checkpoint's configuration), the task's
-** sequence length T and its longest (Tmax, test_long's when it has one). 0, or
-** -1 with a message as sb_runner_check's. */
-int sb_runner_model(const sb_spec *s, sb_config *c, int *T, int *Tmax, char *err, size_t errlen);
+/* Everything that can be checked before work starts: the spec's values, the
+** task and its knobs (and WordNet's files), the model against the task
+** (vocabulary, positions, causal attention), the checkpoint to start from,
+** compression and analyses. Returns 0 with *plan filled (when not NULL), or -1
+** with a message naming the key or file (an input error: nothing runs,
+** nothing is stored). */
+int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t errlen);
+
+/* sb_runner_check of a spec that builds the same model as a spec already
+** checked (sb_spec_same_model), given that spec's plan: every check but
+** opening the task and deriving the model again (a sweep's cells share tasks). */
+int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen);
 
 /* Execute a checked spec with the threads already set. Returns the run's
 ** record with status finished, diverged (non-finite loss: training stopped at

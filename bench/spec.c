@@ -287,6 +287,13 @@ void sb_spec_cell(const sb_spec *s, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+int sb_spec_same_model(const sb_spec *a, const sb_spec *b)
+{
+    return !strcmp(a->task, b->task) && !strcmp(a->knobs, b->knobs) && a->data_seed == b->data_seed &&
+           !strcmp(a->init_from, b->init_from) && a->model_set[0] == b->model_set[0] &&
+           a->model_set[1] == b->model_set[1] && sb_config_hash(&a->model) == sb_config_hash(&b->model);
+}
+
 void sb_spec_label(const sb_spec *s, char *out, size_t len)
 {
     snprintf(out, len, "%s sharing=%s seed=%d (width=%d layers=%d)", s->task, s->model.sharing, s->seed,

@@ -72,6 +72,11 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen);
 ** save, sweep or the analysis keys). Equal specs have equal cells; `sweep --resume` keys on it. */
 void sb_spec_cell(const sb_spec *s, char out[17]);
 
+/* 1 when a and b build the same model from the same data (task, knobs,
+** data_seed, init_from, the model keys and which of them were set), so what
+** opening the task tells about one holds for the other. */
+int sb_spec_same_model(const sb_spec *a, const sb_spec *b);
+
 /* A one-line label, e.g. "copy sharing=cycle:2 seed=1 (width=128 layers=4)". */
 void sb_spec_label(const sb_spec *s, char *out, size_t len);
 

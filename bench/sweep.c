@@ -31,7 +31,8 @@ static void help(FILE *f)
             "space-separated values) and run every cell, storing each run.\n\n"
             "  --jobs N      cells run in parallel processes, each with its share of the cores (default 1)\n"
             "  --resume      skip cells already finished (or diverged) in the database\n"
-            "  --dry-run     list the cells and whether each is done; run nothing\n"
+            "  --dry-run     list the cells, whether each is done and which would not fit in memory; run\n"
+            "                nothing (exit 0 even when the sweep would be refused for memory)\n"
             "  --db FILE     results database (default results/sharebench.db)\n"
             "  --threads N   threads per cell (default: cores / jobs)\n"
             "  --mem-budget SIZE  refuse the sweep when a cell (or --jobs cells at once) needs more\n"
@@ -43,13 +44,6 @@ static void help(FILE *f)
             "example: sharebench sweep bench/sweeps/albert-ablation.ini --jobs 2 --resume\n"
             "         mpirun -np 8 build/mpi/sharebench sweep bench/sweeps/albert-ablation.ini --resume\n"
             "exit status: 0 every cell finished or diverged, 1 some cell failed, 2 bad input\n");
-}
-
-static void fmt_time(double s, char *out, size_t len)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
 }
 
 /* A child's exit status when its run could not be stored (disk full, database
@@ -67,7 +61,13 @@ static int child(const sb_spec *s, const char *db, int threads)
     if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
     int status;
     sb_run *r = sb_runner_execute(s, NULL, &status, err, sizeof err);
-    if (!r) { fprintf(stderr, "sharebench: sweep: %s\n", err); sb_store_close(st); return SB_EXIT_USAGE; }
+    if (!r) {   /* something checked before the sweep started changed since (a checkpoint removed) */
+        char label[256];
+        sb_spec_label(s, label, sizeof label);
+        fprintf(stderr, "sharebench: sweep: %s: %s\n", label, err);
+        sb_store_close(st);
+        return SB_EXIT_USAGE;
+    }
     long id = sb_store_commit(st, r, err, sizeof err);
     sb_run_free(r);
     sb_store_close(st);
@@ -132,30 +132,40 @@ int sb_cmd_sweep(int argc, char **argv)
     if (dry && sb_mpi_launched_rank() > 0) { sb_grid_free(g); return SB_EXIT_OK; }   /* rank 0 lists the cells */
     long n = sb_grid_count(g);
     sb_spec *cells = calloc((size_t)n, sizeof *cells);
-    char *done = calloc((size_t)n, 1);
+    char *done = calloc((size_t)n, 1), *over = calloc((size_t)n, 1);
+    /* what opening each distinct task and model found (models[k] first built
+    ** by cell model_cell[k]), and each cell's */
+    sb_runner_plan *models = calloc((size_t)n, sizeof *models);
+    long *model_cell = calloc((size_t)n, sizeof *model_cell), nmodels = 0;
+    const sb_runner_plan **plan_of = calloc((size_t)n, sizeof *plan_of);
     int rc = SB_EXIT_USAGE;
     sb_store *st = NULL;
-    if (!cells || !done) { sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
-    /* every cell checked before anything runs: a typo in the last cell fails now */
+    if (!cells || !done || !over || !models || !model_cell || !plan_of) { sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
+    /* every cell checked before anything runs: a typo in the last cell fails
+    ** now; a cell building an earlier cell's model skips only opening its task */
     for (long i = 0; i < n; i++) {
         char label[256];
         if (sb_grid_cell(g, i, &cells[i], err, sizeof err)) { sb_usage_error("sweep: %s: cell %ld: %s", file, i + 1, err); goto out; }
-        int again = 0;
-        for (long j = 0; j < i && !again; j++)
-            again = !strcmp(cells[j].task, cells[i].task) && !strcmp(cells[j].knobs, cells[i].knobs) &&
-                    cells[j].data_seed == cells[i].data_seed && !strcmp(cells[j].init_from, cells[i].init_from) &&
-                    sb_config_hash(&cells[j].model) == sb_config_hash(&cells[i].model);
-        if (!again && sb_runner_check(&cells[i], err, sizeof err)) {
+        long k = 0;
+        while (k < nmodels && !sb_spec_same_model(&cells[model_cell[k]], &cells[i])) k++;
+        int bad = k < nmodels ? sb_runner_check_same(&cells[i], &models[k], err, sizeof err)
+                              : sb_runner_check(&cells[i], &models[k], err, sizeof err);
+        if (bad) {
             sb_spec_label(&cells[i], label, sizeof label);
             sb_usage_error("sweep: %s: cell %ld (%s): %s", file, i + 1, label, err);
             goto out;
         }
+        if (k == nmodels) model_cell[nmodels++] = i;
+        plan_of[i] = &models[k];
     }
     sb_machine mc;
     sb_machine_read(&mc);
     int per = threads ? threads : (mc.cores / jobs > 0 ? mc.cores / jobs : 1);
-    /* under mpirun each rank runs one cell at a time */
-    if (sb_memcheck_cells(cells, n, mpi ? 1 : jobs, per, budget, err, sizeof err)) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
+    /* under mpirun each rank runs one cell at a time; rank 0 alone decides,
+    ** so that ranks on hosts with less memory free cannot end the job apart */
+    int refused = sb_mpi_launched_rank() == 0 &&
+                  sb_memcheck_cells(cells, plan_of, n, mpi ? 1 : jobs, per, budget, dry ? over : NULL, err, sizeof err);
+    if (refused && !dry) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
     if (mpi) {
         sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
         rc = sb_mpi_sweep(&a);
@@ -179,9 +189,11 @@ int sb_cmd_sweep(int argc, char **argv)
             char cell[17], what[512];
             sb_spec_cell(&cells[i], cell);
             sb_grid_describe(g, i, what, sizeof what);
-            printf("%4ld  %s  %-7s  %s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task);
+            printf("%4ld  %s  %-7s  %s%s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task,
+                   over[i] ? "  (does not fit in memory)" : "");
         }
         printf("%ld cells, %ld to run%s\n", n, pending, resume ? "" : " (without --resume every cell runs)");
+        if (refused) printf("the sweep would be refused: %s\n", err);
         rc = SB_EXIT_OK;
         goto out;
     }
@@ -209,7 +221,7 @@ int sb_cmd_sweep(int argc, char **argv)
             if (tty) {
                 char label[256], el[32];
                 sb_spec_label(&cells[next], label, sizeof label);
-                fmt_time(sb_now() - t0, el, sizeof el);
+                sb_fmt_time(sb_now() - t0, el, sizeof el);
                 fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", finished, pending, label, el);
                 fflush(stderr);
             }
@@ -227,24 +239,26 @@ int sb_cmd_sweep(int argc, char **argv)
         running--;
         finished++;
         int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : "FAILED";
+        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
+        /* why, where a failure's reason is not in the line above it: a failed
+        ** run's is in its record; a cell refused before it ran stored nothing */
+        const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
+                          : code < 0 ? " (killed by a signal)"
+                          : code > 0 && code != 3 && code != NOT_STORED ? " (see the run's error in the database)" : "";
         if (code == 3) diverged++;
         else if (code != 0) failed++;
-        if (code == NOT_STORED) what = "NOT STORED";
         char label[256], el[32], left[32];
         sb_spec_label(&cells[c], label, sizeof label);
         double elapsed = sb_now() - t0;
-        fmt_time(elapsed, el, sizeof el);
-        fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
+        sb_fmt_time(elapsed, el, sizeof el);
+        sb_fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
         if (tty && code != 0 && code != 3)   /* failures stay on screen; the rest is one updated line */
-            fprintf(stderr, "\r\033[K%s: %s (%.1f s)\n", what, label, took);
+            fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
         if (tty)
             fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", finished, pending, what, label, took, el,
                     left, finished == pending ? "\n" : "");
         else
-            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took,
-                    code == NOT_STORED ? "" : code > 0 && code != 3 ? " (see the run's error in the database)" :
-                    code < 0 ? " (killed by a signal)" : "");
+            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took, why);
         if (code == NOT_STORED && !stop) {
             stop = 1;
             fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
@@ -262,6 +276,10 @@ out:
     sb_store_close(st);
     free(cells);
     free(done);
+    free(over);
+    free(models);
+    free(model_cell);
+    free(plan_of);
     sb_grid_free(g);
     return rc;
 }

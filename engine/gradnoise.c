@@ -54,12 +54,9 @@ void sb_moments_reset(sb_moments *mo) { mo->n = 0; }   /* the first sample overw
 
 long sb_gradnoise_len(const sb_model *m)
 {
-    long len = sb_model_n_params(m);
-    for (int i = 0; i < sb_model_tensor_count(m); i++) {
-        const sb_tensor *t = sb_model_tensor(m, i);
-        if (t->block >= 0 && t->uses > 1) len += (long)t->uses * t->numel;
-    }
-    return len;
+    sb_memory mem;
+    sb_model_memory(m, &mem);   /* the per-depth part as memory plans count it (bench/memcheck.c) */
+    return sb_model_n_params(m) + mem.shared_every;
 }
 
 void sb_moments_add(sb_moments *mo, long off, const real *x, long len)

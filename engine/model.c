@@ -344,12 +344,13 @@ void sb_model_memory(const sb_model *m, sb_memory *mem)
     mem->optim = 2 * mem->params;
     mem->acts = m->n_acts * (long)sizeof(real);
     mem->scratch = m->n_scratch * (long)sizeof(real);
-    mem->total_params = 0;
+    mem->total_params = mem->shared_every = 0;
     memset(mem->comp, 0, sizeof mem->comp);
     memset(mem->comp_every, 0, sizeof mem->comp_every);
     for (int i = 0; i < m->nt; i++) {
         const sb_tensor *t = &m->tensors[i];
         mem->total_params += t->numel * t->uses;
+        if (t->block >= 0 && t->uses > 1) mem->shared_every += t->numel * t->uses;
         mem->comp[t->comp] += t->numel;
         mem->comp_every[t->comp] += t->numel * t->uses;
     }

@@ -49,6 +49,7 @@ typedef struct {
     long acts;                   /* activations kept for the backward */
     long scratch;                /* backward scratch and per-depth buffers */
     long total_params;           /* parameters counting every depth's use of a shared block */
+    long shared_every;           /* parameters of blocks used at several depths, counted at each use */
     long comp[SB_COMP_COUNT];        /* unique parameters per component */
     long comp_every[SB_COMP_COUNT];  /* parameters per component counting every depth's use */
 } sb_memory;

@@ -27,6 +27,11 @@ sharing = none all
 INI
 # the last cells cannot be built: refused before the first runs
 printf '[run]\ntask = copy:len=4\n[model]\npreset = tiny\nheads = 2 3\nsharing = none all\n' > "$dir/lastbad.ini"
+# cells building the same model as an earlier cell, which keys outside the
+# model make impossible: each checked too, before the first runs
+printf '[run]\ntask = copy:len=4\nsteps = 2\nteacher = none /nonexistent.safetensors\n[model]\npreset = tiny\n' > "$dir/teacher2.ini"
+printf '[run]\ntask = copy:len=4\nsteps = 2\nfactor_init = train svd\n[model]\npreset = tiny\n' > "$dir/factor2.ini"
+printf '[run]\ntask = copy:len=4\nsteps = 2\npgd_eps = 0.1 0\n[model]\npreset = tiny\n' > "$dir/eps2.ini"
 # 64 x 64 x 64 cells (the widths on continuation lines), and a line too long for the INI reader
 { echo "[run]"; echo "task = copy"; printf 'seed ='; printf ' %d' $(seq 1 64); echo
   printf 'data_seed ='; printf ' %d' $(seq 1 64); echo; echo "[model]"
@@ -96,6 +101,9 @@ unknown option '--bogus'	sweep DIR/ok.ini --bogus --db NEW
 steps='x'	sweep DIR/ok.ini steps=x --db NEW
 key 'steps' given twice	sweep DIR/ok.ini steps=1 steps=2 --db NEW
 lastbad.ini: cell 3 (	sweep DIR/lastbad.ini --db NEW
+cell 2 (copy sharing=none seed=1 (width=32 layers=2)): teacher: /nonexistent.safetensors	sweep DIR/teacher2.ini --db NEW
+cell 2 (copy sharing=none seed=1 (width=32 layers=2)): factor_init=svd	sweep DIR/factor2.ini --db NEW
+cell 2 (copy sharing=none seed=1 (width=32 layers=2)): pgd_eps	sweep DIR/eps2.ini --db NEW
 more than 100000 cells	sweep DIR/huge.ini --db NEW
 long.ini:5: line of 250 characters	sweep DIR/long.ini --db NEW
 key 'steps' given twice	sweep DIR/twice.ini --db NEW

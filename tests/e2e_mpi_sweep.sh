@@ -6,7 +6,8 @@
 # killed with SIGKILL ends the job by default and leaves only whole runs,
 # which a resumed distributed sweep completes; under --enable-recovery the
 # sweep reports the killed rank's one cell missing and finishes the rest, and
-# --resume then runs that cell; bad input exits 2 and writes nothing.
+# --resume then runs that cell; a run rank 0 cannot store (a full disk) stops
+# the sweep, keeping what was stored; bad input exits 2 and writes nothing.
 set -u
 SB=${1:-build/release/sharebench}
 source "$(dirname "$0")/mpi_env.sh"
@@ -125,6 +126,33 @@ grep -q "$long cells, 1 to run" "$dir/rec2.log" || fail "resume after a lost ran
 [ "$(sqlite3 "$dir/rec.db" "select count(*) || ' ' || count(distinct cell) from runs")" = "$long $long" ] || fail "after resume: not every cell once"
 pass
 
+# ---- a full disk on rank 0 (a small tmpfs, where this user may mount one): the sweep stops ----
+mnt=$dir/mnt
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
+  trap 'umount "$mnt" 2>/dev/null; rm -rf "$dir"' EXIT
+  sed 's/seed = 1 2 3 4/seed = 1/; s/sharing = none all/sharing = none/' "$dir/tiny.ini" > "$dir/one.ini"
+  "$SB" sweep "$dir/one.ini" --db "$mnt/r.db" --threads 1 2>/dev/null || fail "making a database on a small tmpfs"
+  stored=$(sqlite3 "$mnt/r.db" "select group_concat(id || status || cell) from runs")
+  # runs with a long series each: no commit fits in what is left
+  sed 's/steps = 30/steps = 2000/; s/seed = 1 2 3 4/seed = 2 3 4 5 6 7/' "$dir/tiny.ini" > "$dir/full.ini"
+  mpi_run 2 "$SB_MPI" sweep "$dir/full.ini" --db "$mnt/r.db" --threads 1 2>"$dir/full.log"; rc=$?
+  [ $rc = 1 ] || fail "full disk under mpirun: exit $rc, want 1: $(cat "$dir/full.log")"
+  grep -q "NOT STORED: .*the disk is full" "$dir/full.log" && grep -q "^sweep: stopping: runs cannot be stored in $mnt/r.db" "$dir/full.log" ||
+    fail "full disk under mpirun: the sweep did not stop saying why: $(cat "$dir/full.log")"
+  started=$(grep -c "^sweep: [0-9]*/12 " "$dir/full.log")
+  [ "$started" -le 3 ] && grep -q "$started cells run: .*; $((12 - started)) not started" "$dir/full.log" ||
+    fail "full disk under mpirun: cells kept starting: $(cat "$dir/full.log")"
+  [ "$(sqlite3 "$mnt/r.db" "pragma integrity_check")" = ok ] || fail "full disk under mpirun: integrity check"
+  [ "$(sqlite3 "$mnt/r.db" "select group_concat(id || status || cell) from runs")" = "$stored" ] || fail "full disk under mpirun: the stored runs changed"
+  umount "$mnt"
+  full="a full disk stops it;"
+else
+  echo "e2e_mpi_sweep: cannot mount a tmpfs here (not root?): a full disk under mpirun is not tested"
+  full=""
+fi
+pass
+
 # ---- bad input: exit 2, nothing written ----
 sed 's/steps = 30/steps = thirty/' "$dir/tiny.ini" > "$dir/bad.ini"
 mpi_run 2 "$SB_MPI" sweep "$dir/bad.ini" --db "$dir/bad.db" >/dev/null 2>"$dir/err"; rc=$?
@@ -138,5 +166,5 @@ mpi_run 2 "$SB" sweep "$dir/tiny.ini" --db "$dir/bad.db" >/dev/null 2>"$dir/err"
 pass
 
 echo "e2e_mpi_sweep: distributed = local ($cells runs, $on0 on rank 0, $on1 on rank 1); killed rank: job ended after $before runs, resumed to $long;" \
-     "lost rank under --enable-recovery: $((long - 1)) stored, 1 reported missing, resumed to $long; bad input refused"
+     "lost rank under --enable-recovery: $((long - 1)) stored, 1 reported missing, resumed to $long; $full bad input refused"
 echo "e2e_mpi_sweep: $checks passed, 0 failed"

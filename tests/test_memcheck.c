@@ -4,7 +4,10 @@
 ** and from cgroup v1 and v2 limits (fake trees under a temporary directory:
 ** a limit, a lower limit on a parent, "max", v1's unlimited value, a cgroup
 ** namespace); a run's need equal to the engine's plan computed here
-** independently; refusals that give both figures; --jobs cells at once.
+** independently, with the gradient-noise analysis' tracking copies and their
+** moments and a distillation teacher (trained in the run or loaded) counted
+** from models built here; refusals that give both figures; --jobs cells at
+** once; every cell over the budget flagged.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mkdtemp */
@@ -14,6 +17,8 @@
 #include "budget.h"
 #include "spec.h"
 #include "task.h"
+#include "runner.h"
+#include "checkpoint.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,13 +168,53 @@ static sb_spec tiny_spec(int batch, int analysis)
     return s;
 }
 
+/* The plan sb_runner_check finds for s (it must pass). */
+static sb_runner_plan plan_of(const sb_spec *s)
+{
+    sb_runner_plan p;
+    char err[512];
+    if (sb_runner_check(s, &p, err, sizeof err)) print_error("%s\n", err);
+    assert_int_equal(sb_runner_check(s, &p, err, sizeof err), 0);
+    return p;
+}
+
+static double need_of(const sb_spec *s, int threads)
+{
+    sb_runner_plan p = plan_of(s);
+    sb_mem_need n;
+    char err[512];
+    assert_int_equal(sb_mem_need_of(s, &p, threads, &n, err, sizeof err), 0);
+    return n.total;
+}
+
+/* A built model's bytes: parameters, gradients, activations, scratch (and AdamW moments). */
+static double built_bytes(const sb_config *c, int B, int T, int track, int with_optim, long *moments_len)
+{
+    char err[512];
+    sb_model *m = sb_model_create(c, B, T, 1, track, err, sizeof err);
+    assert_non_null(m);
+    sb_memory mem;
+    sb_model_memory(m, &mem);
+    /* what bench/analyze.c's moments hold: every unique parameter, and each depth's use of a shared block */
+    long len = sb_model_n_params(m);
+    for (int i = 0; i < sb_model_tensor_count(m); i++) {
+        const sb_tensor *t = sb_model_tensor(m, i);
+        if (t->block >= 0 && t->uses > 1) len += (long)t->uses * t->numel;
+    }
+    if (moments_len) *moments_len = len;
+    double b = (double)mem.params + mem.grads + mem.acts + mem.scratch + (with_optim ? 2.0 * mem.params : 0);
+    sb_model_free(m);
+    return b;
+}
+
 static void need_is_the_plan(void **state)
 {
     (void)state;
-    char err[512];
+    char err[1024];
     sb_mem_need n;
     sb_spec s = tiny_spec(8, 0);
-    assert_int_equal(sb_mem_need_of(&s, 2, &n, err, sizeof err), 0);
+    sb_runner_plan plan = plan_of(&s);
+    assert_int_equal(sb_mem_need_of(&s, &plan, 2, &n, err, sizeof err), 0);
     /* the same plan, computed here: the tiny preset with the task's vocabulary and longest sequence */
     sb_task *t = sb_task_open("copy", "len=6", 1, err, sizeof err);
     assert_non_null(t);
@@ -178,6 +223,7 @@ static void need_is_the_plan(void **state)
     assert_int_equal(sb_config_preset(&c, "tiny", err, sizeof err), 0);
     c.vocab = info->vocab;
     c.max_len = info->long_length > info->length ? info->long_length : info->length;
+    int T = info->length;
     sb_task_close(t);
     long np;
     sb_memory m;
@@ -189,15 +235,59 @@ static void need_is_the_plan(void **state)
     assert_int_equal(m.scratch, n.step.scratch);
     assert_close(n.step_total, (double)m.params + m.grads + m.optim + m.acts + m.scratch, 1e-12);
     assert_close(n.analysis, 0, 0);
+    assert_close(n.teacher, 0, 0);
     assert_close(n.total, n.step_total, 1e-12);
-    /* analyses on: one batch-1 tracking copy per thread, up to grad_samples / 2 */
+    /* analyses on, blocks shared: one batch-1 tracking copy per thread (up to
+    ** grad_samples / 2), each with two doubles of moments per parameter and per
+    ** depth's use of a shared block */
     sb_spec a = tiny_spec(8, 1);
+    assert_int_equal(sb_spec_set(&a, "sharing", "all", err, sizeof err), 0);
+    sb_runner_plan ap = plan_of(&a);
     sb_mem_need n2, n3;
-    assert_int_equal(sb_mem_need_of(&a, 2, &n2, err, sizeof err), 0);
-    assert_int_equal(sb_mem_need_of(&a, 1, &n3, err, sizeof err), 0);
-    assert_true(n3.analysis > 0);
+    assert_int_equal(sb_mem_need_of(&a, &ap, 2, &n2, err, sizeof err), 0);
+    assert_int_equal(sb_mem_need_of(&a, &ap, 1, &n3, err, sizeof err), 0);
+    sb_config ac = c;
+    snprintf(ac.sharing, sizeof ac.sharing, "all");
+    long len;
+    double copy = built_bytes(&ac, 1, T, 1, 0, &len);
+    long unique;
+    assert_int_equal(sb_model_plan(&ac, 1, T, 1, &unique, NULL, err, sizeof err), 0);
+    assert_true(len > unique);   /* the shared blocks' per-depth part is there */
+    assert_close(n3.analysis, copy + 2.0 * sizeof(double) * len, 1e-12);
     assert_close(n2.analysis, 2 * n3.analysis, 1e-12);
     assert_close(n2.total, n2.step_total + n2.analysis, 1e-12);
+    /* a teacher trained in the run (train:none): the run's model unshared at
+    ** the task's length, its AdamW moments, three logits buffers and two
+    ** per-position losses */
+    sb_spec d = tiny_spec(8, 0);
+    assert_int_equal(sb_spec_set(&d, "sharing", "all", err, sizeof err), 0);
+    assert_int_equal(sb_spec_set(&d, "teacher", "train:none", err, sizeof err), 0);
+    sb_runner_plan dp = plan_of(&d);
+    sb_mem_need nd;
+    assert_int_equal(sb_mem_need_of(&d, &dp, 1, &nd, err, sizeof err), 0);
+    double buffers = 3.0 * 8 * T * c.vocab * sizeof(real) + 2.0 * 8 * T * sizeof(double);
+    double trained = built_bytes(&c, 8, T, 0, 1, NULL) + buffers;
+    assert_close(nd.teacher, trained, 1e-12);
+    assert_close(nd.total, nd.step_total + nd.teacher, 1e-12);
+    /* a teacher from a checkpoint (here a wider model): no moments */
+    sb_config wide = c;
+    wide.width = 2 * c.width;
+    wide.ffn = 2 * c.ffn;
+    sb_model *w = sb_model_create(&wide, 1, T, 1, 0, err, sizeof err);
+    assert_non_null(w);
+    char path[300];
+    snprintf(path, sizeof path, "%s/teacher.safetensors", root);
+    assert_int_equal(sb_checkpoint_save(path, w, NULL, NULL, err, sizeof err), 0);
+    sb_model_free(w);
+    assert_int_equal(sb_spec_set(&d, "teacher", path, err, sizeof err), 0);
+    dp = plan_of(&d);
+    assert_int_equal(sb_mem_need_of(&d, &dp, 1, &nd, err, sizeof err), 0);
+    assert_close(nd.teacher, built_bytes(&wide, 8, T, 0, 0, NULL) + buffers, 1e-12);
+    /* a refusal names the teacher's share */
+    const sb_runner_plan *pp = &dp;
+    assert_int_equal(sb_memcheck_cells(&d, &pp, 1, 1, 1, nd.total - 1, NULL, err, sizeof err), -1);
+    assert_mentions(err, "the distillation teacher");
+    assert_int_equal(sb_memcheck_cells(&d, &pp, 1, 1, 1, nd.total, NULL, err, sizeof err), 0);
 }
 
 static void refusals(void **state)
@@ -205,39 +295,52 @@ static void refusals(void **state)
     (void)state;
     char err[1024];
     sb_spec cells[3] = { tiny_spec(8, 0), tiny_spec(8, 0), tiny_spec(64, 0) };
-    sb_mem_need small, big;
-    assert_int_equal(sb_mem_need_of(&cells[0], 1, &small, err, sizeof err), 0);
-    assert_int_equal(sb_mem_need_of(&cells[2], 1, &big, err, sizeof err), 0);
-    assert_true(big.total > small.total);
+    sb_runner_plan plan = plan_of(&cells[0]);
+    const sb_runner_plan *plans[3] = { &plan, &plan, &plan };   /* the batch is not in the plan */
+    double small = need_of(&cells[0], 1), big = need_of(&cells[2], 1);
+    assert_true(big > small);
     /* one cell over a budget: both figures, the breakdown */
-    assert_int_equal(sb_memcheck_cells(cells, 1, 1, 1, 1024, err, sizeof err), -1);
+    assert_int_equal(sb_memcheck_cells(cells, plans, 1, 1, 1, 1024, NULL, err, sizeof err), -1);
     assert_mentions(err, "copy sharing=none");
     assert_mentions(err, "needs ");
     assert_mentions(err, "activations");
     assert_mentions(err, "more than the --mem-budget of 1.0 KiB");
-    assert_int_equal(sb_memcheck_cells(cells, 1, 1, 1, big.total, err, sizeof err), 0);
-    /* the third cell alone is over: named by its number */
-    assert_int_equal(sb_memcheck_cells(cells, 3, 1, 1, (small.total + big.total) / 2, err, sizeof err), -1);
+    assert_int_equal(sb_memcheck_cells(cells, plans, 1, 1, 1, big, NULL, err, sizeof err), 0);
+    /* the third cell alone is over: named by its number, flagged alone */
+    char over[3] = { 9, 9, 9 };
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 1, 1, (small + big) / 2, NULL, err, sizeof err), -1);
     assert_mentions(err, "cell 3 (");
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 1, 1, (small + big) / 2, over, err, sizeof err), -1);
+    assert_mentions(err, "cell 3 (");
+    assert_int_equal(over[0], 0);
+    assert_int_equal(over[1], 0);
+    assert_int_equal(over[2], 1);
+    /* every cell over: the message names the first, all are flagged */
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 1, 1, small / 2, over, err, sizeof err), -1);
+    assert_mentions(err, "cell 1 (");
+    assert_true(over[0] == 1 && over[1] == 1 && over[2] == 1);
     /* each fits, but two at once do not */
-    double budget = big.total + small.total / 2;
-    assert_int_equal(sb_memcheck_cells(cells, 3, 1, 1, budget, err, sizeof err), 0);
-    assert_int_equal(sb_memcheck_cells(cells, 3, 2, 1, budget, err, sizeof err), -1);
+    double budget = big + small / 2;
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 1, 1, budget, NULL, err, sizeof err), 0);
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 2, 1, budget, over, err, sizeof err), -1);
     assert_mentions(err, "with --jobs 2");
     assert_mentions(err, "cells 3 and 1");
-    assert_int_equal(sb_memcheck_cells(cells, 3, 2, 1, big.total + small.total, err, sizeof err), 0);
+    assert_true(over[0] == 0 && over[1] == 0 && over[2] == 0);
+    assert_int_equal(sb_memcheck_cells(cells, plans, 3, 2, 1, big + small, NULL, err, sizeof err), 0);
     /* the machine's own memory: a tiny run fits, an absurd one names MemAvailable (or a cgroup) */
-    assert_int_equal(sb_memcheck_cells(cells, 1, 1, 1, 0, err, sizeof err), 0);
+    assert_int_equal(sb_memcheck_cells(cells, plans, 1, 1, 1, 0, NULL, err, sizeof err), 0);
     sb_spec huge = tiny_spec(4096, 0);
     assert_int_equal(sb_spec_set(&huge, "width", "8192", err, sizeof err), 0);
     assert_int_equal(sb_spec_set(&huge, "ffn", "32768", err, sizeof err), 0);
     assert_int_equal(sb_spec_set(&huge, "layers", "32", err, sizeof err), 0);
-    assert_int_equal(sb_memcheck_cells(&huge, 1, 1, 1, 0, err, sizeof err), -1);
+    sb_runner_plan hp = plan_of(&huge);
+    const sb_runner_plan *hpp = &hp;
+    assert_int_equal(sb_memcheck_cells(&huge, &hpp, 1, 1, 1, 0, NULL, err, sizeof err), -1);
     assert_mentions(err, "available (");
-    /* a spec that cannot be built is an error too, with its reason */
+    /* a spec that cannot be built is refused by the check, with its reason */
     sb_spec bad = tiny_spec(8, 0);
     assert_int_equal(sb_spec_set(&bad, "max_len", "3", err, sizeof err), 0);
-    assert_int_equal(sb_memcheck_cells(&bad, 1, 1, 1, 0, err, sizeof err), -1);
+    assert_int_equal(sb_runner_check(&bad, NULL, err, sizeof err), -1);
     assert_mentions(err, "max_len=3");
 }
 

@@ -28,12 +28,15 @@ int sb_fuzz_config(const uint8_t *data, size_t size, char *err, size_t errlen)
     int rc = 0;
     for (long i = 0; i < n && i < LABELLED_CELLS && !rc; i++) {
         sb_spec s;
+        sb_runner_plan plan;
+        const sb_runner_plan *pp = &plan;
         char cell[17], label[256], what[512];
         if (sb_grid_cell(g, i, &s, err, errlen)) { rc = -1; break; }
         sb_spec_cell(&s, cell);
         sb_spec_label(&s, label, sizeof label);
         sb_grid_describe(g, i, what, sizeof what);
-        if (i < CHECKED_CELLS && (sb_runner_check(&s, err, errlen) || sb_memcheck_cells(&s, 1, 1, 1, FUZZ_MEM_BUDGET, err, errlen)))
+        if (i < CHECKED_CELLS && (sb_runner_check(&s, &plan, err, errlen) ||
+                                  sb_memcheck_cells(&s, &pp, 1, 1, 1, FUZZ_MEM_BUDGET, NULL, err, errlen)))
             rc = -1;
     }
     sb_grid_free(g);
