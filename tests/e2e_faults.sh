@@ -71,7 +71,8 @@ STEPS=4000 tiny job "1 2 3" "" > "$dir/job.ini"
 sweep=$!
 victim=
 for _ in $(seq 1 600); do
-  victim=$(pgrep -P $sweep | head -1)
+  # the sweep's children from /proc (procps's pgrep is not on a minimal system)
+  victim=$(cat /proc/$sweep/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1)
   [ -n "$victim" ] && break
   sleep 0.05
 done
