@@ -26,6 +26,7 @@ for id in $(q "select id from runs"); do
 done
 [ "$(q "select count(*) from params where key in ('width','batch','length') and value in ('128','32','64')")" = 6 ] || fail "shape not recorded"
 "$SB" list --db "$db" --sweep bench | grep -q "bench.S1" || fail "list does not show the bench runs"
+"$SB" check --db "$db" --quiet >/dev/null || fail "sharebench check finds problems in the bench runs: $("$SB" check --db "$db")"
 
 # bad input: exit 2, nothing created
 "$SB" bench --shape S9 --db "$dir/bad.db" 2>"$dir/err"; rc=$?
