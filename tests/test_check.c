@@ -165,6 +165,12 @@ static const struct {
       "SELECT cell, config_hash, task, sharing, seed, status, started, ended FROM runs WHERE id = 1; "
       "INSERT INTO params SELECT 4, key, value FROM params WHERE run_id = 1; INSERT INTO metrics SELECT 4, key, value FROM metrics WHERE run_id = 1",
       { "runs rows 1, 4", "cell 'cell0' has 2 results" }, 0, 1 },
+    /* a benchmark repeated is not a cell run twice by mistake */
+    { "UPDATE runs SET task = 'bench.S1' WHERE id = 1; "
+      "INSERT INTO runs(cell, config_hash, task, sharing, seed, status, started, ended) "
+      "SELECT cell, config_hash, task, sharing, seed, status, started, ended FROM runs WHERE id = 1; "
+      "INSERT INTO params SELECT 4, key, value FROM params WHERE run_id = 1; INSERT INTO metrics SELECT 4, key, value FROM metrics WHERE run_id = 1",
+      { "", "" }, 0, 0 },
 };
 
 static void damage_reported(void **state)
