@@ -10,10 +10,10 @@
 ** the batch-1 tracking copies the gradient-noise analysis makes (one per
 ** thread, each with its gradient moments) and a distillation teacher (a whole
 ** model at the run's batch and length, with AdamW moments when trained in the
-** run, and the distillation's logits buffers). The memory available is MemAvailable of /proc/meminfo, lowered to
-** what the memory limit of the process's control group leaves (cgroup v1 or
-** v2, every level up to the root), since that limit is what a container's
-** out-of-memory killer enforces.
+** run, and the distillation's logits buffers). The memory available is
+** MemAvailable of /proc/meminfo, lowered to what the memory limit of the
+** process's control group leaves (cgroup v1 or v2, every level up to the
+** root), since that limit is what a container's out-of-memory killer enforces.
 */
 #ifndef SB_MEMCHECK_H
 #define SB_MEMCHECK_H
