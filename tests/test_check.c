@@ -24,10 +24,8 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
     if (!f) return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/sb_check_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (test_tmpdir_make(f->dir, sizeof f->dir, "check")) {
         free(f);
         return -1;
     }
@@ -40,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd)) {}
+    test_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -12,22 +12,10 @@
 #include <unistd.h>
 
 enum { B = 3, T = 7 };
-static char dir[64];
+static char dir[96];
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sb-ckpt-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+static int setup(void **state) { (void)state; return test_tmpdir_make(dir, sizeof dir, "ckpt"); }
+static int teardown(void **state) { (void)state; return test_tmpdir_remove(dir); }
 
 static void cfg(sb_config *c, const char *sharing)
 {

@@ -9,22 +9,10 @@
 #include "grid.h"
 #include <unistd.h>
 
-static char dir[64];
+static char dir[96];
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sb-grid-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+static int setup(void **state) { (void)state; return test_tmpdir_make(dir, sizeof dir, "grid"); }
+static int teardown(void **state) { (void)state; return test_tmpdir_remove(dir); }
 
 static const char *write_file(const char *name, const char *text)
 {

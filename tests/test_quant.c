@@ -24,22 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
+static char dir[96];
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sb-quant-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+static int setup(void **state) { (void)state; return test_tmpdir_make(dir, sizeof dir, "quant"); }
+static int teardown(void **state) { (void)state; return test_tmpdir_remove(dir); }
 
 /* ------------------------------------------------------------- the kernel */
 

@@ -33,10 +33,8 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
     if (!f) return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/sb_store_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (test_tmpdir_make(f->dir, sizeof f->dir, "store")) {
         free(f);
         return -1;
     }

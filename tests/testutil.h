@@ -34,4 +34,21 @@
         }                                                                                           \
     } while (0)
 
+/* Make a fresh directory $TMPDIR/sb-NAME-XXXXXX (/tmp without TMPDIR) into
+** dir, of len bytes. 0, or -1. */
+static inline int test_tmpdir_make(char *dir, size_t len, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, len, "%s/sb-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Remove a directory made by test_tmpdir_make and all it holds. 0, or -1. */
+static inline int test_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 #endif
