@@ -236,7 +236,7 @@ static int scan_lines(const char *path, parse_ctx *c, char *err, size_t errlen)
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
-    int number = 0, alloc = 0, rc = 0;
+    int number = 0, alloc = 0, rc = 0, below_key = 0;
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
@@ -254,7 +254,14 @@ static int scan_lines(const char *path, parse_ctx *c, char *err, size_t errlen)
         if (number == 1 && !strncmp(p, "\xEF\xBB\xBF", 3)) p += 3;   /* libinih skips a UTF-8 byte order mark */
         char *q = p;
         while (isspace((unsigned char)*q)) q++;
-        if (!*q || *q == ';' || *q == '#' || *q == '[') continue;
+        if (!*q || *q == ';' || *q == '#') continue;
+        /* as libinih: an indented line below a key continues it, even one
+        ** that starts with '['; any other '[' line opens a section */
+        if (*q == '[' && !(q > p && below_key)) {
+            below_key = 0;
+            continue;
+        }
+        below_key = 1;
         if (c->nlines == alloc) {
             alloc = alloc ? 2 * alloc : 64;
             content_line *l = realloc(c->lines, sizeof *l * (size_t)alloc);

@@ -184,6 +184,9 @@ static void limits(void **state)
     assert_non_null(g);
     assert_int_equal(sb_grid_count(g), 10);
     sb_grid_free(g);
+    /* an indented "[...]" below a key is part of its list, not a section: the line numbers after it stay right */
+    assert_null(sb_grid_load(write_file("bracket.ini", "[run]\ntask = copy\nseed = 1\n  [2]\nsteps = 5\n"), err, sizeof err));
+    assert_mentions(err, "bracket.ini:4:");
 }
 
 int main(void)
