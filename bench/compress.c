@@ -136,20 +136,25 @@ static void adamw_for(const sb_spec *s, sb_adamw_config *oc, int constant)
     }
 }
 
+int sb_compress_teacher_config(const sb_spec *s, const sb_config *c, sb_config *tc, int *trained, char *err, size_t errlen)
+{
+    *tc = *c;
+    *trained = !strncmp(s->teacher, "train:", 6);
+    if (!*trained) return sb_checkpoint_config(s->teacher, tc, err, errlen);
+    snprintf(tc->sharing, sizeof tc->sharing, "%s", s->teacher + 6);
+    tc->sharing_attn[0] = tc->sharing_ffn[0] = 0;
+    tc->factor = 0;
+    return 0;
+}
+
 /* The teacher: trained here (train:SHARING, the run's model and data under that sharing), or loaded. */
 static int make_teacher(sb_compress *cs, char *err, size_t errlen)
 {
     const sb_spec *s = &cs->s;
     double t0 = sb_now();
-    sb_config tc = cs->c;
-    int trained = !strncmp(s->teacher, "train:", 6);
-    if (trained) {
-        snprintf(tc.sharing, sizeof tc.sharing, "%s", s->teacher + 6);
-        tc.sharing_attn[0] = tc.sharing_ffn[0] = 0;
-        tc.factor = 0;
-    } else if (sb_checkpoint_config(s->teacher, &tc, err, errlen)) {
-        return -1;
-    }
+    sb_config tc;
+    int trained;
+    if (sb_compress_teacher_config(s, &cs->c, &tc, &trained, err, errlen)) return -1;
     if (!(cs->teacher = sb_model_create(&tc, cs->B, cs->T, (uint64_t)s->seed, 0, err, errlen))) return -1;
     if (!trained) {
         if (sb_checkpoint_load(s->teacher, cs->teacher, NULL, err, errlen)) return -1;

@@ -37,6 +37,11 @@ typedef double (*sb_compress_eval)(void *ctx, sb_model *m, int split);
 ** or -1 with a message naming the key or file. */
 int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_task_info *info, char *err, size_t errlen);
 
+/* The teacher's configuration for a student of configuration c: c under the
+** sharing of teacher=train:SHARING (*trained 1), or a teacher checkpoint's
+** (*trained 0). 0, or -1 with a message when the checkpoint cannot be read. */
+int sb_compress_teacher_config(const sb_spec *s, const sb_config *c, sb_config *tc, int *trained, char *err, size_t errlen);
+
 /* The configuration to train: c itself, or c without factor when the run
 ** factorises the trained dense model (factor_init=svd or als). */
 void sb_compress_training_config(const sb_spec *s, sb_config *c);

@@ -4,7 +4,7 @@
 #include "memcheck.h"
 #include "runner.h"
 #include "cli.h"
-#include "checkpoint.h"
+#include "compress.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,19 +142,13 @@ static double plan_total(const sb_memory *m)
 ** (teacher=train:SHARING), and the distillation's logits buffers. */
 static int teacher_need(const sb_spec *s, const sb_runner_plan *plan, double *bytes, char *err, size_t errlen)
 {
-    sb_config tc = plan->model;
-    int trained = !strncmp(s->teacher, "train:", 6);
+    sb_config tc;
+    int trained;
     long n;
     sb_memory tm;
     *bytes = 0;
     if (!strcmp(s->teacher, "none")) return 0;
-    if (trained) {
-        snprintf(tc.sharing, sizeof tc.sharing, "%s", s->teacher + 6);
-        tc.sharing_attn[0] = tc.sharing_ffn[0] = 0;
-        tc.factor = 0;
-    } else if (sb_checkpoint_config(s->teacher, &tc, err, errlen)) {
-        return -1;
-    }
+    if (sb_compress_teacher_config(s, &plan->model, &tc, &trained, err, errlen)) return -1;
     if (sb_model_plan(&tc, s->batch, plan->T, 0, &n, &tm, err, errlen)) return -1;
     double bt = (double)s->batch * plan->T;
     *bytes = (double)tm.params + (double)tm.grads + (double)tm.acts + (double)tm.scratch + (trained ? (double)tm.optim : 0) +
