@@ -9,8 +9,10 @@ ARCH     ?= native
 ifeq ($(VALGRIND),1)
 ARCH     := x86-64-v3
 endif
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -march=$(ARCH) -fno-math-errno -Iengine -Isuites -Ibench \
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -march=$(ARCH) -fno-math-errno \
             -I/usr/include/x86_64-linux-gnu/openblas-openmp
+# Dependency files: a header change rebuilds only the objects that include it.
+DEPFLAGS  = -MMD -MP
 # GSL for distribution functions: -lgsl only, never -lgslcblas: OpenBLAS provides
 # the CBLAS symbols GSL calls (libgsl's own dependency on libgslcblas loads after
 # OpenBLAS, so OpenBLAS's definitions win).
@@ -60,12 +62,23 @@ FUZZ_TARGETS := config suite safetensors baseline database wn_data wn_index wn_l
 FUZZ_TIME    ?= 60
 FUZZ_JOBS    ?= 1
 
-ENGINE_SRC := $(wildcard engine/*.c)
+# The layers (README: Contributing): each library compiles against its own
+# headers and those of the layers below it, nothing else. engine/ sees engine/,
+# suites/ sees suites/, bench/ sees the public headers of both and its own;
+# tools/check-layers enforces the finer rules (which folder may include which,
+# private headers) before anything links.
+ENGINE_INC := -Iengine
+SUITES_INC := -Isuites
+BENCH_INC  := -Iengine -Isuites -Ibench
+TEST_INC   := $(BENCH_INC) -Itests
+
+ENGINE_SRC := $(wildcard engine/*/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 ENGINE_DBL := $(ENGINE_SRC:%.c=$(BUILD)/double/%.o)
 SUITES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard suites/*.c))
-BENCH_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out bench/main.c,$(wildcard bench/*.c)))
+BENCH_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out bench/cmd/main.c,$(wildcard bench/*/*.c)))
 LIBS       := $(BUILD)/libsbbench.a $(BUILD)/libsbsuites.a $(BUILD)/libsbengine.a
+LAYERS_OK  := $(BUILD)/layers.ok
 TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c)) $(BUILD)/tests/libkillwrite.so
@@ -122,16 +135,32 @@ baseline: deps $(BUILD)/sharebench
 	$(BUILD)/sharebench sweep bench/sweeps/smoke.ini --db build/baseline.db --jobs 2
 	$(BUILD)/sharebench baseline --db build/baseline.db --sweep smoke -o results/baseline/smoke.csv
 
-$(BUILD)/%.o: %.c $(wildcard engine/*.h bench/*.h suites/*.h) | deps
+$(BUILD)/engine/%.o: engine/%.c | deps
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(ENGINE_INC) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/suites/%.o: suites/%.c | deps
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) $(SUITES_INC) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.o: bench/%.c | deps
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) $(BENCH_INC) $(DEPFLAGS) -c $< -o $@
 
 # The engine again in double precision, for the finite-difference gradient tests.
-$(BUILD)/double/%.o: %.c $(wildcard engine/*.h) | deps
+$(BUILD)/double/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "CC $< (double)"
-	@$(CC) $(CFLAGS) -DSB_DOUBLE -c $< -o $@
+	@$(CC) $(CFLAGS) $(ENGINE_INC) $(DEPFLAGS) -DSB_DOUBLE -c $< -o $@
+
+# Every #include against the layer table (tools/check-layers), before linking.
+$(LAYERS_OK): tools/check-layers $(wildcard engine/*/*.[ch] suites/*.[ch] bench/*/*.[ch])
+	@mkdir -p $(dir $@)
+	@tools/check-layers
+	@touch $@
 
 $(BUILD)/libsbengine.a: $(ENGINE_OBJ)
 	@ar rcs $@ $^
@@ -146,9 +175,9 @@ $(BUILD)/libsbbench.a: $(BENCH_OBJ)
 	@ar rcs $@ $^
 
 # the code version recorded with every run
-$(BUILD)/bench/machine.o: CFLAGS += -DSB_VERSION='"$(VERSION)"'
+$(BUILD)/bench/sys/machine.o: CFLAGS += -DSB_VERSION='"$(VERSION)"'
 
-$(BUILD)/sharebench: $(BUILD)/bench/main.o $(LIBS)
+$(BUILD)/sharebench: $(BUILD)/bench/cmd/main.o $(LIBS) | $(LAYERS_OK)
 	@echo "LINK $@"
 	@$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 	@$(if $(filter 1,$(MPI)),true,ln -sf $(BUILD)/sharebench sharebench 2>/dev/null || true)
@@ -157,7 +186,7 @@ $(BUILD)/sharebench: $(BUILD)/bench/main.o $(LIBS)
 $(BUILD)/tests/%_f64: tests/%_f64.c $(wildcard tests/*.h) $(BUILD)/libsbengine_f64.a
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
-	@$(CC) $(CFLAGS) -DSB_DOUBLE $(LDFLAGS) $< $(BUILD)/libsbengine_f64.a -o $@ -lcmocka $(LDLIBS)
+	@$(CC) $(CFLAGS) $(TEST_INC) $(DEPFLAGS) -DSB_DOUBLE $(LDFLAGS) $< $(BUILD)/libsbengine_f64.a -o $@ -lcmocka $(LDLIBS)
 
 # The fault injector the crash tests preload (tests/e2e_faults.sh): not
 # sanitized, it is loaded into programs that may be.
@@ -171,13 +200,13 @@ FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 $(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c $(wildcard tests/*.h) $(FUZZ_SRC) tests/fuzz/fuzz.h $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
-	@$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< $(FUZZ_SRC) $(LIBS) -o $@ -lcmocka $(LDLIBS)
+	@$(CC) $(CFLAGS) $(TEST_INC) -Itests/fuzz $(LDFLAGS) $< $(FUZZ_SRC) $(LIBS) -o $@ -lcmocka $(LDLIBS)
 
 # One libFuzzer binary per target (FUZZ=1 builds only).
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
-	@$(CC) $(CFLAGS) -DSB_LIBFUZZER -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS) $< tests/fuzz/fuzz_util.c $(LIBS) -o $@ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(TEST_INC) -DSB_LIBFUZZER -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS) $< tests/fuzz/fuzz_util.c $(LIBS) -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
@@ -198,16 +227,18 @@ valgrind-run: $(TESTS)
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "LINK $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@ -lcmocka $(LDLIBS)
+	@$(CC) $(CFLAGS) $(TEST_INC) $(DEPFLAGS) $(LDFLAGS) $< $(LIBS) -o $@ -lcmocka $(LDLIBS)
 
 # The MPI build, when Open MPI's compiler is there (make deps installs it).
 mpi: deps
 	@if command -v mpicc >/dev/null; then $(MAKE) --no-print-directory MPI=1 SANITIZE=$(SANITIZE) $(MPI_BUILD)/sharebench; \
 	else echo "make mpi: no mpicc (apt-get install libopenmpi-dev openmpi-bin); the MPI tests will be skipped"; fi
 
-test: deps $(TESTS) $(TEST_HELPERS) $(BUILD)/sharebench mpi
+test: deps $(LAYERS_OK) $(TESTS) $(TEST_HELPERS) $(BUILD)/sharebench mpi
 	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} BUILD=$(BUILD) SB_MPI_BIN=$(MPI_BUILD)/sharebench PYTHON=$(PYTHON) \
 	  tests/run.sh $(TESTS)
 
 clean:
 	rm -rf build sharebench
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

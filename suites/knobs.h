@@ -7,7 +7,16 @@
 #ifndef SU_KNOBS_H
 #define SU_KNOBS_H
 
-#include "task_impl.h"
+#include <stddef.h>
+
+#define SU_MAX_KNOBS 6          /* task-specific knobs per task */
+
+/* A knob: an integer parameter of a task, with a default and an inclusive range. */
+typedef struct {
+    const char *name;
+    long def, min, max;
+    const char *help;
+} su_knob;
 
 /* Parse `knobs` (NULL or "" for defaults; "name=value" items separated by commas, spaces allowed
    around them) for task `task` with knob specs `specs` (NULL-name terminated): vals[i] gets the

@@ -14,8 +14,8 @@
 
 #include "task.h"
 #include "rand.h"
+#include "knobs.h"
 
-#define SU_MAX_KNOBS 6          /* task-specific knobs per task */
 #define SU_PAD 0                /* padding token in every task */
 #define SU_SEP 1                /* separator token of the generated tasks */
 #define SU_MAX_SEQ 1024         /* longest content of a generated example (bounds the knobs) */
@@ -23,12 +23,6 @@
 /* Generic knobs every task accepts, after its own. */
 #define SU_TRAIN_DEFAULT 20000
 #define SU_EVAL_DEFAULT 1000
-
-typedef struct {
-    const char *name;
-    long def, min, max;
-    const char *help;
-} su_knob;
 
 typedef struct su_task_def su_task_def;
 

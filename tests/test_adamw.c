@@ -8,8 +8,8 @@
 ** and two threads; a non-finite gradient changes nothing.
 */
 #include "testutil.h"
-#include "adamw.h"
-#include "rng.h"
+#include "core/adamw.h"
+#include "core/rng.h"
 #include <omp.h>
 
 static sb_model *tiny_model(void)

@@ -7,8 +7,8 @@
 ** at rate 1, with allowed tokens; example-level correctness as the scorer.
 */
 #include "testutil.h"
-#include "attack.h"
-#include "rng.h"
+#include "analysis/attack.h"
+#include "core/rng.h"
 
 enum { V = 12, T = 8, B = 6 };
 

@@ -1,5 +1,5 @@
 /*
-** test_check.c: `sharebench check` (bench/check.c). A database written by the
+** test_check.c: `sharebench check` (bench/cmd/check.c). A database written by the
 ** store is clean; then each kind of damage a crash, a bug or a hand edit can
 ** leave is made with plain SQL (or by overwriting bytes), and the check must
 ** report it naming the table and the row, count it, and exit 1, without
@@ -9,9 +9,10 @@
 #define _GNU_SOURCE /* mkdtemp */
 #endif
 #include "testutil.h"
-#include "check.h"
-#include "store.h"
-#include "cli.h"
+#include "results/check.h"
+#include "results/store.h"
+#include "cli/cli.h"
+#include "cmd/commands.h"
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

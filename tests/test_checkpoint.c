@@ -5,10 +5,10 @@
 ** an error naming the file and leave the model untouched.
 */
 #include "testutil.h"
-#include "checkpoint.h"
-#include "safetensors.h"
-#include "train.h"
-#include "rng.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "core/train.h"
+#include "core/rng.h"
 #include <unistd.h>
 
 enum { B = 3, T = 7 };

@@ -7,8 +7,8 @@
 ** debiased one is not.
 */
 #include "testutil.h"
-#include "cka.h"
-#include "rng.h"
+#include "analysis/cka.h"
+#include "core/rng.h"
 
 static void fill(double *x, long n, sb_rng *r)
 {

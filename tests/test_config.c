@@ -1,5 +1,5 @@
 /*
-** test_config.c: configuration fields by key (engine/config.c).
+** test_config.c: configuration fields by key (engine/core/config.c).
 **
 ** sb_config_set / sb_config_get round-trip good values for every key listed
 ** by sb_config_keys; bad values (non-numbers, out of range, unknown enum
@@ -14,8 +14,9 @@
 ** with the known names.
 */
 #include "testutil.h"
-#include "config.h"
-#include "sharing.h"
+#include "core/config.h"
+#include "core/sharing.h"
+#include "core/validate.h"
 
 /* ---------------------------------------------------------------- tables */
 

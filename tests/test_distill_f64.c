@@ -1,5 +1,5 @@
 /*
-** test_distill_f64.c: knowledge distillation (engine/distill.c), in double.
+** test_distill_f64.c: knowledge distillation (engine/compress/distill.c), in double.
 **
 ** The loss equals its definition computed here independently (cross-entropy
 ** and T^2 KL of softened distributions, mixed by alpha) and its gradient
@@ -10,8 +10,9 @@
 ** student distilled from an unshared teacher moves towards it.
 */
 #include "testmodel.h"
-#include "distill.h"
-#include "train.h"
+#include "compress/distill.h"
+#include "core/train.h"
+#include "compress/step.h"
 
 enum { R = 6, V = 7 };
 

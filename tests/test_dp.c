@@ -1,5 +1,5 @@
 /*
-** test_dp.c: the arithmetic of data-parallel training (bench/dp.h) without
+** test_dp.c: the arithmetic of data-parallel training (bench/mpi/dp.h) without
 ** MPI: ranks simulated in one process, their slice gradients summed as
 ** MPI_Allreduce(SUM) would. The sum equals one model's gradient on the whole
 ** batch, and the loss likewise, on a task whose sequences have different
@@ -9,9 +9,9 @@
 ** figures. tests/e2e_dp.sh runs the same training under mpirun.
 */
 #include "testutil.h"
-#include "dp.h"
+#include "mpi/dp.h"
 #include "task.h"
-#include "model.h"
+#include "core/model.h"
 
 enum { B = 8 };
 

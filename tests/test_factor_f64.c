@@ -1,5 +1,5 @@
 /*
-** test_factor_f64.c: low-rank factorisation (engine/factor.c, factor:R in
+** test_factor_f64.c: low-rank factorisation (engine/compress/factor.c, factor:R in
 ** model.c), in double precision.
 **
 ** Truncated SVD and ALS recover a known low-rank matrix exactly; below its
@@ -13,9 +13,9 @@
 ** loss; decoding with the key/value cache matches the full forward.
 */
 #include "testutil.h"
-#include "factor.h"
-#include "kvcache.h"
-#include "rng.h"
+#include "compress/factor.h"
+#include "core/kvcache.h"
+#include "core/rng.h"
 
 static void random_matrix(real *a, int n, uint64_t seed)
 {

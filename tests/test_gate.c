@@ -7,11 +7,12 @@
 ** normalisation by the calibration, the baseline file round trip, and the
 ** options' refusals.
 */
+#include "results/source.h"
 #include "testutil.h"
-#include "gate.h"
-#include "baseline.h"
-#include "runset.h"
-#include "store.h"
+#include "gate/gate.h"
+#include "results/baseline.h"
+#include "results/runset.h"
+#include "results/store.h"
 #include <unistd.h>
 
 /* ---- marks of the decision functions ---- */

@@ -8,8 +8,8 @@
 ** computation over per-sequence gradients obtained one by one.
 */
 #include "testutil.h"
-#include "gradnoise.h"
-#include "rng.h"
+#include "analysis/gradnoise.h"
+#include "core/rng.h"
 
 /* With B_small = 1 and B_big = n: tr(S) = sum of unbiased variances and
 ** |G|^2 = |mean|^2 - tr(S)/n, the closed forms. */

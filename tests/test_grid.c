@@ -6,7 +6,7 @@
 ** suites) that keep a typo from becoming a runaway grid.
 */
 #include "testutil.h"
-#include "grid.h"
+#include "spec/grid.h"
 #include <unistd.h>
 
 static char dir[96];

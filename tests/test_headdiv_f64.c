@@ -8,8 +8,8 @@
 ** loss, normalised per layer.
 */
 #include "testutil.h"
-#include "headdiv.h"
-#include "rng.h"
+#include "analysis/headdiv.h"
+#include "core/rng.h"
 
 static void js_known_values(void **state)
 {

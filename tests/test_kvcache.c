@@ -5,8 +5,8 @@
 ** position scheme; the cache's size follows Brandon et al.'s formula.
 */
 #include "testutil.h"
-#include "kvcache.h"
-#include "rng.h"
+#include "core/kvcache.h"
+#include "core/rng.h"
 
 enum { B = 2, T = 9 };
 

@@ -1,5 +1,5 @@
 /*
-** test_memcheck.c: memory needs against the memory available (bench/memcheck.c):
+** test_memcheck.c: memory needs against the memory available (bench/run/memcheck.c):
 ** sizes as users write them; the memory available read from /proc/meminfo
 ** and from cgroup v1 and v2 limits (fake trees under a temporary directory:
 ** a limit, a lower limit on a parent, "max", v1's unlimited value, a cgroup
@@ -13,12 +13,12 @@
 #define _GNU_SOURCE /* mkdtemp */
 #endif
 #include "testutil.h"
-#include "memcheck.h"
-#include "budget.h"
-#include "spec.h"
+#include "run/memcheck.h"
+#include "report/budget.h"
+#include "spec/spec.h"
 #include "task.h"
-#include "runner.h"
-#include "checkpoint.h"
+#include "run/runner.h"
+#include "io/checkpoint.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -195,7 +195,7 @@ static double built_bytes(const sb_config *c, int B, int T, int track, int with_
     assert_non_null(m);
     sb_memory mem;
     sb_model_memory(m, &mem);
-    /* what bench/analyze.c's moments hold: every unique parameter, and each depth's use of a shared block */
+    /* what bench/run/analyze.c's moments hold: every unique parameter, and each depth's use of a shared block */
     long len = sb_model_n_params(m);
     for (int i = 0; i < sb_model_tensor_count(m); i++) {
         const sb_tensor *t = sb_model_tensor(m, i);

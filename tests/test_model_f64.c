@@ -5,8 +5,8 @@
 ** per-depth contributions; `all` is one block applied repeatedly).
 */
 #include "testutil.h"
-#include "model.h"
-#include "rng.h"
+#include "core/model.h"
+#include "core/rng.h"
 
 enum { B = 2, T = 5 };
 

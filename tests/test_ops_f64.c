@@ -1,5 +1,5 @@
 /*
-** test_ops_f64.c: gradient checks of every operation in engine/ops.h, in double
+** test_ops_f64.c: gradient checks of every operation in engine/core/ops.h, in double
 ** precision (compiled with -DSB_DOUBLE against the double-precision engine).
 **
 ** For each op: deterministic random inputs and parameters (sb_rng), a scalar
@@ -22,8 +22,8 @@
 ** mean loss with scale 1/count); axpy.
 */
 #include "testutil.h"
-#include "ops.h"
-#include "rng.h"
+#include "core/ops.h"
+#include "core/rng.h"
 
 #define FD_EPS 1e-6
 #define FD_TOL 1e-6

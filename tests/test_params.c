@@ -5,7 +5,7 @@
 ** sharing removes exactly the blocks it ties.
 */
 #include "testutil.h"
-#include "model.h"
+#include "core/model.h"
 
 static long backbone(const char *preset, const char *sharing)
 {

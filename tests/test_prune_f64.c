@@ -1,5 +1,5 @@
 /*
-** test_prune_f64.c: sparsification (engine/prune.c), in double.
+** test_prune_f64.c: sparsification (engine/compress/prune.c), in double.
 **
 ** Magnitude pruning hits its target exactly (round(s n) zeros in every block
 ** matrix, ties included) and keeps the largest weights; gradual pruning
@@ -12,8 +12,9 @@
 ** the entries below it; a pruned shared block is zero at every depth.
 */
 #include "testmodel.h"
-#include "prune.h"
-#include "train.h"
+#include "compress/prune.h"
+#include "core/train.h"
+#include "compress/step.h"
 
 enum { B = 2, T = 5 };
 

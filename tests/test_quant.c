@@ -1,6 +1,6 @@
 /*
-** test_quant.c: int8 quantisation (engine/int8.c, engine/quant.c) and
-** compressed checkpoints (engine/checkpoint.c).
+** test_quant.c: int8 quantisation (engine/compress/int8.c, engine/compress/quant.c) and
+** compressed checkpoints (engine/io/checkpoint.c).
 **
 ** The int8 kernel's integer sums equal a direct computation exactly, on the
 ** VNNI path and the portable one alike, one row or several at once, at sizes
@@ -16,11 +16,11 @@
 ** refused with the file and tensor named, leaving the model as it was.
 */
 #include "testmodel.h"
-#include "int8.h"
-#include "quant.h"
-#include "checkpoint.h"
-#include "safetensors.h"
-#include "kvcache.h"
+#include "compress/int8.h"
+#include "compress/quant.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "core/kvcache.h"
 #include <sys/stat.h>
 #include <unistd.h>
 

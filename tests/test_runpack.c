@@ -1,6 +1,6 @@
 /*
 ** test_runpack.c: a run as bytes (sb_run_pack / sb_run_unpack in
-** bench/store.c), how a distributed sweep's workers hand runs to rank 0. A
+** bench/results/store.c), how a distributed sweep's workers hand runs to rank 0. A
 ** run packed, unpacked and committed reads back the same as the run
 ** committed directly (every column, param, metric including NaN, and series
 ** point, compared row by row in SQL); packing the unpacked run gives the same
@@ -11,7 +11,7 @@
 #define _GNU_SOURCE /* mkdtemp */
 #endif
 #include "testutil.h"
-#include "store.h"
+#include "results/store.h"
 #include <sqlite3.h>
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 /*
-** test_safetensors.c: the safetensors reader and writer (engine/safetensors.c).
+** test_safetensors.c: the safetensors reader and writer (engine/io/safetensors.c).
 **
 ** A round trip of several dtypes, a scalar, an empty tensor and metadata,
 ** byte for byte; then a table of malformed files written as raw bytes, every
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "safetensors.h"
+#include "io/safetensors.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>

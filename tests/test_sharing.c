@@ -1,9 +1,9 @@
 /*
-** test_sharing.c: the sharing specifications of engine/sharing.c.
+** test_sharing.c: the sharing specifications of engine/core/sharing.c.
 **
 ** The named maps (sequence:K, cycle:K, cycle_rev:K of Takase & Kiyono 2021)
-** are recomputed here from the written definitions of ../shared/REFERENCE.md
-** section 1 for N = 6 and 7 layers and every K from 1 to N, and compared with
+** are recomputed here from the paper's written definitions (arXiv 2104.06022)
+** for N = 6 and 7 layers and every K from 1 to N, and compared with
 ** sb_sharing_base_map and sb_sharing_resolve (attention, feed-forward and
 ** key/value maps and their unique-block counts). sequence:K with an unused
 ** block must be refused with the K values that fit. Then the ALBERT maps
@@ -13,8 +13,8 @@
 ** refusal: each returns -1 with a message naming the offending value.
 */
 #include "testutil.h"
-#include "sharing.h"
-#include "config.h"
+#include "core/sharing.h"
+#include "core/config.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -214,7 +214,7 @@ static void named_maps(void **state)
         }
 }
 
-/* The worked examples of REFERENCE.md, written out literally. */
+/* The worked examples of Takase & Kiyono's maps (N=6, K=3), written out literally. */
 static void reference_examples(void **state)
 {
     (void)state;

@@ -1,6 +1,6 @@
 /*
 ** test_stats.c: the statistics of reports and the gate against values
-** computed independently of GSL and of bench/stats.c. Reference values were
+** computed independently of GSL and of bench/stats/stats.c. Reference values were
 ** obtained at development time with /usr/bin/python3 and NumPy (no SciPy):
 ** Student's t quantiles and CDFs from closed forms (df = 1: tan; df = 2:
 ** (2p-1)/sqrt(2p(1-p)) and 1/2 + t/(2 sqrt(2+t^2))) or Simpson integration of
@@ -10,7 +10,7 @@
 ** with mid-ranks from numpy.searchsorted and math.erfc.
 */
 #include "testutil.h"
-#include "stats.h"
+#include "stats/stats.h"
 
 static void t_quantiles(void **state)
 {

@@ -1,5 +1,5 @@
 /*
-** test_store.c: the results database (bench/store.c). Runs written with
+** test_store.c: the results database (bench/results/store.c). Runs written with
 ** sb_store_commit are read back with plain SQLite queries; files that are not
 ** ours (a foreign database, random bytes, a newer schema) are refused and left
 ** untouched; a refused run writes nothing; two processes writing at once both
@@ -12,8 +12,9 @@
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #endif
 #include "testutil.h"
-#include "store.h"
-#include "cli.h"
+#include "results/store.h"
+#include "cli/cli.h"
+#include "cmd/commands.h"
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>

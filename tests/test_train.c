@@ -5,8 +5,8 @@
 ** untying carry weights and moments over, and the memory plan is the layout.
 */
 #include "testutil.h"
-#include "train.h"
-#include "rng.h"
+#include "core/train.h"
+#include "core/rng.h"
 #include <omp.h>
 
 enum { V = 12, K = 5, T = 2 * K + 1, B = 16, SEP = V - 1 };

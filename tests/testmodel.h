@@ -8,8 +8,8 @@
 #define SB_TESTMODEL_H
 
 #include "testutil.h"
-#include "model.h"
-#include "rng.h"
+#include "core/model.h"
+#include "core/rng.h"
 
 /* A model of c for batches up to B x T, every parameter moved by scale times
 ** a normal draw from seed ("perturb" stream). Fails the test when c is refused. */

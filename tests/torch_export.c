@@ -17,11 +17,11 @@
 ** from the checkpoint alone and compares. Exits non-zero with a message on
 ** any error.
 */
-#include "model.h"
-#include "checkpoint.h"
-#include "safetensors.h"
-#include "rng.h"
-#include "distill.h"
+#include "core/model.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "core/rng.h"
+#include "compress/distill.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,11 @@
 /*
-** fuzz_baseline.c: gate baselines (CSV, bench/baseline.c), read as `sharebench
+** fuzz_baseline.c: gate baselines (CSV, bench/cmd/baseline.c), read as `sharebench
 ** gate --baseline FILE` reads them: loaded into a set of runs, compared with
 ** itself by the gate, and its Markdown and JSON reports written.
 */
+#include "results/source.h"
 #include "fuzz.h"
-#include "runset.h"
+#include "results/runset.h"
 
 int sb_fuzz_baseline(const uint8_t *data, size_t size, char *err, size_t errlen)
 {

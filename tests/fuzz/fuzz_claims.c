@@ -1,11 +1,12 @@
 /*
-** fuzz_claims.c: claims files (bench/claims.c), read as `sharebench report
+** fuzz_claims.c: claims files (bench/report/claims.c), read as `sharebench report
 ** --claims FILE` reads them, and every claim evaluated against a small set of
 ** runs (a baseline written at the first call).
 */
+#include "results/source.h"
 #include "fuzz.h"
-#include "claims.h"
-#include "runset.h"
+#include "report/claims.h"
+#include "results/runset.h"
 #include <string.h>
 
 /* Two runs of two configurations: enough for every check to find something. */

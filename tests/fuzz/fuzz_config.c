@@ -1,13 +1,13 @@
 /*
-** fuzz_config.c: sweep and run files (INI, bench/grid.c). What `sharebench
+** fuzz_config.c: sweep and run files (INI, bench/spec/grid.c). What `sharebench
 ** sweep` does before any work: load the file, expand its cells, label and hash
 ** them, and check the first cells against their tasks and a memory budget
 ** (fixed here), as `sharebench run --config` and `sweep` do.
 */
 #include "fuzz.h"
-#include "grid.h"
-#include "runner.h"
-#include "memcheck.h"
+#include "spec/grid.h"
+#include "run/runner.h"
+#include "run/memcheck.h"
 #include <stdio.h>
 
 /* A fixed budget, not the memory this machine has free: the same input must

@@ -1,15 +1,17 @@
 /*
-** fuzz_database.c: results databases (SQLite, bench/store.c), whatever their
+** fuzz_database.c: results databases (SQLite, bench/results/store.c), whatever their
 ** bytes: read as list, export, gate and report read them (a read-only store,
 ** a set of runs), checked as `sharebench check` checks them, then opened for
 ** writing and a run committed, as `sharebench run --db FILE` does, and
 ** checked again.
 */
+#include "results/source.h"
 #include "fuzz.h"
-#include "store.h"
-#include "runset.h"
-#include "check.h"
-#include "cli.h"
+#include "results/store.h"
+#include "results/runset.h"
+#include "results/check.h"
+#include "cli/cli.h"
+#include "cmd/commands.h"
 #include <stdio.h>
 
 static int commit_one(const char *path, char *err, size_t errlen)

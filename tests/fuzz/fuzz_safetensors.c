@@ -1,15 +1,15 @@
 /*
-** fuzz_safetensors.c: checkpoints (engine/safetensors.c, engine/checkpoint.c),
+** fuzz_safetensors.c: checkpoints (engine/io/safetensors.c, engine/io/checkpoint.c),
 ** read as `sharebench run --init-from FILE` reads them: the header parsed and
 ** checked, every tensor and metadata entry looked at, the configuration read,
 ** and when it is small enough to build, a model built from it and the weights
 ** and AdamW moments loaded into it.
 */
 #include "fuzz.h"
-#include "safetensors.h"
-#include "checkpoint.h"
-#include "model.h"
-#include "adamw.h"
+#include "io/safetensors.h"
+#include "io/checkpoint.h"
+#include "core/model.h"
+#include "core/adamw.h"
 #include <string.h>
 
 /* Models larger than this are not built (a checkpoint may describe any size;

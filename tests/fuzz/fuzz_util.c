@@ -3,8 +3,8 @@
 ** files, and running a subcommand with its output discarded.
 */
 #include "fuzz.h"
-#include "runset.h"
-#include "gate.h"
+#include "results/runset.h"
+#include "gate/gate.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

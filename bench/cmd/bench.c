@@ -1,0 +1,498 @@
+/*
+** speed.c: `sharebench bench`: how fast and lean the engine is, measured side
+** by side in one run on this machine.
+**
+** For the reference shapes S1-S3 under `none` and `all`: training steps per
+** second, tokens per second and achieved GFLOP/s; the same model trained by
+** PyTorch (bench/peers/torch_train.py, when python3-torch is installed) with
+** the same threads; OpenBLAS's SGEMM rate at the model's own GEMM shapes (the
+** practical ceiling); 1 against 2 threads; key/value-cache decoding against
+** recomputing the prefix; peak resident memory against the engine's
+** accounting. Each figure is printed with its target and whether it is met,
+** and the step time the GEMM ceiling allows (every FLOP at that rate, nothing
+** else), which bounds the speed-up any engine on OpenBLAS can reach,
+** and with --db stored as runs of the sweep "bench" (tasks bench.S1 ...
+** bench.memory), like any run, so figures from different commits and machines
+** sit side by side in one database.
+*/
+#include "commands.h"
+#include "cli/cli.h"
+#include "sys/machine.h"
+#include "results/store.h"
+#include "stats/stats.h"
+#include "core/model.h"
+#include "core/train.h"
+#include "core/kvcache.h"
+#include "run/compress.h"
+#include "core/rng.h"
+#include "sys/clock.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <sys/resource.h>
+
+typedef struct {
+    const char *name;
+    int width, layers, heads, length, batch, steps;
+} shape;
+
+static const shape shapes[] = {
+    { "S1", 128, 4, 4, 64, 32, 20 },
+    { "S2", 256, 6, 4, 64, 4, 30 },
+    { "S3", 512, 8, 8, 256, 8, 5 },
+};
+
+static void config_for(sb_config *c, const shape *s, const char *sharing)
+{
+    sb_config_default(c);
+    c->vocab = 256; c->max_len = s->length; c->width = s->width; c->layers = s->layers; c->heads = s->heads;
+    c->ffn = 4 * s->width; c->tied = 1; c->pos = SB_POS_LEARNED;
+    snprintf(c->sharing, sizeof c->sharing, "%s", sharing);
+}
+
+/* The FLOPs a training step needs: forward GEMMs (every depth's use of a
+** weight counts), attention scores and mixing over the causal triangle (the
+** T(T+1)/2 query-key pairs a causal model uses; PyTorch's reference computes
+** and masks the full square, the engine skips most of it), and the backward
+** at twice the forward. Throughput is these FLOPs over the step time. */
+static double step_flops(const shape *s)
+{
+    double BT = (double)s->batch * s->length, C = s->width, F = 4.0 * C, T = s->length;
+    double per_layer = 2 * BT * (4 * C * C + 2 * C * F) + 4.0 * s->batch * (T * (T + 1) / 2) * C;
+    double head = 2 * BT * C * 256;
+    return 3 * (s->layers * per_layer + head);
+}
+
+/* Median milliseconds of a training step of the engine; every step's time
+** into times (steps entries) when not NULL. */
+static double engine_step_ms(const shape *s, const char *sharing, int steps, double *times)
+{
+    sb_config c;
+    char err[SB_ERR_LEN];
+    config_for(&c, s, sharing);
+    sb_model *m = sb_model_create(&c, s->batch, s->length, 1, 0, err, sizeof err);
+    if (!m) { fprintf(stderr, "sharebench: bench: %s\n", err); return -1; }
+    sb_adamw_config oc;
+    sb_adamw_config_default(&oc);
+    sb_adamw o;
+    int n = s->batch * s->length;
+    int *tok = malloc(sizeof(int) * n), *tgt = malloc(sizeof(int) * n);
+    double *t = malloc(sizeof(double) * steps), med = -1;
+    if (sb_adamw_init(&o, &oc, sb_model_n_params(m)) || !tok || !tgt || !t) {
+        fprintf(stderr, "sharebench: bench: out of memory\n");
+        goto out;
+    }
+    sb_rng r;
+    sb_rng_seed(&r, 1, "bench");
+    for (int i = 0; i < n; i++) { tok[i] = (int)sb_rng_below(&r, 256); tgt[i] = (int)sb_rng_below(&r, 256); }
+    for (int i = 0; i < steps + 2; i++) {   /* two warm-up steps */
+        double t0 = sb_now();
+        sb_train_step(m, &o, tok, NULL, tgt, s->batch, s->length, NULL);
+        if (i >= 2) t[i - 2] = 1e3 * (sb_now() - t0);
+    }
+    if (times) memcpy(times, t, sizeof(double) * steps);
+    med = sb_stats_median(t, steps);
+out:
+    free(t); free(tok); free(tgt);
+    sb_adamw_free(&o);
+    sb_model_free(m);
+    return med;
+}
+
+/* Median milliseconds of a PyTorch step, or -1 when PyTorch is not there. */
+static double torch_step_ms(const shape *s, const char *sharing, int threads, int steps)
+{
+    char cmd[512], out[1 << 16];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 bench/peers/torch_train.py --width %d --layers %d --heads %d --length %d --batch %d "
+             "--vocab 256 --threads %d --steps %d --sharing %s 2>/dev/null",
+             s->width, s->layers, s->heads, s->length, s->batch, threads, steps, sharing);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    if (pclose(p) != 0) return -1;
+    cJSON *j = cJSON_Parse(out);
+    double ms = -1;
+    if (j && cJSON_IsNumber(cJSON_GetObjectItem(j, "median_ms"))) ms = cJSON_GetObjectItem(j, "median_ms")->valuedouble;
+    cJSON_Delete(j);
+    return ms;
+}
+
+/* OpenBLAS's rate at one GEMM shape (row-major, as the engine calls it). */
+static double gemm_rate(char ta, char tb, int M, int N, int K)
+{
+    float *a = calloc((size_t)M * K + (size_t)K * N + (size_t)M * N, sizeof(float));
+    if (!a) return 0;
+    float *b = a + (size_t)M * K, *c = b + (size_t)K * N;
+    for (size_t i = 0; i < (size_t)M * K + (size_t)K * N; i++) a[i] = (float)(i % 17) / 17;
+    double t[7];
+    for (int r = 0; r < 7; r++) {
+        double t0 = sb_now();
+        sb_gemm(ta, tb, M, N, K, 1, a, ta == 'T' ? M : K, b, tb == 'T' ? K : N, 0, c, N);
+        t[r] = sb_now() - t0;
+    }
+    free(a);
+    return 2.0 * M * N * K / sb_stats_median(t, 7) / 1e9;
+}
+
+/* The ceiling: the FLOP-weighted SGEMM rate over the linear layers' forward
+** (x W^T), input-gradient (dy W) and weight-gradient (dy^T x) products. */
+static double ceiling_gflops(const shape *s)
+{
+    int BT = s->batch * s->length, C = s->width, F = 4 * C;
+    int shapes3[4][2] = { { C, C }, { F, C }, { C, F }, { 256, C } }; /* (out, in) of q/k/v/o, fc, proj, head */
+    int count[4] = { 4 * s->layers, s->layers, s->layers, 1 };
+    double flops = 0, secs = 0;
+    for (int k = 0; k < 4; k++) {
+        int O = shapes3[k][0], I = shapes3[k][1];
+        double f = 2.0 * BT * O * I * count[k];
+        secs += f / 1e9 / gemm_rate('N', 'T', BT, O, I) + f / 1e9 / gemm_rate('N', 'N', BT, I, O) +
+                f / 1e9 / gemm_rate('T', 'N', O, I, BT);
+        flops += 3 * f;
+    }
+    return flops / 1e9 / secs;
+}
+
+/* Decoding with the key/value cache against recomputing the whole prefix for
+** every token, on the S3 model at batch 1, in milliseconds per generated token:
+** over a whole generation of 256 tokens (the mean over prefixes 1..256), and
+** for the 256th token alone (the cached step at position 255 against a forward
+** over all 256 positions, medians of three). */
+typedef struct { double gen_cached, gen_recompute, last_cached, last_recompute; } decode_times;
+
+static int decode_vs_recompute(decode_times *d)
+{
+    sb_config c;
+    char err[SB_ERR_LEN];
+    const shape *s = &shapes[2];
+    int L = s->length, tok[256];
+    config_for(&c, s, "none");
+    sb_model *m = sb_model_create(&c, 1, L, 1, 0, err, sizeof err);
+    sb_kvcache *kc = m ? sb_kvcache_create(m, 1, L, err, sizeof err) : NULL;
+    if (!kc) { fprintf(stderr, "sharebench: bench: %s\n", err); sb_model_free(m); return -1; }
+    for (int i = 0; i < L; i++) tok[i] = (i * 37) % 256;
+    double t0 = sb_now(), last[3], full[3];
+    for (int i = 0; i < L; i++) sb_decode_step(kc, &tok[i]);
+    d->gen_cached = 1e3 * (sb_now() - t0) / L;
+    t0 = sb_now();
+    for (int i = 1; i <= L; i++) sb_model_forward(m, tok, NULL, NULL, NULL, 1, i);
+    d->gen_recompute = 1e3 * (sb_now() - t0) / L;
+    for (int r = 0; r < 3; r++) {
+        sb_kvcache_reset(kc);
+        for (int i = 0; i < L - 1; i++) sb_decode_step(kc, &tok[i]);
+        t0 = sb_now();
+        sb_decode_step(kc, &tok[L - 1]);
+        last[r] = 1e3 * (sb_now() - t0);
+        t0 = sb_now();
+        sb_model_forward(m, tok, NULL, NULL, NULL, 1, L);
+        full[r] = 1e3 * (sb_now() - t0);
+    }
+    d->last_cached = sb_stats_median(last, 3);
+    d->last_recompute = sb_stats_median(full, 3);
+    sb_kvcache_free(kc);
+    sb_model_free(m);
+    return 0;
+}
+
+/* Peak resident bytes of a child that trains S3 for two steps, and the
+** engine's accounting of what that needs. */
+static long child_peak_rss(const char *sharing, long *accounted)
+{
+    sb_config c;
+    sb_memory mem;
+    long n;
+    char err[SB_ERR_LEN];
+    config_for(&c, &shapes[2], sharing);
+    sb_model_plan(&c, shapes[2].batch, shapes[2].length, 0, &n, &mem, err, sizeof err);
+    *accounted = mem.params + mem.grads + mem.optim + mem.acts + mem.scratch;
+    fflush(NULL);
+    /* a fresh process image: libgomp's threads do not survive fork, so a forked
+    ** child of this (already threaded) process would hang in its first parallel region */
+    pid_t p = fork();
+    if (p == 0) {
+        execl("/proc/self/exe", "sharebench", "bench", "--rss-child", sharing, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    struct rusage ru;
+    if (p < 0 || wait4(p, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) return -1;
+    return ru.ru_maxrss * 1024L;
+}
+
+static const char *verdict(int met) { return met ? "met" : "MISSED"; }
+
+/* A run of the sweep "bench" for one measurement: the machine, the model's
+** configuration and the shape, as any run records them. */
+static sb_run *bench_run(const char *task, const char *sharing, const shape *s, int threads, const sb_machine *mc)
+{
+    sb_run *r = sb_run_new();
+    if (!r) return NULL;
+    sb_config c;
+    char v[SB_SPEC_LEN + 32], now[32];
+    config_for(&c, s, sharing);
+    snprintf(v, sizeof v, "bench/%s/%s/%dt", task, sharing, threads);
+    sb_run_set(r, "cell", v);
+    snprintf(v, sizeof v, "%016llx", sb_config_hash(&c));
+    sb_run_set(r, "config_hash", v);
+    sb_run_set(r, "sweep", "bench");
+    sb_run_set(r, "task", task);
+    sb_run_set(r, "sharing", sharing);
+    sb_run_set(r, "seed", "1");
+    sb_utc(now, sizeof now);
+    sb_run_set(r, "started", now);
+    sb_run_set(r, "code_version", mc->version);
+    sb_run_set(r, "host", mc->host);
+    sb_run_set(r, "cpu", mc->cpu);
+    snprintf(v, sizeof v, "%d", mc->cores);
+    sb_run_set(r, "cores", v);
+    snprintf(v, sizeof v, "%d", threads);
+    sb_run_set(r, "threads", v);
+    sb_run_set(r, "blas", mc->blas);
+    for (const char *const *k = sb_config_keys(); *k; k++) {
+        sb_config_get(&c, *k, v, sizeof v);
+        sb_run_param(r, *k, v);
+    }
+    snprintf(v, sizeof v, "%d", s->batch);
+    sb_run_param(r, "batch", v);
+    snprintf(v, sizeof v, "%d", s->length);
+    sb_run_param(r, "length", v);
+    return r;
+}
+
+/* Store a bench run (when a store is open) and free it. Returns 0, or -1 with a message. */
+static int bench_commit(sb_store *st, sb_run *r, double t0)
+{
+    int rc = 0;
+    if (st && r) {
+        char now[32], v[32], err[SB_ERR_LEN];
+        sb_utc(now, sizeof now);
+        sb_run_set(r, "status", "finished");
+        sb_run_set(r, "ended", now);
+        snprintf(v, sizeof v, "%.3f", sb_now() - t0);
+        sb_run_set(r, "wall_seconds", v);
+        if (sb_store_commit(st, r, err, sizeof err) < 0) {
+            fprintf(stderr, "sharebench: bench: %s\n", err);
+            rc = -1;
+        }
+    }
+    sb_run_free(r);
+    return rc;
+}
+
+/* int8 against float decoding of the S3 model, shared (all, the target) and
+** not (none), side by side in this run; the outputs' divergence is stated with
+** it (the models are untrained here: the quality drop on tasks is in the
+** runs of bench/sweeps/compress.ini). Returns 1 when the target is met. */
+static int int8_decoding(sb_store *st, const sb_machine *mc, int threads, int quick, int *failed)
+{
+    int met = 1;
+    printf("\nint8 decoding (S3 model, batch 1, 256 tokens with the key/value cache; weights per output channel, activation "
+           "scales calibrated once per unique block):\n");
+    for (int mode = 1; mode >= 0; mode--) {
+        const char *sharing = mode ? "all" : "none";
+        sb_config c;
+        sb_int8_bench b;
+        char err[SB_ERR_LEN];
+        double t0 = sb_now();
+        config_for(&c, &shapes[2], sharing);
+        if (sb_int8_decode_bench(&c, shapes[2].length, quick ? 2 : 3, &b, err, sizeof err)) {
+            fprintf(stderr, "sharebench: bench: int8: %s\n", err);
+            *failed = 1;
+            return 0;
+        }
+        double x = b.ms_float / b.ms_int8;
+        if (mode) met = x >= 1.5;
+        printf("  %-4s float %.2f ms/token, int8 %.2f ms/token: %.2fx%s; outputs: KL(float || int8) %.2e nats, same top token at "
+               "%.1f%% of positions; block matrices %.1f MiB -> %.1f MiB; %d calibrations (%d per layer); %s kernel\n",
+               sharing, b.ms_float, b.ms_int8, x, mode ? (x >= 1.5 ? " (target >= 1.5x: met)" : " (target >= 1.5x: MISSED)") : "",
+               b.kl, 100 * b.top1, b.bytes_float / 1048576.0, b.bytes_int8 / 1048576.0, b.calibrations, b.calibrations_per_layer,
+               b.vnni ? "AVX-512 VNNI" : "portable");
+        sb_run *r = bench_run("bench.int8", sharing, &shapes[2], threads, mc);
+        sb_run_metric(r, "decode_ms_per_token_float", b.ms_float);
+        sb_run_metric(r, "decode_ms_per_token_int8", b.ms_int8);
+        sb_run_metric(r, "int8_decode_speedup", x);
+        sb_run_metric(r, "int8_kl", b.kl);
+        sb_run_metric(r, "int8_top1_agreement", b.top1);
+        sb_run_metric(r, "bytes_quantised_float", (double)b.bytes_float);
+        sb_run_metric(r, "bytes_quantised_int8", (double)b.bytes_int8);
+        sb_run_metric(r, "quant_calibrations", b.calibrations);
+        sb_run_metric(r, "quant_calibrations_per_layer", b.calibrations_per_layer);
+        sb_run_metric(r, "int8_vnni", b.vnni);
+        *failed |= bench_commit(st, r, t0);
+    }
+    return met;
+}
+
+int sb_cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "threads", required_argument, NULL, 't' }, { "quick", no_argument, NULL, 'q' },
+        { "no-torch", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
+        { "shape", required_argument, NULL, 's' },
+        { "rss-child", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    long base = sb_peak_rss();   /* the process and BLAS before any model: the fixed allowance */
+    int opt, threads = 0, quick = 0, torch = 1, failed = 0, only = -1;
+    const char *db = NULL;
+    char err[SB_ERR_LEN];
+    long lv;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "bench", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
+        switch (opt) {
+        case 'h':
+            printf("usage: sharebench bench [--threads N] [--quick] [--no-torch] [--shape S1|S2|S3] [--db FILE]\n\n"
+                   "Measure training speed on the reference shapes S1-S3 under none and all against PyTorch\n"
+                   "and the OpenBLAS GEMM ceiling, thread scaling, KV-cache decoding and memory.\n"
+                   "  --threads N  threads for both engines (default: all cores)\n"
+                   "  --quick      fewer repetitions\n  --no-torch   skip the PyTorch peer\n"
+                   "  --shape S    only the training figures of one shape\n"
+                   "  --db FILE    also store the figures as runs of the sweep 'bench' (tasks bench.S1 ... bench.memory)\n\n"
+                   "example: sharebench bench --quick --db results/sharebench.db\n");
+            return SB_EXIT_OK;
+        case 't':
+            if (sb_cli_parse_long(optarg, 1, 4096, &lv)) return sb_usage_error("bench: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            threads = (int)lv;
+            break;
+        case 'q': quick = 1; break;
+        case 's':
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(optarg, shapes[k].name)) only = k;
+            if (only < 0) return sb_usage_error("bench: --shape '%s': expected S1, S2 or S3", optarg);
+            break;
+        case 'd': db = optarg; break;
+        case 'r':   /* internal: the child whose peak memory child_peak_rss measures */
+            return engine_step_ms(&shapes[2], !strcmp(optarg, "all") ? "all" : "none", 1, NULL) > 0 ? SB_EXIT_OK : SB_EXIT_CHECK;
+        case 'n': torch = 0; break;
+        }
+    }
+    if (optind < argc) return sb_usage_error("bench: unexpected argument '%s'", argv[optind]);
+    sb_store *st = NULL;
+    if (db && !(st = sb_store_open(db, 0, err, sizeof err))) return sb_usage_error("bench: %s", err);
+    sb_machine mc;
+    sb_machine_read(&mc);
+    if (!threads) threads = mc.cores;
+    sb_machine_threads(threads);
+    if (torch && access("/usr/bin/python3", X_OK)) torch = 0;
+    printf("sharebench bench on %s, %d cores, %d threads, %s\n", mc.cpu, mc.cores, threads, mc.blas);
+    printf("code %s; medians of repeated steps; ratios measured side by side in this run\n\n", mc.version);
+    printf("%-4s %-5s %10s %10s %9s %10s %10s %9s %8s %10s %8s\n", "", "mode", "engine ms", "tokens/s", "GFLOP/s", "ceiling",
+           "of ceiling", "bound ms", "torch ms", "x torch", "target");
+    int all_met = 1;
+    for (int k = 0; k < 3; k++) {
+        if (only >= 0 && k != only) continue;
+        const shape *s = &shapes[k];
+        int steps = quick ? (s->steps + 3) / 4 : s->steps;
+        double ceil = ceiling_gflops(s), times[64];
+        for (int mode = 0; mode < 2; mode++) {
+            const char *sharing = mode ? "all" : "none";
+            double t0 = sb_now(), ms = engine_step_ms(s, sharing, steps, times);
+            if (ms < 0) { sb_store_close(st); return SB_EXIT_CHECK; }
+            double tms = torch ? torch_step_ms(s, sharing, threads, steps) : -1;
+            if (tms < 0) torch = 0;   /* not installed (or failed): said once at the end */
+            double gf = step_flops(s) / (ms * 1e6), speedup = tms > 0 ? tms / ms : 0;
+            double want = k == 2 ? 1.5 : 3.0;
+            char target[32] = "-", task[16];
+            if (tms > 0) {
+                snprintf(target, sizeof target, ">=%.1fx %s", want, verdict(speedup >= want));
+                all_met &= speedup >= want;
+            }
+            char tcol[2][16] = { "-", "-" };
+            if (tms > 0) {
+                snprintf(tcol[0], sizeof tcol[0], "%.1f", tms);
+                snprintf(tcol[1], sizeof tcol[1], "%.2fx", speedup);
+            }
+            double bound = step_flops(s) / (ceil * 1e6);   /* every FLOP at the ceiling, nothing else */
+            printf("%-4s %-5s %10.1f %10.0f %9.1f %10.1f %9.0f%% %9.1f %8s %10s %s\n", s->name, sharing, ms,
+                   s->batch * s->length / (ms / 1e3), gf, ceil, 100 * gf / ceil, bound, tcol[0], tcol[1], target);
+            if (k == 2 && mode == 0) {
+                int ok = gf / ceil >= 0.6;
+                all_met &= ok;
+                printf("     S3 whole step at %.0f%% of the GEMM ceiling (target >= 60%%: %s)\n", 100 * gf / ceil, verdict(ok));
+            }
+            snprintf(task, sizeof task, "bench.%s", s->name);
+            sb_run *r = bench_run(task, sharing, s, threads, &mc);
+            sb_run_metric(r, "train_step_ms", ms);
+            sb_run_metric(r, "train_tokens_per_s", s->batch * s->length / (ms / 1e3));
+            sb_run_metric(r, "train_gflops", gf);
+            sb_run_metric(r, "gemm_ceiling_gflops", ceil);
+            sb_run_metric(r, "of_gemm_ceiling", gf / ceil);
+            sb_run_metric(r, "ceiling_step_ms", bound);
+            if (tms > 0) {
+                sb_run_metric(r, "torch_step_ms", tms);
+                sb_run_metric(r, "speedup_vs_torch", speedup);
+            }
+            for (int i = 0; i < steps; i++) sb_run_series(r, "step_ms", i, -1, -1, times[i]);
+            failed |= bench_commit(st, r, t0);
+        }
+        fflush(stdout);
+    }
+    if (only >= 0) goto done;
+    if (mc.cores >= 2) {
+        double t0 = sb_now();
+        sb_machine_threads(1);
+        double one = engine_step_ms(&shapes[2], "none", quick ? 2 : 3, NULL);
+        sb_machine_threads(2);
+        double two = engine_step_ms(&shapes[2], "none", quick ? 2 : 3, NULL);
+        sb_machine_threads(threads);
+        int ok = one / two >= 1.7;
+        all_met &= ok;
+        printf("\nS3 threads: 1 thread %.1f ms, 2 threads %.1f ms: %.2fx (target >= 1.7x: %s)\n", one, two, one / two, verdict(ok));
+        sb_run *r = bench_run("bench.threads", "none", &shapes[2], 2, &mc);
+        sb_run_metric(r, "train_step_ms_1_thread", one);
+        sb_run_metric(r, "train_step_ms_2_threads", two);
+        sb_run_metric(r, "thread_speedup", one / two);
+        failed |= bench_commit(st, r, t0);
+    }
+    decode_times d;
+    double t0 = sb_now();
+    if (decode_vs_recompute(&d)) { sb_store_close(st); return SB_EXIT_CHECK; }
+    double gen = d.gen_recompute / d.gen_cached, last = d.last_recompute / d.last_cached;
+    printf("decoding 256 tokens (S3 model, batch 1): %.2f ms/token with the KV cache, %.2f ms/token recomputing "
+           "the prefix: %.1fx (target >= 10x: %s)\n", d.gen_cached, d.gen_recompute, gen, verdict(gen >= 10));
+    printf("  the 256th token alone: %.2f ms with the cache, %.2f ms recomputing all 256 positions: %.1fx\n",
+           d.last_cached, d.last_recompute, last);
+    all_met &= gen >= 10;
+    sb_run *r = bench_run("bench.decode", "none", &shapes[2], threads, &mc);
+    sb_run_metric(r, "decode_ms_per_token", d.gen_cached);
+    sb_run_metric(r, "recompute_ms_per_token", d.gen_recompute);
+    sb_run_metric(r, "decode_speedup", gen);
+    sb_run_metric(r, "decode_ms_at_256", d.last_cached);
+    sb_run_metric(r, "recompute_ms_at_256", d.last_recompute);
+    sb_run_metric(r, "decode_speedup_at_256", last);
+    failed |= bench_commit(st, r, t0);
+    long acc[2], rss[2];
+    int ok_mem = 1;
+    for (int mode = 0; mode < 2; mode++) {
+        const char *sharing = mode ? "all" : "none";
+        t0 = sb_now();
+        rss[mode] = child_peak_rss(sharing, &acc[mode]);
+        ok_mem &= rss[mode] > 0 && rss[mode] <= 1.2 * acc[mode] + (double)base;
+        r = bench_run("bench.memory", sharing, &shapes[2], threads, &mc);
+        sb_run_metric(r, "peak_rss_bytes", (double)rss[mode]);
+        sb_run_metric(r, "bytes_accounted", (double)acc[mode]);
+        sb_run_metric(r, "bytes_allowance", (double)base);
+        failed |= bench_commit(st, r, t0);
+    }
+    printf("memory, S3 training: peak RSS none %.1f MiB (accounted %.1f MiB), all %.1f MiB (accounted %.1f MiB); "
+           "allowance %.1f MiB (sharebench's own resident memory at start); within 1.2x: %s\n",
+           rss[0] / 1048576.0, acc[0] / 1048576.0, rss[1] / 1048576.0, acc[1] / 1048576.0, base / 1048576.0,
+           verdict(ok_mem));
+    printf("memory, none - all: measured %.1f MiB, accounted %.1f MiB\n", (rss[0] - rss[1]) / 1048576.0,
+           (acc[0] - acc[1]) / 1048576.0);
+    all_met &= ok_mem;
+    all_met &= int8_decoding(st, &mc, threads, quick, &failed);
+done:
+    printf("\n%s%s%s\n", all_met ? "all measured targets met" : "some targets MISSED (see above)",
+           torch ? "" : "; not measured: speed-up against PyTorch (--no-torch, or Debian's python3-torch is not installed: make deps-torch)",
+           only >= 0 ? "; not measured: the other shapes, threads, decoding, memory (--shape)" : "");
+    if (st) printf("stored as runs of the sweep 'bench' in %s%s\n", db, failed ? " (some could not be stored, see above)" : "");
+    sb_store_close(st);
+    return failed ? SB_EXIT_CHECK : SB_EXIT_OK;
+}

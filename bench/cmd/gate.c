@@ -1,0 +1,149 @@
+/*
+** gate.c: `sharebench gate`: a candidate's runs against a baseline (gate/gate.h
+** decides; this file reads the options, opens both sides and writes the table).
+*/
+#include "commands.h"
+#include "cli/cli.h"
+#include "gate/gate.h"
+#include "results/source.h"
+#include "sys/atomicfile.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: sharebench gate --baseline FILE [--db FILE] [--sweep NAME] [--markdown FILE] [--json FILE]\n"
+            "                       [--metrics LIST] [--tolerance test=X] [--tolerance test_long=X]\n"
+            "                       [--speed-factor F] [--memory-factor F] [--alpha A] [--alpha-steps A]\n"
+            "                       [--min-seeds N] [--warmup N] [--normalise calib|none]\n\n"
+            "Compare a candidate's runs with a baseline's, configuration by configuration and\n"
+            "seed by seed, and print a Markdown table with one mark per metric: worse, better,\n"
+            "unchanged, not significant, newly failing, too few repetitions, missing.\n\n"
+            "  quality (test, test_long): worse when the mean drop across seeds passes the\n"
+            "    tolerance and a paired t-test across seeds finds it significant;\n"
+            "  speed (train_step_ms, infer_tokens_per_s, decode_tokens_per_s): worse when the\n"
+            "    slowdown passes the factor and a Mann-Whitney U test over the repetitions (every\n"
+            "    step's time; one value per seed) finds it significant, after normalising by each\n"
+            "    run's own calibration (calib_gflops) so that another machine compares fairly;\n"
+            "  memory (train_bytes: exact accounting; peak_rss_bytes: measured): worse past the factor.\n\n"
+            "  --baseline FILE      a baseline (results/baseline/*.csv, from sharebench baseline) or a database\n"
+            "  --db FILE            the candidate: a database (default " SB_DEFAULT_DB ") or a baseline file\n"
+            "  --sweep NAME         the candidate's runs of sweep NAME (default: the baseline's sweep)\n"
+            "  --markdown FILE      write the table there (default: standard output)\n"
+            "  --json FILE          write the same data as JSON\n"
+            "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,\n"
+            "                       infer_tokens_per_s,decode_tokens_per_s,train_bytes,peak_rss_bytes)\n"
+            "  --tolerance M=X      allowed drop of quality metric M, absolute (defaults test=0.02, test_long=0.03)\n"
+            "  --speed-factor F     allowed slowdown (default 1.25)\n"
+            "  --memory-factor F    allowed growth of memory (default 1.10)\n"
+            "  --alpha A            significance level of tests over seeds (default 0.05)\n"
+            "  --alpha-steps A      significance level of the test over step times (default 0.002, asv's)\n"
+            "  --min-seeds N        seeds the paired test needs (default 3)\n"
+            "  --warmup N           first steps of each run left out of step times (default 5)\n"
+            "  --normalise calib|none  normalise speeds by calib_gflops (default) or not\n\n"
+            "example: sharebench gate --baseline results/baseline/smoke.csv --db results/sharebench.db\n"
+            "exit status: 0 nothing regressed, 1 something regressed (worse or newly failing),\n"
+            "             2 comparison not possible (missing runs, different configurations, too few\n"
+            "             repetitions) or bad input\n");
+}
+
+static int write_output(const char *path, int json, const sb_runset *b, const sb_runset *c, const sb_gate_options *o,
+                        const sb_gate_result *res, char *err, size_t errlen)
+{
+    if (!path || !strcmp(path, "-")) {
+        int rc = json ? sb_gate_json(stdout, b, c, o, res) : sb_gate_markdown(stdout, b, c, o, res);
+        if (rc || fflush(stdout)) {
+            snprintf(err, errlen, "cannot write to standard output");
+            return -1;
+        }
+        return 0;
+    }
+    sb_atomic a;
+    if (sb_atomic_open(&a, path, err, errlen)) return -1;
+    if (json ? sb_gate_json(a.f, b, c, o, res) : sb_gate_markdown(a.f, b, c, o, res)) {
+        sb_atomic_abort(&a);
+        snprintf(err, errlen, "%s: cannot write", path);
+        return -1;
+    }
+    return sb_atomic_commit(&a, err, errlen);
+}
+
+int sb_cmd_gate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "baseline", required_argument, NULL, 'b' },    { "db", required_argument, NULL, 'd' },
+        { "sweep", required_argument, NULL, 'w' },       { "markdown", required_argument, NULL, 'm' },
+        { "json", required_argument, NULL, 'j' },        { "metrics", required_argument, NULL, 'M' },
+        { "tolerance", required_argument, NULL, 'T' },   { "speed-factor", required_argument, NULL, 'S' },
+        { "memory-factor", required_argument, NULL, 'R' }, { "alpha", required_argument, NULL, 'a' },
+        { "alpha-steps", required_argument, NULL, 'A' }, { "min-seeds", required_argument, NULL, 'n' },
+        { "warmup", required_argument, NULL, 'W' },      { "normalise", required_argument, NULL, 'N' },
+        { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 }
+    };
+    const char *baseline = NULL, *db = SB_DEFAULT_DB, *sweep = NULL, *md = NULL, *json = NULL;
+    sb_gate_options o;
+    char err[1024];
+    int opt, idx;
+    sb_gate_defaults(&o);
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "gate", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, &idx)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
+        switch (opt) {
+        case 'b': baseline = optarg; break;
+        case 'd': db = optarg; break;
+        case 'w': sweep = optarg; break;
+        case 'm': md = optarg; break;
+        case 'j': json = optarg; break;
+        case 'M': case 'T': case 'S': case 'R': case 'a': case 'A': case 'n': case 'W': case 'N':
+            if (sb_gate_option(&o, opts[idx].name, optarg, err, sizeof err)) return sb_usage_error("gate: %s", err);
+            break;
+        case 'h': help(stdout); return SB_EXIT_OK;
+        }
+    }
+    if (optind < argc) return sb_usage_error("gate: unexpected argument '%s' (see sharebench gate --help)", argv[optind]);
+    if (!baseline) return sb_usage_error("gate: no --baseline FILE given (see sharebench gate --help)");
+    if (md && json && !strcmp(md, json)) return sb_usage_error("gate: --markdown and --json name the same file '%s'", md);
+    sb_runset *b = sb_runset_open(baseline, NULL, err, sizeof err);
+    if (!b) return sb_usage_error("gate: baseline %s", err);
+    if (!b->nruns) {
+        sb_runset_free(b);
+        return sb_usage_error("gate: baseline %s holds no runs", baseline);
+    }
+    /* the candidate's runs of the baseline's sweep, unless told otherwise */
+    if (!sweep) {
+        sweep = b->runs[0].sweep;
+        for (int i = 1; i < b->nruns; i++)
+            if (strcmp(b->runs[i].sweep, sweep)) sweep = NULL;
+        if (sweep && !*sweep) sweep = NULL;
+    }
+    sb_rs_filter flt = { sweep, NULL, NULL };
+    sb_runset *c = sb_runset_open(db, &flt, err, sizeof err);
+    if (!c) {
+        sb_runset_free(b);
+        return sb_usage_error("gate: candidate %s", err);
+    }
+    sb_gate_result res;
+    if (sb_gate_compare(b, c, &o, &res, err, sizeof err)) {
+        sb_runset_free(b);
+        sb_runset_free(c);
+        return sb_usage_error("gate: %s", err);
+    }
+    int rc = res.status;
+    if ((json && write_output(json, 1, b, c, &o, &res, err, sizeof err)) || write_output(md, 0, b, c, &o, &res, err, sizeof err)) {
+        sb_usage_error("gate: %s", err);
+        rc = SB_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "gate: %s (exit %d): %d worse, %d newly failing, %d missing, %d too few repetitions, %d not significant, "
+                        "%d better, %d unchanged\n",
+                sb_gate_verdict(res.status), res.status, res.count[SB_MARK_WORSE], res.count[SB_MARK_NEWLY_FAILING],
+                res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_SIGNIFICANT],
+                res.count[SB_MARK_BETTER], res.count[SB_MARK_UNCHANGED]);
+    }
+    sb_gate_result_free(&res);
+    sb_runset_free(b);
+    sb_runset_free(c);
+    return rc;
+}

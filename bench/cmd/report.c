@@ -1,0 +1,91 @@
+/*
+** report.c: `sharebench report`: the comparison report of a sweep or a set of
+** runs (report/report.h writes it; this file reads the options).
+*/
+#include "commands.h"
+#include "cli/cli.h"
+#include "report/budget.h"
+#include "report/claims.h"
+#include "report/report.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: sharebench report [--db FILE] [--sweep NAME] [--task T] [--out DIR] [--name NAME]\n"
+            "                         [--budget SIZE] [--claims FILE] [--plots DIR] [--title TEXT]\n\n"
+            "Write DIR/NAME.md and DIR/NAME.html (self-contained: figures embedded, no network\n"
+            "needed) about a set of runs, with the figures as PNG and SVG in DIR/NAME-figures/:\n"
+            "per task a table of the sharing configurations (unique parameters and reduction\n"
+            "against none, training and inference throughput, memory, test and test_long as mean\n"
+            "with a 95%% confidence interval over seeds, change against none with a paired t-test\n"
+            "across seeds), training curves, quality against parameters with the frontier, speed\n"
+            "and memory, and the analyses' figures when they ran; when runs compress, sharing against\n"
+            "compression on the quality-per-byte frontier; the longest sequence each mode's\n"
+            "training step fits in the memory budget (engine accounting); what the data says about\n"
+            "each claim of the claims file; the machine and code version.\n\n"
+            "  --db FILE       the results database (default " SB_DEFAULT_DB ")\n"
+            "  --sweep NAME    only runs of sweep NAME\n"
+            "  --task T        only runs of task T\n"
+            "  --out DIR       where to write (default results)\n"
+            "  --name NAME     file names (default report: report.md, report.html, report-figures/)\n"
+            "  --budget SIZE   memory budget for the longest-sequence table (default 1GiB; units B, KiB,\n"
+            "                  MiB, GiB, KB, MB, GB)\n"
+            "  --claims FILE   the claims (default " SB_CLAIMS_FILE ")\n"
+            "  --plots DIR     the gnuplot scripts (default plots)\n"
+            "  --title TEXT    the report's title\n\n"
+            "example: sharebench report --db results/sharebench.db --sweep smoke\n"
+            "exit status: 0 written, 2 bad input (nothing written)\n");
+}
+
+int sb_cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "db", required_argument, NULL, 'd' },     { "sweep", required_argument, NULL, 'w' },
+        { "task", required_argument, NULL, 't' },   { "out", required_argument, NULL, 'o' },
+        { "name", required_argument, NULL, 'n' },   { "budget", required_argument, NULL, 'b' },
+        { "claims", required_argument, NULL, 'c' }, { "plots", required_argument, NULL, 'p' },
+        { "title", required_argument, NULL, 'T' },  { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *db = SB_DEFAULT_DB, *outdir = "results", *name = "report", *claims_path = SB_CLAIMS_FILE, *plotdir = "plots",
+               *title = NULL;
+    sb_rs_filter flt = { NULL, NULL, NULL };
+    double budget = 1073741824.0;
+    char err[1024];
+    int opt;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "report", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
+        switch (opt) {
+        case 'd': db = optarg; break;
+        case 'w': flt.sweep = optarg; break;
+        case 't': flt.task = optarg; break;
+        case 'o': outdir = optarg; break;
+        case 'n':
+            if (!*optarg || strchr(optarg, '/')) return sb_usage_error("report: --name '%s': expected a file name without '/'", optarg);
+            name = optarg;
+            break;
+        case 'b':
+            if (sb_budget_parse_size(optarg, &budget))
+                return sb_usage_error("report: --budget '%s': expected a size such as 512MiB, 16GiB or 2GB", optarg);
+            break;
+        case 'c': claims_path = optarg; break;
+        case 'p': plotdir = optarg; break;
+        case 'T': title = optarg; break;
+        case 'h': help(stdout); return SB_EXIT_OK;
+        }
+    }
+    if (optind < argc) return sb_usage_error("report: unexpected argument '%s' (see sharebench report --help)", argv[optind]);
+    sb_report_options o = { db, flt, outdir, name, claims_path, plotdir, title, budget };
+    sb_report_outcome res;
+    if (sb_report_write(&o, &res, err, sizeof err)) return sb_usage_error("report: %s", err);
+    fprintf(stderr, "report: wrote %s and %s (%d runs, %d configurations; %d figures in %s", res.md, res.html, res.nruns,
+            res.ngroups, res.drawn, res.figdir);
+    if (res.failed) fprintf(stderr, "; %d not drawn: %s", res.failed, res.last_error);
+    fprintf(stderr, ")\n");
+    return SB_EXIT_OK;
+}

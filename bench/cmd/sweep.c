@@ -1,0 +1,288 @@
+/*
+** sweep.c: `sharebench sweep FILE`: every cell of a sweep file's grid, each in
+** a child process (so a crash or a leak stays in its cell, and each run's peak
+** memory is its own), up to --jobs at a time with the cores split among them.
+** Each child stores its own run in one transaction; a child dies with the
+** sweep (PR_SET_PDEATHSIG), so a killed sweep leaves only whole runs and
+** --resume runs exactly the cells that are missing.
+*/
+#include "commands.h"
+#include "cli/cli.h"
+#include "spec/grid.h"
+#include "run/runner.h"
+#include "sys/machine.h"
+#include "mpi/mpienv.h"
+#include "mpi/mpi_sweep.h"
+#include "run/memcheck.h"
+#include "report/budget.h"
+#include "sys/clock.h"
+#include "sys/fmt.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: sharebench sweep FILE [--jobs N] [--resume] [--dry-run] [--db FILE] [KEY=VALUE ...]\n\n"
+            "Expand a sweep file into its grid (the product of every key given several\n"
+            "space-separated values) and run every cell, storing each run.\n\n"
+            "  --jobs N      cells run in parallel processes, each with its share of the cores (default 1)\n"
+            "  --resume      skip cells already finished (or diverged) in the database\n"
+            "  --dry-run     list the cells, whether each is done and which would not fit in memory; run\n"
+            "                nothing (exit 0 even when the sweep would be refused for memory)\n"
+            "  --db FILE     results database (default results/sharebench.db)\n"
+            "  --threads N   threads per cell (default: cores / jobs)\n"
+            "  --mem-budget SIZE  refuse the sweep when a cell (or --jobs cells at once) needs more\n"
+            "                memory than SIZE (512M, 2G; default: the memory available)\n"
+            "  --rank-timeout S  under mpirun: seconds a rank may stay silent before it is lost (default 120)\n"
+            "  KEY=VALUE     override a key in every cell, e.g. steps=50\n\n"
+            "Under mpirun or srun (the MPI build: make MPI=1), the cells spread over the ranks and\n"
+            "rank 0 writes the database (README: Running on a cluster).\n\n"
+            "example: sharebench sweep bench/sweeps/albert-ablation.ini --jobs 2 --resume\n"
+            "         mpirun -np 8 build/mpi/sharebench sweep bench/sweeps/albert-ablation.ini --resume\n"
+            "exit status: 0 every cell finished or diverged, 1 some cell failed, 2 bad input\n");
+}
+
+/* A child's exit status when its run could not be stored (disk full, database
+** read-only or damaged): the next cells would fare no better, so the sweep stops. */
+enum { NOT_STORED = 4 };
+
+/* Run one cell in this (child) process and store it; the exit status is the result. */
+static int child(const sb_spec *s, const char *db, int threads)
+{
+    char err[SB_ERR_LEN];
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(SB_EXIT_CHECK);       /* the sweep died before we got here */
+    sb_machine_threads(threads);
+    sb_store *st = sb_store_open(db, 0, err, sizeof err);
+    if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
+    int status;
+    sb_run *r = sb_runner_execute(s, NULL, &status, err, sizeof err);
+    if (!r) {   /* something checked before the sweep started changed since (a checkpoint removed) */
+        char label[256];
+        sb_spec_label(s, label, sizeof label);
+        fprintf(stderr, "sharebench: sweep: %s: %s\n", label, err);
+        sb_store_close(st);
+        return SB_EXIT_USAGE;
+    }
+    long id = sb_store_commit(st, r, err, sizeof err);
+    sb_run_free(r);
+    sb_store_close(st);
+    if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
+    return status == SB_RUN_FAILED ? SB_EXIT_CHECK : status == SB_RUN_DIVERGED ? 3 : SB_EXIT_OK;
+}
+
+int sb_cmd_sweep(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "jobs", required_argument, NULL, 'j' }, { "resume", no_argument, NULL, 'r' },
+        { "dry-run", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
+        { "threads", required_argument, NULL, 't' }, { "mem-budget", required_argument, NULL, 'm' },
+        { "rank-timeout", required_argument, NULL, 'T' }, { "cell-child", required_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    char err[SB_ERR_LEN], *end;
+    const char *db = SB_DEFAULT_DB, *cell_child = NULL;
+    int opt, jobs = 1, resume = 0, dry = 0, threads = 0;
+    long v;
+    double budget = 0, rank_timeout = 120;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, "sweep", argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts)) return SB_EXIT_USAGE;
+        switch (opt) {
+        case 'h': help(stdout); return SB_EXIT_OK;
+        case 'j':
+            if (sb_cli_parse_long(optarg, 1, 256, &v)) return sb_usage_error("sweep: --jobs '%s': expected a whole number from 1 to 256", optarg);
+            jobs = (int)v;
+            break;
+        case 't':
+            if (sb_cli_parse_long(optarg, 1, 4096, &v)) return sb_usage_error("sweep: --threads '%s': expected a whole number from 1 to 4096", optarg);
+            threads = (int)v;
+            break;
+        case 'm':
+            if (sb_budget_parse_size(optarg, &budget))
+                return sb_usage_error("sweep: --mem-budget '%s': expected a size such as 512M, 2G or 1.5GiB", optarg);
+            break;
+        case 'T':
+            rank_timeout = strtod(optarg, &end);
+            if (*end || !(rank_timeout >= 1 && rank_timeout <= 86400))
+                return sb_usage_error("sweep: --rank-timeout '%s': expected seconds from 1 to 86400", optarg);
+            break;
+        case 'C': cell_child = optarg; break;
+        case 'r': resume = 1; break;
+        case 'n': dry = 1; break;
+        case 'd': db = optarg; break;
+        }
+    }
+    if (optind >= argc) return sb_usage_error("sweep: no sweep file given (see sharebench sweep --help)");
+    const char *file = argv[optind++];
+    if (sb_cli_assignments_once("sweep", argv + optind, argc - optind)) return SB_EXIT_USAGE;
+    sb_grid *g = sb_grid_load(file, err, sizeof err);
+    if (!g) return sb_usage_error("sweep: %s", err);
+    for (int i = optind; i < argc; i++)
+        if (sb_grid_override(g, argv[i], err, sizeof err)) { sb_grid_free(g); return sb_usage_error("sweep: %s", err); }
+    /* a cell's process under a distributed sweep (mpi_sweep.h) */
+    if (cell_child) { int crc = sb_mpi_sweep_cell(g, cell_child); sb_grid_free(g); return crc; }
+    int mpi = sb_mpi_launched() && !dry && (sb_mpi_built() || sb_mpi_launched_size() != 1);
+    if (mpi && co.seen['j']) { sb_grid_free(g); return sb_usage_error("sweep: --jobs is for one machine; under mpirun, start more ranks"); }
+    if (dry && sb_mpi_launched_rank() > 0) { sb_grid_free(g); return SB_EXIT_OK; }   /* rank 0 lists the cells */
+    long n = sb_grid_count(g);
+    sb_spec *cells = calloc((size_t)n, sizeof *cells);
+    char *done = calloc((size_t)n, 1), *over = calloc((size_t)n, 1);
+    /* what opening each distinct task and model found (models[k] first built
+    ** by cell model_cell[k]), and each cell's */
+    sb_runner_plan *models = calloc((size_t)n, sizeof *models);
+    long *model_cell = calloc((size_t)n, sizeof *model_cell), nmodels = 0;
+    const sb_runner_plan **plan_of = calloc((size_t)n, sizeof *plan_of);
+    int rc = SB_EXIT_USAGE;
+    sb_store *st = NULL;
+    if (!cells || !done || !over || !models || !model_cell || !plan_of) { sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
+    /* every cell checked before anything runs: a typo in the last cell fails
+    ** now; a cell building an earlier cell's model skips only opening its task */
+    for (long i = 0; i < n; i++) {
+        char label[256];
+        if (sb_grid_cell(g, i, &cells[i], err, sizeof err)) { sb_usage_error("sweep: %s: cell %ld: %s", file, i + 1, err); goto out; }
+        long k = 0;
+        while (k < nmodels && !sb_spec_same_model(&cells[model_cell[k]], &cells[i])) k++;
+        int bad = k < nmodels ? sb_runner_check_same(&cells[i], &models[k], err, sizeof err)
+                              : sb_runner_check(&cells[i], &models[k], err, sizeof err);
+        if (bad) {
+            sb_spec_label(&cells[i], label, sizeof label);
+            sb_usage_error("sweep: %s: cell %ld (%s): %s", file, i + 1, label, err);
+            goto out;
+        }
+        if (k == nmodels) model_cell[nmodels++] = i;
+        plan_of[i] = &models[k];
+    }
+    sb_machine mc;
+    sb_machine_read(&mc);
+    int per = threads ? threads : (mc.cores / jobs > 0 ? mc.cores / jobs : 1);
+    /* under mpirun each rank runs one cell at a time; rank 0 alone decides,
+    ** so that ranks on hosts with less memory free cannot end the job apart */
+    int refused = sb_mpi_launched_rank() == 0 &&
+                  sb_memcheck_cells(cells, plan_of, n, mpi ? 1 : jobs, per, budget, dry ? over : NULL, err, sizeof err);
+    if (refused && !dry) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
+    if (mpi) {
+        sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
+        rc = sb_mpi_sweep(&a);
+        goto out;
+    }
+    if (!dry || access(db, F_OK) == 0) {
+        st = sb_store_open(db, dry, err, sizeof err);
+        if (!st) { sb_usage_error("sweep: %s", err); goto out; }
+    }
+    long pending = 0;
+    for (long i = 0; i < n; i++) {
+        char cell[17];
+        sb_spec_cell(&cells[i], cell);
+        int has = st && resume ? sb_store_has_cell(st, cell, err, sizeof err) : 0;
+        if (has < 0) { sb_usage_error("sweep: %s", err); goto out; }
+        done[i] = (char)has;
+        pending += !has;
+    }
+    if (dry) {
+        for (long i = 0; i < n; i++) {
+            char cell[17], what[512];
+            sb_spec_cell(&cells[i], cell);
+            sb_grid_describe(g, i, what, sizeof what);
+            printf("%4ld  %s  %-7s  %s%s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task,
+                   over[i] ? "  (does not fit in memory)" : "");
+        }
+        printf("%ld cells, %ld to run%s\n", n, pending, resume ? "" : " (without --resume every cell runs)");
+        if (refused) printf("the sweep would be refused: %s\n", err);
+        rc = SB_EXIT_OK;
+        goto out;
+    }
+    sb_store_close(st);   /* children open their own connections */
+    st = NULL;
+    int tty = isatty(2), failed = 0, diverged = 0, running = 0, stop = 0;
+    long next = 0, finished = 0;
+    pid_t pids[256];
+    long pid_cell[256];
+    double t0 = sb_now(), cell_start[256];
+    fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
+            jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
+    fflush(stderr);
+    while (running > 0 || (!stop && finished < pending)) {
+        while (!stop && running < jobs && next < n) {
+            if (done[next]) { next++; continue; }
+            fflush(NULL);
+            pid_t p = fork();
+            if (p < 0) { perror("sharebench: sweep: fork"); rc = SB_EXIT_CHECK; goto out; }
+            if (p == 0) _exit(child(&cells[next], db, per));
+            pids[running] = p;
+            pid_cell[running] = next;
+            cell_start[running] = sb_now();
+            running++;
+            if (tty) {
+                char label[256], el[32];
+                sb_spec_label(&cells[next], label, sizeof label);
+                sb_fmt_time(sb_now() - t0, el, sizeof el);
+                fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", finished, pending, label, el);
+                fflush(stderr);
+            }
+            next++;
+        }
+        int ws;
+        pid_t p = wait(&ws);
+        if (p < 0) break;
+        int k = 0;
+        while (k < running && pids[k] != p) k++;
+        if (k == running) continue;
+        long c = pid_cell[k];
+        double took = sb_now() - cell_start[k];
+        pids[k] = pids[running - 1]; pid_cell[k] = pid_cell[running - 1]; cell_start[k] = cell_start[running - 1];
+        running--;
+        finished++;
+        int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
+        /* why, where a failure's reason is not in the line above it: a failed
+        ** run's is in its record; a cell refused before it ran stored nothing */
+        const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
+                          : code < 0 ? " (killed by a signal)"
+                          : code > 0 && code != 3 && code != NOT_STORED ? " (see the run's error in the database)" : "";
+        if (code == 3) diverged++;
+        else if (code != 0) failed++;
+        char label[256], el[32], left[32];
+        sb_spec_label(&cells[c], label, sizeof label);
+        double elapsed = sb_now() - t0;
+        sb_fmt_time(elapsed, el, sizeof el);
+        sb_fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
+        if (tty && code != 0 && code != 3)   /* failures stay on screen; the rest is one updated line */
+            fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
+        if (tty)
+            fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", finished, pending, what, label, took, el,
+                    left, finished == pending ? "\n" : "");
+        else
+            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took, why);
+        if (code == NOT_STORED && !stop) {
+            stop = 1;
+            fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
+                    "finish, no more start; fix that and run the sweep again with --resume\n", tty ? "\r\033[K" : "", db);
+        }
+        fflush(stderr);
+    }
+    if (tty && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
+    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), finished,
+            finished - diverged - failed, diverged, failed);
+    if (stop) fprintf(stderr, "; %ld not started", pending - finished);
+    fputc('\n', stderr);
+    rc = failed ? SB_EXIT_CHECK : SB_EXIT_OK;
+out:
+    sb_store_close(st);
+    free(cells);
+    free(done);
+    free(over);
+    free(models);
+    free(model_cell);
+    free(plan_of);
+    sb_grid_free(g);
+    return rc;
+}

@@ -1,0 +1,558 @@
+/*
+** claims.c: the claims file (INI, read by libinih) and the checks that
+** evaluate a claim against a set of runs (see claims.h and bench/claims.txt).
+*/
+#include "claims.h"
+#include "budget.h"
+#include "core/model.h"
+#include "stats/stats.h"
+#include "sys/fmt.h"
+#include <fnmatch.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = { "not measured", "supported", "contradicted", "inconclusive" };
+
+const char *sb_claim_status_name(sb_claim_status s)
+{
+    return s >= 0 && s <= SB_CLAIM_INCONCLUSIVE ? status_names[s] : "?";
+}
+
+/* ---- check syntax ---- */
+
+typedef struct {
+    const char *name;
+    const char *const keys[8];   /* accepted keys; "*model" accepts model keys too */
+    const char *const required[4];
+} check_def;
+
+static const check_def checks[] = {
+    { "compare", { "metric", "a", "b", "better", "min", "alpha", NULL }, { "metric", "a", NULL } },
+    { "reduction", { "a", "b", "min", "max", "metric", "preset", "*model", NULL }, { "a", "min", "max", NULL } },
+    { "length", { "a", "b", "min_ratio", "preset", "batch", "budget", "*model", NULL }, { "a", "min_ratio", NULL } },
+    { "depth", { "series", "a", "grad_scale", NULL }, { "series", NULL } },
+    { "untestable", { "reason", NULL }, { "reason", NULL } },
+};
+#define NCHECKS (int)(sizeof checks / sizeof checks[0])
+
+typedef struct {
+    char name[32];
+    int n;
+    char key[16][32];
+    char val[16][200];
+} args;
+
+/* The numbers a check takes, and their ranges: a check is read once, so a
+** value that cannot work is refused with the file, not met in the middle of a
+** report. 1 with a message when key's value is not such a number. */
+static int bad_number(const char *key, const char *v, char *err, size_t errlen)
+{
+    static const struct {
+        const char *key;
+        double lo, hi;
+        int whole;
+    } numbers[] = {
+        { "batch", 1, 65536, 1 }, { "alpha", 1e-12, 1, 0 }, { "min", -1e9, 1e9, 0 }, { "max", -1e9, 1e9, 0 },
+        { "min_ratio", 0, 1e9, 0 },
+    };
+    double x;
+    char *end;
+    if (!strcmp(key, "budget")) {
+        if (!sb_budget_parse_size(v, &x)) return 0;
+        snprintf(err, errlen, "budget='%s': expected a size such as 512MiB or 2G", v);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        if (strcmp(key, numbers[i].key)) continue;
+        x = strtod(v, &end);
+        if (end != v && !*end && isfinite(x) && x >= numbers[i].lo && x <= numbers[i].hi && (!numbers[i].whole || x == floor(x)))
+            return 0;
+        snprintf(err, errlen, "%s='%s': expected a %s from %g to %g", key, v, numbers[i].whole ? "whole number" : "number",
+                 numbers[i].lo, numbers[i].hi);
+        return 1;
+    }
+    return 0;
+}
+
+/* Split "NAME k=v k=v" (untestable's reason takes the rest of the line). */
+static int parse_check(const char *text, args *a, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    const char *p = text;
+    while (*p == ' ') p++;
+    size_t n = strcspn(p, " ");
+    if (!n || n >= sizeof a->name) {
+        snprintf(err, errlen, "check '%s': no check name", text);
+        return -1;
+    }
+    memcpy(a->name, p, n);
+    p += n;
+    const check_def *d = NULL;
+    for (int i = 0; i < NCHECKS; i++)
+        if (!strcmp(checks[i].name, a->name)) d = &checks[i];
+    if (!d) {
+        snprintf(err, errlen, "check '%s': unknown check '%s' (known: compare, reduction, length, depth, untestable)", text, a->name);
+        return -1;
+    }
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *eq = strchr(p, '=');
+        size_t kl = eq ? (size_t)(eq - p) : 0;
+        if (!eq || !kl || kl >= sizeof a->key[0] || memchr(p, ' ', kl) || a->n == 16) {
+            snprintf(err, errlen, "check '%s': '%.*s' is not KEY=VALUE", text, (int)strcspn(p, " "), p);
+            return -1;
+        }
+        memcpy(a->key[a->n], p, kl);
+        const char *v = eq + 1;
+        size_t span = !strcmp(a->key[a->n], "reason") ? strlen(v) : strcspn(v, " ");
+        memcpy(a->val[a->n], v, span < sizeof a->val[0] ? span : sizeof a->val[0] - 1);
+        p = v + span;
+        int known = 0;
+        for (int k = 0; d->keys[k] && !known; k++) {
+            if (!strcmp(d->keys[k], a->key[a->n])) known = 1;
+            else if (!strcmp(d->keys[k], "*model")) {
+                sb_config c;
+                char e2[SB_ERR_LEN];
+                sb_config_default(&c);
+                for (const char *const *mk = sb_config_keys(); *mk && !known; mk++)
+                    if (!strcmp(*mk, a->key[a->n])) {
+                        if (sb_config_set(&c, *mk, a->val[a->n], e2, sizeof e2)) {
+                            snprintf(err, errlen, "check '%s': %s", text, e2);
+                            return -1;
+                        }
+                        known = 1;
+                    }
+            }
+        }
+        if (!known) {
+            snprintf(err, errlen, "check '%s': %s takes no key '%s'", text, a->name, a->key[a->n]);
+            return -1;
+        }
+        if (bad_number(a->key[a->n], a->val[a->n], err, errlen)) {
+            char inner[256];
+            snprintf(inner, sizeof inner, "%s", err);
+            snprintf(err, errlen, "check '%s': %s", text, inner);
+            return -1;
+        }
+        a->n++;
+    }
+    for (int r = 0; d->required[r]; r++) {
+        int has = 0;
+        for (int i = 0; i < a->n; i++) has |= !strcmp(a->key[i], d->required[r]);
+        if (!has) {
+            snprintf(err, errlen, "check '%s': %s needs %s=...", text, a->name, d->required[r]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *arg(const args *a, const char *key, const char *dflt)
+{
+    for (int i = 0; i < a->n; i++)
+        if (!strcmp(a->key[i], key)) return a->val[i];
+    return dflt;
+}
+
+static double arg_num(const args *a, const char *key, double dflt)
+{
+    const char *v = arg(a, key, NULL);
+    return v ? strtod(v, NULL) : dflt;
+}
+
+/* ---- the file ---- */
+
+typedef struct {
+    sb_claims *out;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int failed;
+} loader;
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    loader *L = user;
+    sb_claims *cs = L->out;
+    if (!*section) {
+        snprintf(L->err, L->errlen, "%s: '%s' before the first [claim] section", L->path, name);
+        L->failed = 1;
+        return 0;
+    }
+    if (!cs->n || strcmp(cs->claim[cs->n - 1].id, section)) {
+        for (int i = 0; i < cs->n; i++)
+            if (!strcmp(cs->claim[i].id, section)) {
+                snprintf(L->err, L->errlen, "%s: claim [%s] appears twice", L->path, section);
+                L->failed = 1;
+                return 0;
+            }
+        sb_claim *p = realloc(cs->claim, sizeof *p * (size_t)(cs->n + 1));
+        if (!p) return 0;
+        cs->claim = p;
+        memset(&p[cs->n], 0, sizeof *p);
+        snprintf(p[cs->n].id, sizeof p[cs->n].id, "%s", section);
+        cs->n++;
+    }
+    sb_claim *c = &cs->claim[cs->n - 1];
+    if (!strcmp(name, "claim") || !strcmp(name, "source")) {
+        char *dst = name[0] == 'c' ? c->text : c->source;
+        size_t cap = name[0] == 'c' ? sizeof c->text : sizeof c->source, len = strlen(dst);
+        snprintf(dst + len, cap - len, "%s%s", len ? " " : "", value); /* indented lines continue it */
+    } else if (!strcmp(name, "check")) {
+        args a;
+        char e2[512];
+        if (c->nchecks == SB_CLAIM_MAX_CHECKS) {
+            snprintf(L->err, L->errlen, "%s: [%s]: more than %d checks", L->path, section, SB_CLAIM_MAX_CHECKS);
+            L->failed = 1;
+            return 0;
+        }
+        if (parse_check(value, &a, e2, sizeof e2)) {
+            snprintf(L->err, L->errlen, "%s: [%s]: %s", L->path, section, e2);
+            L->failed = 1;
+            return 0;
+        }
+        snprintf(c->check[c->nchecks++], sizeof c->check[0], "%s", value);
+    } else if (!strcmp(name, "figures")) {
+        static const char *const kinds[] = { "curves", "pareto", "resources", "budget", "gradnoise", "heads", "cka", "attack", "compress" };
+        char list[128], *save = NULL;
+        snprintf(list, sizeof list, "%s", value);
+        for (char *k = strtok_r(list, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
+            int known = 0;
+            for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) known |= !strcmp(kinds[i], k);
+            if (!known) {
+                snprintf(L->err, L->errlen,
+                         "%s: [%s]: figures: unknown kind '%s' (curves, pareto, resources, budget, gradnoise, heads, cka, attack, compress)",
+                         L->path, section, k);
+                L->failed = 1;
+                return 0;
+            }
+        }
+        snprintf(c->figures, sizeof c->figures, "%s", value);
+    } else {
+        snprintf(L->err, L->errlen, "%s: [%s]: unknown key '%s' (claim, source, check, figures)", L->path, section, name);
+        L->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int sb_claims_load(const char *path, sb_claims *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    loader L = { out, path, err, errlen, 0 };
+    /* the first error's line and message go together (libinih otherwise reads
+    ** on and reports the first bad line, while a later handler call writes the message) */
+    ini_stop_on_first_error = 1;
+    int rc = ini_parse(path, on_entry, &L);
+    if (rc == -1) snprintf(err, errlen, "%s: cannot open", path);
+    else if (rc == -2) snprintf(err, errlen, "%s: out of memory", path);
+    else if (rc > 0 && !L.failed)
+        snprintf(err, errlen, "%s:%d: not KEY = VALUE or [section] (lines are limited to 199 characters)", path, rc);
+    else if (L.failed && rc > 0) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s", err);
+        /* name the line: "file: ..." -> "file:N: ..." */
+        size_t pl = strlen(path);
+        if (!strncmp(tmp, path, pl) && tmp[pl] == ':') snprintf(err, errlen, "%s:%d%s", path, rc, tmp + pl);
+    }
+    if (rc == 0)
+        for (int i = 0; i < out->n; i++)
+            if (!out->claim[i].text[0] || !out->claim[i].nchecks) {
+                snprintf(err, errlen, "%s: [%s] needs a claim = ... and at least one check = ...", path, out->claim[i].id);
+                rc = 1;
+                break;
+            }
+    if (rc) {
+        sb_claims_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void sb_claims_free(sb_claims *c)
+{
+    free(c->claim);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- evaluation ---- */
+
+typedef struct {
+    int support, contradict, inconclusive, measured;
+    char *ev;
+    size_t len;
+} tally;
+
+static void say(tally *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(tally *t, const char *fmt, ...)
+{
+    size_t n = strlen(t->ev);
+    if (n + 4 >= t->len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->ev + n, t->len - n, fmt, ap);
+    va_end(ap);
+}
+
+static int mode_matches(const char *sharing, const char *pattern, const char *b)
+{
+    if (!strcmp(pattern, "shared")) return strcmp(sharing, b) != 0;
+    return fnmatch(pattern, sharing, 0) == 0;
+}
+
+static const sb_rs_run *finished_run(const sb_runset *s, const sb_rs_group *g)
+{
+    for (int k = 0; k < g->nrun; k++)
+        if (sb_rs_finished(&s->runs[g->run[k]])) return &s->runs[g->run[k]];
+    return NULL;
+}
+
+/* The pairs of (a, b) groups of a check: same task and keys, a's sharing
+** matching the pattern, b's equal to b. Calls fn for each. */
+typedef void (*pair_fn)(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx);
+
+static void for_pairs(const sb_runset *s, const args *a, tally *t, pair_fn fn, void *ctx)
+{
+    const char *pa = arg(a, "a", "shared"), *b = arg(a, "b", "none");
+    for (int i = 0; i < s->ngroups; i++) {
+        const sb_rs_group *ga = &s->groups[i];
+        if (!mode_matches(ga->sharing, pa, b)) continue;
+        for (int j = 0; j < s->ngroups; j++) {
+            const sb_rs_group *gb = &s->groups[j];
+            if (j != i && !strcmp(gb->sharing, b) && !strcmp(gb->task, ga->task) && sb_rs_same_but_sharing(ga->config, gb->config))
+                fn(s, ga, gb, a, t, ctx);
+        }
+    }
+}
+
+static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
+{
+    (void)ctx;
+    const char *m = arg(a, "metric", "test"), *better = arg(a, "better", "task");
+    double alpha = arg_num(a, "alpha", 0.05), min = arg_num(a, "min", NAN);
+    double xa[256], xb[256];
+    int n = 0;
+    const sb_rs_run *any = NULL;
+    for (int k = 0; k < ga->nrun && n < 256; k++) {
+        const sb_rs_run *ra = &s->runs[ga->run[k]];
+        if (!sb_rs_finished(ra) || !isfinite(sb_rs_metric(ra, m))) continue;
+        for (int j = 0; j < gb->nrun; j++) {
+            const sb_rs_run *rb = &s->runs[gb->run[j]];
+            if (rb->seed == ra->seed && sb_rs_finished(rb) && isfinite(sb_rs_metric(rb, m))) {
+                xa[n] = sb_rs_metric(ra, m);
+                xb[n] = sb_rs_metric(rb, m);
+                n++;
+                any = ra;
+            }
+        }
+    }
+    if (n < 2) {
+        if (n || ga->nrun) say(t, "%s: %s vs %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
+                               gb->sharing, n, n == 1 ? "" : "s", m);
+        return;
+    }
+    int higher = !strcmp(better, "task") ? sb_rs_higher_is_better(any) : !strcmp(better, "higher");
+    sb_ttest r;
+    sb_stats_paired_t(xb, xa, n, 0.95, &r);
+    double mb = sb_stats_mean(xb, n), rel = r.mean / mb, sign = higher ? 1 : -1;
+    int sig = r.p_two <= alpha, good = sign * r.mean > 0;
+    t->measured++;
+    const char *verdict;
+    if (sig && good && (isnan(min) || sign * rel >= min)) { t->support++; verdict = "supports"; }
+    else if (sig && (!good || (!isnan(min) && sign * rel < min))) { t->contradict++; verdict = "contradicts"; }
+    else { t->inconclusive++; verdict = "not significant"; }
+    say(t, "%s: %s vs %s: %s %+.4g (%+.1f%%), p = %.2g over %d seeds: %s. ", ga->task, ga->sharing, gb->sharing, m, r.mean,
+        100 * rel, r.p_two, n, verdict);
+}
+
+static void judge_range(tally *t, double v, double lo, double hi, const char *what)
+{
+    t->measured++;
+    int in = v >= lo && v <= hi;
+    if (in) t->support++;
+    else t->contradict++;
+    say(t, "%s: %.1f%% (claimed %.0f%% to %.0f%%): %s. ", what, 100 * v, 100 * lo, 100 * hi, in ? "supports" : "contradicts");
+}
+
+/* A preset model with the check's model keys and the given sharing. */
+static int preset_config(const args *a, const char *sharing, sb_config *c, char *err, size_t errlen)
+{
+    sb_config_default(c);
+    if (sb_config_preset(c, arg(a, "preset", ""), err, errlen)) return -1;
+    for (int i = 0; i < a->n; i++)
+        for (const char *const *mk = sb_config_keys(); *mk; mk++)
+            if (!strcmp(*mk, a->key[i]) && sb_config_set(c, *mk, a->val[i], err, errlen)) return -1;
+    return sb_config_set(c, "sharing", sharing, err, errlen);
+}
+
+static void reduction_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
+{
+    (void)ctx;
+    const sb_rs_run *ra = finished_run(s, ga), *rb = finished_run(s, gb);
+    const char *m = arg(a, "metric", "params_unique");
+    if (!ra || !rb || !(sb_rs_metric(rb, m) > 0)) return;
+    char what[256];
+    snprintf(what, sizeof what, "%s: %s of %s against %s, 1 - ratio", ga->task, m, ga->sharing, gb->sharing);
+    judge_range(t, 1 - sb_rs_metric(ra, m) / sb_rs_metric(rb, m), arg_num(a, "min", 0), arg_num(a, "max", 1), what);
+}
+
+static void length_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
+{
+    double budget = *(const double *)ctx;
+    const sb_rs_run *ra = finished_run(s, ga), *rb = finished_run(s, gb);
+    sb_config ca, cb;
+    char e[SB_ERR_LEN], sz[32];
+    if (!ra || !rb || sb_budget_config_of(ra, &ca, e, sizeof e) || sb_budget_config_of(rb, &cb, e, sizeof e)) return;
+    const char *bs = sb_rs_param(ra, "batch");
+    int B = bs ? atoi(bs) : 8;
+    long la = sb_budget_longest(&ca, B, budget, 1L << 17, e, sizeof e), lb = sb_budget_longest(&cb, B, budget, 1L << 17, e, sizeof e);
+    if (la <= 0 || lb <= 0) return;
+    double ratio = (double)la / (double)lb, want = arg_num(a, "min_ratio", 2);
+    t->measured++;
+    if (ratio >= want) t->support++;
+    else t->contradict++;
+    say(t, "%s: at batch %d and %s, %s fits %ld tokens, %s %ld: x%.2f (claimed x%.2f or more): %s. ", ga->task, B,
+        sb_fmt_bytes(budget, sz, sizeof sz), ga->sharing, la, gb->sharing, lb, ratio, want,
+        ratio >= want ? "supports" : "contradicts");
+}
+
+/* Per-depth means of the series matching a pattern, summed over the matched
+** metrics at each (step, depth), averaged over steps. n layers, -1 on error. */
+static int depth_profile(const sb_runset *s, const sb_rs_run *r, const char *pattern, double *v, int max)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(sb_runset_db(s),
+                           "SELECT layer, AVG(v) FROM (SELECT step, layer, SUM(value) v FROM series WHERE run_id = ?1 AND metric"
+                           " LIKE ?2 AND layer >= 0 GROUP BY step, layer) GROUP BY layer ORDER BY layer",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n < max) v[n++] = sqlite3_column_double(st, 1);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void check_depth(const sb_runset *s, const args *a, tally *t)
+{
+    const char *pattern = arg(a, "series", ""), *pa = arg(a, "a", "shared"), *gs = arg(a, "grad_scale", "none");
+    double d[1024];
+    int n = 0;
+    for (int g = 0; g < s->ngroups; g++) {
+        const sb_rs_group *G = &s->groups[g];
+        if (!mode_matches(G->sharing, pa, "none")) continue;
+        for (int k = 0; k < G->nrun && n < 1024; k++) {
+            const sb_rs_run *r = &s->runs[G->run[k]];
+            const char *rgs = sb_rs_param(r, "grad_scale");
+            if (!sb_rs_finished(r) || strcmp(rgs ? rgs : "none", gs)) continue;
+            double v[SB_MAX_LAYERS];
+            int nl = depth_profile(s, r, pattern, v, SB_MAX_LAYERS);
+            if (nl >= 2 && v[0] > 0 && v[nl - 1] > 0) d[n++] = log(v[nl - 1] / v[0]);
+        }
+    }
+    if (n < 2) {
+        say(t, "no per-depth series %s in %s runs with grad_scale=%s%s. ", pattern, pa, gs, n ? " beyond one run" : "");
+        return;
+    }
+    double zero[1024] = { 0 };
+    sb_ttest r;
+    sb_stats_paired_t(zero, d, n, 0.95, &r);
+    t->measured++;
+    const char *verdict = "not significant";
+    if (r.p_two <= 0.05 && r.mean > 0) { t->support++; verdict = "supports"; }
+    else if (r.p_two <= 0.05) { t->contradict++; verdict = "contradicts"; }
+    else t->inconclusive++;
+    say(t, "%s, last depth against first over %d runs: x%.2f (geometric mean), p = %.2g: %s. ", pattern, n, exp(r.mean), r.p_two,
+        verdict);
+}
+
+int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, sb_claim_status *status, char *evidence,
+                      size_t len, char *err, size_t errlen)
+{
+    int sup = 0, con = 0, inc = 0, measured = 0;
+    evidence[0] = 0;
+    for (int i = 0; i < c->nchecks; i++) {
+        args a;
+        if (parse_check(c->check[i], &a, err, errlen)) return -1;
+        tally t = { 0, 0, 0, 0, evidence, len };
+        if (!strcmp(a.name, "untestable")) {
+            say(&t, "Not measurable here: %s. ", arg(&a, "reason", ""));
+        } else if (!strcmp(a.name, "compare")) {
+            for_pairs(s, &a, &t, compare_pair, NULL);
+        } else if (!strcmp(a.name, "reduction") || !strcmp(a.name, "length")) {
+            if (arg(&a, "preset", NULL)) {
+                sb_config ca, cb;
+                char e[SB_ERR_LEN];
+                const char *ma = arg(&a, "a", "all"), *mb = arg(&a, "b", "none");
+                if (preset_config(&a, ma, &ca, e, sizeof e) || preset_config(&a, mb, &cb, e, sizeof e)) {
+                    say(&t, "preset %s: %s. ", arg(&a, "preset", ""), e);
+                } else if (a.name[0] == 'r') {
+                    long na, nb;
+                    sb_memory xa, xb;
+                    if (sb_model_plan(&ca, 1, ca.max_len, 0, &na, &xa, e, sizeof e) ||
+                        sb_model_plan(&cb, 1, cb.max_len, 0, &nb, &xb, e, sizeof e)) {
+                        say(&t, "preset %s: %s. ", arg(&a, "preset", ""), e);
+                    } else {
+                        const char *m = arg(&a, "metric", "params_unique");
+                        double va = !strcmp(m, "bytes_optim") ? (double)xa.optim : (double)na;
+                        double vb = !strcmp(m, "bytes_optim") ? (double)xb.optim : (double)nb;
+                        char what[256];
+                        snprintf(what, sizeof what, "the %s preset (%d layers, engine accounting): %s of %s against %s, 1 - ratio",
+                                 arg(&a, "preset", ""), ca.layers, m, ma, mb);
+                        judge_range(&t, 1 - va / vb, arg_num(&a, "min", 0), arg_num(&a, "max", 1), what);
+                    }
+                } else {
+                    double bud = budget;
+                    const char *bt = arg(&a, "budget", NULL);
+                    if (bt) sb_budget_parse_size(bt, &bud);
+                    int B = (int)arg_num(&a, "batch", 8);
+                    long la = sb_budget_longest(&ca, B, bud, 1L << 17, e, sizeof e);
+                    long lb = la < 0 ? -1 : sb_budget_longest(&cb, B, bud, 1L << 17, e, sizeof e);
+                    char sz[32];
+                    if (la < 0 || lb < 0) say(&t, "preset %s: %s. ", arg(&a, "preset", ""), e);
+                    else if (lb == 0) say(&t, "the %s preset with %s does not fit %s at batch %d even at length 1. ",
+                                          arg(&a, "preset", ""), mb, sb_fmt_bytes(bud, sz, sizeof sz), B);
+                    else {
+                        double ratio = (double)la / (double)lb, want = arg_num(&a, "min_ratio", 2);
+                        t.measured++;
+                        if (ratio >= want) t.support++;
+                        else t.contradict++;
+                        say(&t, "the %s preset (%d layers, engine accounting) at batch %d and %s: %s fits %ld tokens, %s %ld: "
+                                "x%.2f (claimed x%.2f or more): %s. ",
+                            arg(&a, "preset", ""), ca.layers, B, sb_fmt_bytes(bud, sz, sizeof sz), ma, la, mb, lb, ratio, want,
+                            ratio >= want ? "supports" : "contradicts");
+                    }
+                }
+            } else {
+                double bud = budget;
+                const char *bt = arg(&a, "budget", NULL);
+                if (bt) sb_budget_parse_size(bt, &bud);
+                for_pairs(s, &a, &t, a.name[0] == 'r' ? reduction_pair : length_pair, &bud);
+            }
+        } else if (!strcmp(a.name, "depth")) {
+            check_depth(s, &a, &t);
+        }
+        if (!t.measured && strcmp(a.name, "untestable") && strlen(evidence) + 80 < len && !strstr(evidence, "too few"))
+            say(&t, "No data for '%s'. ", c->check[i]);
+        measured += t.measured > 0;
+        /* a check's verdict: its comparisons combined */
+        if (t.measured) {
+            if (t.support && !t.contradict && t.support >= t.inconclusive) sup++;
+            else if (t.contradict && !t.support) con++;
+            else inc++;
+        }
+    }
+    if (!measured) *status = SB_CLAIM_NOT_MEASURED;
+    else if (sup && !con && !inc) *status = SB_CLAIM_SUPPORTED;
+    else if (con && !sup) *status = SB_CLAIM_CONTRADICTED;
+    else *status = SB_CLAIM_INCONCLUSIVE;
+    size_t n = strlen(evidence);
+    while (n && evidence[n - 1] == ' ') evidence[--n] = 0;
+    return 0;
+}

@@ -1,0 +1,370 @@
+/*
+** runner.c: one run (see runner.h). Composes suites/ (the data and its
+** scoring) and engine/ (the model), and records what the store keeps.
+*/
+#include "runner.h"
+#include "sys/machine.h"
+#include "stats/stats.h"
+#include "task.h"
+#include "core/model.h"
+#include "core/train.h"
+#include "core/kvcache.h"
+#include "io/checkpoint.h"
+#include "analyze.h"
+#include "compress.h"
+#include "sys/clock.h"
+#include "sys/calib.h"
+#include "core/validate.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <omp.h>
+
+/* The model configuration for a task: the task decides what was not set
+** explicitly (vocabulary, positions); a checkpoint decides all but sharing
+** and the factorisation keys. */
+static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config *c, char *err, size_t errlen)
+{
+    int need_len = info->long_length > info->length ? info->long_length : info->length;
+    if (s->init_from[0]) {
+        if (sb_checkpoint_config(s->init_from, c, err, errlen)) return -1;
+        if (sb_spec_model_set(s, "sharing")) snprintf(c->sharing, sizeof c->sharing, "%s", s->model.sharing);
+        /* the rank to factorise a trained checkpoint to (factor_init=svd or als) */
+        if (sb_spec_model_set(s, "factor")) c->factor = s->model.factor;
+        if (sb_spec_model_set(s, "factor_mats")) snprintf(c->factor_mats, sizeof c->factor_mats, "%s", s->model.factor_mats);
+    } else {
+        *c = s->model;
+        if (!sb_spec_model_set(s, "vocab")) c->vocab = info->vocab;
+        if (!sb_spec_model_set(s, "max_len")) c->max_len = need_len;
+    }
+    const char *src = s->init_from[0] ? s->init_from : "the model";
+    if (c->vocab < info->vocab) {
+        snprintf(err, errlen, "%s: vocab=%d is smaller than task %s's vocabulary (%d)", src, c->vocab, s->task, info->vocab);
+        return -1;
+    }
+    if (c->max_len < need_len) {
+        snprintf(err, errlen, "%s: max_len=%d is below task %s's longest sequence (%d)", src, c->max_len, s->task, need_len);
+        return -1;
+    }
+    if (info->causal && !c->causal) {
+        snprintf(err, errlen, "%s: task %s needs causal attention (its answers appear in the tokens) but causal=0", src, s->task);
+        return -1;
+    }
+    return sb_config_validate(c, err, errlen);
+}
+
+int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen)
+{
+    if (sb_spec_validate(s, err, errlen)) return -1;
+    if (sb_compress_check(s, &plan->model, &plan->task, err, errlen)) return -1;
+    return s->analysis ? sb_analysis_check(s, err, errlen) : 0;
+}
+
+int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t errlen)
+{
+    sb_runner_plan p;
+    if (sb_spec_validate(s, err, errlen)) return -1;
+    sb_task *t = sb_task_open(s->task, s->knobs, (uint64_t)s->data_seed, err, errlen);
+    if (!t) return -1;
+    p.task = *sb_task_get_info(t);
+    p.T = p.task.length;
+    p.Tmax = p.task.long_length > p.task.length ? p.task.long_length : p.task.length;
+    int rc = model_for_task(s, &p.task, &p.model, err, errlen);
+    sb_task_close(t);
+    if (rc || sb_runner_check_same(s, &p, err, errlen)) return -1;
+    if (plan) *plan = p;
+    return 0;
+}
+
+typedef struct {
+    sb_task *task;
+    const sb_task_info *info;
+    int *tok, *typ, *tgt;
+} data;
+
+/* Evaluate n examples of a split: the task's metrics and the mean loss. */
+static int evaluate(sb_model *m, data *d, int split, long n, int B, sb_score *sc, double *loss)
+{
+    int T = split == SB_SPLIT_TEST_LONG ? d->info->long_length : d->info->length;
+    double total = 0;
+    long batches = 0;
+    memset(sc, 0, sizeof *sc);
+    if (n > d->info->split_size[split]) n = d->info->split_size[split];
+    for (long first = 0; first < n; first += B, batches++) {
+        int b = n - first < B ? (int)(n - first) : B;
+        if (sb_task_examples(d->task, split, first, b, d->tok, d->typ, d->tgt)) return -1;
+        total += sb_model_forward(m, d->tok, d->typ, d->tgt, NULL, b, T);
+        sb_score_add(sc, d->info, sb_model_probs(m), d->tgt, b, T);
+    }
+    *loss = batches ? total / batches : NAN;
+    return 0;
+}
+
+/* The headline metric of a split, for compression's before-and-after figures. */
+typedef struct { data *d; long n; int B; } eval_ctx;
+
+static double eval_split(void *ctx, sb_model *m, int split)
+{
+    eval_ctx *e = ctx;
+    sb_score sc;
+    double loss;
+    return evaluate(m, e->d, split, e->n, e->B, &sc, &loss) ? NAN : sb_score_value(&sc, e->d->info->metric);
+}
+
+static void put_num(sb_run *r, const char *col, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    sb_run_set(r, col, buf);
+}
+
+/* The spec's keys and the machine, written on every record, whatever its end. */
+static void record_start(sb_run *r, const sb_spec *s, const sb_config *c, const char *started)
+{
+    char cell[17], v[SB_PATH_LEN + 32];
+    sb_machine mc;
+    sb_machine_read(&mc);
+    sb_spec_cell(s, cell);
+    sb_run_set(r, "cell", cell);
+    snprintf(v, sizeof v, "%016llx", sb_config_hash(c));
+    sb_run_set(r, "config_hash", v);
+    sb_run_set(r, "sweep", s->sweep);
+    sb_run_set(r, "task", s->task);
+    sb_run_set(r, "sharing", c->sharing);
+    put_num(r, "seed", s->seed);
+    sb_run_set(r, "started", started);
+    sb_run_set(r, "code_version", mc.version);
+    sb_run_set(r, "host", mc.host);
+    sb_run_set(r, "cpu", mc.cpu);
+    put_num(r, "cores", mc.cores);
+    put_num(r, "threads", omp_get_max_threads());   /* what the run really used (a sweep job gets its share) */
+    sb_run_set(r, "blas", mc.blas);
+    for (const char *const *k = sb_spec_train_keys(); *k; k++) {
+        sb_spec_get(s, *k, v, sizeof v);
+        sb_run_param(r, *k, v);
+    }
+    for (const char *const *k = sb_config_keys(); *k; k++) {
+        sb_config_get(c, *k, v, sizeof v);
+        sb_run_param(r, *k, v);
+    }
+}
+
+static void record_end(sb_run *r, const char *status, const char *error, double t0)
+{
+    char ended[32];
+    sb_utc(ended, sizeof ended);
+    sb_run_set(r, "status", status);
+    if (error) sb_run_set(r, "error", error);
+    sb_run_set(r, "ended", ended);
+    put_num(r, "wall_seconds", sb_now() - t0);
+}
+
+/* Speed of the trained model: a full forward pass, and token-by-token decoding
+** with the key/value cache (causal models), medians of repeated timings. */
+static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
+{
+    int T = d->info->length;
+    double times[5];
+    if (sb_task_examples(d->task, SB_SPLIT_TEST, 0, B, d->tok, d->typ, d->tgt)) return;
+    for (int i = 0; i < 5; i++) {
+        double t = sb_now();
+        sb_model_forward(m, d->tok, d->typ, NULL, NULL, B, T);
+        times[i] = sb_now() - t;
+    }
+    sb_run_metric(r, "infer_tokens_per_s", B * T / sb_stats_median(times, 5));
+    if (!sb_model_config(m)->causal) return;
+    char err[SB_ERR_LEN];
+    sb_kvcache *kc = sb_kvcache_create(m, B, T, err, sizeof err);
+    if (!kc) return;
+    int step[4096];
+    for (int i = 0; i < 3; i++) {
+        sb_kvcache_reset(kc);
+        double t = sb_now();
+        for (int p = 0; p < T; p++) {
+            for (int b = 0; b < B && b < 4096; b++) step[b] = d->tok[b * T + p];
+            sb_decode_step(kc, step);
+        }
+        times[i] = sb_now() - t;
+    }
+    double med = sb_stats_median(times, 3);
+    sb_run_metric(r, "decode_tokens_per_s", B * T / med);
+    sb_run_metric(r, "decode_ms_per_position", 1e3 * med / T);
+    sb_run_metric(r, "kv_cache_bytes", (double)sb_kvcache_bytes(kc));
+    sb_kvcache_free(kc);
+}
+
+sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, size_t errlen)
+{
+    return sb_runner_execute_hooked(s, NULL, log, result, err, errlen);
+}
+
+sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FILE *log, int *result, char *err,
+                                 size_t errlen)
+{
+    char started[32];
+    sb_utc(started, sizeof started);
+    double t0 = sb_now();
+    sb_task *task = sb_task_open(s->task, s->knobs, (uint64_t)s->data_seed, err, errlen);
+    if (!task) return NULL;
+    const sb_task_info *info = sb_task_get_info(task);
+    sb_config c;
+    if (model_for_task(s, info, &c, err, errlen)) { sb_task_close(task); return NULL; }
+    int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
+    sb_run *r = sb_run_new();
+    data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
+    sb_model *m = NULL;
+    sb_adamw opt = { 0 };
+    sb_analysis *an = NULL;
+    sb_compress *cs = NULL;
+    eval_ctx ec = { &d, s->test_examples, B };
+    const char *status = "finished";
+    char failure[SB_ERR_LEN] = "", analysis_error[SB_ERR_LEN] = "", aerr[SB_ERR_LEN];
+    record_start(r, s, &c, started);
+    {
+        char knobs[256];
+        sb_task_knobs(task, knobs, sizeof knobs);
+        sb_run_param(r, "task_knobs", knobs);
+        sb_run_param(r, "metric", sb_metric_name(info->metric));
+        sb_run_metric(r, "chance", info->chance);
+    }
+    if (!d.tok || !d.typ || !d.tgt) { snprintf(failure, sizeof failure, "out of memory for batches"); goto fail; }
+    /* the model: from a checkpoint (then resharing, e.g. untie:K), or new */
+    sb_config built = c;
+    if (s->init_from[0]) sb_checkpoint_config(s->init_from, &built, failure, sizeof failure);
+    sb_compress_training_config(s, &built);
+    m = sb_model_create(&built, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure);
+    if (!m) goto fail;
+    sb_adamw_config oc;
+    sb_adamw_config_default(&oc);
+    oc.lr = s->lr; oc.weight_decay = s->weight_decay; oc.clip = s->clip; oc.min_lr_ratio = s->min_lr_ratio;
+    oc.steps = s->steps; oc.warmup = s->warmup >= 0 ? s->warmup : s->steps / 10;
+    if (sb_adamw_init(&opt, &oc, sb_model_n_params(m))) { snprintf(failure, sizeof failure, "out of memory for AdamW"); goto fail; }
+    if (s->init_from[0]) {
+        if (sb_checkpoint_load(s->init_from, m, NULL, failure, sizeof failure)) goto fail;
+        if (strcmp(built.sharing, c.sharing) &&
+            sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+    }
+    /* analyses (bench/run/analyze.h): a failure is recorded, the run goes on */
+    if (s->analysis && !(an = sb_analysis_new(s, task, aerr, sizeof aerr))) snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
+    /* training */
+    int eval_every = s->eval_every > 0 ? s->eval_every : (s->steps >= 10 ? s->steps / 10 : 1);
+    int log_every = s->steps >= 100 ? s->steps / 100 : 1;
+    int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
+    long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
+    if (!(cs = sb_compress_new(s, &c, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
+    double train_time = 0, loss = NAN;
+    int step;
+    for (step = 0; step < s->steps; step++) {
+        if (sb_model_sharing(m)->progressive && step == merge_at) {
+            char target[SB_SPEC_LEN];
+            snprintf(target, sizeof target, "%s", sb_model_sharing(m)->target);
+            if (sb_reshare(&m, &opt, target, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+            if (sb_compress_reshared(cs, m, failure, sizeof failure)) goto fail;
+            sb_run_metric(r, "merged_at_step", step);
+        }
+        if (an && sb_analysis_grad_due(an, step) && sb_analysis_gradients(an, r, m, step, aerr, sizeof aerr) &&
+            !analysis_error[0])
+            snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
+        if (sb_task_examples(task, SB_SPLIT_TRAIN, start + (long)step * B, B, d.tok, d.typ, d.tgt)) {
+            snprintf(failure, sizeof failure, "%s", sb_task_error(task));
+            goto fail;
+        }
+        double t = sb_now(), gnorm;
+        /* data-parallel training (run --dp) refuses distillation and pruning, the compression step's work */
+        loss = h && h->train_step ? h->train_step(h->ctx, m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
+                                  : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
+        t = sb_now() - t;
+        train_time += t;
+        sb_run_series(r, "step_ms", step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
+        if (!isfinite(loss)) {
+            status = "diverged";
+            put_num(r, "diverged_step", step);
+            if (log) fprintf(log, "  diverged at step %d (non-finite loss or gradient)\n", step);
+            break;
+        }
+        if (step % log_every == 0 || step == s->steps - 1) {
+            sb_run_series(r, "train_loss", step, -1, -1, loss);
+            sb_run_series(r, "grad_norm", step, -1, -1, gnorm);
+            sb_run_series(r, "lr", step, -1, -1, sb_adamw_lr(&oc, step));
+        }
+        if ((step + 1) % eval_every == 0 || step == s->steps - 1) {
+            sb_score sc;
+            double vloss;
+            if (evaluate(m, &d, SB_SPLIT_VALID, s->eval_examples, B, &sc, &vloss)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            sb_run_series(r, "valid_loss", step + 1, -1, -1, vloss);
+            sb_run_series(r, "valid_metric", step + 1, -1, -1, sb_score_value(&sc, info->metric));
+            if (log) fprintf(log, "  step %d/%d  loss %.4f  valid %s %.4f\n", step + 1, s->steps, loss,
+                             sb_metric_name(info->metric), sb_score_value(&sc, info->metric));
+        }
+    }
+    sb_run_metric(r, "steps_done", step);
+    if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
+    if (step > 0) {
+        sb_run_metric(r, "train_loss_final", loss);
+        sb_run_metric(r, "train_seconds", train_time);
+        sb_run_metric(r, "train_tokens_per_s", (double)step * B * T / train_time);
+        sb_run_metric(r, "train_step_ms", 1e3 * train_time / step);
+    }
+    if (!strcmp(status, "finished") && sb_compress_finish(cs, &m, &opt, step, failure, sizeof failure)) goto fail;
+    if (!strcmp(status, "finished")) {
+        static const int splits[] = { SB_SPLIT_VALID, SB_SPLIT_TEST, SB_SPLIT_TEST_LONG };
+        static const char *const names[] = { "valid", "test", "test_long" };
+        double test_value = NAN;
+        for (int i = 0; i < 3; i++) {
+            if (splits[i] == SB_SPLIT_TEST_LONG && !info->long_length) continue;
+            sb_score sc;
+            double l;
+            char key[64];
+            if (evaluate(m, &d, splits[i], s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            sb_run_metric(r, names[i], sb_score_value(&sc, info->metric));
+            if (splits[i] == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
+            snprintf(key, sizeof key, "%s_stderr", names[i]);
+            sb_run_metric(r, key, sb_score_stderr(&sc, info->metric));
+            snprintf(key, sizeof key, "%s_loss", names[i]);
+            sb_run_metric(r, key, l);
+            for (int k = 0; k < SB_METRIC_COUNT; k++) {
+                snprintf(key, sizeof key, "%s.%s", names[i], sb_metric_name(k));
+                double v = sb_score_value(&sc, k);
+                if (isfinite(v)) sb_run_metric(r, key, v);
+            }
+        }
+        if (an) {
+            if (sb_analysis_grad_due(an, step) && sb_analysis_gradients(an, r, m, step, aerr, sizeof aerr) && !analysis_error[0])
+                snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
+            if (sb_analysis_final(an, r, m, step, aerr, sizeof aerr) && !analysis_error[0])
+                snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
+        }
+        if (analysis_error[0]) {
+            sb_run_param(r, "analysis_error", analysis_error);
+            if (log) fprintf(log, "  analysis: %s\n", analysis_error);
+        }
+        measure_inference(r, m, &d, B);
+        if (sb_compress_record(cs, m, &opt, s->save, test_value, failure, sizeof failure)) goto fail;
+    }
+    sb_memory mem;
+    sb_model_memory(m, &mem);
+    sb_run_metric(r, "params_unique", (double)sb_model_n_params(m));
+    sb_run_metric(r, "params_every_depth", (double)mem.total_params);
+    sb_run_metric(r, "bytes_params", (double)mem.params);
+    sb_run_metric(r, "bytes_grads", (double)mem.grads);
+    sb_run_metric(r, "bytes_optim", (double)mem.optim);
+    sb_run_metric(r, "bytes_acts", (double)mem.acts);
+    sb_run_metric(r, "bytes_scratch", (double)mem.scratch);
+    sb_run_metric(r, "peak_rss_bytes", (double)sb_peak_rss());
+    sb_run_metric(r, "calib_gflops", sb_gemm_gflops());
+    record_end(r, status, NULL, t0);
+    *result = strcmp(status, "finished") ? SB_RUN_DIVERGED : SB_RUN_FINISHED;
+    goto done;
+fail:
+    record_end(r, "failed", failure, t0);
+    *result = SB_RUN_FAILED;
+    if (log) fprintf(log, "  failed: %s\n", failure);
+done:
+    sb_analysis_free(an);
+    sb_compress_free(cs);
+    sb_adamw_free(&opt);
+    sb_model_free(m);
+    free(d.tok); free(d.typ); free(d.tgt);
+    sb_task_close(task);
+    return r;
+}

@@ -1,0 +1,302 @@
+/*
+** spec.c: run specifications: defaults, setting keys from text, the cell hash.
+** Training keys are described by one table (like engine/core/config.c's fields) so
+** parsing, printing and hashing agree.
+*/
+#include "spec.h"
+#include "core/rng.h"
+#include "core/sharing.h"
+#include "core/validate.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <errno.h>
+#include <math.h>
+
+enum { K_INT, K_FLOAT, K_STR };
+
+typedef struct {
+    const char *key;
+    int type;
+    size_t off, size;
+    double lo, hi;
+    int in_cell;        /* changes the results */
+    const char *help;
+    const char *later;  /* keys added after runs were first recorded: the default's text, else NULL */
+    const char *const *names;   /* K_STR keys that take one of these words, else NULL */
+} tkey;
+
+static const char *const factor_init_names[] = { "train", "svd", "als", NULL };
+static const char *const prune_names[] = { "none", "l1", "magnitude", "gradual", "movement", NULL };
+static const char *const quant_names[] = { "none", "int8", NULL };
+static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL };
+
+#define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
+#define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
+#define KF(k, lo, hi, help) { #k, K_FLOAT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
+#define KS(k, cell, help) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, cell, help, NULL, NULL }
+/* keys added later, with the default's text; LW: one of the words names */
+#define LI(k, lo, hi, help, def) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, def, NULL }
+#define LF(k, lo, hi, help, def) { #k, K_FLOAT, offsetof(sb_spec, k), 0, lo, hi, 1, help, def, NULL }
+#define LS(k, help, def) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, 1, help, def, NULL }
+#define LW(k, names, help, def) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, 1, help, def, names }
+static const tkey tkeys[] = {
+    KS(task, 1, "task name (sharebench tasks), or NAME:KNOBS"),
+    KS(knobs, 1, "task knobs, e.g. len=12"),
+    KI(steps, 0, 10000000, "training steps"),
+    KI(batch, 1, 65536, "sequences per step"),
+    KF(lr, 0, 10, "peak learning rate"),
+    KI(warmup, -1, 10000000, "warmup steps (-1: 10% of steps)"),
+    KF(weight_decay, 0, 10, "AdamW decoupled weight decay"),
+    KF(clip, 0, 1e9, "gradient norm clip (0: none)"),
+    KF(min_lr_ratio, 0, 1, "final learning rate / peak"),
+    KI(eval_every, 0, 10000000, "validation every N steps (0: 10 times a run)"),
+    KI(eval_examples, 1, 10000000, "validation examples per evaluation"),
+    KI(test_examples, 1, 10000000, "test and test_long examples"),
+    KI(merge_at, -1, 10000000, "progressive: merge at this step (-1: half way)"),
+    KI(seed, 0, 2000000000, "initialisation and data-order seed"),
+    KI(data_seed, 0, 2000000000, "seed of the task's data"),
+    KX(threads, 0, 4096, "threads (0: all cores, shared among jobs)"),
+    KS(init_from, 1, "checkpoint to start from"),
+    KS(save, 0, "save the trained model to this file"),
+    KS(sweep, 0, "the sweep the run belongs to"),
+    KX(analysis, 0, 1, "run the analyses (gradient noise, heads, CKA, attacks)"),
+    KX(grad_samples, 0, 100000, "sequences per gradient-noise measurement"),
+    KX(grad_points, 0, 1000, "gradient-noise measurements, from start to end (0: none)"),
+    KX(attn_examples, 0, 100000, "test examples for head diversity and importance (0: none)"),
+    KX(cka_examples, 0, 100000, "test examples for CKA between layers (0: none)"),
+    KX(attack_examples, 0, 100000, "test examples attacked by PGD, HotFlip, random substitution (0: none)"),
+    KS(pgd_eps, 0, "PGD radii as fractions of the mean token-embedding norm, e.g. 0.1,0.5"),
+    KX(pgd_steps, 0, 1000, "PGD steps"),
+    KX(hotflip_budget, 0, 1000, "HotFlip: most tokens changed per example (0: no HotFlip)"),
+    KS(randsub_rates, 0, "random substitution rates, e.g. 0.05,0.1"),
+    LW(factor_init, factor_init_names, "factor:R from the start (train), or the trained dense model's truncated SVD or ALS", "train"),
+    LI(als_iters, 1, 10000, "ALS sweeps (factor_init=als)", "20"),
+    LW(prune, prune_names, "sparsify the block matrices: none, l1, magnitude, gradual, movement", "none"),
+    LF(sparsity, 0, 0.999, "target sparsity of each block matrix (magnitude, gradual, movement)", "0.5"),
+    LF(prune_start, 0, 1, "gradual, movement: the schedule starts at this fraction of the steps", "0.25"),
+    LF(prune_end, 0, 1, "gradual, movement: and reaches the target at this fraction", "0.75"),
+    LI(prune_every, 1, 10000000, "gradual, movement: steps between mask updates", "10"),
+    LF(l1, 0, 10, "prune=l1: the L1 coefficient lambda", "0.0001"),
+    LF(l1_threshold, 0, 10, "prune=l1: weights with |w| below this are zeroed after training", "0.005"),
+    LI(finetune_steps, 0, 10000000, "steps of training after one-shot pruning, thresholding or SVD/ALS, masks kept", "0"),
+    LW(quant, quant_names, "post-training quantisation: none, int8", "none"),
+    LW(quant_act, quant_act_names, "int8 activation scales: block (calibrated once per unique block), depth, dynamic", "block"),
+    LI(quant_batches, 1, 100000, "int8: calibration batches (from the training split)", "4"),
+    LS(teacher, "distil from: none, a checkpoint, or train:SHARING (a teacher trained first, e.g. train:none)", "none"),
+    LF(distill_temp, 0.01, 100, "distillation temperature T", "2"),
+    LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
+};
+#undef KI
+#undef KX
+#undef KF
+#undef KS
+#undef LI
+#undef LF
+#undef LS
+#undef LW
+#define NT (sizeof tkeys / sizeof tkeys[0])
+
+static const tkey *find(const char *key)
+{
+    for (size_t i = 0; i < NT; i++)
+        if (!strcmp(tkeys[i].key, key)) return &tkeys[i];
+    return NULL;
+}
+
+const char *const *sb_spec_train_keys(void)
+{
+    static const char *keys[NT + 2];
+    keys[0] = "preset";
+    for (size_t i = 0; i < NT; i++) keys[i + 1] = tkeys[i].key;
+    keys[NT + 1] = NULL;
+    return keys;
+}
+
+void sb_spec_default(sb_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    sb_config_default(&s->model);
+    strcpy(s->preset, "small");
+    s->steps = 300; s->batch = 16; s->lr = 1e-3f; s->warmup = -1; s->weight_decay = 0.01f;
+    s->clip = 1.0f; s->min_lr_ratio = 0.1f; s->eval_every = 0; s->eval_examples = 256;
+    s->test_examples = 1000; s->merge_at = -1; s->seed = 1; s->data_seed = 1; s->threads = 0;
+    s->analysis = 1; s->grad_samples = 16; s->grad_points = 3; s->attn_examples = 64; s->cka_examples = 64;
+    s->attack_examples = 32; s->pgd_steps = 2; s->hotflip_budget = 3;
+    strcpy(s->pgd_eps, "0.01,0.03,0.1");
+    strcpy(s->randsub_rates, "0.05,0.1,0.2");
+    /* the later keys from their defaults' text, so the table is the one place they are written */
+    for (size_t i = 0; i < NT; i++)
+        if (tkeys[i].later) {
+            char err[SB_ERR_LEN];
+            sb_spec_set(s, tkeys[i].key, tkeys[i].later, err, sizeof err);
+        }
+}
+
+int sb_spec_key_default(const char *key, const char *value)
+{
+    for (size_t i = 0; i < NT; i++)
+        if (!strcmp(tkeys[i].key, key)) return tkeys[i].later && !strcmp(tkeys[i].later, value);
+    return sb_config_key_default(key, value);
+}
+
+static int model_index(const char *key)
+{
+    int i = 0;
+    for (const char *const *k = sb_config_keys(); *k; k++, i++)
+        if (!strcmp(*k, key)) return i;
+    return -1;
+}
+
+int sb_spec_model_set(const sb_spec *s, const char *key)
+{
+    int i = model_index(key);
+    return i >= 0 && (s->model_set[i / 32] >> (i % 32) & 1);
+}
+
+int sb_spec_set(sb_spec *s, const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "preset")) {
+        sb_config c;
+        if (sb_config_preset(&c, value, err, errlen)) return -1;
+        s->model = c;
+        s->model_set[0] = s->model_set[1] = 0;
+        snprintf(s->preset, sizeof s->preset, "%s", value);
+        return 0;
+    }
+    const tkey *k = find(key);
+    if (!k) {
+        int i = model_index(key);
+        if (i < 0) {
+            size_t w = (size_t)snprintf(err, errlen, "unknown key '%s'; training keys: preset", key);
+            for (size_t j = 0; j < NT && w < errlen; j++) w += snprintf(err + w, errlen - w, " %s", tkeys[j].key);
+            if (w < errlen) snprintf(err + w, errlen - w, "; model keys: see 'sharebench params --help' and the README");
+            return -1;
+        }
+        if (sb_config_set(&s->model, key, value, err, errlen)) return -1;
+        s->model_set[i / 32] |= 1u << (i % 32);
+        return 0;
+    }
+    void *p = (char *)s + k->off;
+    char *end;
+    errno = 0;
+    const char *colon = strchr(value, ':');
+    if (!strcmp(key, "task") && colon) {   /* "copy:len=8": a task with its knobs, as suites list them */
+        if ((size_t)(colon - value) >= sizeof s->task || strlen(colon + 1) >= sizeof s->knobs) {
+            snprintf(err, errlen, "task='%.40s': name or knobs too long", value);
+            return -1;
+        }
+        snprintf(s->task, sizeof s->task, "%.*s", (int)(colon - value), value);
+        snprintf(s->knobs, sizeof s->knobs, "%s", colon + 1);
+        return 0;
+    }
+    if (k->names) {
+        for (int i = 0; k->names[i]; i++)
+            if (!strcmp(k->names[i], value)) { snprintf((char *)p, k->size, "%s", value); return 0; }
+        size_t w = (size_t)snprintf(err, errlen, "%s='%s': expected one of", key, value);
+        for (int i = 0; k->names[i] && w < errlen; i++) w += snprintf(err + w, errlen - w, " %s", k->names[i]);
+        return -1;
+    }
+    if (k->type == K_STR) {
+        if (strlen(value) >= k->size) {
+            snprintf(err, errlen, "%s='%.40s...': longer than %zu characters", key, value, k->size - 1);
+            return -1;
+        }
+        snprintf((char *)p, k->size, "%s", value);
+        return 0;
+    }
+    double v = k->type == K_INT ? (double)strtol(value, &end, 10) : strtod(value, &end);
+    if (!*value || *end || errno || !isfinite(v) || v < k->lo || v > k->hi) {
+        snprintf(err, errlen, "%s='%s': expected a %s from %g to %g (%s)", key, value,
+                 k->type == K_INT ? "whole number" : "number", k->lo, k->hi, k->help);
+        return -1;
+    }
+    if (k->type == K_INT) *(int *)p = (int)v;
+    else *(float *)p = (float)v;
+    return 0;
+}
+
+int sb_spec_get(const sb_spec *s, const char *key, char *out, size_t len)
+{
+    if (!strcmp(key, "preset")) { snprintf(out, len, "%s", s->preset); return 0; }
+    const tkey *k = find(key);
+    if (!k) return sb_config_get(&s->model, key, out, len);
+    const void *p = (const char *)s + k->off;
+    if (k->type == K_STR) snprintf(out, len, "%s", (const char *)p);
+    else if (k->type == K_INT) snprintf(out, len, "%d", *(const int *)p);
+    else sb_format_float(out, len, *(const float *)p);
+    return 0;
+}
+
+int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
+{
+    if (!s->task[0]) { snprintf(err, errlen, "no task given (task=NAME; 'sharebench tasks' lists them)"); return -1; }
+    if (sb_config_validate(&s->model, err, errlen)) return -1;
+    /* the compression keys together */
+    int post_factor = strcmp(s->factor_init, "train") != 0, scheduled = !strcmp(s->prune, "gradual") || !strcmp(s->prune, "movement");
+    if (post_factor && !s->model.factor) {
+        snprintf(err, errlen, "factor_init=%s factorises the trained model to rank factor=R, but factor=0; give factor=R", s->factor_init);
+        return -1;
+    }
+    if (scheduled && !(s->prune_start < s->prune_end)) {
+        snprintf(err, errlen, "prune=%s: prune_start=%g must be below prune_end=%g (fractions of the training steps)", s->prune,
+                 s->prune_start, s->prune_end);
+        return -1;
+    }
+    if (s->finetune_steps && !post_factor && strcmp(s->prune, "magnitude") && strcmp(s->prune, "l1")) {
+        snprintf(err, errlen, "finetune_steps=%d: fine-tuning follows a post-training step (prune=magnitude or l1, factor_init=svd "
+                 "or als), and this run has none; train longer with steps instead", s->finetune_steps);
+        return -1;
+    }
+    sb_sharing sh;
+    if (!strcmp(s->quant, "int8") && !sb_sharing_resolve(&s->model, &sh, err, errlen) && (sh.lowrank || sh.hyper)) {
+        snprintf(err, errlen, "quant=int8 with sharing '%s': lowrank and hyper build each depth's weights at run time, so there is "
+                 "no unique tensor to quantise once", s->model.sharing);
+        return -1;
+    }
+    if (!strncmp(s->teacher, "train:", 6)) {
+        sb_config t = s->model;
+        char inner[SB_ERR_LEN];
+        if (strlen(s->teacher + 6) >= sizeof t.sharing) { snprintf(err, errlen, "teacher='%.40s...': too long", s->teacher); return -1; }
+        snprintf(t.sharing, sizeof t.sharing, "%s", s->teacher + 6);
+        t.sharing_attn[0] = t.sharing_ffn[0] = 0;
+        t.factor = 0;
+        if (sb_config_validate(&t, inner, sizeof inner)) {
+            snprintf(err, errlen, "teacher='%s': the teacher's sharing does not fit the model: %s", s->teacher, inner);
+            return -1;
+        }
+    } else if (!s->teacher[0]) {
+        snprintf(err, errlen, "teacher='': expected none, a checkpoint, or train:SHARING");
+        return -1;
+    }
+    return 0;
+}
+
+void sb_spec_cell(const sb_spec *s, char out[17])
+{
+    uint64_t h = sb_hash_str(0, "cell-v1");
+    char v[SB_PATH_LEN + 32];
+    for (size_t i = 0; i < NT; i++) {
+        if (!tkeys[i].in_cell) continue;
+        sb_spec_get(s, tkeys[i].key, v, sizeof v);
+        if (tkeys[i].later && !strcmp(tkeys[i].later, v)) continue;   /* cells from before the key stay */
+        h = sb_hash_str(sb_hash_str(sb_hash_str(h, tkeys[i].key), "="), v);
+        h = sb_hash_str(h, "\n");
+    }
+    h ^= sb_config_hash(&s->model) * 0x9E3779B97F4A7C15ULL;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+int sb_spec_same_model(const sb_spec *a, const sb_spec *b)
+{
+    return !strcmp(a->task, b->task) && !strcmp(a->knobs, b->knobs) && a->data_seed == b->data_seed &&
+           !strcmp(a->init_from, b->init_from) && a->model_set[0] == b->model_set[0] &&
+           a->model_set[1] == b->model_set[1] && sb_config_hash(&a->model) == sb_config_hash(&b->model);
+}
+
+void sb_spec_label(const sb_spec *s, char *out, size_t len)
+{
+    snprintf(out, len, "%s sharing=%s seed=%d (width=%d layers=%d)", s->task, s->model.sharing, s->seed,
+             s->model.width, s->model.layers);
+}

@@ -1,0 +1,17 @@
+/*
+** fmt.h: numbers for people: counts with thousands separators, bytes with
+** binary units, durations for progress lines.
+*/
+#ifndef SB_FMT_H
+#define SB_FMT_H
+
+#include <stddef.h>
+
+/* Format n with thousands separators into out ("11,683,584"). Returns out. */
+char *sb_fmt_count(long n, char *out, size_t len);
+/* Format a byte count with a binary unit ("44.6 MiB"). Returns out. */
+char *sb_fmt_bytes(double bytes, char *out, size_t len);
+/* A duration of s seconds for progress lines: "MM:SS", or "H:MM:SS" from an hour. */
+void sb_fmt_time(double s, char *out, size_t len);
+
+#endif

@@ -1,0 +1,1047 @@
+/*
+** model.c: layout, forward and backward of a transformer with shared blocks.
+**
+** Layout. Every unique tensor is a row of a table (name, shape, offset); the
+** parameters, gradients and optimizer moments are each one buffer indexed by
+** the same offsets. Blocks (attention, key/value, feed-forward) are numbered
+** by the sharing map; per-depth views hold pointers into them, so a depth
+** reads its block's weights and adds its gradient into its block's gradient.
+**
+** Depth slots. When per-depth contributions are needed (tracking, lowrank,
+** hyper, or a depth gradient rescaling) every depth gets a slot laid out like
+** one attention + key/value + feed-forward block. Backward writes each depth's
+** gradient into its slot; reduce_depths() then forms the contributions to the
+** shared weights and sums them (rescaled when asked). For lowrank and hyper a
+** second set of slots holds each depth's effective weights, built at the start
+** of the forward: W_l = W + B_l A_l (Bae et al. 2025) or W_l = diag(r_l) W
+** diag(s_l) with (r_l, s_l) = 1 + MLP(z_l) (functional sharing, as Subformer's
+** per-layer modulation, generated like HyperFormer's weights).
+**
+** Block matrices. Every product with a block matrix goes through
+** sb_block_forward / block_backward: a dense matrix, a factorised one
+** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
+** products once the model is quantised (quant.c).
+**
+** Layer (pre-LN):  h = x + ls1 * Attn(LN1(x));   x' = h + ls2 * FFN(LN2(h))
+** Layer (post-LN): h = LN1(x + ls1 * Attn(x));   x' = LN2(h + ls2 * FFN(h))
+*/
+#include "model_internal.h"
+#include "ops.h"
+#include "rng.h"
+#include "validate.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+
+const char *const sb_comp_names[SB_COMP_COUNT] = {
+    "embedding", "embedding projection", "position", "attention", "key/value", "feed-forward",
+    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "pooler", "head"
+};
+
+/* ---------------------------------------------------------------- layout */
+
+static int add_tensor(sb_model *m, int comp, int block, int layer, int rows, int cols, const char *fmt, ...)
+{
+    if (m->nt == m->cap) {
+        int cap = m->cap ? 2 * m->cap : 64;
+        sb_tensor *t = realloc(m->tensors, sizeof *t * cap);
+        if (!t) return -1;
+        m->tensors = t;
+        m->cap = cap;
+    }
+    sb_tensor *t = &m->tensors[m->nt];
+    memset(t, 0, sizeof *t);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->name, sizeof t->name, fmt, ap);
+    va_end(ap);
+    t->ndim = cols ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols ? cols : 1;
+    t->numel = (long)rows * (cols ? cols : 1);
+    t->offset = m->n_params;
+    t->comp = comp;
+    t->block = block;
+    t->layer = layer;
+    t->decay = cols != 0; /* nanoGPT's rule: decay matrices, not vectors */
+    t->uses = 1;
+    t->slot_off = -1;
+    m->n_params += t->numel;
+    return m->nt++;
+}
+
+static int is_kv(int k) { return k == M_WK || k == M_WV; }
+static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 : 0; }
+
+/* Add the tensors of one block of a part (0 attention, 1 key/value, 2 feed-forward)
+** and record their offsets inside a depth slot (the same for every block). */
+static int add_block(sb_model *m, int part, int b, int uses)
+{
+    static const int parts[3][2] = { { M_WQ, M_WO }, { M_WK, M_WV }, { M_W1, M_W2 } };
+    static const char *const prefix[3] = { "attn", "kv", "ffn" };
+    static const int comp[3] = { SB_COMP_ATTN, SB_COMP_KV, SB_COMP_FFN };
+    long start = m->n_params;
+    for (int j = 0; j < 2; j++) {
+        int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+        if (m->fmask >> k & 1) {
+            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout */
+            int tu = add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
+            int tv = add_tensor(m, comp[part], b, -1, m->Rf, I, "%s.%d.%s.vt", prefix[part], b, mat_names[k]);
+            if (tu < 0 || tv < 0) return -1;
+            m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
+            m->vt_off[k] = m->part_off[part] + m->tensors[tv].offset - start;
+        } else {
+            int tw = add_tensor(m, comp[part], b, -1, O, I, "%s.%d.%s", prefix[part], b, mat_names[k]);
+            if (tw < 0) return -1;
+            m->mat_off[k] = m->part_off[part] + m->tensors[tw].offset - start;
+        }
+        int tb = add_tensor(m, comp[part], b, -1, O, 0, "%s.%d.%s", prefix[part], b, bias_names[k]);
+        if (tb < 0) return -1;
+        m->bias_off[k] = m->part_off[part] + m->tensors[tb].offset - start;
+    }
+    if (part != 1 && m->c.ln_shared) {
+        int tw = add_tensor(m, SB_COMP_LAYERNORM, b, -1, m->C, 0, "%s.%d.ln.w", prefix[part], b);
+        int tb = add_tensor(m, SB_COMP_LAYERNORM, b, -1, m->C, 0, "%s.%d.ln.b", prefix[part], b);
+        if (tw < 0 || tb < 0) return -1;
+        m->ln_off[part ? 1 : 0] = m->part_off[part] + m->tensors[tw].offset - start;
+    }
+    for (int i = m->nt - 1; i >= 0 && m->tensors[i].offset >= start; i--) {
+        m->tensors[i].uses = uses;
+        m->tensors[i].slot_off = m->part_off[part] + m->tensors[i].offset - start;
+    }
+    return 0;
+}
+
+static int uses_of(const int *map, int n, int b)
+{
+    int u = 0;
+    for (int i = 0; i < n; i++) u += map[i] == b;
+    return u;
+}
+
+/* Build the tensor table. Returns 0, or -1 on allocation failure. */
+static int build_tensors(sb_model *m)
+{
+    const sb_config *c = &m->c;
+    int N = m->N, C = m->C, E = m->E, NB = c->rel_buckets;
+    m->t_tok = add_tensor(m, SB_COMP_EMBED, -1, -1, m->V, E, "embed.tok");
+    m->t_pos = c->pos == SB_POS_LEARNED ? add_tensor(m, SB_COMP_EMBED, -1, -1, m->P, E, "embed.pos") : -1;
+    m->t_type = c->type_vocab ? add_tensor(m, SB_COMP_EMBED, -1, -1, c->type_vocab, E, "embed.type") : -1;
+    m->t_eln_w = c->embed_ln ? add_tensor(m, SB_COMP_EMBED, -1, -1, E, 0, "embed.ln.w") : -1;
+    m->t_eln_b = c->embed_ln ? add_tensor(m, SB_COMP_EMBED, -1, -1, E, 0, "embed.ln.b") : -1;
+    m->t_eproj_w = E != C ? add_tensor(m, SB_COMP_EMBED_PROJ, -1, -1, C, E, "embed.proj.w") : -1;
+    m->t_eproj_b = E != C ? add_tensor(m, SB_COMP_EMBED_PROJ, -1, -1, C, 0, "embed.proj.b") : -1;
+    m->t_relbias = c->pos == SB_POS_RELBIAS ? add_tensor(m, SB_COMP_POSITION, -1, -1, NB, m->NH, "pos.relbias") : -1;
+    /* slot parts: attention, key/value, feed-forward */
+    long ln = c->ln_shared ? 2L * C : 0, mn[M_COUNT];
+    for (int k = 0; k < M_COUNT; k++)   /* a matrix's parameters: O x I, or R (O + I) when factorised */
+        mn[k] = (m->fmask >> k & 1) ? (long)m->Rf * (sb_mat_out(m, k) + sb_mat_in(m, k)) : (long)sb_mat_out(m, k) * sb_mat_in(m, k);
+    m->part_off[0] = 0;
+    m->part_off[1] = mn[M_WQ] + mn[M_WO] + 2L * C + ln;
+    m->part_off[2] = m->part_off[1] + mn[M_WK] + mn[M_WV] + 2L * m->Ckv;
+    m->slot = m->part_off[2] + mn[M_W1] + mn[M_W2] + m->F + C + ln;
+    for (int b = 0; b < m->sh.n_attn; b++)
+        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b))) return -1;
+    for (int b = 0; b < m->sh.n_kv; b++)
+        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b))) return -1;
+    for (int b = 0; b < m->sh.n_ffn; b++)
+        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b))) return -1;
+    for (int l = 0; l < N; l++) {
+        if (!c->ln_shared) {
+            add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln1.w", l);
+            add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln1.b", l);
+            add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln2.w", l);
+            add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln2.b", l);
+        }
+        if (c->layerscale) {
+            add_tensor(m, SB_COMP_LAYER, -1, l, C, 0, "layer.%d.ls1", l);
+            add_tensor(m, SB_COMP_LAYER, -1, l, C, 0, "layer.%d.ls2", l);
+        }
+        if (c->layer_pos_bias) add_tensor(m, SB_COMP_LAYER, -1, l, NB, m->NH, "layer.%d.posbias", l);
+    }
+    if (m->R)
+        for (int l = 0; l < N; l++)
+            for (int k = 0; k < M_COUNT; k++) {
+                if (is_kv(k) && m->sh.kv[l] < 0) continue;
+                add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, sb_mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
+                add_tensor(m, SB_COMP_LOWRANK, -1, l, sb_mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
+            }
+    m->t_hz = m->t_hw1 = m->t_hb1 = m->t_hw2 = m->t_hb2 = -1;
+    if (m->D) {
+        m->M = 0;
+        for (int k = 0; k < M_COUNT; k++) {
+            m->mod_off[k][0] = m->M;
+            m->mod_off[k][1] = m->M + sb_mat_out(m, k);
+            m->M += sb_mat_out(m, k) + sb_mat_in(m, k);
+        }
+        m->t_hz = add_tensor(m, SB_COMP_HYPER, -1, -1, N, m->D, "hyper.z");
+        m->t_hw1 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->D, m->D, "hyper.w1");
+        m->t_hb1 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->D, 0, "hyper.b1");
+        m->t_hw2 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->M, m->D, "hyper.w2");
+        m->t_hb2 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->M, 0, "hyper.b2");
+    }
+    m->t_lnf_w = c->final_ln ? add_tensor(m, SB_COMP_LAYERNORM, -1, -1, C, 0, "final.ln.w") : -1;
+    m->t_lnf_b = c->final_ln ? add_tensor(m, SB_COMP_LAYERNORM, -1, -1, C, 0, "final.ln.b") : -1;
+    m->t_pool_w = c->pooler ? add_tensor(m, SB_COMP_POOLER, -1, -1, C, C, "pooler.w") : -1;
+    m->t_pool_b = c->pooler ? add_tensor(m, SB_COMP_POOLER, -1, -1, C, 0, "pooler.b") : -1;
+    m->t_hproj_w = c->tied && E != C ? add_tensor(m, SB_COMP_HEAD, -1, -1, E, C, "head.proj.w") : -1;
+    m->t_hproj_b = c->tied && E != C ? add_tensor(m, SB_COMP_HEAD, -1, -1, E, 0, "head.proj.b") : -1;
+    m->t_head_w = !c->tied ? add_tensor(m, SB_COMP_HEAD, -1, -1, m->V, C, "head.w") : -1;
+    return m->tensors ? 0 : -1;
+}
+
+static real *take(sb_model *m, long n)
+{
+    long o = m->cursor;
+    m->cursor += n;
+    return m->arena ? m->arena + o : NULL;
+}
+
+/* Carve activations, then scratch, from the arena (or only count when it is NULL). */
+static void carve(sb_model *m)
+{
+    const sb_config *c = &m->c;
+    long BT = (long)m->Bmax * m->Tmax, BC = BT * m->C, BE = BT * m->E, BF = BT * m->F, BK = BT * m->Ckv;
+    long att = (long)m->Bmax * m->NH * m->Tmax * m->Tmax;
+    m->cursor = 0;
+    m->emb_tok = take(m, BE);
+    m->emb = take(m, BE);
+    m->emb_n = c->embed_ln ? take(m, BE) : m->emb;
+    m->emb_mean = c->embed_ln ? take(m, BT) : NULL;
+    m->emb_rstd = c->embed_ln ? take(m, BT) : NULL;
+    m->x0 = take(m, BC);
+    real *x = m->x0;
+    for (int l = 0; l < m->N; l++) {
+        layer_acts *a = &m->la[l];
+        a->x = x;
+        a->a = c->post_ln ? x : take(m, BC);
+        a->ln1_mean = take(m, BT);
+        a->ln1_rstd = take(m, BT);
+        a->q = take(m, BC);
+        if (m->sh.kv[l] >= 0) { a->k = take(m, BK); a->v = take(m, BK); }
+        else { a->k = m->la[m->sh.kv_src[l]].k; a->v = m->la[m->sh.kv_src[l]].v; }
+        a->att = take(m, att);
+        a->attv = take(m, BC);
+        a->ao = take(m, BC);
+        a->z1 = take(m, BC);
+        a->h1 = c->post_ln ? take(m, BC) : a->z1;
+        a->f = c->post_ln ? a->h1 : take(m, BC);
+        a->ln2_mean = take(m, BT);
+        a->ln2_rstd = take(m, BT);
+        a->fc = take(m, BF);
+        a->fcg = take(m, BF);
+        a->fo = take(m, BC);
+        a->z2 = take(m, BC);
+        a->out = c->post_ln ? take(m, BC) : a->z2;
+        for (int k = 0; k < M_COUNT; k++)
+            a->ft[k] = (m->fmask >> k & 1) && (!is_kv(k) || m->sh.kv[l] >= 0) ? take(m, BT * m->Rf) : NULL;
+        x = a->out;
+    }
+    m->lnf = c->final_ln ? take(m, BC) : x;
+    m->lnf_mean = c->final_ln ? take(m, BT) : NULL;
+    m->lnf_rstd = c->final_ln ? take(m, BT) : NULL;
+    m->pool_in = c->pooler ? take(m, (long)m->Bmax * m->C) : NULL;
+    m->pooled = c->pooler ? take(m, (long)m->Bmax * m->C) : NULL;
+    m->head_in = c->pooler ? take(m, BC) : m->lnf;
+    m->he = m->t_hproj_w >= 0 ? take(m, BE) : m->head_in;
+    m->probs = take(m, BT * m->V);
+    m->losses = take(m, BT);
+    m->bias = m->pos_bias_any ? take(m, (long)m->NH * m->Tmax * m->Tmax) : NULL;
+    m->hyp_h = m->D ? take(m, (long)m->N * m->D) : NULL;
+    m->hyp_m = m->D ? take(m, (long)m->N * m->M) : NULL;
+    m->n_acts = m->cursor;
+    /* backward scratch */
+    m->g_res = take(m, BC);
+    m->g_1 = take(m, BC);
+    m->g_a = take(m, BC);
+    m->g_o = take(m, BC);
+    m->g_attv = take(m, BC);
+    m->g_q = take(m, BC);
+    for (int l = 0; l < m->N; l++) {
+        m->g_k[l] = m->sh.kv[l] >= 0 ? take(m, BK) : m->g_k[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.kv[l] >= 0 ? take(m, BK) : m->g_v[m->sh.kv_src[l]];
+    }
+    m->g_att = take(m, att);
+    m->g_fc = take(m, BF);
+    m->g_e = take(m, BE);
+    m->g_emb = take(m, BE);
+    m->g_tok = take(m, BE);
+    m->g_he = take(m, BE);
+    m->g_head_in = take(m, BC);
+    m->g_logits = take(m, BT * m->V);
+    m->g_bias = m->pos_bias_any ? take(m, (long)m->NH * m->Tmax * m->Tmax) : NULL;
+    m->g_gate = take(m, (long)m->N * m->Bmax * m->NH);
+    m->g_m = m->D ? take(m, m->M + 2L * m->D) : NULL;
+    m->g_pool = c->pooler ? take(m, 2L * m->Bmax * m->C) : NULL;
+    m->g_ft = m->Rf ? take(m, BT * m->Rf) : NULL;
+    m->eff = (m->R || m->D) ? take(m, m->slot * m->N) : NULL;
+    m->dgrad = m->depth_mode ? take(m, m->slot * m->N) : NULL;
+    m->n_scratch = m->cursor - m->n_acts;
+}
+
+/* Refuse a shape whose buffers could not be counted in longs (nor allocated on
+** any machine): estimated in doubles first, every buffer carve() takes at its
+** largest, so that the exact counts that follow cannot overflow. */
+static int too_large(const sb_config *c, int B, int T, char *err, size_t errlen)
+{
+    double BT = (double)B * T, C = c->width, F = c->ffn, N = c->layers, H = c->heads;
+    double E = c->embed ? c->embed : C, slot = 4 * C * C + 2 * C * F + 10 * C + 2 * F;
+    double params = (double)c->vocab * E + E * C + ((double)c->max_len + c->type_vocab) * C + 3 * N * slot;
+    double acts = N * (20 * BT * C + 4 * BT * F + 2 * B * H * (double)T * T + 8 * BT) + 8 * BT * E +
+                  2 * BT * c->vocab + 2 * H * (double)T * T + 2 * N * slot;
+    double bytes = (4 * params + acts) * sizeof(real);
+    if (bytes < 0x1p56) return 0;
+    snprintf(err, errlen, "batch=%d, length=%d with width=%d, layers=%d, vocab=%d: one training step would need about %.0f PiB, "
+             "more than any machine has", B, T, c->width, c->layers, c->vocab, bytes / 0x1p50);
+    return -1;
+}
+
+/* Fill the sizes of a model without allocating its buffers. */
+static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    if (sb_config_validate(c, err, errlen)) return -1;
+    if (B < 1 || T < 1) { snprintf(err, errlen, "batch=%d, length=%d: both must be at least 1", B, T); return -1; }
+    if (T > c->max_len) {
+        snprintf(err, errlen, "length %d is above the %d positions the model has (max_len); raise max_len or shorten the sequences", T, c->max_len);
+        return -1;
+    }
+    if (too_large(c, B, T, err, errlen)) return -1;
+    m->c = *c;
+    sb_sharing_resolve(c, &m->sh, err, errlen);
+    m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;
+    m->V = c->vocab; m->F = c->ffn; m->NH = c->heads; m->G = c->kv_heads ? c->kv_heads : c->heads;
+    m->hd = m->C / m->NH; m->Ckv = m->G * m->hd; m->P = c->max_len; m->R = m->sh.lowrank; m->D = m->sh.hyper;
+    m->Rf = c->factor;
+    m->fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
+    m->track = track;
+    m->depth_mode = track || m->R || m->D || c->grad_scale != SB_GRADSCALE_NONE;
+    m->pos_bias_any = c->pos == SB_POS_RELBIAS || c->layer_pos_bias;
+    if (build_tensors(m)) { snprintf(err, errlen, "out of memory building the tensor table"); return -1; }
+    carve(m);
+    return 0;
+}
+
+int sb_model_plan(const sb_config *c, int B, int T, int track, long *n_params, sb_memory *mem, char *err, size_t errlen)
+{
+    sb_model *m = calloc(1, sizeof *m);
+    if (!m) { snprintf(err, errlen, "out of memory"); return -1; }
+    int rc = setup(m, c, B, T, track, err, errlen);
+    if (!rc) {
+        if (n_params) *n_params = m->n_params;
+        if (mem) sb_model_memory(m, mem);
+    }
+    free(m->tensors);
+    free(m);
+    return rc;
+}
+
+void sb_model_memory(const sb_model *m, sb_memory *mem)
+{
+    mem->params = m->n_params * (long)sizeof(real);
+    mem->grads = mem->params;
+    mem->optim = 2 * mem->params;
+    mem->acts = m->n_acts * (long)sizeof(real);
+    mem->scratch = m->n_scratch * (long)sizeof(real);
+    mem->total_params = mem->shared_every = 0;
+    memset(mem->comp, 0, sizeof mem->comp);
+    memset(mem->comp_every, 0, sizeof mem->comp_every);
+    for (int i = 0; i < m->nt; i++) {
+        const sb_tensor *t = &m->tensors[i];
+        mem->total_params += t->numel * t->uses;
+        if (t->block >= 0 && t->uses > 1) mem->shared_every += t->numel * t->uses;
+        mem->comp[t->comp] += t->numel;
+        mem->comp_every[t->comp] += t->numel * t->uses;
+    }
+}
+
+/* Per-depth views: parameters, and where each depth's gradient goes. */
+static void bind_views(sb_model *m)
+{
+    for (int l = 0; l < m->N; l++) {
+        layer_view *p = &m->lp[l], *g = &m->lg[l];
+        memset(p, 0, sizeof *p);
+        memset(g, 0, sizeof *g);
+        for (int k = 0; k < M_COUNT; k++) {
+            int part = part_of(k);
+            int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
+            p->ti[k] = g->ti[k] = -1;
+            if (blk < 0) continue;
+            char name[48];
+            int fac = m->fmask >> k & 1;
+            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k], fac ? ".u" : "");
+            int ti = sb_model_tensor_find(m, name);
+            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + fac];   /* the bias follows its matrix */
+            p->ti[k] = g->ti[k] = ti;
+            p->b[k] = m->params + tb->offset;
+            g->b[k] = m->grads + tb->offset;
+            if (fac) {
+                p->u[k] = m->params + t->offset;
+                p->vt[k] = m->params + t[1].offset;
+                g->u[k] = m->grads + t->offset;
+                g->vt[k] = m->grads + t[1].offset;
+            } else {
+                p->w[k] = m->params + t->offset;
+                g->w[k] = m->grads + t->offset;
+            }
+            if (m->eff) p->w[k] = m->eff + l * m->slot + m->mat_off[k];
+            if (m->dgrad) {
+                if (fac) {
+                    g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
+                    g->vt[k] = m->dgrad + l * m->slot + m->vt_off[k];
+                } else {
+                    g->w[k] = m->dgrad + l * m->slot + m->mat_off[k];
+                }
+                g->b[k] = m->dgrad + l * m->slot + m->bias_off[k];
+            }
+            if (m->R) {
+                snprintf(name, sizeof name, "layer.%d.lora.%s.a", l, mat_names[k]);
+                int ia = sb_model_tensor_find(m, name);
+                p->la[k] = m->params + m->tensors[ia].offset;
+                g->la[k] = m->grads + m->tensors[ia].offset;
+                p->lb[k] = m->params + m->tensors[ia + 1].offset;
+                g->lb[k] = m->grads + m->tensors[ia + 1].offset;
+            }
+        }
+        char name[48];
+        if (m->c.ln_shared) {
+            int ia, ifn;
+            snprintf(name, sizeof name, "attn.%d.ln.w", m->sh.attn[l]);
+            ia = sb_model_tensor_find(m, name);
+            snprintf(name, sizeof name, "ffn.%d.ln.w", m->sh.ffn[l]);
+            ifn = sb_model_tensor_find(m, name);
+            p->ln1w = m->params + m->tensors[ia].offset; p->ln1b = p->ln1w + m->C;
+            p->ln2w = m->params + m->tensors[ifn].offset; p->ln2b = p->ln2w + m->C;
+            if (m->dgrad) {
+                g->ln1w = m->dgrad + l * m->slot + m->ln_off[0];
+                g->ln2w = m->dgrad + l * m->slot + m->ln_off[1];
+            } else {
+                g->ln1w = m->grads + m->tensors[ia].offset;
+                g->ln2w = m->grads + m->tensors[ifn].offset;
+            }
+            g->ln1b = g->ln1w + m->C; g->ln2b = g->ln2w + m->C;
+        } else {
+            snprintf(name, sizeof name, "layer.%d.ln1.w", l);
+            long o = m->tensors[sb_model_tensor_find(m, name)].offset; /* ln1.w ln1.b ln2.w ln2.b in a row */
+            p->ln1w = m->params + o; p->ln1b = p->ln1w + m->C; p->ln2w = p->ln1b + m->C; p->ln2b = p->ln2w + m->C;
+            g->ln1w = m->grads + o; g->ln1b = g->ln1w + m->C; g->ln2w = g->ln1b + m->C; g->ln2b = g->ln2w + m->C;
+        }
+        if (m->c.layerscale) {
+            snprintf(name, sizeof name, "layer.%d.ls1", l);
+            long o = m->tensors[sb_model_tensor_find(m, name)].offset;
+            p->ls1 = m->params + o; p->ls2 = p->ls1 + m->C;
+            g->ls1 = m->grads + o; g->ls2 = g->ls1 + m->C;
+        }
+        if (m->c.layer_pos_bias) {
+            snprintf(name, sizeof name, "layer.%d.posbias", l);
+            long o = m->tensors[sb_model_tensor_find(m, name)].offset;
+            p->posbias = m->params + o;
+            g->posbias = m->grads + o;
+        }
+    }
+}
+
+/* T5's relative-position bucket (Raffel et al. 2020, as in Hugging Face's T5Attention). */
+static int t5_bucket(int rel, int bidirectional, int nb, int max_dist)
+{
+    int ret = 0;
+    if (bidirectional) {
+        nb /= 2;
+        if (rel > 0) ret += nb;
+        rel = rel < 0 ? -rel : rel;
+    } else {
+        rel = rel < 0 ? -rel : 0;
+    }
+    int max_exact = nb / 2;
+    if (rel < max_exact) return ret + rel;
+    int large = max_exact + (int)(logf((float)rel / max_exact) / logf((float)max_dist / max_exact) * (nb - max_exact));
+    return ret + (large < nb - 1 ? large : nb - 1);
+}
+
+static void init_params(sb_model *m, uint64_t seed)
+{
+    const sb_config *c = &m->c;
+    for (int i = 0; i < m->nt; i++) {
+        const sb_tensor *t = &m->tensors[i];
+        real *p = m->params + t->offset;
+        const char *leaf = strrchr(t->name, '.') + 1;
+        double std = c->init_std, fill = 0;
+        int normal = t->ndim == 2;
+        if (!strcmp(leaf, "wo") || !strcmp(leaf, "w2")) std = c->init_std / sqrt(2.0 * m->N); /* GPT-2 residual scaling */
+        if (t->comp == SB_COMP_LAYERNORM && leaf[0] == 'w') fill = 1;
+        if (!strncmp(leaf, "ls", 2)) fill = c->layerscale_init;
+        if (strstr(t->name, "posbias") || strstr(t->name, "relbias")) normal = 0;
+        if (t->comp == SB_COMP_LOWRANK) {               /* LoRA: A random, B zero, so W_l = W at start */
+            normal = leaf[0] == 'a';
+            std = 1.0 / sqrt((double)t->shape[1]);
+        }
+        if (t->comp == SB_COMP_HYPER) {                 /* modulation starts at exactly 1 */
+            normal = !strcmp(leaf, "z") || !strcmp(leaf, "w1");
+            std = !strcmp(leaf, "z") ? 1.0 : 1.0 / sqrt((double)m->D);
+        }
+        sb_rng r;
+        sb_rng_seed(&r, seed, t->name);
+        for (long j = 0; j < t->numel; j++) p[j] = (real)(normal ? std * sb_rng_normal(&r) : fill);
+    }
+}
+
+sb_model *sb_model_create(const sb_config *c, int B, int T, uint64_t seed, int track_depth, char *err, size_t errlen)
+{
+    sb_model *m = calloc(1, sizeof *m);
+    if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
+    if (setup(m, c, B, T, track_depth, err, errlen)) { free(m->tensors); free(m); return NULL; }
+    long ncur = m->cursor;
+    m->params = calloc((size_t)m->n_params, sizeof(real));
+    m->grads = calloc((size_t)m->n_params, sizeof(real));
+    m->arena = calloc((size_t)ncur, sizeof(real));
+    m->bucket = calloc(2 * (size_t)T, sizeof(int));
+    m->tok = calloc((size_t)B * T, sizeof(int));
+    m->typ = calloc((size_t)B * T, sizeof(int));
+    m->tgt = calloc((size_t)B * T, sizeof(int));
+    int half = m->hd / 2;
+    if (c->pos == SB_POS_ROPE) {
+        m->rope_cos = calloc((size_t)m->P * half, sizeof(real));
+        m->rope_sin = calloc((size_t)m->P * half, sizeof(real));
+    }
+    if (!m->params || !m->grads || !m->arena || !m->bucket || !m->tok || !m->typ || !m->tgt ||
+        (c->pos == SB_POS_ROPE && (!m->rope_cos || !m->rope_sin))) {
+        snprintf(err, errlen, "out of memory: the model needs %.1f MiB", (2.0 * m->n_params + ncur) * sizeof(real) / 1048576.0);
+        sb_model_free(m);
+        return NULL;
+    }
+    carve(m);
+    bind_views(m);
+    for (int d = 0; d < 2 * T - 1; d++) m->bucket[d] = t5_bucket(d - (T - 1), !c->causal, c->rel_buckets, c->rel_max_dist);
+    for (int p = 0; p < m->P && m->rope_cos; p++)
+        for (int i = 0; i < half; i++) {
+            double th = p * pow(c->rope_base, -2.0 * i / m->hd);
+            m->rope_cos[(long)p * half + i] = (real)cos(th);
+            m->rope_sin[(long)p * half + i] = (real)sin(th);
+        }
+    init_params(m, seed);
+    return m;
+}
+
+void sb_model_free(sb_model *m)
+{
+    if (!m) return;
+    free(m->tensors); free(m->params); free(m->grads); free(m->arena); free(m->bucket);
+    free(m->tok); free(m->typ); free(m->tgt); free(m->rope_cos); free(m->rope_sin);
+    if (m->q) m->q_free(m->q);
+    free(m);
+}
+
+const sb_config *sb_model_config(const sb_model *m) { return &m->c; }
+const sb_sharing *sb_model_sharing(const sb_model *m) { return &m->sh; }
+void sb_model_capacity(const sb_model *m, int *B, int *T) { *B = m->Bmax; *T = m->Tmax; }
+int sb_model_tensor_count(const sb_model *m) { return m->nt; }
+const sb_tensor *sb_model_tensor(const sb_model *m, int i) { return &m->tensors[i]; }
+long sb_model_n_params(const sb_model *m) { return m->n_params; }
+real *sb_model_params(sb_model *m) { return m->params; }
+real *sb_model_grads(sb_model *m) { return m->grads; }
+const real *sb_model_probs(const sb_model *m) { return m->probs; }
+const real *sb_model_losses(const sb_model *m) { return m->losses; }
+const real *sb_model_attention(const sb_model *m, int l) { return m->la[l].att; }
+const real *sb_model_layer_output(const sb_model *m, int l) { return l < 0 ? m->x0 : m->la[l].out; }
+const real *sb_model_embed_grad(const sb_model *m) { return m->g_tok; }
+const real *sb_model_head_gate_grad(const sb_model *m, int l) { return m->g_gate + (long)l * m->Bmax * m->NH; }
+
+int sb_model_tensor_find(const sb_model *m, const char *name)
+{
+    for (int i = 0; i < m->nt; i++)
+        if (!strcmp(m->tensors[i].name, name)) return i;
+    return -1;
+}
+
+static int block_at(const sb_model *m, const sb_tensor *t, int depth)
+{
+    if (t->block < 0) return -1;
+    if (t->comp == SB_COMP_KV) return m->sh.kv[depth];
+    if (t->comp == SB_COMP_FFN || (t->comp == SB_COMP_LAYERNORM && !strncmp(t->name, "ffn", 3))) return m->sh.ffn[depth];
+    return m->sh.attn[depth];
+}
+
+const real *sb_model_contribution(const sb_model *m, int i, int depth)
+{
+    const sb_tensor *t = &m->tensors[i];
+    if (!m->dgrad || t->slot_off < 0 || block_at(m, t, depth) != t->block) return NULL;
+    return m->dgrad + depth * m->slot + t->slot_off;
+}
+
+/* ------------------------------------------------------ effective weights */
+
+
+/* hyper: modulation m_l = b2 + W2 tanh(W1 z_l + b1), (N,M); r, s = 1 + m_l. */
+static void hyper_forward(sb_model *m)
+{
+    linear_forward(m->hyp_h, P(m, m->t_hz), P(m, m->t_hw1), P(m, m->t_hb1), m->N, m->D, m->D);
+    for (long i = 0; i < (long)m->N * m->D; i++) m->hyp_h[i] = R_TANH(m->hyp_h[i]);
+    linear_forward(m->hyp_m, m->hyp_h, P(m, m->t_hw2), P(m, m->t_hb2), m->N, m->D, m->M);
+}
+
+/* Build each depth's effective weights from its block and its correction. */
+void sb_model_materialise(sb_model *m)
+{
+    if (m->D) hyper_forward(m);
+    for (int l = 0; l < m->N; l++)
+        for (int k = 0; k < M_COUNT; k++) {
+            if (!m->lp[l].w[k]) continue;
+            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+            real *eff = m->lp[l].w[k];
+            const real *base = m->lp[l].b[k] - (long)O * I;  /* the block's matrix precedes its bias */
+            if (m->R) {
+                memcpy(eff, base, sizeof(real) * O * I);
+                sb_gemm('N', 'N', O, I, m->R, 1, m->lp[l].lb[k], m->R, m->lp[l].la[k], I, 1, eff, I);
+            } else {
+                const real *r = m->hyp_m + (long)l * m->M + m->mod_off[k][0], *s = m->hyp_m + (long)l * m->M + m->mod_off[k][1];
+                #pragma omp parallel for schedule(static)
+                for (int o = 0; o < O; o++)
+                    for (int i = 0; i < I; i++) eff[(long)o * I + i] = (1 + r[o]) * base[(long)o * I + i] * (1 + s[i]);
+            }
+        }
+}
+
+/* ---------------------------------------------------------------- forward */
+
+void sb_model_fill_bias(sb_model *m, int l, int T, int Tk)
+{
+    const real *rb = P(m, m->t_relbias), *pb = m->lp[l].posbias;
+    int NH = m->NH;
+    for (int h = 0; h < NH; h++)
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < Tk; j++) {
+                int bk = m->bucket[j - (Tk - T + i) + m->Tmax - 1];
+                m->bias[((long)h * T + i) * Tk + j] = (rb ? rb[bk * NH + h] : 0) + (pb ? pb[bk * NH + h] : 0);
+            }
+}
+
+/* y = x + s * a, with s a per-channel scale or 1. */
+static void residual_forward(real *y, const real *x, const real *a, const real *s, long R, int C)
+{
+    #pragma omp parallel for schedule(static) if (R * C >= 1 << 14)
+    for (long r = 0; r < R; r++)
+        for (int i = 0; i < C; i++) y[r * C + i] = x[r * C + i] + (s ? s[i] : 1) * a[r * C + i];
+}
+
+void sb_block_forward(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R)
+{
+    const layer_view *p = &m->lp[l];
+    if (m->q && m->q_forward(m, l, k, y, x, b, R)) return;
+    if (p->w[k]) {
+        linear_forward(y, x, p->w[k], b, R, sb_mat_in(m, k), sb_mat_out(m, k));
+    } else {
+        /* two products through rank R, so a factorised matrix is cheaper to run as well as to store */
+        linear_forward(m->la[l].ft[k], x, p->vt[k], NULL, R, sb_mat_in(m, k), m->Rf);
+        linear_forward(y, m->la[l].ft[k], p->u[k], b, R, m->Rf, sb_mat_out(m, k));
+    }
+}
+
+void sb_layer_tail_forward(sb_model *m, int l, int R)
+{
+    const sb_config *c = &m->c;
+    int C = m->C;
+    real eps = c->ln_eps;
+    layer_acts *a = &m->la[l];
+    layer_view *p = &m->lp[l];
+    sb_block_forward(m, l, M_WO, a->ao, a->attv, p->b[M_WO], R);
+    if (c->post_ln)
+        residual_layernorm_forward(a->z1, a->h1, a->ln1_mean, a->ln1_rstd, a->x, a->ao, p->ls1, p->ln1w, p->ln1b, R, C, eps);
+    else
+        residual_layernorm_forward(a->z1, a->f, a->ln2_mean, a->ln2_rstd, a->x, a->ao, p->ls1, p->ln2w, p->ln2b, R, C, eps);
+    sb_block_forward(m, l, M_W1, a->fc, a->f, NULL, R);
+    bias_gelu_forward(a->fcg, a->fc, p->b[M_W1], R, m->F);
+    sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
+    if (c->post_ln) {
+        residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
+    } else if (l + 1 < m->N) {
+        /* pre-LN: the LayerNorm that reads this output is the next depth's first ... */
+        layer_acts *n = &m->la[l + 1];
+        residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
+                                   m->lp[l + 1].ln1b, R, C, eps);
+    } else if (c->final_ln) {
+        /* ... or the final one */
+        residual_layernorm_forward(a->z2, m->lnf, m->lnf_mean, m->lnf_rstd, a->h1, a->fo, p->ls2, P(m, m->t_lnf_w),
+                                   P(m, m->t_lnf_b), R, C, eps);
+    } else {
+        residual_forward(a->z2, a->h1, a->fo, p->ls2, R, C);
+    }
+}
+
+double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
+                        const real *embed_delta, int B, int T)
+{
+    const sb_config *c = &m->c;
+    int C = m->C, E = m->E, BT = B * T;
+    m->B = B; m->T = T; m->has_targets = targets != NULL;
+    memcpy(m->tok, tokens, sizeof(int) * BT);
+    if (types) memcpy(m->typ, types, sizeof(int) * BT); else memset(m->typ, 0, sizeof(int) * BT);
+    if (targets) memcpy(m->tgt, targets, sizeof(int) * BT); else for (int i = 0; i < BT; i++) m->tgt[i] = -1;
+    if (m->eff) sb_model_materialise(m);
+    /* embeddings (B,T,E) */
+    const real *wte = P(m, m->t_tok), *wpe = P(m, m->t_pos), *wtt = P(m, m->t_type);
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < BT; r++) {
+        const real *te = wte + (long)m->tok[r] * E;
+        real *et = m->emb_tok + (long)r * E, *e = m->emb + (long)r * E;
+        for (int i = 0; i < E; i++) et[i] = te[i] + (embed_delta ? embed_delta[(long)r * E + i] : 0);
+        for (int i = 0; i < E; i++) e[i] = et[i] + (wpe ? wpe[(long)(r % T) * E + i] : 0) + (wtt ? wtt[(long)m->typ[r] * E + i] : 0);
+    }
+    if (c->embed_ln) layernorm_forward(m->emb_n, m->emb_mean, m->emb_rstd, m->emb, P(m, m->t_eln_w), P(m, m->t_eln_b), BT, E, c->ln_eps);
+    if (E != C) linear_forward(m->x0, m->emb_n, P(m, m->t_eproj_w), P(m, m->t_eproj_b), BT, E, C);
+    else memcpy(m->x0, m->emb_n, sizeof(real) * BT * C);
+    /* layers; a pre-LN depth's first LayerNorm was run by the depth before it */
+    if (!c->post_ln) {
+        layer_acts *a = &m->la[0];
+        layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, BT, C, c->ln_eps);
+    }
+    for (int l = 0; l < m->N; l++) {
+        layer_acts *a = &m->la[l];
+        layer_view *p = &m->lp[l];
+        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
+        if (p->b[M_WK]) {   /* this depth computes keys and values */
+            sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
+            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
+        }
+        if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
+        if (m->bias) sb_model_fill_bias(m, l, T, T);
+        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, B, T, T, m->NH, m->G, m->hd, c->causal);
+        sb_layer_tail_forward(m, l, BT);
+    }
+    /* head */
+    const real *last = m->la[m->N - 1].out;
+    if (c->final_ln && c->post_ln) layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), BT, C, c->ln_eps);
+    if (c->pooler) {
+        memcpy(m->head_in, m->lnf, sizeof(real) * BT * C);
+        for (int b = 0; b < B; b++) memcpy(m->pool_in + (long)b * C, m->lnf + (long)b * T * C, sizeof(real) * C);
+        linear_forward(m->pooled, m->pool_in, P(m, m->t_pool_w), P(m, m->t_pool_b), B, C, C);
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < C; i++) {
+                m->pooled[(long)b * C + i] = R_TANH(m->pooled[(long)b * C + i]);
+                m->head_in[(long)b * T * C + i] = m->pooled[(long)b * C + i];
+            }
+    }
+    if (m->t_hproj_w >= 0) linear_forward(m->he, m->head_in, P(m, m->t_hproj_w), P(m, m->t_hproj_b), BT, C, E);
+    linear_forward(m->probs, m->he, c->tied ? wte : P(m, m->t_head_w), NULL, BT, c->tied ? E : C, m->V);
+    return crossentropy_forward(m->probs, m->losses, m->tgt, BT, m->V, &m->count);
+}
+
+/* --------------------------------------------------------------- backward */
+
+/* The gradient into the branch a of y = x + s * a: dy itself when there is no
+** scale (no copy), else s * dy written into da; ds += the row sum of dy * a,
+** each thread summing its own channels in row order. */
+static const real *residual_backward(real *da, real *ds, const real *dy, const real *a, const real *s, long R, int C)
+{
+    if (!s) return dy;
+    #pragma omp parallel if (R * C >= 1 << 14)
+    {
+        #pragma omp for schedule(static) nowait
+        for (long r = 0; r < R; r++)
+            for (int i = 0; i < C; i++) da[r * C + i] = s[i] * dy[r * C + i];
+        long lo, hi;
+        sb_thread_range(C, &lo, &hi);
+        for (long r = 0; r < R; r++)
+            for (long i = lo; i < hi; i++) ds[i] += dy[r * C + i] * a[r * C + i];
+    }
+    return da;
+}
+
+/* memset, in parallel pieces when large: the gradient buffer of a big model
+** is zeroed every step, and one core does not reach the memory's bandwidth. */
+static void zero(real *p, long n)
+{
+    enum { PIECE = 1 << 16 };
+    #pragma omp parallel for schedule(static) if (n >= 4 * PIECE)
+    for (long i = 0; i < n; i += PIECE) memset(p + i, 0, sizeof(real) * (n - i < PIECE ? n - i : PIECE));
+}
+
+/* Scatter the attention-bias gradient (NH,T,T) into the bucket tables. */
+static void bias_backward(sb_model *m, int l, int T)
+{
+    real *rb = G(m, m->t_relbias), *pb = m->lg[l].posbias;
+    for (int h = 0; h < m->NH; h++)
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < T; j++) {
+                int bk = m->bucket[j - i + m->Tmax - 1];
+                real d = m->g_bias[((long)h * T + i) * T + j];
+                if (rb) rb[bk * m->NH + h] += d;
+                if (pb) pb[bk * m->NH + h] += d;
+            }
+}
+
+/* The backward of sb_block_forward: dx (R, in) = dy W + dx_beta dx; the
+** matrix's (or its factors') and the bias's gradients accumulate. An int8
+** model's backward runs through its float weights (the straight-through
+** estimator: the dequantised weights, at the int8 forward's activations). */
+static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+{
+    const layer_view *p = &m->lp[l], *g = &m->lg[l];
+    int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+    if (p->w[k]) {
+        linear_backward(dx, dx_beta, g->w[k], g->b[k], dy, x, p->w[k], R, I, O);
+    } else {
+        linear_backward(m->g_ft, 0, g->u[k], g->b[k], dy, m->la[l].ft[k], p->u[k], R, m->Rf, O);
+        linear_backward(dx, dx_beta, g->vt[k], NULL, m->g_ft, x, p->vt[k], R, I, m->Rf);
+    }
+}
+
+static void layer_backward(sb_model *m, int l)
+{
+    const sb_config *c = &m->c;
+    int B = m->B, T = m->T, C = m->C, BT = B * T;
+    layer_acts *a = &m->la[l];
+    layer_view *p = &m->lp[l], *g = &m->lg[l];
+    /* g_res holds dL/d(out). Feed-forward half: dz2 in dz2. */
+    real *dz2 = m->g_res;
+    if (c->post_ln) {
+        zero(m->g_1, (long)BT * C);
+        layernorm_backward(m->g_1, g->ln2w, g->ln2b, m->g_res, a->z2, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
+        dz2 = m->g_1;
+    }
+    const real *dfo = residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);   /* dh1 = dz2 + ... */
+    block_backward(m, l, M_W2, m->g_fc, 0, dfo, a->fcg, BT);
+    gelu_backward(m->g_fc, a->fc, m->g_fc, (long)BT * m->F);                 /* in place */
+    if (c->post_ln) {
+        /* f = h1: its gradient adds straight into dh1 (g_1) */
+        block_backward(m, l, M_W1, m->g_1, 1, m->g_fc, a->f, BT);
+    } else {
+        block_backward(m, l, M_W1, m->g_a, 0, m->g_fc, a->f, BT);
+        layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
+    }
+    /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
+    if (c->post_ln) {
+        zero(m->g_res, (long)BT * C);
+        layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
+    }
+    const real *dao = residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
+    block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
+    if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
+    attention_backward(m->g_q, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
+                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, B, T, m->NH, m->G, m->hd, c->causal);
+    if (m->g_bias) bias_backward(m, l, T);
+    if (m->rope_cos) rope_backward(m->g_q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
+    block_backward(m, l, M_WQ, m->g_a, 0, m->g_q, a->a, BT);
+    if (p->b[M_WK]) {
+        /* every depth reusing these keys and values is deeper, so its share is already in */
+        if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
+        block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
+        block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
+    }
+    if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
+    else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
+}
+
+static double sumsq(const real *x, long n)
+{
+    double s = 0;
+    for (long i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+/* Turn each depth's slot into its contribution to the shared weights, then sum
+** the contributions into the block gradients, rescaled as configured. */
+static void reduce_depths(sb_model *m)
+{
+    int N = m->N;
+    /* corrections first: lowrank and hyper gradients come from the effective-weight gradient */
+    for (int l = 0; l < N; l++)
+        for (int k = 0; k < M_COUNT; k++) {
+            if (!m->lp[l].w[k] || !m->eff) continue;
+            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+            real *dW = m->dgrad + l * m->slot + m->mat_off[k];
+            if (m->R) {
+                /* W_l = W + B A: dB += dW A^T, dA += B^T dW, and dW is W's contribution as it is */
+                sb_gemm('N', 'T', O, m->R, I, 1, dW, I, m->lp[l].la[k], I, 1, m->lg[l].lb[k], m->R);
+                sb_gemm('T', 'N', m->R, I, O, 1, m->lp[l].lb[k], m->R, dW, I, 1, m->lg[l].la[k], I);
+            } else {
+                /* W_l = diag(1+r) W diag(1+s): dr_o = sum_i dW W (1+s), ds_i = sum_o dW W (1+r) */
+                const real *base = m->lp[l].b[k] - (long)O * I;
+                const real *r = m->hyp_m + (long)l * m->M + m->mod_off[k][0], *s = m->hyp_m + (long)l * m->M + m->mod_off[k][1];
+                real *dr = m->g_m + m->mod_off[k][0], *ds = m->g_m + m->mod_off[k][1];
+                for (int o = 0; o < O; o++) dr[o] = 0;
+                for (int i = 0; i < I; i++) ds[i] = 0;
+                for (int o = 0; o < O; o++)
+                    for (int i = 0; i < I; i++) {
+                        real gw = dW[(long)o * I + i] * base[(long)o * I + i];
+                        dr[o] += gw * (1 + s[i]);
+                        ds[i] += gw * (1 + r[o]);
+                        dW[(long)o * I + i] *= (1 + r[o]) * (1 + s[i]);
+                    }
+                /* through m_l = b2 + W2 h_l, h_l = tanh(W1 z_l + b1), one matrix at a time */
+                const real *h = m->hyp_h + (long)l * m->D;
+                real *dh = m->g_m + m->M;
+                for (int d = 0; d < m->D; d++) dh[d] = 0;
+                int seg[2][2] = { { m->mod_off[k][0], O }, { m->mod_off[k][1], I } };
+                for (int sgi = 0; sgi < 2; sgi++)
+                    for (int j = seg[sgi][0]; j < seg[sgi][0] + seg[sgi][1]; j++) {
+                        real dmj = m->g_m[j];
+                        G(m, m->t_hb2)[j] += dmj;
+                        for (int d = 0; d < m->D; d++) {
+                            G(m, m->t_hw2)[(long)j * m->D + d] += dmj * h[d];
+                            dh[d] += dmj * P(m, m->t_hw2)[(long)j * m->D + d];
+                        }
+                    }
+                const real *z = P(m, m->t_hz) + (long)l * m->D;
+                for (int d = 0; d < m->D; d++) {
+                    real dpre = dh[d] * (1 - h[d] * h[d]);
+                    G(m, m->t_hb1)[d] += dpre;
+                    for (int e = 0; e < m->D; e++) {
+                        G(m, m->t_hw1)[(long)d * m->D + e] += dpre * z[e];
+                        G(m, m->t_hz)[(long)l * m->D + e] += dpre * P(m, m->t_hw1)[(long)d * m->D + e];
+                    }
+                }
+            }
+        }
+    /* then sum every block tensor's contributions into its gradient */
+    for (int i = 0; i < m->nt; i++) {
+        const sb_tensor *t = &m->tensors[i];
+        if (t->slot_off < 0) continue;
+        double norms[SB_MAX_LAYERS], mean = 0;
+        int users = 0;
+        for (int l = 0; l < N; l++) {
+            const real *ct = sb_model_contribution(m, i, l);
+            norms[l] = ct ? sqrt(sumsq(ct, t->numel)) : 0;
+            if (ct) { mean += norms[l]; users++; }
+        }
+        mean = users ? mean / users : 0;
+        real *gt = m->grads + t->offset;
+        for (int l = 0; l < N; l++) {
+            const real *ct = sb_model_contribution(m, i, l);
+            if (!ct) continue;
+            double s = 1;
+            if (m->c.grad_scale == SB_GRADSCALE_MEAN) s = 1.0 / t->uses;
+            else if (m->c.grad_scale == SB_GRADSCALE_NORM) s = norms[l] > 0 ? mean / norms[l] : 0;
+            for (long j = 0; j < t->numel; j++) gt[j] += (real)s * ct[j];
+        }
+    }
+}
+
+static void backward_from_logits(sb_model *m);
+
+void sb_model_backward(sb_model *m)
+{
+    crossentropy_backward(m->g_logits, m->probs, m->tgt, m->B * m->T, m->V, m->count ? (real)1 / m->count : 0);
+    backward_from_logits(m);
+}
+
+void sb_model_backward_logits(sb_model *m, const real *dlogits)
+{
+    memcpy(m->g_logits, dlogits, sizeof(real) * m->B * m->T * m->V);
+    backward_from_logits(m);
+}
+
+void sb_model_logits(sb_model *m, real *out)
+{
+    const sb_config *c = &m->c;
+    /* the forward's own product, on the same rows: the same bits */
+    linear_forward(out, m->he, c->tied ? P(m, m->t_tok) : P(m, m->t_head_w), NULL, m->B * m->T, c->tied ? m->E : m->C, m->V);
+}
+
+/* Everything of the backward below the logits, whose gradient is in g_logits. */
+static void backward_from_logits(sb_model *m)
+{
+    const sb_config *c = &m->c;
+    int B = m->B, T = m->T, C = m->C, E = m->E, BT = B * T;
+    zero(m->grads, m->n_params);
+    if (m->dgrad) zero(m->dgrad, m->slot * m->N);
+    zero(m->g_gate, (long)m->N * m->Bmax * m->NH);
+    for (int l = 0; l < m->N; l++)
+        if (m->sh.kv[l] >= 0) { zero(m->g_k[l], (long)BT * m->Ckv); zero(m->g_v[l], (long)BT * m->Ckv); }
+    /* head */
+    const real *wte = P(m, m->t_tok);
+    real *dhead_in = m->t_hproj_w >= 0 ? m->g_he : m->g_head_in;
+    linear_backward(dhead_in, 0, c->tied ? G(m, m->t_tok) : G(m, m->t_head_w), NULL, m->g_logits, m->he,
+                    c->tied ? wte : P(m, m->t_head_w), BT, c->tied ? E : C, m->V);
+    if (m->t_hproj_w >= 0) {
+        linear_backward(m->g_head_in, 0, G(m, m->t_hproj_w), G(m, m->t_hproj_b), m->g_he, m->head_in, P(m, m->t_hproj_w), BT, C, E);
+    }
+    if (c->pooler) {
+        real *dpre = m->g_pool, *dpin = m->g_pool + (long)B * C;
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < C; i++) {
+                real y = m->pooled[(long)b * C + i];
+                dpre[(long)b * C + i] = m->g_head_in[(long)b * T * C + i] * (1 - y * y);
+                m->g_head_in[(long)b * T * C + i] = 0;
+            }
+        linear_backward(dpin, 0, G(m, m->t_pool_w), G(m, m->t_pool_b), dpre, m->pool_in, P(m, m->t_pool_w), B, C, C);
+        for (int b = 0; b < B; b++) axpy(m->g_head_in + (long)b * T * C, dpin + (long)b * C, 1, C);
+    }
+    if (c->final_ln) {
+        zero(m->g_res, (long)BT * C);
+        layernorm_backward(m->g_res, G(m, m->t_lnf_w), G(m, m->t_lnf_b), m->g_head_in, m->la[m->N - 1].out,
+                           P(m, m->t_lnf_w), m->lnf_mean, m->lnf_rstd, BT, C);
+    } else {
+        memcpy(m->g_res, m->g_head_in, sizeof(real) * BT * C);
+    }
+    for (int l = m->N - 1; l >= 0; l--) layer_backward(m, l);
+    /* embeddings */
+    real *de = m->g_res;
+    if (E != C) {
+        linear_backward(m->g_e, 0, G(m, m->t_eproj_w), G(m, m->t_eproj_b), m->g_res, m->emb_n, P(m, m->t_eproj_w), BT, E, C);
+        de = m->g_e;
+    }
+    if (c->embed_ln) {
+        zero(m->g_emb, (long)BT * E);
+        layernorm_backward(m->g_emb, G(m, m->t_eln_w), G(m, m->t_eln_b), de, m->emb, P(m, m->t_eln_w), m->emb_mean, m->emb_rstd, BT, E);
+        de = m->g_emb;
+    }
+    memcpy(m->g_tok, de, sizeof(real) * BT * E);
+    real *dwte = G(m, m->t_tok), *dwpe = G(m, m->t_pos), *dwtt = G(m, m->t_type);
+    for (int r = 0; r < BT; r++) {   /* serial: rows may share a token, and the sum order must not vary */
+        const real *d = de + (long)r * E;
+        axpy(dwte + (long)m->tok[r] * E, d, 1, E);
+        if (dwpe) axpy(dwpe + (long)(r % T) * E, d, 1, E);
+        if (dwtt) axpy(dwtt + (long)m->typ[r] * E, d, 1, E);
+    }
+    if (m->dgrad) reduce_depths(m);
+}
+
+/* ----------------------------------------------------------------- remap */
+
+int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb_model *dst, real *dst_m,
+                   real *dst_v, char *err, size_t errlen)
+{
+    for (const char *const *k = sb_config_keys(); *k; k++) {
+        char va[SB_SPEC_LEN + 32], vb[SB_SPEC_LEN + 32];
+        if (!strncmp(*k, "sharing", 7)) continue;
+        sb_config_get(&src->c, *k, va, sizeof va);
+        sb_config_get(&dst->c, *k, vb, sizeof vb);
+        if (strcmp(va, vb)) {
+            snprintf(err, errlen, "remap: the models differ in %s (%s and %s), not only in their sharing", *k, va, vb);
+            return -1;
+        }
+    }
+    const real *sbuf[3] = { src->params, src_m, src_v };
+    real *dbuf[3] = { dst->params, dst_m, dst_v };
+    int nbuf = src_m && src_v && dst_m && dst_v ? 3 : 1;
+    for (int i = 0; i < dst->nt; i++) {
+        const sb_tensor *t = &dst->tensors[i];
+        if (t->block < 0) {
+            int j = sb_model_tensor_find(src, t->name);
+            if (j >= 0 && src->tensors[j].numel == t->numel)
+                for (int q = 0; q < nbuf; q++)
+                    memcpy(dbuf[q] + t->offset, sbuf[q] + src->tensors[j].offset, sizeof(real) * t->numel);
+            continue;
+        }
+        /* the mean over the depths this block serves of what src used there */
+        const char *kind = t->name, *leaf = strchr(strchr(t->name, '.') + 1, '.');
+        int uses = 0;
+        for (int q = 0; q < nbuf; q++) zero(dbuf[q] + t->offset, t->numel);
+        for (int l = 0; l < dst->N; l++) {
+            if (block_at(dst, t, l) != t->block) continue;
+            int sb = block_at(src, t, l);
+            if (sb < 0) continue;
+            char name[48];
+            snprintf(name, sizeof name, "%.*s.%d%s", (int)(strchr(kind, '.') - kind), kind, sb, leaf);
+            int j = sb_model_tensor_find(src, name);
+            if (j < 0) continue;
+            for (int q = 0; q < nbuf; q++) axpy(dbuf[q] + t->offset, sbuf[q] + src->tensors[j].offset, 1, t->numel);
+            uses++;
+        }
+        for (int q = 0; q < nbuf && uses > 1; q++)
+            for (long e = 0; e < t->numel; e++) dbuf[q][t->offset + e] /= uses;
+    }
+    return 0;
+}

@@ -1,0 +1,110 @@
+/*
+** model_internal.h: the inside of sb_model, shared by the engine files that
+** work on its buffers directly: core/model.c (layout, forward, backward),
+** core/kvcache.c (decoding) and compress/quant.c (the int8 block products).
+** Private to engine/ (tools/check-layers refuses it elsewhere); the public
+** interface is model.h.
+*/
+#ifndef SB_MODEL_INTERNAL_H
+#define SB_MODEL_INTERNAL_H
+
+#include "model.h"
+
+enum { M_WQ, M_WK, M_WV, M_WO, M_W1, M_W2, M_COUNT };
+static const char *const mat_names[M_COUNT] = { "wq", "wk", "wv", "wo", "w1", "w2" };
+static const char *const bias_names[M_COUNT] = { "bq", "bk", "bv", "bo", "b1", "b2" };
+
+/* Pointers of one depth into parameters (or gradients). */
+typedef struct {
+    real *w[M_COUNT], *b[M_COUNT];   /* NULL for keys/values at depths that reuse them; w NULL when factorised */
+    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense */
+    int ti[M_COUNT];                 /* table index of the matrix (of U when factorised, Vt follows), -1 when absent */
+    real *la[M_COUNT], *lb[M_COUNT]; /* low-rank A (R,in) and B (out,R) */
+    real *ln1w, *ln1b, *ln2w, *ln2b, *ls1, *ls2, *posbias;
+} layer_view;
+
+/* Activations of one depth, (B,T,.) each. */
+typedef struct {
+    real *x;                 /* input (alias of the previous depth's output) */
+    real *a, *ln1_mean, *ln1_rstd;
+    real *q, *k, *v;         /* k, v: this depth's own or its source's */
+    real *att, *attv, *ao, *z1, *h1;
+    real *f, *ln2_mean, *ln2_rstd, *fc, *fcg, *fo, *z2;
+    real *ft[M_COUNT];       /* factor:R: x Vt^T of each factorised matrix, (B,T,R) */
+    real *out;               /* the depth's output: z2 (pre-LN) or LN2(z2) (post-LN) */
+} layer_acts;
+
+struct sb_model {
+    sb_config c;
+    sb_sharing sh;
+    int Bmax, Tmax, N, C, E, V, F, NH, G, hd, Ckv, P, R, D, M;
+    int Rf, fmask;           /* factor:R and the matrices it applies to (bit k for matrix k) */
+    /* int8 state, owned by compress/quant.c, NULL when the model is not
+    ** quantised. The core knows no compression: quant.c installs the block
+    ** product that replaces the float one (q_forward, 0 when it declines)
+    ** and the state's destructor with the state. */
+    struct sb_quant *q;
+    int (*q_forward)(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R);
+    void (*q_free)(struct sb_quant *q);
+    int depth_mode, track, pos_bias_any;
+    sb_tensor *tensors;
+    int nt, cap;
+    long n_params;
+    real *params, *grads;
+    long cursor;             /* carving position while laying out activations */
+    real *arena;             /* activations and scratch, NULL while only counting */
+    long n_acts, n_scratch;
+    /* depth slots */
+    long slot, mat_off[M_COUNT], bias_off[M_COUNT], ln_off[2]; /* offsets inside a slot */
+    long u_off[M_COUNT], vt_off[M_COUNT];                      /* factorised matrices' U and Vt inside a slot */
+    long part_off[3];        /* attention, key/value, feed-forward parts of a slot */
+    real *eff, *dgrad;       /* N slots each (NULL when unused) */
+    int mod_off[M_COUNT][2]; /* hyper: row and column scale offsets inside M */
+    layer_view lp[SB_MAX_LAYERS], lg[SB_MAX_LAYERS];
+    layer_acts la[SB_MAX_LAYERS];
+    /* global tensors: indices into the table, -1 when absent */
+    int t_tok, t_pos, t_type, t_eln_w, t_eln_b, t_eproj_w, t_eproj_b, t_relbias, t_hz, t_hw1, t_hb1,
+        t_hw2, t_hb2, t_lnf_w, t_lnf_b, t_pool_w, t_pool_b, t_hproj_w, t_hproj_b, t_head_w;
+    /* activations outside the layers */
+    real *x0, *emb_tok, *emb, *emb_n, *emb_mean, *emb_rstd;
+    real *lnf, *lnf_mean, *lnf_rstd, *pool_in, *pooled, *head_in, *he, *probs, *losses, *bias;
+    real *hyp_h, *hyp_m;     /* (N,D), (N,M) */
+    /* backward scratch */
+    real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
+        *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
+    real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
+    int *bucket;             /* relative-position bucket of (j - i + Tmax - 1) */
+    real *rope_cos, *rope_sin;
+    int *tok, *typ, *tgt;    /* copies of the last forward's inputs */
+    int B, T, count, has_targets;
+};
+
+
+/* Parameter and gradient pointers of table entry t (NULL for t < 0). */
+static inline real *P(sb_model *m, int t) { return t < 0 ? NULL : m->params + m->tensors[t].offset; }
+static inline real *G(sb_model *m, int t) { return t < 0 ? NULL : m->grads + m->tensors[t].offset; }
+
+/* Output and input width of block matrix k (M_WQ ... M_W2). */
+static inline int sb_mat_out(const sb_model *m, int k) { return k == M_WK || k == M_WV ? m->Ckv : k == M_W1 ? m->F : m->C; }
+static inline int sb_mat_in(const sb_model *m, int k) { return k == M_W2 ? m->F : m->C; }
+
+/* y (R, out) = x W^T + b for block matrix k at depth l, whatever its form:
+** dense, factorised (y = (x Vt^T) U^T, two products, keeping x Vt^T for the
+** backward), or int8 when the model is quantised (quant.c); b may be NULL.
+** Shared by the full forward and decoding. */
+void sb_block_forward(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R);
+
+/* Build each depth's effective weights (lowrank, hyper) from the current parameters. */
+void sb_model_materialise(sb_model *m);
+
+/* Depth l after its attention (la[l].attv filled), on R rows: the output
+** projection, residual and LayerNorm, feed-forward, and the residual fused with
+** the LayerNorm that reads it (pre-LN: the next depth's first, or the final
+** one). Shared by the full forward and decoding. */
+void sb_layer_tail_forward(sb_model *m, int l, int R);
+
+/* The additive attention bias (NH,T,Tk) of depth l into m->bias, for T queries
+** that are the last T of Tk positions. */
+void sb_model_fill_bias(sb_model *m, int l, int T, int Tk);
+
+#endif
