@@ -19,17 +19,6 @@ int su_char_token(unsigned char c)
     return p ? 39 + (int)(p - punct) : 52;
 }
 
-char su_token_char(int tok)
-{
-    if (tok == 0) return '?';
-    if (tok == SU_CHAR_END) return '\n';
-    if (tok == 2) return ' ';
-    if (tok >= 3 && tok < 29) return (char)('a' + tok - 3);
-    if (tok >= 29 && tok < 39) return (char)('0' + tok - 29);
-    if (tok >= 39 && tok < 52) return punct[tok - 39];
-    return '#';
-}
-
 #define SPLIT_KEY 0x5368617265426e63ULL   /* "ShareBnc": fixed, so splits do not move with the seed */
 #define ORDER_KEY 0x4f72646572536571ULL
 

@@ -20,8 +20,6 @@
 
 /* The token of byte c. */
 int su_char_token(unsigned char c);
-/* The (lower-case) character of a token, '?' for PAD, '\n' for end of text, '#' for other. */
-char su_token_char(int tok);
 /* The split (SB_SPLIT_TRAIN, _VALID or _TEST) of an item with this text. */
 int su_text_split(const char *s, size_t n);
 /* The item's fixed order key within its split (a hash independent of the split's). */

@@ -97,7 +97,6 @@ void sb_mpi_finish(void)
 
 int sb_mpi_rank(void) { return rank; }
 int sb_mpi_size(void) { return size; }
-int sb_mpi_local_size(void) { return local_size; }
 
 const char *sb_mpi_host(void)
 {

@@ -41,10 +41,9 @@ int sb_mpi_start(char *err, size_t errlen);
 void sb_mpi_finish(void);
 
 /* This process's rank and the number of ranks (0 and 1 when MPI is not
-** started), the ranks on this node, and the node's name. */
+** started), and the node's name. */
 int sb_mpi_rank(void);
 int sb_mpi_size(void);
-int sb_mpi_local_size(void);
 const char *sb_mpi_host(void);
 
 /* Threads for each rank on this node when the user gives none: the cores

@@ -375,24 +375,6 @@ int sb_rs_series(const sb_runset *s, const sb_rs_run *r, const char *metric, int
     return 0;
 }
 
-int sb_rs_has_series(const sb_runset *s, const char *pattern)
-{
-    sqlite3 *db = sb_runset_db(s);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT EXISTS(SELECT 1 FROM series WHERE run_id = ?1 AND metric LIKE ?2)", -1, &st, NULL) !=
-        SQLITE_OK)
-        return -1;
-    int has = 0;
-    sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
-    for (int i = 0; i < s->nruns && !has; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, s->runs[i].id);
-        has = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    }
-    sqlite3_finalize(st);
-    return has;
-}
-
 int sb_rs_same_but_sharing(const char *x, const char *y)
 {
     while (*x || *y) {

@@ -87,10 +87,6 @@ double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *ke
 int sb_rs_series(const sb_runset *s, const sb_rs_run *r, const char *metric, int layer, int head, long **steps,
                  double **values, int *n, char *err, size_t errlen);
 
-/* 1 when any run of the set has a series named metric (a LIKE pattern: % any
-** text), 0 when none has, -1 on error. */
-int sb_rs_has_series(const sb_runset *s, const char *pattern);
-
 /* The index of the group with this config, or -1. */
 int sb_rs_group_find(const sb_runset *s, const char *config);
 

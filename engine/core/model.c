@@ -541,7 +541,6 @@ long sb_model_n_params(const sb_model *m) { return m->n_params; }
 real *sb_model_params(sb_model *m) { return m->params; }
 real *sb_model_grads(sb_model *m) { return m->grads; }
 const real *sb_model_probs(const sb_model *m) { return m->probs; }
-const real *sb_model_losses(const sb_model *m) { return m->losses; }
 const real *sb_model_attention(const sb_model *m, int l) { return m->la[l].att; }
 const real *sb_model_layer_output(const sb_model *m, int l) { return l < 0 ? m->x0 : m->la[l].out; }
 const real *sb_model_embed_grad(const sb_model *m) { return m->g_tok; }

@@ -109,8 +109,6 @@ void sb_model_logits(sb_model *m, real *out);
 
 /* Output probabilities (B,T,V) of the last forward. */
 const real *sb_model_probs(const sb_model *m);
-/* Per-position losses (B,T) of the last forward (0 where unscored). */
-const real *sb_model_losses(const sb_model *m);
 /* Attention probabilities (B,NH,T,T) of depth l in the last forward (row stride T). */
 const real *sb_model_attention(const sb_model *m, int l);
 /* Residual stream (B,T,C) after depth l (l = -1: the input to depth 0). */
