@@ -175,17 +175,22 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
     if (!sb_model_config(m)->causal) return;
     char err[SB_ERR_LEN];
     sb_kvcache *kc = sb_kvcache_create(m, B, T, err, sizeof err);
-    if (!kc) return;
-    int step[4096];
+    int *step = malloc(sizeof *step * (size_t)B);   /* one token per sequence of the batch */
+    if (!kc || !step) {
+        sb_kvcache_free(kc);
+        free(step);
+        return;
+    }
     for (int i = 0; i < 3; i++) {
         sb_kvcache_reset(kc);
         double t = sb_now();
         for (int p = 0; p < T; p++) {
-            for (int b = 0; b < B && b < 4096; b++) step[b] = d->tok[b * T + p];
+            for (int b = 0; b < B; b++) step[b] = d->tok[b * T + p];
             sb_decode_step(kc, step);
         }
         times[i] = sb_now() - t;
     }
+    free(step);
     double med = sb_stats_median(times, 3);
     sb_run_metric(r, "decode_tokens_per_s", B * T / med);
     sb_run_metric(r, "decode_ms_per_position", 1e3 * med / T);
