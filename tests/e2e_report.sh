@@ -75,6 +75,27 @@ for f in gradnoise-copy heads-copy cka-copy attack-copy; do
 done
 check "depth claim measured" bash -c "grep -A6 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q 'Status: \*\*supported\*\*'"
 
+# a task with more configurations than a fixed array of the report once held
+# (256, on the stack): 300 copies of one run, each with its own lr
+wide=$dir/wide.db
+sqlite3 "$db" ".backup '$wide'"
+sqlite3 "$wide" "
+PRAGMA foreign_keys = ON;
+DELETE FROM runs WHERE id != (SELECT MIN(id) FROM runs);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 299)
+INSERT INTO runs(id, cell, config_hash, sweep, task, sharing, seed, status, error, diverged_step, started, ended,
+                 wall_seconds, code_version, host, cpu, cores, threads, blas)
+  SELECT r.id + n.i, r.cell || n.i, config_hash, sweep, task, sharing, seed, status, error, diverged_step, started, ended,
+         wall_seconds, code_version, host, cpu, cores, threads, blas FROM runs r, n;
+INSERT INTO params(run_id, key, value)
+  SELECT r.id, p.key, CASE p.key WHEN 'lr' THEN printf('%d', r.id) ELSE p.value END
+  FROM params p, runs r WHERE p.run_id = (SELECT MIN(id) FROM runs) AND r.id != p.run_id;
+INSERT INTO metrics(run_id, key, value)
+  SELECT r.id, m.key, m.value FROM metrics m, runs r WHERE m.run_id = (SELECT MIN(id) FROM runs) AND r.id != m.run_id;"
+"$SB" report --db "$wide" --out "$out" --name wide 2>"$dir/log"; rc=$?
+check "300 configurations of a task: report exits 0 (got $rc: $(cat "$dir/log"))" test "$rc" = 0
+check "300 configurations of a task: a row each" test "$(grep -cE '^\| [a-z]+ \(lr=[0-9.]+\) \| 1/1 \|' "$out/wide.md")" = 300
+
 # a claim of one's own
 cat > "$dir/claims.txt" <<'TXT'
 [mine]

@@ -177,13 +177,17 @@ static FILE *data_file(rctx *c, const char *name, char *path, size_t len)
     return f;
 }
 
-/* The groups of a task, in order. */
-static int task_groups(const sb_runset *s, const char *task, int *idx)
+/* The groups of a task, in order: a new array of *n indices, as many as the
+** set holds (a sweep may give one task thousands of configurations); NULL when
+** out of memory. */
+static int *task_groups(const sb_runset *s, const char *task, int *n)
 {
-    int n = 0;
+    int *idx = malloc(sizeof *idx * (size_t)(s->ngroups + 1));
+    *n = 0;
+    if (!idx) return NULL;
     for (int g = 0; g < s->ngroups; g++)
-        if (!strcmp(s->groups[g].task, task)) idx[n++] = g;
-    return n;
+        if (!strcmp(s->groups[g].task, task)) idx[(*n)++] = g;
+    return idx;
 }
 
 /* "none cycle:2 all" as a gnuplot string of words: modes with spaces joined by '_'. */
@@ -326,9 +330,10 @@ static void add_fig(task_figs *tf, const char *kind, const char *name, int ok)
 
 static void task_figures(rctx *c, const char *task, task_figs *tf)
 {
-    int idx[256], n = task_groups(c->s, task, idx);
+    int n, *idx = task_groups(c->s, task, &n);
     char path[4096], name[200], vars[8192], modes[4096], q1[4200], q2[4200], ttl[400];
     memset(tf, 0, sizeof *tf);
+    if (!idx) return;
     modes_var(c, idx, n, modes, sizeof modes);
     const sb_rs_run *r0 = &c->s->runs[c->s->groups[idx[0]].run[0]];
     const char *metric = sb_rs_param(r0, "metric");
@@ -370,9 +375,9 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
         if (ff) {
             sb_figures_quote(path, q2, sizeof q2);
             /* the frontier: by parameters ascending, each point better than every cheaper one */
-            int order[256];
-            for (int i = 0; i < n; i++) order[i] = idx[i];
-            for (int i = 1; i < n; i++)
+            int *order = malloc(sizeof *order * (size_t)(n + 1));
+            for (int i = 0; order && i < n; i++) order[i] = idx[i];
+            for (int i = 1; order && i < n; i++)
                 for (int j = i; j > 0 && c->st[order[j]].params < c->st[order[j - 1]].params; j--) {
                     int t = order[j];
                     order[j] = order[j - 1];
@@ -380,13 +385,14 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
                 }
             int higher = c->st[idx[0]].higher;
             double best = higher ? -INFINITY : INFINITY;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; order && i < n; i++) {
                 double m = c->st[order[i]].test.mean;
                 if (isfinite(m) && (higher ? m > best : m < best)) {
                     fprintf(ff, "%.0f %.6g\n", c->st[order[i]].params, m);
                     best = m;
                 }
             }
+            free(order);
             fclose(ff);
             char t[300], yl[300];
             sb_figures_quote(fmt(ttl, sizeof ttl, "%s: quality against unique parameters", task), t, sizeof t);
@@ -578,6 +584,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
     size_t l = strlen(nm);
     if (l > 2) nm[l - 2] = 0;
     snprintf(tf->not_measured, sizeof tf->not_measured, "%s", nm);
+    free(idx);
 }
 
 /* ---- the budget figures ---- */
@@ -717,9 +724,13 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
     sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive, %d not measured.", count[1], count[2],
                 count[3], count[0]);
     for (int t = 0; t < ntasks; t++) {
-        int idx[256], n = task_groups(s, tasks[t], idx);
+        int n, *idx = task_groups(s, tasks[t], &n), *order = malloc(sizeof *order * (size_t)(n + 1));
         char on[1024] = "", off[1024] = "";
-        int order[256];
+        if (!idx || !order) {
+            free(idx);
+            free(order);
+            continue;
+        }
         for (int i = 0; i < n; i++) order[i] = idx[i];
         for (int i = 1; i < n; i++)
             for (int j = i; j > 0 && st[order[j]].params < st[order[j - 1]].params; j--) {
@@ -742,10 +753,13 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
         }
         sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s.", tasks[t], on, off[0] ? ". Dominated (a mode with fewer "
                                                                                                     "parameters does as well): " : "", off);
+        free(idx);
+        free(order);
     }
 
     for (int t = 0; t < ntasks; t++) {
-        int idx[256], n = task_groups(s, tasks[t], idx);
+        int n, *idx = task_groups(s, tasks[t], &n);
+        if (!idx) continue;
         const sb_rs_run *r0 = &s->runs[s->groups[idx[0]].run[0]];
         const char *metric = sb_rs_param(r0, "metric"), *knobs = sb_rs_param(r0, "task_knobs");
         char anchor[128];
@@ -819,6 +833,7 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
                      "both (95%% CI over seeds); the dashed line joins the frontier.", tasks[t]);
             sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
         }
+        free(idx);
     }
 
     /* the budget */
@@ -852,11 +867,11 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
         }
         sb_doc_table_end(d);
         /* figure: the first task's configurations */
-        int idx[256], n = task_groups(s, tasks[0], idx);
+        int n, *idx = task_groups(s, tasks[0], &n);
         sb_config *cfg = calloc((size_t)n + 1, sizeof *cfg);
         const char **labels = calloc((size_t)n + 1, sizeof *labels);
         int m = 0, B = 8;
-        for (int i = 0; cfg && labels && i < n; i++) {
+        for (int i = 0; idx && cfg && labels && i < n; i++) {
             const sb_rs_run *r = &s->runs[s->groups[idx[i]].run[0]];
             char err[SB_ERR_LEN];
             if (sb_budget_config_of(r, &cfg[m], err, sizeof err)) continue;
@@ -870,6 +885,7 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
             sb_doc_figure(d, "budget-runs.png", "fig-budget-runs",
                           "The longest training sequence against the memory budget, per sharing mode, for the models of the first task "
                           "(the dashed line is this report's budget).");
+        free(idx);
         free(cfg);
         free(labels);
         /* the 12-layer encoder of the claims */
