@@ -1,6 +1,6 @@
 /*
 ** test_runpack.c: a run as bytes (sb_run_pack / sb_run_unpack in
-** bench/results/store.c), how a distributed sweep's workers hand runs to rank 0. A
+** bench/results/runpack.c), how a distributed sweep's workers hand runs to rank 0. A
 ** run packed, unpacked and committed reads back the same as the run
 ** committed directly (every column, param, metric including NaN, and series
 ** point, compared row by row in SQL); packing the unpacked run gives the same
@@ -12,6 +12,7 @@
 #endif
 #include "testutil.h"
 #include "results/store.h"
+#include "results/runpack.h"
 #include <sqlite3.h>
 #include <unistd.h>
 

@@ -17,6 +17,7 @@
 #include "mpienv.h"
 #include "run/runner.h"
 #include "results/store.h"
+#include "results/runpack.h"
 #include "sys/clock.h"
 #include "sys/fmt.h"
 #include <errno.h>

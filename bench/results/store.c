@@ -2,7 +2,7 @@
 ** store.c: the results database (SQLite) behind store.h. Every command that
 ** records runs (run, sweep) writes here through sb_store_commit; the ones that
 ** report (list, export, report, gate) read through sb_store_db. A run is
-** assembled in memory (sb_run) and written whole in one transaction, so a
+** assembled in memory (record.c) and written whole in one transaction, so a
 ** process killed at any moment leaves either the whole run or nothing.
 **
 ** Choices, briefly:
@@ -20,12 +20,10 @@
 **   same code path.
 */
 #include "store.h"
+#include "record_internal.h"
 #include <sqlite3.h>
 #include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,26 +62,13 @@ static const char *const migrations[] = { schema_v1 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == SB_SCHEMA_VERSION,
                "one migration per schema version");
 
-/* The columns of runs that sb_run_set accepts, in the order of the INSERT below.
-** Type: 'T' text, 'I' integer, 'R' real. */
-static const struct {
-    const char *name;
-    char type, required;
-} columns[] = {
-    { "cell", 'T', 1 },         { "config_hash", 'T', 1 }, { "sweep", 'T', 0 },        { "task", 'T', 1 },
-    { "sharing", 'T', 1 },      { "seed", 'I', 1 },        { "status", 'T', 1 },       { "error", 'T', 0 },
-    { "diverged_step", 'I', 0 }, { "started", 'T', 1 },    { "ended", 'T', 1 },        { "wall_seconds", 'R', 0 },
-    { "code_version", 'T', 0 }, { "host", 'T', 0 },        { "cpu", 'T', 0 },          { "cores", 'I', 0 },
-    { "threads", 'I', 0 },      { "blas", 'T', 0 },
-};
-#define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
 
-/* Bound by position: ?k is columns[k - 1]. */
+/* Bound by position: ?k is sb_run_columns[k - 1] (record_internal.h). */
 static const char insert_run_sql[] =
     "INSERT INTO runs(cell, config_hash, sweep, task, sharing, seed, status, error, diverged_step,"
     " started, ended, wall_seconds, code_version, host, cpu, cores, threads, blas)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
-_Static_assert(NCOLUMNS == 18, "insert_run_sql lists 18 columns");
+_Static_assert(SB_RUN_NCOLUMNS == 18, "insert_run_sql lists 18 columns");
 
 /* ---- the store ---- */
 
@@ -407,181 +392,23 @@ static sqlite3_stmt *stmt(sb_store *s, int which, char *err, size_t errlen)
     return s->stmt[which];
 }
 
-/* ---- runs assembled in memory ---- */
-
-typedef struct {
-    char *key, *value;
-} sb_kv;
-
-typedef struct {
-    char *key;
-    double value;
-} sb_metric;
-
-typedef struct {
-    int name; /* index into sb_run.names: series repeat few metric names many times */
-    int layer, head;
-    long step;
-    double value;
-} sb_point;
-
-struct sb_run {
-    char *col[NCOLUMNS];
-    char bad[NCOLUMNS]; /* set to a non-number: refused at commit, with the value */
-    sb_kv *params;
-    size_t nparams, capparams;
-    sb_metric *metrics;
-    size_t nmetrics, capmetrics;
-    char **names;
-    size_t nnames, capnames, lastname;
-    sb_point *series;
-    size_t nseries, capseries;
-};
-
-/* Array p (n elements of size sz, capacity *cap) with room for one more:
-** p itself, or a larger copy, or NULL when out of memory (p left as it was). */
-static void *grow(void *p, size_t n, size_t *cap, size_t sz)
-{
-    if (n < *cap) return p;
-    size_t c = *cap ? *cap * 2 : 16;
-    if (c > SIZE_MAX / sz) return NULL;
-    void *q = realloc(p, c * sz);
-    if (q) *cap = c;
-    return q;
-}
-
-sb_run *sb_run_new(void)
-{
-    return calloc(1, sizeof(sb_run));
-}
-
-void sb_run_free(sb_run *r)
-{
-    if (!r) return;
-    for (int i = 0; i < NCOLUMNS; i++) free(r->col[i]);
-    for (size_t i = 0; i < r->nparams; i++) free(r->params[i].key), free(r->params[i].value);
-    for (size_t i = 0; i < r->nmetrics; i++) free(r->metrics[i].key);
-    for (size_t i = 0; i < r->nnames; i++) free(r->names[i]);
-    free(r->params);
-    free(r->metrics);
-    free(r->names);
-    free(r->series);
-    free(r);
-}
-
-static int parse_int(const char *v, long long *out)
-{
-    char *end;
-    if (!*v || *v == ' ' || *v == '\t' || *v == '\n') return -1;
-    errno = 0;
-    *out = strtoll(v, &end, 10);
-    return *end || errno ? -1 : 0;
-}
-
-static int parse_real(const char *v, double *out)
-{
-    char *end;
-    if (!*v || *v == ' ' || *v == '\t' || *v == '\n') return -1;
-    errno = 0;
-    *out = strtod(v, &end);
-    return *end || !isfinite(*out) ? -1 : 0;
-}
-
-static int column_index(const char *name)
-{
-    for (int i = 0; i < NCOLUMNS; i++)
-        if (!strcmp(columns[i].name, name)) return i;
-    return -1;
-}
-
-int sb_run_set(sb_run *r, const char *column, const char *value)
-{
-    int i = r && column ? column_index(column) : -1;
-    char *copy = NULL;
-    long long n;
-    double x;
-    if (i < 0) return -1;
-    if (value && !(copy = dup_str(value))) return -1;
-    free(r->col[i]);
-    r->col[i] = copy;
-    /* A bad number is kept with a mark rather than dropped, so the commit
-    ** refuses the run naming the column and value even if this -1 is ignored. */
-    r->bad[i] = value && ((columns[i].type == 'I' && parse_int(value, &n)) ||
-                          (columns[i].type == 'R' && parse_real(value, &x)));
-    return r->bad[i] ? -1 : 0;
-}
-
-const char *sb_run_get(const sb_run *r, const char *column)
-{
-    int i = r && column ? column_index(column) : -1;
-    return i < 0 ? NULL : r->col[i];
-}
-
-int sb_run_param(sb_run *r, const char *key, const char *value)
-{
-    sb_kv kv = { NULL, NULL }, *a;
-    if (!r || !key || !(a = grow(r->params, r->nparams, &r->capparams, sizeof *a))) return -1;
-    r->params = a;
-    if (!(kv.key = dup_str(key)) || (value && !(kv.value = dup_str(value)))) {
-        free(kv.key);
-        return -1;
-    }
-    r->params[r->nparams++] = kv;
-    return 0;
-}
-
-int sb_run_metric(sb_run *r, const char *key, double value)
-{
-    char *k;
-    sb_metric *a;
-    if (!r || !key || !(a = grow(r->metrics, r->nmetrics, &r->capmetrics, sizeof *a))) return -1;
-    r->metrics = a;
-    if (!(k = dup_str(key))) return -1;
-    r->metrics[r->nmetrics].key = k;
-    r->metrics[r->nmetrics++].value = value;
-    return 0;
-}
-
-int sb_run_series(sb_run *r, const char *metric, long step, int layer, int head, double value)
-{
-    size_t name;
-    sb_point *a;
-    char **names;
-    if (!r || !metric || !(a = grow(r->series, r->nseries, &r->capseries, sizeof *a))) return -1;
-    r->series = a;
-    /* Points usually come in runs of one metric: try the last name first. */
-    if (r->nnames && !strcmp(r->names[r->lastname], metric)) name = r->lastname;
-    else {
-        for (name = 0; name < r->nnames && strcmp(r->names[name], metric); name++) {}
-        if (name == r->nnames) {
-            if (r->nnames >= INT_MAX || !(names = grow(r->names, r->nnames, &r->capnames, sizeof *names))) return -1;
-            r->names = names;
-            if (!(names[name] = dup_str(metric))) return -1;
-            r->nnames++;
-        }
-        r->lastname = name;
-    }
-    r->series[r->nseries++] = (sb_point){ (int)name, layer, head, step, value };
-    return 0;
-}
-
 /* ---- commit ---- */
 
 /* Everything that can be refused without the database, before the transaction. */
 static int check_run(const sb_store *s, const sb_run *r, char *err, size_t errlen)
 {
-    for (int i = 0; i < NCOLUMNS; i++) {
-        if (columns[i].required && (!r->col[i] || !*r->col[i])) {
-            set_err(err, errlen, "%s: run not written: required column '%s' is not set", s->path, columns[i].name);
+    for (int i = 0; i < SB_RUN_NCOLUMNS; i++) {
+        if (sb_run_columns[i].required && (!r->col[i] || !*r->col[i])) {
+            set_err(err, errlen, "%s: run not written: required column '%s' is not set", s->path, sb_run_columns[i].name);
             return -1;
         }
         if (r->bad[i]) {
-            set_err(err, errlen, "%s: run not written: column '%s' = '%s' is not %s", s->path, columns[i].name,
-                    r->col[i], columns[i].type == 'I' ? "a whole number" : "a finite number");
+            set_err(err, errlen, "%s: run not written: column '%s' = '%s' is not %s", s->path, sb_run_columns[i].name,
+                    r->col[i], sb_run_columns[i].type == 'I' ? "a whole number" : "a finite number");
             return -1;
         }
     }
-    const char *status = r->col[column_index("status")];
+    const char *status = r->col[sb_run_column_index("status")];
     if (strcmp(status, "finished") && strcmp(status, "failed") && strcmp(status, "diverged")) {
         set_err(err, errlen, "%s: run not written: status '%s' is not one of finished, failed, diverged", s->path,
                 status);
@@ -681,22 +508,22 @@ long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen)
         !(met = stmt(s, ST_METRIC, err, errlen)) || !(ser = stmt(s, ST_SERIES, err, errlen)))
         return -1;
     sqlite3_clear_bindings(run);
-    for (int i = 0; i < NCOLUMNS; i++) {
+    for (int i = 0; i < SB_RUN_NCOLUMNS; i++) {
         const char *v = r->col[i];
         int rc;
         if (!v) rc = sqlite3_bind_null(run, i + 1);
-        else if (columns[i].type == 'I') {
+        else if (sb_run_columns[i].type == 'I') {
             long long n = 0;
-            parse_int(v, &n);
+            sb_run_parse_int(v, &n);
             rc = sqlite3_bind_int64(run, i + 1, n);
-        } else if (columns[i].type == 'R') {
+        } else if (sb_run_columns[i].type == 'R') {
             double x = 0;
-            parse_real(v, &x);
+            sb_run_parse_real(v, &x);
             rc = sqlite3_bind_double(run, i + 1, x);
         } else
             rc = sqlite3_bind_text(run, i + 1, v, -1, SQLITE_STATIC);
         if (rc != SQLITE_OK) {
-            set_err(err, errlen, "%s: run not written: column '%s': %s", s->path, columns[i].name, sqlite3_errmsg(s->db));
+            set_err(err, errlen, "%s: run not written: column '%s': %s", s->path, sb_run_columns[i].name, sqlite3_errmsg(s->db));
             return -1;
         }
     }
@@ -763,201 +590,4 @@ int sb_store_has_cell(sb_store *s, const char *cell, char *err, size_t errlen)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return found;
-}
-
-/* ---- a run as bytes (for another process to store) ----
-** Hand-written rather than cJSON: JSON has no NaN (a metric of NaN, stored as
-** NULL, would become something else), prints doubles as text (three times the
-** bytes for long series) and would need parsing back with every check this
-** reader makes anyway. Layout: the magic, then
-**   u32 columns, each: u8 set, [str];   u32 params, each: str key, u8 set, [str value]
-**   u32 metrics, each: str key, f64;    u32 names, each: str
-**   u64 points, each: u32 name, i32 layer, i32 head, i64 step, f64 value
-** with str = u32 length + bytes (no terminator), numbers in host byte order. */
-
-static const char pack_magic[8] = { 's', 'b', 'r', 'u', 'n', '0', '1', '\n' };
-
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-    int oom;
-} packer;
-
-static void put(packer *k, const void *v, size_t n)
-{
-    if (k->oom) return;
-    if (k->n + n > k->cap) {
-        size_t c = k->cap ? k->cap : 4096;
-        while (c < k->n + n) c *= 2;
-        unsigned char *q = realloc(k->p, c);
-        if (!q) { k->oom = 1; return; }
-        k->p = q;
-        k->cap = c;
-    }
-    memcpy(k->p + k->n, v, n);
-    k->n += n;
-}
-
-static void put_u32(packer *k, uint32_t v) { put(k, &v, sizeof v); }
-
-static void put_str(packer *k, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > UINT32_MAX) { k->oom = 1; return; }
-    put_u32(k, (uint32_t)n);
-    put(k, s, n);
-}
-
-void *sb_run_pack(const sb_run *r, size_t *len)
-{
-    packer k = { NULL, 0, 0, 0 };
-    uint8_t set;
-    if (!r) return NULL;
-    put(&k, pack_magic, sizeof pack_magic);
-    put_u32(&k, NCOLUMNS);
-    for (int i = 0; i < NCOLUMNS; i++) {
-        set = r->col[i] != NULL;
-        put(&k, &set, 1);
-        if (set) put_str(&k, r->col[i]);
-    }
-    put_u32(&k, (uint32_t)r->nparams);
-    for (size_t i = 0; i < r->nparams; i++) {
-        put_str(&k, r->params[i].key);
-        set = r->params[i].value != NULL;
-        put(&k, &set, 1);
-        if (set) put_str(&k, r->params[i].value);
-    }
-    put_u32(&k, (uint32_t)r->nmetrics);
-    for (size_t i = 0; i < r->nmetrics; i++) {
-        put_str(&k, r->metrics[i].key);
-        put(&k, &r->metrics[i].value, sizeof(double));
-    }
-    put_u32(&k, (uint32_t)r->nnames);
-    for (size_t i = 0; i < r->nnames; i++) put_str(&k, r->names[i]);
-    uint64_t np = r->nseries;
-    put(&k, &np, sizeof np);
-    for (size_t i = 0; i < r->nseries; i++) {
-        const sb_point *p = &r->series[i];
-        uint32_t name = (uint32_t)p->name;
-        int32_t layer = p->layer, head = p->head;
-        int64_t step = p->step;
-        put_u32(&k, name);
-        put(&k, &layer, sizeof layer);
-        put(&k, &head, sizeof head);
-        put(&k, &step, sizeof step);
-        put(&k, &p->value, sizeof p->value);
-    }
-    if (k.oom || r->nparams > UINT32_MAX || r->nmetrics > UINT32_MAX || r->nnames > UINT32_MAX) {
-        free(k.p);
-        return NULL;
-    }
-    *len = k.n;
-    return k.p;
-}
-
-typedef struct {
-    const unsigned char *p;
-    size_t n, at;
-    const char *what;   /* the part being read, for the message */
-} unpacker;
-
-static int get(unpacker *u, void *v, size_t n)
-{
-    if (n > u->n - u->at) return -1;
-    memcpy(v, u->p + u->at, n);
-    u->at += n;
-    return 0;
-}
-
-/* A string of the packed bytes as a new C string, or NULL when truncated or out of memory. */
-static char *get_str(unpacker *u)
-{
-    uint32_t n;
-    if (get(u, &n, sizeof n) || n > u->n - u->at) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    memcpy(s, u->p + u->at, n);
-    s[n] = 0;
-    u->at += n;
-    if (strlen(s) != n) { free(s); return NULL; }   /* a NUL inside: not text we packed */
-    return s;
-}
-
-sb_run *sb_run_unpack(const void *buf, size_t len, char *err, size_t errlen)
-{
-    unpacker u = { buf, len, 0, "its header" };
-    char magic[sizeof pack_magic], *a = NULL, *b = NULL;
-    uint32_t count;
-    uint64_t points;
-    uint8_t set;
-    sb_run *r = sb_run_new();
-    if (!r || !buf) goto fail;
-    if (get(&u, magic, sizeof magic) || memcmp(magic, pack_magic, sizeof magic)) {
-        set_err(err, errlen, "not a packed run (no 'sbrun01' header)");
-        sb_run_free(r);
-        return NULL;
-    }
-    if (get(&u, &count, sizeof count)) goto fail;
-    if (count != NCOLUMNS) {
-        set_err(err, errlen, "packed run has %u columns where this sharebench has %d (different versions?)", count, NCOLUMNS);
-        sb_run_free(r);
-        return NULL;
-    }
-    u.what = "its columns";
-    for (int i = 0; i < NCOLUMNS; i++) {
-        if (get(&u, &set, 1)) goto fail;
-        if (!set) continue;
-        if (!(a = get_str(&u))) goto fail;
-        sb_run_set(r, columns[i].name, a);   /* a bad number is marked, and refused at commit */
-        if (!r->col[i]) goto fail;
-        free(a);
-        a = NULL;
-    }
-    u.what = "its params";
-    if (get(&u, &count, sizeof count)) goto fail;
-    for (uint32_t i = 0; i < count; i++) {
-        if (!(a = get_str(&u)) || get(&u, &set, 1) || (set && !(b = get_str(&u))) || sb_run_param(r, a, b)) goto fail;
-        free(a); free(b);
-        a = b = NULL;
-    }
-    u.what = "its metrics";
-    if (get(&u, &count, sizeof count)) goto fail;
-    for (uint32_t i = 0; i < count; i++) {
-        double v;
-        if (!(a = get_str(&u)) || get(&u, &v, sizeof v) || sb_run_metric(r, a, v)) goto fail;
-        free(a);
-        a = NULL;
-    }
-    u.what = "its series";
-    uint32_t nnames;
-    if (get(&u, &nnames, sizeof nnames) || nnames > (u.n - u.at) / sizeof(uint32_t)) goto fail;
-    char **names = calloc(nnames ? nnames : 1, sizeof *names);
-    if (!names) goto fail;
-    uint32_t got = 0;
-    while (got < nnames && (names[got] = get_str(&u))) got++;
-    int ok = got == nnames && !get(&u, &points, sizeof points) && points <= (u.n - u.at) / 28;
-    for (uint64_t i = 0; ok && i < points; i++) {
-        uint32_t name;
-        int32_t layer, head;
-        int64_t step;
-        double v;
-        ok = !get(&u, &name, sizeof name) && !get(&u, &layer, sizeof layer) && !get(&u, &head, sizeof head) &&
-             !get(&u, &step, sizeof step) && !get(&u, &v, sizeof v) && name < nnames &&
-             !sb_run_series(r, names[name], (long)step, layer, head, v);
-    }
-    for (uint32_t i = 0; i < got; i++) free(names[i]);
-    free(names);
-    if (!ok) goto fail;
-    if (u.at != u.n) {
-        set_err(err, errlen, "packed run has %zu bytes after its end", u.n - u.at);
-        sb_run_free(r);
-        return NULL;
-    }
-    return r;
-fail:
-    free(a);
-    free(b);
-    sb_run_free(r);
-    set_err(err, errlen, "packed run cut short or damaged in %s (byte %zu of %zu)", u.what, u.at, len);
-    return NULL;
 }

@@ -25,6 +25,7 @@
 #ifndef SB_STORE_H
 #define SB_STORE_H
 
+#include "record.h"
 #include <stddef.h>
 
 #define SB_SCHEMA_VERSION 1
@@ -39,34 +40,9 @@ typedef struct sb_store sb_store;
 sb_store *sb_store_open(const char *path, int readonly, char *err, size_t errlen);
 void sb_store_close(sb_store *s);
 
-/* A run assembled in memory, then written whole by sb_store_commit. */
-typedef struct sb_run sb_run;
-
-sb_run *sb_run_new(void);
-void sb_run_free(sb_run *r);
-/* Set a column of runs by name (see the schema; not id). Text columns take
-** text, the INTEGER and REAL ones the number's text. Returns 0, or -1 for an
-** unknown column. */
-int sb_run_set(sb_run *r, const char *column, const char *value);
-/* The value of a column as set (NULL when unset or unknown). */
-const char *sb_run_get(const sb_run *r, const char *column);
-/* Add a configuration row, a scalar metric, a series point. 0, or -1 when out of memory. */
-int sb_run_param(sb_run *r, const char *key, const char *value);
-int sb_run_metric(sb_run *r, const char *key, double value);
-int sb_run_series(sb_run *r, const char *metric, long step, int layer, int head, double value);
-
 /* Write the run and all its rows in one transaction. Returns the new run id,
 ** or -1 with a message (nothing written). */
 long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen);
-
-/* A run as bytes, to hand it to another process that stores it (the MPI
-** sweep: a worker sends each finished run to rank 0). sb_run_pack returns a
-** malloc'd buffer of *len bytes, or NULL when out of memory; sb_run_unpack
-** rebuilds the run from such bytes, or returns NULL with a message when they
-** are not one whole packed run. Numbers travel as the machine's own bytes:
-** every process must run on the same architecture (as MPI jobs of one binary do). */
-void *sb_run_pack(const sb_run *r, size_t *len);
-sb_run *sb_run_unpack(const void *buf, size_t len, char *err, size_t errlen);
 
 /* 1 when a run of this cell ended finished or diverged (a result), 0 when not,
 ** -1 on error. `sweep --resume` skips such cells; failed cells run again. */
