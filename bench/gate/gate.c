@@ -613,20 +613,6 @@ static const char *kind_name(int k)
     return k == SB_GATE_QUALITY ? "quality" : k == SB_GATE_SPEED ? "speed" : "memory";
 }
 
-/* Distinct values of a run column over a set, "a, b" (cut to fit). */
-static void distinct(const sb_runset *s, size_t off, char *out, size_t len)
-{
-    size_t o = 0;
-    out[0] = 0;
-    for (int i = 0; i < s->nruns; i++) {
-        const char *v = *(char *const *)((const char *)&s->runs[i] + off);
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = !strcmp(*(char *const *)((const char *)&s->runs[j] + off), v);
-        if (!seen && *v && o < len) o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", v);
-    }
-    if (!out[0]) snprintf(out, len, "unknown");
-}
-
 static void calib_range(const sb_runset *s, double *lo, double *hi)
 {
     *lo = INFINITY;
@@ -644,8 +630,8 @@ static void describe_set(FILE *f, const char *what, const sb_runset *s)
 {
     char code[256], cpu[256];
     double lo, hi;
-    distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
-    distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
     calib_range(s, &lo, &hi);
     fprintf(f, "- %s: `%s`: %d runs of %d configurations; code %s; CPU %s", what, s->source, s->nruns, s->ngroups, code, cpu);
     if (isfinite(lo)) fprintf(f, "; calibration %.1f to %.1f GFLOP/s", lo, hi);
@@ -665,16 +651,6 @@ static void fmt_change(char *buf, size_t len, const sb_gate_row *r)
     if (!isfinite(r->change)) snprintf(buf, len, "-");
     else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%+.4f", r->change);
     else snprintf(buf, len, "%+.1f%%", 100 * (r->change - 1));
-}
-
-/* Markdown table cell text: no pipes or line breaks. */
-static void md_cell(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|') fputs("\\|", f);
-        else if (*s == '\n' || *s == '\r') fputc(' ', f);
-        else fputc(*s, f);
-    }
 }
 
 int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
@@ -713,14 +689,14 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
         if (r->n_base || r->n_cand) snprintf(n, sizeof n, "%d/%d", r->n_base, r->n_cand);
         else snprintf(n, sizeof n, "-");
         fputs("| ", f);
-        md_cell(f, r->config);
+        sb_fmt_md_cell(f, r->config);
         fputs(" | ", f);
-        md_cell(f, r->metric);
+        sb_fmt_md_cell(f, r->metric);
         fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s | ", b, c, d, p, n,
                 r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "",
                 sb_mark_name(r->mark),
                 r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "");
-        md_cell(f, r->note);
+        sb_fmt_md_cell(f, r->note);
         fputs(" |\n", f);
     }
     /* geometric mean of the ratios per speed/memory metric (Google Benchmark's summary row) */
@@ -760,8 +736,8 @@ static cJSON *set_json(const sb_runset *s)
     cJSON *o = cJSON_CreateObject();
     char code[256], cpu[256];
     double lo, hi;
-    distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
-    distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
     calib_range(s, &lo, &hi);
     cJSON_AddStringToObject(o, "source", s->source);
     cJSON_AddNumberToObject(o, "runs", s->nruns);

@@ -336,27 +336,14 @@ static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_
     const char *m = arg(a, "metric", "test"), *better = arg(a, "better", "task");
     double alpha = arg_num(a, "alpha", 0.05), min = arg_num(a, "min", NAN);
     double xa[256], xb[256];
-    int n = 0;
-    const sb_rs_run *any = NULL;
-    for (int k = 0; k < ga->nrun && n < 256; k++) {
-        const sb_rs_run *ra = &s->runs[ga->run[k]];
-        if (!sb_rs_finished(ra) || !isfinite(sb_rs_metric(ra, m))) continue;
-        for (int j = 0; j < gb->nrun; j++) {
-            const sb_rs_run *rb = &s->runs[gb->run[j]];
-            if (rb->seed == ra->seed && sb_rs_finished(rb) && isfinite(sb_rs_metric(rb, m))) {
-                xa[n] = sb_rs_metric(ra, m);
-                xb[n] = sb_rs_metric(rb, m);
-                n++;
-                any = ra;
-            }
-        }
-    }
+    int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
     if (n < 2) {
         if (n || ga->nrun) say(t, "%s: %s vs %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
                                gb->sharing, n, n == 1 ? "" : "s", m);
         return;
     }
-    int higher = !strcmp(better, "task") ? sb_rs_higher_is_better(any) : !strcmp(better, "higher");
+    /* the task's direction: every run of a configuration records the same metric param */
+    int higher = !strcmp(better, "task") ? sb_rs_higher_is_better(finished_run(s, ga)) : !strcmp(better, "higher");
     sb_ttest r;
     sb_stats_paired_t(xb, xa, n, 0.95, &r);
     double mb = sb_stats_mean(xb, n), rel = r.mean / mb, sign = higher ? 1 : -1;

@@ -2,6 +2,7 @@
 ** doc.c: Markdown and self-contained HTML side by side (see doc.h).
 */
 #include "doc.h"
+#include "sys/fmt.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,6 @@ static void html_text(FILE *f, const char *s)
         else if (*s == '>') fputs("&gt;", f);
         else if (*s == '&') fputs("&amp;", f);
         else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
-
-static void md_cell(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|') fputs("\\|", f);
-        else if (*s == '\n') fputc(' ', f);
         else fputc(*s, f);
     }
 }
@@ -126,7 +118,7 @@ void sb_doc_table(sb_doc *d, int n, const char *const *header, const char *align
     fputs("|", d->md);
     for (int i = 0; i < n; i++) {
         fputc(' ', d->md);
-        md_cell(d->md, header[i]);
+        sb_fmt_md_cell(d->md, header[i]);
         fputs(" |", d->md);
     }
     fputs("\n|", d->md);
@@ -146,7 +138,7 @@ void sb_doc_row(sb_doc *d, int n, const char *const *cells)
     fputs("|", d->md);
     for (int i = 0; i < n; i++) {
         fputc(' ', d->md);
-        md_cell(d->md, cells[i]);
+        sb_fmt_md_cell(d->md, cells[i]);
         fputs(" |", d->md);
     }
     fputs("\n", d->md);

@@ -78,19 +78,7 @@ typedef struct {
 static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b, sb_ttest *t)
 {
     double x[256], y[256];
-    int n = 0;
-    for (int i = 0; i < b->nrun && n < 256; i++) {
-        const sb_rs_run *rb = &s->runs[b->run[i]];
-        if (!sb_rs_finished(rb) || !isfinite(sb_rs_metric(rb, "test"))) continue;
-        for (int j = 0; j < a->nrun; j++) {
-            const sb_rs_run *ra = &s->runs[a->run[j]];
-            if (ra->seed == rb->seed && sb_rs_finished(ra) && isfinite(sb_rs_metric(ra, "test"))) {
-                x[n] = sb_rs_metric(ra, "test");
-                y[n] = sb_rs_metric(rb, "test");
-                n++;
-            }
-        }
-    }
+    int n = sb_rs_pairs(s, a, b, "test", x, y, 256);
     return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
 }
 

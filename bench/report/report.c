@@ -58,19 +58,7 @@ typedef struct {
 static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *none, const char *m, sb_ttest *t)
 {
     double a[256], b[256];
-    int n = 0;
-    for (int k = 0; k < g->nrun && n < 256; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        if (!sb_rs_finished(r) || !isfinite(sb_rs_metric(r, m))) continue;
-        for (int j = 0; j < none->nrun; j++) {
-            const sb_rs_run *q = &s->runs[none->run[j]];
-            if (q->seed == r->seed && sb_rs_finished(q) && isfinite(sb_rs_metric(q, m))) {
-                a[n] = sb_rs_metric(q, m);
-                b[n] = sb_rs_metric(r, m);
-                n++;
-            }
-        }
-    }
+    int n = sb_rs_pairs(s, none, g, m, a, b, 256);
     return sb_stats_paired_t(a, b, n, 0.95, t) == 0;
 }
 
@@ -636,20 +624,6 @@ static int mkdir_p(const char *dir)
     return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
 }
 
-/* Distinct values of a run column, "a, b". */
-static void distinct(const sb_runset *s, size_t off, char *out, size_t len)
-{
-    size_t o = 0;
-    out[0] = 0;
-    for (int i = 0; i < s->nruns; i++) {
-        const char *v = *(char *const *)((const char *)&s->runs[i] + off);
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = !strcmp(*(char *const *)((const char *)&s->runs[j] + off), v);
-        if (!seen && *v && o < len) o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", v);
-    }
-    if (!out[0]) snprintf(out, len, "unknown");
-}
-
 static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep, double budget, const sb_claims *claims,
                            const char *title, const char *claims_path)
 {
@@ -678,12 +652,12 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
                 when, mc.version, db, sweep ? ", sweep " : "", sweep ? sweep : "", s->nruns, fin, div, failed, s->ngroups, seeds_lo,
                 seeds_hi != seeds_lo ? " to " : "", seeds_hi != seeds_lo ? fmt(e, sizeof e, "%d", seeds_hi) : "");
     sb_doc_heading(d, 1, "machine", "Machine and code");
-    distinct(s, offsetof(sb_rs_run, code_version), a, sizeof a);
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), a, sizeof a);
     sb_doc_item(d, "code version of the runs: %s", a);
-    distinct(s, offsetof(sb_rs_run, cpu), a, sizeof a);
-    distinct(s, offsetof(sb_rs_run, host), b, sizeof b);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), a, sizeof a);
+    sb_rs_distinct(s, offsetof(sb_rs_run, host), b, sizeof b);
     sb_doc_item(d, "CPU: %s; host: %s; cores: %d", a, b, s->nruns ? s->runs[0].cores : 0);
-    distinct(s, offsetof(sb_rs_run, blas), a, sizeof a);
+    sb_rs_distinct(s, offsetof(sb_rs_run, blas), a, sizeof a);
     sb_doc_item(d, "BLAS: %s", a);
     int tlo = 1 << 30, thi = 0;
     double clo = INFINITY, chi = -INFINITY;

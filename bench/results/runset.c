@@ -91,6 +91,38 @@ double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *ke
     return n ? sum / n : NAN;
 }
 
+void sb_rs_distinct(const sb_runset *s, size_t off, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; i < s->nruns; i++) {
+        const char *v = *(char *const *)((const char *)&s->runs[i] + off);
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !strcmp(*(char *const *)((const char *)&s->runs[j] + off), v);
+        if (!seen && *v && o < len) o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", v);
+    }
+    if (!out[0]) snprintf(out, len, "unknown");
+}
+
+int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *metric, double *xref,
+                double *xg, int max)
+{
+    int n = 0;
+    for (int k = 0; k < g->nrun && n < max; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        if (!sb_rs_finished(r) || !isfinite(sb_rs_metric(r, metric))) continue;
+        for (int j = 0; j < ref->nrun && n < max; j++) {
+            const sb_rs_run *q = &s->runs[ref->run[j]];
+            if (q->seed == r->seed && sb_rs_finished(q) && isfinite(sb_rs_metric(q, metric))) {
+                xref[n] = sb_rs_metric(q, metric);
+                xg[n] = sb_rs_metric(r, metric);
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
 int sb_rs_higher_is_better(const sb_rs_run *r)
 {
     const char *m = sb_rs_param(r, "metric");

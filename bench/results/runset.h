@@ -78,6 +78,17 @@ const char *sb_rs_param(const sb_rs_run *r, const char *key);
 /* 1 when the run ended "finished". */
 int sb_rs_finished(const sb_rs_run *r);
 
+/* The distinct values of a text member of the set's runs (off: its offset,
+** e.g. offsetof(sb_rs_run, cpu)), in order of first appearance, as "a, b", cut
+** to fit len; "unknown" when every run has it empty. */
+void sb_rs_distinct(const sb_runset *s, size_t off, char *out, size_t len);
+
+/* The values of a metric in the finished runs of g and of ref that share a
+** seed, pairs in the order of g's runs (by seed), at most max: xref[i] is
+** ref's, xg[i] g's. Returns the number of pairs. */
+int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *metric, double *xref,
+                double *xg, int max);
+
 /* The mean of a metric over a group's finished runs that have it (NAN when none). */
 double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *key);
 

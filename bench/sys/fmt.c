@@ -32,3 +32,12 @@ void sb_fmt_time(double s, char *out, size_t len)
     if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
     else snprintf(out, len, "%02ld:%02ld", t / 60, t % 60);
 }
+
+void sb_fmt_md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r') fputc(' ', f);
+        else fputc(*s, f);
+    }
+}
