@@ -178,6 +178,32 @@ static void put_stat(sb_run *r, const char *prefix, const char *suffix, int step
     }
 }
 
+/* How many tracking copies measure grad_n sequences on threads threads: one
+** per thread, each taking a share of the sequences: one sequence is too
+** little work to share among threads (on a busy machine every parallel region
+** of a B = 1 pass would wait for a descheduled thread). */
+static int tracking_copies(int threads, int grad_n)
+{
+    int nm = threads;
+    if (nm > grad_n / 2) nm = grad_n / 2;
+    if (nm > 16) nm = 16;
+    return nm < 1 ? 1 : nm;
+}
+
+int sb_analysis_memory(const sb_spec *s, const sb_config *c, int T, int threads, double *bytes, char *err, size_t errlen)
+{
+    long n;
+    sb_memory cm;
+    *bytes = 0;
+    if (!s->analysis || s->grad_points <= 0) return 0;
+    if (sb_model_plan(c, 1, T, 1, &n, &cm, err, errlen)) return -1;
+    /* each copy's moments: two doubles per entry of sb_gradnoise_len, the parameters and the shared blocks' per-depth uses */
+    *bytes = tracking_copies(threads, s->grad_samples) *
+             ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch +
+              2.0 * sizeof(double) * ((double)n + (double)cm.shared_every));
+    return 0;
+}
+
 /* The tracking copies for m's configuration, made once (and again after a
 ** sharing change), with their moments. 0, or -1 with a message. */
 static int ensure_copies(sb_analysis *a, const sb_model *m, char *err, size_t errlen)
@@ -186,13 +212,7 @@ static int ensure_copies(sb_analysis *a, const sb_model *m, char *err, size_t er
     if (a->ncopies && !strcmp(a->copies_sharing, c->sharing)) return 0;
     for (int w = 0; w < a->ncopies; w++) { sb_model_free(a->copies[w]); sb_moments_free(&a->work[w]); }
     a->ncopies = 0;
-    /* one copy per thread, each taking a share of the sequences: one sequence is
-    ** too little work to share among threads (on a busy machine every parallel
-    ** region of a B = 1 pass would wait for a descheduled thread) */
-    int nm = omp_get_max_threads();
-    if (nm > a->grad_n / 2) nm = a->grad_n / 2;
-    if (nm > 16) nm = 16;
-    if (nm < 1) nm = 1;
+    int nm = tracking_copies(omp_get_max_threads(), a->grad_n);
     /* made by the threads that use them, at the same time (initialisation and
     ** first touch of the memory are most of a measurement's fixed cost) */
     char msg[16][SB_ERR_LEN];

@@ -149,6 +149,21 @@ int sb_compress_teacher_config(const sb_spec *s, const sb_config *c, sb_config *
     return 0;
 }
 
+int sb_compress_teacher_memory(const sb_spec *s, const sb_config *c, int T, double *bytes, char *err, size_t errlen)
+{
+    sb_config tc;
+    int trained;
+    long n;
+    sb_memory tm;
+    *bytes = 0;
+    if (!distils(s)) return 0;
+    if (sb_compress_teacher_config(s, c, &tc, &trained, err, errlen)) return -1;
+    if (sb_model_plan(&tc, s->batch, T, 0, &n, &tm, err, errlen)) return -1;
+    *bytes = (double)tm.params + (double)tm.grads + (double)tm.acts + (double)tm.scratch + (trained ? (double)tm.optim : 0) +
+             sb_distill_bytes(c->vocab, s->batch, T);
+    return 0;
+}
+
 /* The teacher: trained here (train:SHARING, the run's model and data under that sharing), or loaded. */
 static int make_teacher(sb_compress *cs, char *err, size_t errlen)
 {

@@ -42,6 +42,13 @@ int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_task_info *
 ** (*trained 0). 0, or -1 with a message when the checkpoint cannot be read. */
 int sb_compress_teacher_config(const sb_spec *s, const sb_config *c, sb_config *tc, int *trained, char *err, size_t errlen);
 
+/* The bytes a distillation teacher adds to a run of s whose model is c, at
+** the run's batch and length T: the teacher (a whole model built at that
+** shape), its AdamW moments when trained in the run (teacher=train:SHARING)
+** and the distillation's buffers; 0 without a teacher. 0, or -1 with a message
+** when a teacher checkpoint cannot be read or the model planned. */
+int sb_compress_teacher_memory(const sb_spec *s, const sb_config *c, int T, double *bytes, char *err, size_t errlen);
+
 /* The configuration to train: c itself, or c without factor when the run
 ** factorises the trained dense model (factor_init=svd or als). */
 void sb_compress_training_config(const sb_spec *s, sb_config *c);

@@ -3,6 +3,7 @@
 */
 #include "memcheck.h"
 #include "runner.h"
+#include "analyze.h"
 #include "compress.h"
 #include "sys/fmt.h"
 #include <stdio.h>
@@ -137,25 +138,6 @@ static double plan_total(const sb_memory *m)
     return (double)m->params + (double)m->grads + (double)m->optim + (double)m->acts + (double)m->scratch;
 }
 
-/* The distillation teacher (bench/run/compress.c): a whole model built at the
-** run's batch and length, AdamW moments when trained in the run
-** (teacher=train:SHARING), and the distillation's logits buffers. */
-static int teacher_need(const sb_spec *s, const sb_runner_plan *plan, double *bytes, char *err, size_t errlen)
-{
-    sb_config tc;
-    int trained;
-    long n;
-    sb_memory tm;
-    *bytes = 0;
-    if (!strcmp(s->teacher, "none")) return 0;
-    if (sb_compress_teacher_config(s, &plan->model, &tc, &trained, err, errlen)) return -1;
-    if (sb_model_plan(&tc, s->batch, plan->T, 0, &n, &tm, err, errlen)) return -1;
-    double bt = (double)s->batch * plan->T;
-    *bytes = (double)tm.params + (double)tm.grads + (double)tm.acts + (double)tm.scratch + (trained ? (double)tm.optim : 0) +
-             3 * bt * plan->model.vocab * sizeof(real) + 2 * bt * sizeof(double);
-    return 0;
-}
-
 int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb_mem_need *need, char *err, size_t errlen)
 {
     long n;
@@ -164,18 +146,9 @@ int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb
     need->batch = s->batch, need->length = plan->Tmax;
     if (sb_model_plan(c, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
     need->step_total = plan_total(&need->step);
-    if (s->analysis && s->grad_points > 0) {
-        /* bench/run/analyze.c: one tracking copy per thread (at most grad_samples / 2, 16), batch 1,
-        ** each with its gradient moments (two doubles per entry of sb_gradnoise_len) */
-        int copies = threads < s->grad_samples / 2 ? threads : s->grad_samples / 2;
-        if (copies > 16) copies = 16;
-        if (copies < 1) copies = 1;
-        sb_memory cm;
-        if (sb_model_plan(c, 1, plan->T, 1, &n, &cm, err, errlen)) return -1;
-        need->analysis = copies * ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch +
-                                   2.0 * sizeof(double) * ((double)n + (double)cm.shared_every));
-    }
-    if (teacher_need(s, plan, &need->teacher, err, errlen)) return -1;
+    /* what the analyses and a distillation teacher add, as the files that allocate it count it */
+    if (sb_analysis_memory(s, c, plan->T, threads, &need->analysis, err, errlen)) return -1;
+    if (sb_compress_teacher_memory(s, c, plan->T, &need->teacher, err, errlen)) return -1;
     need->total = need->step_total + need->analysis + need->teacher;
     return 0;
 }

@@ -113,6 +113,12 @@ sb_distill *sb_distill_create(sb_model *teacher, int vocab, int B, int T, double
     return d;
 }
 
+double sb_distill_bytes(int vocab, int B, int T)
+{
+    double rows = (double)B * T;
+    return 3 * rows * vocab * sizeof(real) + 2 * rows * sizeof(double);
+}
+
 void sb_distill_free(sb_distill *d)
 {
     if (!d) return;

@@ -32,6 +32,11 @@ typedef struct sb_distill sb_distill;
 sb_distill *sb_distill_create(sb_model *teacher, int vocab, int B, int T, double temp, double alpha, char *err, size_t errlen);
 void sb_distill_free(sb_distill *d);
 
+/* The bytes sb_distill_create allocates for batch B, length T over vocab (the
+** student's, teacher's and gradient's logits, two doubles a row), for memory
+** checks made before any model is built. */
+double sb_distill_bytes(int vocab, int B, int T);
+
 /* The teacher's and the student's forward on a batch, then the student's
 ** backward from the distillation loss: the student's gradients are filled as
 ** sb_model_backward would for its own loss. Returns the student's task
