@@ -132,6 +132,48 @@ static int number(const char *s, int width, int base, long *v)
 
 static int is_pos(int c) { return c == 'n' || c == 'v' || c == 'a' || c == 's' || c == 'r'; }
 
+/* What to do with each entry of a data or index file: parse it (for part of
+** speech pos, 0 for any), then hand it to the caller's function (when given). */
+typedef struct {
+    char pos;
+    sb_wn_synset_fn synset;
+    sb_wn_index_fn index;
+    void *ctx;
+} visit;
+
+/* Every entry line of a data or index file (lines that start with two spaces
+** are its licence), read into entry, a buffer of size bytes, by each. The
+** number of entries, or -1 with a message (each's nonzero return stops the
+** reading; a negative one is an error). */
+static long read_entries(const char *path, size_t size, int (*each)(reader *r, void *entry, const visit *v), const visit *v,
+                         char *err, size_t errlen)
+{
+    reader r;
+    void *entry = malloc(size);
+    long count = 0;
+    int rc;
+    if (!entry) {
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    if (open_reader(&r, path, err, errlen)) {
+        free(entry);
+        return -1;
+    }
+    while ((rc = next_line(&r)) > 0) {
+        if (!strncmp(r.buf, "  ", 2)) continue;
+        if (!r.buf[0]) {
+            rc = fail(&r, "empty line");
+            break;
+        }
+        if ((rc = each(&r, entry, v))) break;
+        count++;
+    }
+    close_reader(&r);
+    free(entry);
+    return rc < 0 ? -1 : count;
+}
+
 /* ------------------------------------------------------------ data files */
 
 static int parse_synset(reader *r, char pos, sb_wn_synset *s)
@@ -193,33 +235,16 @@ static int parse_synset(reader *r, char pos, sb_wn_synset *s)
     return 0;
 }
 
+static int each_synset(reader *r, void *entry, const visit *v)
+{
+    int rc = parse_synset(r, v->pos, entry);
+    return rc || !v->synset ? rc : v->synset(entry, v->ctx, r->err, r->errlen);
+}
+
 long sb_wn_read_data(const char *path, char pos, sb_wn_synset_fn fn, void *ctx, char *err, size_t errlen)
 {
-    reader r;
-    sb_wn_synset *s = malloc(sizeof *s);
-    long count = 0;
-    int rc;
-    if (!s) {
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    if (open_reader(&r, path, err, errlen)) {
-        free(s);
-        return -1;
-    }
-    while ((rc = next_line(&r)) > 0) {
-        if (!strncmp(r.buf, "  ", 2)) continue;
-        if (!r.buf[0]) {
-            rc = fail(&r, "empty line");
-            break;
-        }
-        if ((rc = parse_synset(&r, pos, s))) break;
-        if (fn && (rc = fn(s, ctx, err, errlen))) break;
-        count++;
-    }
-    close_reader(&r);
-    free(s);
-    return rc < 0 ? -1 : count;
+    visit v = { pos, fn, NULL, ctx };
+    return read_entries(path, sizeof(sb_wn_synset), each_synset, &v, err, errlen);
 }
 
 /* ------------------------------------------------------------ index files */
@@ -263,33 +288,16 @@ static int parse_index(reader *r, char pos, sb_wn_index_entry *e)
     return 0;
 }
 
+static int each_index(reader *r, void *entry, const visit *v)
+{
+    int rc = parse_index(r, v->pos, entry);
+    return rc || !v->index ? rc : v->index(entry, v->ctx, r->err, r->errlen);
+}
+
 long sb_wn_read_index(const char *path, char pos, sb_wn_index_fn fn, void *ctx, char *err, size_t errlen)
 {
-    reader r;
-    sb_wn_index_entry *e = malloc(sizeof *e);
-    long count = 0;
-    int rc;
-    if (!e) {
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    if (open_reader(&r, path, err, errlen)) {
-        free(e);
-        return -1;
-    }
-    while ((rc = next_line(&r)) > 0) {
-        if (!strncmp(r.buf, "  ", 2)) continue;
-        if (!r.buf[0]) {
-            rc = fail(&r, "empty line");
-            break;
-        }
-        if ((rc = parse_index(&r, pos, e))) break;
-        if (fn && (rc = fn(e, ctx, err, errlen))) break;
-        count++;
-    }
-    close_reader(&r);
-    free(e);
-    return rc < 0 ? -1 : count;
+    visit v = { pos, NULL, fn, ctx };
+    return read_entries(path, sizeof(sb_wn_index_entry), each_index, &v, err, errlen);
 }
 
 /* ------------------------------------------------------------ lexnames */
