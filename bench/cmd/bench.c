@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "sys/machine.h"
 #include "results/store.h"
+#include "results/metrics.h"
 #include "stats/stats.h"
 #include "core/model.h"
 #include "core/train.h"
@@ -313,16 +314,16 @@ static int int8_decoding(sb_store *st, const sb_machine *mc, int threads, int qu
                b.kl, 100 * b.top1, b.bytes_float / 1048576.0, b.bytes_int8 / 1048576.0, b.calibrations, b.calibrations_per_layer,
                b.vnni ? "AVX-512 VNNI" : "portable");
         sb_run *r = bench_run("bench.int8", sharing, &shapes[2], threads, mc);
-        sb_run_metric(r, "decode_ms_per_token_float", b.ms_float);
-        sb_run_metric(r, "decode_ms_per_token_int8", b.ms_int8);
-        sb_run_metric(r, "int8_decode_speedup", x);
-        sb_run_metric(r, "int8_kl", b.kl);
-        sb_run_metric(r, "int8_top1_agreement", b.top1);
-        sb_run_metric(r, "bytes_quantised_float", (double)b.bytes_float);
-        sb_run_metric(r, "bytes_quantised_int8", (double)b.bytes_int8);
-        sb_run_metric(r, "quant_calibrations", b.calibrations);
-        sb_run_metric(r, "quant_calibrations_per_layer", b.calibrations_per_layer);
-        sb_run_metric(r, "int8_vnni", b.vnni);
+        sb_put_metric(r, SB_M_DECODE_MS_PER_TOKEN_FLOAT, b.ms_float);
+        sb_put_metric(r, SB_M_DECODE_MS_PER_TOKEN_INT8, b.ms_int8);
+        sb_put_metric(r, SB_M_INT8_DECODE_SPEEDUP, x);
+        sb_put_metric(r, SB_M_INT8_KL, b.kl);
+        sb_put_metric(r, SB_M_INT8_TOP1_AGREEMENT, b.top1);
+        sb_put_metric(r, SB_M_BYTES_QUANTISED_FLOAT, (double)b.bytes_float);
+        sb_put_metric(r, SB_M_BYTES_QUANTISED_INT8, (double)b.bytes_int8);
+        sb_put_metric(r, SB_M_QUANT_CALIBRATIONS, b.calibrations);
+        sb_put_metric(r, SB_M_QUANT_CALIBRATIONS_PER_LAYER, b.calibrations_per_layer);
+        sb_put_metric(r, SB_M_INT8_VNNI, b.vnni);
         *failed |= bench_commit(st, r, t0);
     }
     return met;
@@ -418,17 +419,17 @@ int sb_cmd_bench(int argc, char **argv)
             }
             snprintf(task, sizeof task, "bench.%s", s->name);
             sb_run *r = bench_run(task, sharing, s, threads, &mc);
-            sb_run_metric(r, "train_step_ms", ms);
-            sb_run_metric(r, "train_tokens_per_s", s->batch * s->length / (ms / 1e3));
-            sb_run_metric(r, "train_gflops", gf);
-            sb_run_metric(r, "gemm_ceiling_gflops", ceil);
-            sb_run_metric(r, "of_gemm_ceiling", gf / ceil);
-            sb_run_metric(r, "ceiling_step_ms", bound);
+            sb_put_metric(r, SB_M_TRAIN_STEP_MS, ms);
+            sb_put_metric(r, SB_M_TRAIN_TOKENS_PER_S, s->batch * s->length / (ms / 1e3));
+            sb_put_metric(r, SB_M_TRAIN_GFLOPS, gf);
+            sb_put_metric(r, SB_M_GEMM_CEILING_GFLOPS, ceil);
+            sb_put_metric(r, SB_M_OF_GEMM_CEILING, gf / ceil);
+            sb_put_metric(r, SB_M_CEILING_STEP_MS, bound);
             if (tms > 0) {
-                sb_run_metric(r, "torch_step_ms", tms);
-                sb_run_metric(r, "speedup_vs_torch", speedup);
+                sb_put_metric(r, SB_M_TORCH_STEP_MS, tms);
+                sb_put_metric(r, SB_M_SPEEDUP_VS_TORCH, speedup);
             }
-            for (int i = 0; i < steps; i++) sb_run_series(r, "step_ms", i, -1, -1, times[i]);
+            for (int i = 0; i < steps; i++) sb_put_point(r, SB_S_STEP_MS, i, -1, -1, times[i]);
             failed |= bench_commit(st, r, t0);
         }
         fflush(stdout);
@@ -445,9 +446,9 @@ int sb_cmd_bench(int argc, char **argv)
         all_met &= ok;
         printf("\nS3 threads: 1 thread %.1f ms, 2 threads %.1f ms: %.2fx (target >= 1.7x: %s)\n", one, two, one / two, verdict(ok));
         sb_run *r = bench_run("bench.threads", "none", &shapes[2], 2, &mc);
-        sb_run_metric(r, "train_step_ms_1_thread", one);
-        sb_run_metric(r, "train_step_ms_2_threads", two);
-        sb_run_metric(r, "thread_speedup", one / two);
+        sb_put_metric(r, SB_M_TRAIN_STEP_MS_1_THREAD, one);
+        sb_put_metric(r, SB_M_TRAIN_STEP_MS_2_THREADS, two);
+        sb_put_metric(r, SB_M_THREAD_SPEEDUP, one / two);
         failed |= bench_commit(st, r, t0);
     }
     decode_times d;
@@ -460,12 +461,12 @@ int sb_cmd_bench(int argc, char **argv)
            d.last_cached, d.last_recompute, last);
     all_met &= gen >= 10;
     sb_run *r = bench_run("bench.decode", "none", &shapes[2], threads, &mc);
-    sb_run_metric(r, "decode_ms_per_token", d.gen_cached);
-    sb_run_metric(r, "recompute_ms_per_token", d.gen_recompute);
-    sb_run_metric(r, "decode_speedup", gen);
-    sb_run_metric(r, "decode_ms_at_256", d.last_cached);
-    sb_run_metric(r, "recompute_ms_at_256", d.last_recompute);
-    sb_run_metric(r, "decode_speedup_at_256", last);
+    sb_put_metric(r, SB_M_DECODE_MS_PER_TOKEN, d.gen_cached);
+    sb_put_metric(r, SB_M_RECOMPUTE_MS_PER_TOKEN, d.gen_recompute);
+    sb_put_metric(r, SB_M_DECODE_SPEEDUP, gen);
+    sb_put_metric(r, SB_M_DECODE_MS_AT_256, d.last_cached);
+    sb_put_metric(r, SB_M_RECOMPUTE_MS_AT_256, d.last_recompute);
+    sb_put_metric(r, SB_M_DECODE_SPEEDUP_AT_256, last);
     failed |= bench_commit(st, r, t0);
     long acc[2], rss[2];
     int ok_mem = 1;
@@ -475,9 +476,9 @@ int sb_cmd_bench(int argc, char **argv)
         rss[mode] = child_peak_rss(sharing, &acc[mode]);
         ok_mem &= rss[mode] > 0 && rss[mode] <= 1.2 * acc[mode] + (double)base;
         r = bench_run("bench.memory", sharing, &shapes[2], threads, &mc);
-        sb_run_metric(r, "peak_rss_bytes", (double)rss[mode]);
-        sb_run_metric(r, "bytes_accounted", (double)acc[mode]);
-        sb_run_metric(r, "bytes_allowance", (double)base);
+        sb_put_metric(r, SB_M_PEAK_RSS_BYTES, (double)rss[mode]);
+        sb_put_metric(r, SB_M_BYTES_ACCOUNTED, (double)acc[mode]);
+        sb_put_metric(r, SB_M_BYTES_ALLOWANCE, (double)base);
         failed |= bench_commit(st, r, t0);
     }
     printf("memory, S3 training: peak RSS none %.1f MiB (accounted %.1f MiB), all %.1f MiB (accounted %.1f MiB); "

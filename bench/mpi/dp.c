@@ -12,6 +12,7 @@
 #include "mpienv.h"
 #include "run/runner.h"
 #include "results/store.h"
+#include "results/metrics.h"
 #include "sys/clock.h"
 #include <limits.h>
 #include <math.h>
@@ -174,17 +175,17 @@ static int dp_trained(void *ctx, sb_model *m, int steps, sb_run *r, char *err, s
     if (c->ranks > 1) MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, c->comm_world);
 #endif
     int bad = c->failure[0] ? -1 : replicas_differ(c, m);
-    sb_run_metric(r, "dp_ranks", c->ranks);
+    sb_put_metric(r, SB_M_DP_RANKS, c->ranks);
     if (c->steps > 0) {
         double bytes = (c->grad_bytes + c->loss_bytes) / c->steps;
-        sb_run_metric(r, "dp_grad_bytes_per_step", c->grad_bytes / c->steps);
-        sb_run_metric(r, "dp_bytes_per_step", bytes);
-        sb_run_metric(r, "dp_ring_bytes_per_step", 2.0 * (c->ranks - 1) / c->ranks * bytes);
+        sb_put_metric(r, SB_M_DP_GRAD_BYTES_PER_STEP, c->grad_bytes / c->steps);
+        sb_put_metric(r, SB_M_DP_BYTES_PER_STEP, bytes);
+        sb_put_metric(r, SB_M_DP_RING_BYTES_PER_STEP, 2.0 * (c->ranks - 1) / c->ranks * bytes);
     }
-    sb_run_metric(r, "dp_comm_seconds", c->comm);
-    sb_run_metric(r, "dp_comm_seconds_min", range[0]);
-    sb_run_metric(r, "dp_comm_seconds_max", -range[1]);
-    for (long i = 0; i < c->steps && i < c->cap && i < steps; i++) sb_run_series(r, "dp_comm_ms", i, -1, -1, c->comm_ms[i]);
+    sb_put_metric(r, SB_M_DP_COMM_SECONDS, c->comm);
+    sb_put_metric(r, SB_M_DP_COMM_SECONDS_MIN, range[0]);
+    sb_put_metric(r, SB_M_DP_COMM_SECONDS_MAX, -range[1]);
+    for (long i = 0; i < c->steps && i < c->cap && i < steps; i++) sb_put_point(r, SB_S_DP_COMM_MS, i, -1, -1, c->comm_ms[i]);
     if (c->failure[0]) {
         snprintf(err, errlen, "%s", c->failure);
         return -1;

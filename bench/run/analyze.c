@@ -4,6 +4,7 @@
 ** after it, each recorded into the run and timed.
 */
 #include "analyze.h"
+#include "results/metrics.h"
 #include "sys/machine.h"
 #include "analysis/gradnoise.h"
 #include "analysis/headdiv.h"
@@ -166,16 +167,20 @@ int sb_analysis_grad_due(const sb_analysis *a, int step)
 
 /* ------------------------------------------------------------ gradients */
 
-static void put_stat(sb_run *r, const char *prefix, const char *suffix, int step, int layer, const sb_gradstat *g)
+/* The series of a gradient statistic's four numbers: a depth's contribution, a block's, the model's. */
+enum { OF_DEPTH, OF_BLOCK, OF_MODEL };
+static const sb_series_id stat_series[3][4] = {
+    [OF_DEPTH] = { SB_S_GRAD_DEPTH_SQNORM, SB_S_GRAD_DEPTH_TRACE_COV, SB_S_GRAD_DEPTH_GSNR, SB_S_GRAD_DEPTH_BSIMPLE },
+    [OF_BLOCK] = { SB_S_GRAD_BLOCK_SQNORM, SB_S_GRAD_BLOCK_TRACE_COV, SB_S_GRAD_BLOCK_GSNR, SB_S_GRAD_BLOCK_BSIMPLE },
+    [OF_MODEL] = { SB_S_GRAD_SQNORM, SB_S_GRAD_TRACE_COV, SB_S_GRAD_GSNR, SB_S_GRAD_BSIMPLE },
+};
+
+/* Record g's finite numbers at (step, layer); block names the kind of block (NULL for the model). */
+static void put_stat(sb_run *r, int of, const char *block, int step, int layer, const sb_gradstat *g)
 {
-    static const char *const names[] = { "sqnorm", "trace_cov", "gsnr", "bsimple" };
     double v[] = { g->g2, g->trace, g->gsnr, g->bsimple };
-    char key[96];
-    for (int i = 0; i < 4; i++) {
-        if (!isfinite(v[i])) continue;
-        snprintf(key, sizeof key, "%s%s%s", prefix, names[i], suffix);
-        sb_run_series(r, key, step, layer, -1, v[i]);
-    }
+    for (int i = 0; i < 4; i++)
+        if (isfinite(v[i])) sb_put_point_of(r, stat_series[of][i], block, step, layer, -1, v[i]);
 }
 
 /* How many tracking copies measure grad_n sequences on threads threads: one
@@ -254,9 +259,7 @@ int sb_analysis_gradients(sb_analysis *a, sb_run *r, const sb_model *m, int step
     for (int l = 0; l < g->layers; l++)
         for (int k = 0; k < SB_GK_COUNT; k++) {
             if (!g->has[l][k]) continue;
-            char prefix[32];
-            snprintf(prefix, sizeof prefix, "grad.%s.", sb_grad_kind_names[k]);
-            put_stat(r, prefix, "", step, l, &g->depth[l][k]);
+            put_stat(r, OF_DEPTH, sb_grad_kind_names[k], step, l, &g->depth[l][k]);
             a->depth_tr[l][k] += g->depth[l][k].trace;
             a->depth_g2[l][k] += g->depth[l][k].g2;
             a->depth_has[l][k] = 1;
@@ -271,14 +274,12 @@ int sb_analysis_gradients(sb_analysis *a, sb_run *r, const sb_model *m, int step
     for (int k = 0; k < SB_GK_COUNT; k++) {
         a->blocks[k] = g->blocks[k];
         for (int b = 0; b < g->blocks[k] && b < SB_MAX_LAYERS; b++) {
-            char prefix[32];
-            snprintf(prefix, sizeof prefix, "grad.%s.", sb_grad_kind_names[k]);
-            put_stat(r, prefix, ".block", step, b, &g->block[k][b]);
+            put_stat(r, OF_BLOCK, sb_grad_kind_names[k], step, b, &g->block[k][b]);
             a->block_tr[k][b] += g->block[k][b].trace;
             a->block_g2[k][b] += g->block[k][b].g2;
         }
     }
-    put_stat(r, "grad.", "", step, -1, &g->model);
+    put_stat(r, OF_MODEL, NULL, step, -1, &g->model);
     a->model_tr += g->model.trace;
     a->model_g2 += g->model.g2;
     a->points_done++;
@@ -295,22 +296,19 @@ static void record_grad_averages(sb_analysis *a, sb_run *r)
 {
     if (!a->points_done) return;
     double v = sb_gns_average(&a->model_tr, &a->model_g2, 1);
-    if (isfinite(v)) sb_run_metric(r, "grad_noise_scale", v);
-    char key[64];
+    if (isfinite(v)) sb_put_metric(r, SB_M_GRAD_NOISE_SCALE, v);
     for (int l = 0; l < a->layers; l++)
         for (int k = 0; k < SB_GK_COUNT; k++) {
             if (!a->depth_has[l][k]) continue;
             v = sb_gns_average(&a->depth_tr[l][k], &a->depth_g2[l][k], 1);
-            snprintf(key, sizeof key, "grad.%s.bsimple_avg", sb_grad_kind_names[k]);
-            if (isfinite(v)) sb_run_series(r, key, a->last_point, l, -1, v);
+            if (isfinite(v)) sb_put_point_of(r, SB_S_GRAD_DEPTH_BSIMPLE_AVG, sb_grad_kind_names[k], a->last_point, l, -1, v);
         }
     for (int k = 0; k < SB_GK_COUNT; k++)
         for (int b = 0; b < a->blocks[k] && b < SB_MAX_LAYERS; b++) {
             v = sb_gns_average(&a->block_tr[k][b], &a->block_g2[k][b], 1);
-            snprintf(key, sizeof key, "grad.%s.bsimple_avg.block", sb_grad_kind_names[k]);
-            if (isfinite(v)) sb_run_series(r, key, a->last_point, b, -1, v);
+            if (isfinite(v)) sb_put_point_of(r, SB_S_GRAD_BLOCK_BSIMPLE_AVG, sb_grad_kind_names[k], a->last_point, b, -1, v);
         }
-    sb_run_metric(r, "analysis_seconds.grad", a->grad_seconds);
+    sb_put_metric(r, SB_M_ANALYSIS_SECONDS_GRAD, a->grad_seconds);
 }
 
 /* ------------------------------------------------------- heads and CKA */
@@ -344,15 +342,15 @@ static int heads(sb_analysis *a, sb_run *r, sb_model *m, int step, char *err, si
     int nd = 0;
     for (int l = 0; l < N; l++) {
         double em = 0;
-        if (isfinite(js[l])) { sb_run_series(r, "attn.js", step, l, -1, js[l]); div += js[l]; nd++; }
+        if (isfinite(js[l])) { sb_put_point(r, SB_S_ATTN_JS, step, l, -1, js[l]); div += js[l]; nd++; }
         for (int k = 0; k < NH; k++) {
-            if (isfinite(ent[l * NH + k])) sb_run_series(r, "attn.entropy", step, l, k, ent[l * NH + k]);
-            if (isfinite(imp[l * NH + k])) sb_run_series(r, "attn.importance", step, l, k, imp[l * NH + k]);
+            if (isfinite(ent[l * NH + k])) sb_put_point(r, SB_S_ATTN_ENTROPY, step, l, k, ent[l * NH + k]);
+            if (isfinite(imp[l * NH + k])) sb_put_point(r, SB_S_ATTN_IMPORTANCE, step, l, k, imp[l * NH + k]);
             em += ent[l * NH + k] / NH;
         }
-        if (isfinite(em)) sb_run_series(r, "attn.entropy_mean", step, l, -1, em);
+        if (isfinite(em)) sb_put_point(r, SB_S_ATTN_ENTROPY_MEAN, step, l, -1, em);
     }
-    if (nd) sb_run_metric(r, "head_diversity", div / nd);
+    if (nd) sb_put_metric(r, SB_M_HEAD_DIVERSITY, div / nd);
     rc = 0;
 out:
     sb_headdiv_free(&h);
@@ -398,17 +396,17 @@ static int cka(sb_analysis *a, sb_run *r, sb_model *m, int step, char *err, size
     int nadj = 0;
     for (int i = 0; i <= N; i++)
         for (int j = 0; j <= N; j++) {
-            if (isfinite(lin[i * R + j])) sb_run_series(r, "cka.linear", step, i - 1, j - 1, lin[i * R + j]);
-            if (isfinite(unb[i * R + j])) sb_run_series(r, "cka.unbiased", step, i - 1, j - 1, unb[i * R + j]);
+            if (isfinite(lin[i * R + j])) sb_put_point(r, SB_S_CKA_LINEAR, step, i - 1, j - 1, lin[i * R + j]);
+            if (isfinite(unb[i * R + j])) sb_put_point(r, SB_S_CKA_UNBIASED, step, i - 1, j - 1, unb[i * R + j]);
             if (j == i + 1 && isfinite(unb[i * R + j])) { adj += unb[i * R + j]; nadj++; }
         }
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             int u = N + 1 + i, v = N + 1 + j;
-            if (isfinite(lin[u * R + v])) sb_run_series(r, "cka.update.linear", step, i, j, lin[u * R + v]);
-            if (isfinite(unb[u * R + v])) sb_run_series(r, "cka.update.unbiased", step, i, j, unb[u * R + v]);
+            if (isfinite(lin[u * R + v])) sb_put_point(r, SB_S_CKA_UPDATE_LINEAR, step, i, j, lin[u * R + v]);
+            if (isfinite(unb[u * R + v])) sb_put_point(r, SB_S_CKA_UPDATE_UNBIASED, step, i, j, unb[u * R + v]);
         }
-    if (nadj) sb_run_metric(r, "cka_adjacent", adj / nadj);
+    if (nadj) sb_put_metric(r, SB_M_CKA_ADJACENT, adj / nadj);
     rc = 0;
 out:
     for (int i = 0; rep && i < R; i++) free(rep[i]);
@@ -443,7 +441,7 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
         double eps[MAX_LIST];
         memset(st, 0, sizeof st);
         for (int e = 0; e < a->neps; e++) eps[e] = a->eps[e] * norm;
-        sb_run_metric(r, "embed_mean_norm", norm);
+        sb_put_metric(r, SB_M_EMBED_MEAN_NORM, norm);
         for (int first = 0; first < a->attack_n && !msg[0]; first += a->B) {
             int b = a->attack_n - first < a->B ? a->attack_n - first : a->B;
             attack_mask(a, first, b, mask);
@@ -451,11 +449,11 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
                           b, T, eps, a->neps, a->pgd_steps, 2.5, &rules, NULL, st, msg, sizeof msg);
         }
         for (int e = 0; e < a->neps && !msg[0]; e++) {
-            sb_run_series(r, "pgd.eps", e, -1, -1, a->eps[e]);
-            if (st[e].examples) sb_run_series(r, "pgd.accuracy", e, -1, -1, (double)st[e].correct / st[e].examples);
-            if (st[e].kl_positions) sb_run_series(r, "pgd.kl", e, -1, -1, st[e].kl_sum / st[e].kl_positions);
+            sb_put_point(r, SB_S_PGD_EPS, e, -1, -1, a->eps[e]);
+            if (st[e].examples) sb_put_point(r, SB_S_PGD_ACCURACY, e, -1, -1, (double)st[e].correct / st[e].examples);
+            if (st[e].kl_positions) sb_put_point(r, SB_S_PGD_KL, e, -1, -1, st[e].kl_sum / st[e].kl_positions);
         }
-        sb_run_metric(r, "analysis_seconds.pgd", sb_now() - t0);
+        sb_put_metric(r, SB_M_ANALYSIS_SECONDS_PGD, sb_now() - t0);
     }
     if (msg[0] && !bad++) snprintf(err, errlen, "%s", msg);
     msg[0] = 0;
@@ -471,14 +469,14 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
         }
         if (!msg[0] && st.examples) {
             long attacked = st.successes + st.failures;
-            sb_run_metric(r, "hotflip.clean_accuracy", (double)(st.examples - st.skipped) / st.examples);
-            sb_run_metric(r, "hotflip.accuracy_under_attack", (double)st.failures / st.examples);
-            sb_run_metric(r, "hotflip.skipped", (double)st.skipped);
-            if (attacked) sb_run_metric(r, "hotflip.success_rate", (double)st.successes / attacked);
-            if (st.successes) sb_run_metric(r, "hotflip.perturbed_fraction", st.perturbed_sum / st.successes);
-            if (st.examples > st.skipped) sb_run_metric(r, "hotflip.queries", (double)st.queries / (st.examples - st.skipped));
+            sb_put_metric(r, SB_M_HOTFLIP_CLEAN_ACCURACY, (double)(st.examples - st.skipped) / st.examples);
+            sb_put_metric(r, SB_M_HOTFLIP_ACCURACY_UNDER_ATTACK, (double)st.failures / st.examples);
+            sb_put_metric(r, SB_M_HOTFLIP_SKIPPED, (double)st.skipped);
+            if (attacked) sb_put_metric(r, SB_M_HOTFLIP_SUCCESS_RATE, (double)st.successes / attacked);
+            if (st.successes) sb_put_metric(r, SB_M_HOTFLIP_PERTURBED_FRACTION, st.perturbed_sum / st.successes);
+            if (st.examples > st.skipped) sb_put_metric(r, SB_M_HOTFLIP_QUERIES, (double)st.queries / (st.examples - st.skipped));
         }
-        sb_run_metric(r, "analysis_seconds.hotflip", sb_now() - t0);
+        sb_put_metric(r, SB_M_ANALYSIS_SECONDS_HOTFLIP, sb_now() - t0);
     }
     if (msg[0] && !bad++) snprintf(err, errlen, "%s", msg);
     msg[0] = 0;
@@ -495,10 +493,10 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
                             b, T, a->rates[k], &rng, &rules, NULL, &n, &correct, msg, sizeof msg);
         }
         if (msg[0]) break;
-        sb_run_series(r, "randsub.rate", k, -1, -1, a->rates[k]);
-        if (n) sb_run_series(r, "randsub.accuracy", k, -1, -1, (double)correct / n);
+        sb_put_point(r, SB_S_RANDSUB_RATE, k, -1, -1, a->rates[k]);
+        if (n) sb_put_point(r, SB_S_RANDSUB_ACCURACY, k, -1, -1, (double)correct / n);
     }
-    if (a->nrates) sb_run_metric(r, "analysis_seconds.randsub", sb_now() - t0);
+    if (a->nrates) sb_put_metric(r, SB_M_ANALYSIS_SECONDS_RANDSUB, sb_now() - t0);
     if (msg[0] && !bad++) snprintf(err, errlen, "%s", msg);
 out:
     free(allowed); free(mask);
@@ -513,12 +511,12 @@ int sb_analysis_final(sb_analysis *a, sb_run *r, sb_model *m, int step, char *er
     if (a->attn_n > 0) {
         double t0 = sb_now();
         if (heads(a, r, m, step, msg, sizeof msg) && !failed++) snprintf(err, errlen, "%s", msg);
-        sb_run_metric(r, "analysis_seconds.heads", sb_now() - t0);
+        sb_put_metric(r, SB_M_ANALYSIS_SECONDS_HEADS, sb_now() - t0);
     }
     if (a->cka_n > 0) {
         double t0 = sb_now();
         if (cka(a, r, m, step, msg, sizeof msg) && !failed++) snprintf(err, errlen, "%s", msg);
-        sb_run_metric(r, "analysis_seconds.cka", sb_now() - t0);
+        sb_put_metric(r, SB_M_ANALYSIS_SECONDS_CKA, sb_now() - t0);
     }
     if (a->attack_n > 0 && attacks(a, r, m, msg, sizeof msg) && !failed++) snprintf(err, errlen, "%s", msg);
     return failed ? -1 : 0;

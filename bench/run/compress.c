@@ -4,6 +4,7 @@
 ** run's data and record.
 */
 #include "compress.h"
+#include "results/metrics.h"
 #include "sys/machine.h"
 #include "stats/stats.h"
 #include "io/checkpoint.h"
@@ -191,9 +192,9 @@ static int make_teacher(sb_compress *cs, char *err, size_t errlen)
         sb_adamw_free(&o);
     }
     double test = cs->eval(cs->ctx, cs->teacher, SB_SPLIT_TEST);
-    sb_run_metric(cs->r, "teacher_test", test);
-    sb_run_metric(cs->r, "teacher_params", (double)sb_model_n_params(cs->teacher));
-    sb_run_metric(cs->r, "teacher_seconds", sb_now() - t0);
+    sb_put_metric(cs->r, SB_M_TEACHER_TEST, test);
+    sb_put_metric(cs->r, SB_M_TEACHER_PARAMS, (double)sb_model_n_params(cs->teacher));
+    sb_put_metric(cs->r, SB_M_TEACHER_SECONDS, sb_now() - t0);
     if (cs->log)
         fprintf(cs->log, "  teacher (sharing %s, %ld parameters) %s: test %s %.4f\n", tc.sharing, sb_model_n_params(cs->teacher),
                 trained ? "trained" : "loaded", sb_metric_name(cs->info->metric), test);
@@ -253,10 +254,10 @@ double sb_compress_step(sb_compress *cs, sb_model *m, sb_adamw *o, const int *to
     double kd;
     double loss = sb_train_step_with(m, o, tokens, types, targets, cs->B, cs->T, step, cs->distill, cs->pruner, grad_norm, &kd);
     if (cs->distill && isfinite(kd) && (step % cs->log_every == 0 || step == cs->s.steps - 1))
-        sb_run_series(cs->r, "train_kd", step, -1, -1, kd);
+        sb_put_point(cs->r, SB_S_TRAIN_KD, step, -1, -1, kd);
     if (cs->pruner && sb_pruner_current(cs->pruner) != cs->last_sparsity) {
         cs->last_sparsity = sb_pruner_current(cs->pruner);
-        sb_run_series(cs->r, "sparsity", step, -1, -1, sb_prune_overall(m));
+        sb_put_point(cs->r, SB_S_SPARSITY, step, -1, -1, sb_prune_overall(m));
     }
     return loss;
 }
@@ -267,14 +268,14 @@ int sb_compress_reshared(sb_compress *cs, sb_model *m, char *err, size_t errlen)
     return (cs->pruner = sb_pruner_rebind(cs->pruner, m, err, errlen)) ? 0 : -1;
 }
 
-/* "attn.0.wq" -> metric "what.attn.wq" at layer (block) 0. */
-static void tensor_series(sb_run *r, const char *what, const char *name, long step, double v)
+/* Tensor "attn.0.wq" -> series id's "WHAT.attn.wq" at layer (block) 0. */
+static void tensor_series(sb_run *r, sb_series_id id, const char *name, long step, double v)
 {
     const char *d1 = strchr(name, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-    char metric[96];
+    char words[96];
     if (!d2) return;
-    snprintf(metric, sizeof metric, "%s.%.*s.%s", what, (int)(d1 - name), name, d2 + 1);
-    sb_run_series(r, metric, step, atoi(d1 + 1), -1, v);
+    snprintf(words, sizeof words, "%.*s.%s", (int)(d1 - name), name, d2 + 1);
+    sb_put_point_of(r, id, words, step, atoi(d1 + 1), -1, v);
 }
 
 static int fine_tune(sb_compress *cs, sb_model *m, sb_adamw *o, int steps_done, char *err, size_t errlen)
@@ -291,9 +292,9 @@ static int fine_tune(sb_compress *cs, sb_model *m, sb_adamw *o, int steps_done, 
         double gn, kd;
         double loss = sb_train_step_with(m, o, cs->tok, cs->typ, cs->tgt, cs->B, cs->T, 0, cs->distill, cs->pruner, &gn, &kd);
         if (!isfinite(loss)) { snprintf(err, errlen, "fine-tuning diverged at step %d of %d", k, s->finetune_steps); return -1; }
-        if (k % every == 0 || k == s->finetune_steps - 1) sb_run_series(cs->r, "finetune_loss", steps_done + k, -1, -1, loss);
+        if (k % every == 0 || k == s->finetune_steps - 1) sb_put_point(cs->r, SB_S_FINETUNE_LOSS, steps_done + k, -1, -1, loss);
     }
-    sb_run_metric(cs->r, "finetune_seconds", sb_now() - t0);
+    sb_put_metric(cs->r, SB_M_FINETUNE_SECONDS, sb_now() - t0);
     return 0;
 }
 
@@ -304,7 +305,7 @@ int sb_compress_finish(sb_compress *cs, sb_model **mp, sb_adamw *o, int steps_do
     int pm = prune_method(s), post = post_factor(s) || pm == SB_PRUNE_MAGNITUDE || pm == SB_PRUNE_L1 || quantises(s);
     if (!post) goto sparsity;
     cs->test_uncompressed = cs->eval(cs->ctx, m, SB_SPLIT_TEST);
-    sb_run_metric(cs->r, "test_uncompressed", cs->test_uncompressed);
+    sb_put_metric(cs->r, SB_M_TEST_UNCOMPRESSED, cs->test_uncompressed);
     if (post_factor(s)) {
         /* the trained dense model's matrices, factorised */
         double t0 = sb_now(), overall;
@@ -318,11 +319,11 @@ int sb_compress_finish(sb_compress *cs, sb_model **mp, sb_adamw *o, int steps_do
             return -1;
         }
         for (int i = 0; i < sb_model_tensor_count(f); i++)
-            if (!isnan(errors[i])) tensor_series(cs->r, "factor_error", sb_model_tensor(f, i)->name, steps_done, errors[i]);
+            if (!isnan(errors[i])) tensor_series(cs->r, SB_S_FACTOR_ERROR_OF_TENSOR, sb_model_tensor(f, i)->name, steps_done, errors[i]);
         free(errors);
-        sb_run_metric(cs->r, "factor_error", overall);
-        sb_run_metric(cs->r, "factor_seconds", sb_now() - t0);
-        sb_run_metric(cs->r, "params_dense", (double)sb_model_n_params(m));
+        sb_put_metric(cs->r, SB_M_FACTOR_ERROR, overall);
+        sb_put_metric(cs->r, SB_M_FACTOR_SECONDS, sb_now() - t0);
+        sb_put_metric(cs->r, SB_M_PARAMS_DENSE, (double)sb_model_n_params(m));
         if (cs->log) fprintf(cs->log, "  factorised by %s to rank %d: relative error %.4f\n", s->factor_init, cs->c.factor, overall);
         sb_model_free(m);
         *mp = m = f;
@@ -336,20 +337,20 @@ int sb_compress_finish(sb_compress *cs, sb_model **mp, sb_adamw *o, int steps_do
         else sb_pruner_threshold(cs->pruner, m, s->l1_threshold);
     }
     if (s->finetune_steps) {
-        sb_run_metric(cs->r, "test_before_finetune", cs->eval(cs->ctx, m, SB_SPLIT_TEST));
+        sb_put_metric(cs->r, SB_M_TEST_BEFORE_FINETUNE, cs->eval(cs->ctx, m, SB_SPLIT_TEST));
         if (fine_tune(cs, m, o, steps_done, err, errlen)) return -1;
     }
 sparsity:
     if (pm != SB_PRUNE_NONE) {
-        sb_run_metric(cs->r, "sparsity", sb_prune_overall(m));
+        sb_put_metric(cs->r, SB_M_SPARSITY, sb_prune_overall(m));
         for (int i = 0; i < sb_model_tensor_count(m); i++)
             if (sb_prune_target(sb_model_tensor(m, i)))
-                tensor_series(cs->r, "sparsity", sb_model_tensor(m, i)->name, steps_done, sb_prune_sparsity(m, i));
+                tensor_series(cs->r, SB_S_SPARSITY_OF_TENSOR, sb_model_tensor(m, i)->name, steps_done, sb_prune_sparsity(m, i));
         if (cs->log) fprintf(cs->log, "  %s pruning: sparsity %.3f of the block matrices\n", s->prune, sb_prune_overall(m));
     }
     if (quantises(s)) {
         cs->test_float = cs->eval(cs->ctx, m, SB_SPLIT_TEST);
-        sb_run_metric(cs->r, "test_float", cs->test_float);
+        sb_put_metric(cs->r, SB_M_TEST_FLOAT, cs->test_float);
         double t0 = sb_now();
         int act = method_of(s->quant_act, sb_qact_names, SB_QACT_COUNT);
         if (sb_quant_begin(m, act, err, errlen)) return -1;
@@ -359,21 +360,21 @@ sparsity:
         }
         sb_quant_stats st;
         if (sb_quant_finish(m, &st, err, errlen)) return -1;
-        sb_run_metric(cs->r, "quant_seconds", sb_now() - t0);
-        sb_run_metric(cs->r, "quant_error", st.weight_error);
-        sb_run_metric(cs->r, "quant_tensors", st.tensors);
-        sb_run_metric(cs->r, "quant_tensor_uses", st.uses);
-        sb_run_metric(cs->r, "quant_calibrations", st.calibrations);
-        sb_run_metric(cs->r, "quant_calibrations_per_layer", st.calibrations_per_layer);
-        sb_run_metric(cs->r, "quant_blocks_attn", st.blocks[0]);
-        sb_run_metric(cs->r, "quant_blocks_kv", st.blocks[1]);
-        sb_run_metric(cs->r, "quant_blocks_ffn", st.blocks[2]);
-        sb_run_metric(cs->r, "quant_calibration_rows", (double)st.rows_observed);
-        sb_run_metric(cs->r, "bytes_quantised_float", (double)st.bytes_float);
-        sb_run_metric(cs->r, "bytes_quantised_int8", (double)st.bytes_int8);
+        sb_put_metric(cs->r, SB_M_QUANT_SECONDS, sb_now() - t0);
+        sb_put_metric(cs->r, SB_M_QUANT_ERROR, st.weight_error);
+        sb_put_metric(cs->r, SB_M_QUANT_TENSORS, st.tensors);
+        sb_put_metric(cs->r, SB_M_QUANT_TENSOR_USES, st.uses);
+        sb_put_metric(cs->r, SB_M_QUANT_CALIBRATIONS, st.calibrations);
+        sb_put_metric(cs->r, SB_M_QUANT_CALIBRATIONS_PER_LAYER, st.calibrations_per_layer);
+        sb_put_metric(cs->r, SB_M_QUANT_BLOCKS_ATTN, st.blocks[0]);
+        sb_put_metric(cs->r, SB_M_QUANT_BLOCKS_KV, st.blocks[1]);
+        sb_put_metric(cs->r, SB_M_QUANT_BLOCKS_FFN, st.blocks[2]);
+        sb_put_metric(cs->r, SB_M_QUANT_CALIBRATION_ROWS, (double)st.rows_observed);
+        sb_put_metric(cs->r, SB_M_BYTES_QUANTISED_FLOAT, (double)st.bytes_float);
+        sb_put_metric(cs->r, SB_M_BYTES_QUANTISED_INT8, (double)st.bytes_int8);
         for (int i = 0; i < sb_model_tensor_count(m); i++)
             if (!isnan(sb_quant_tensor_error(m, i)))
-                tensor_series(cs->r, "quant_error", sb_model_tensor(m, i)->name, steps_done, sb_quant_tensor_error(m, i));
+                tensor_series(cs->r, SB_S_QUANT_ERROR_OF_TENSOR, sb_model_tensor(m, i)->name, steps_done, sb_quant_tensor_error(m, i));
         if (cs->log)
             fprintf(cs->log, "  int8: %d unique matrices quantised once, %d calibrations (%d per layer without sharing), weight error %.4f\n",
                     st.tensors, st.calibrations, st.calibrations_per_layer, st.weight_error);
@@ -401,16 +402,16 @@ static void int8_against_float(sb_compress *cs, sb_model *m)
         }
     sb_quant_enable(m, 1);
     double a = sb_stats_median(t8, 3), b = sb_stats_median(tf, 3);
-    sb_run_metric(cs->r, "decode_ms_per_token_int8", a);
-    sb_run_metric(cs->r, "decode_ms_per_token_float", b);
-    sb_run_metric(cs->r, "int8_decode_speedup", b / a);
+    sb_put_metric(cs->r, SB_M_DECODE_MS_PER_TOKEN_INT8, a);
+    sb_put_metric(cs->r, SB_M_DECODE_MS_PER_TOKEN_FLOAT, b);
+    sb_put_metric(cs->r, SB_M_INT8_DECODE_SPEEDUP, b / a);
     sb_kvcache_free(kc);
 }
 
 int sb_compress_record(sb_compress *cs, sb_model *m, const sb_adamw *o, const char *save, double test, char *err, size_t errlen)
 {
-    if (isfinite(cs->test_uncompressed)) sb_run_metric(cs->r, "compress_delta", test - cs->test_uncompressed);
-    if (isfinite(cs->test_float)) sb_run_metric(cs->r, "quant_delta", test - cs->test_float);
+    if (isfinite(cs->test_uncompressed)) sb_put_metric(cs->r, SB_M_COMPRESS_DELTA, test - cs->test_uncompressed);
+    if (isfinite(cs->test_float)) sb_put_metric(cs->r, SB_M_QUANT_DELTA, test - cs->test_float);
     const sb_spec *s = &cs->s;
     int compressed = sb_compress_any(s);
     char path[SB_PATH_LEN + 16];
@@ -428,10 +429,10 @@ int sb_compress_record(sb_compress *cs, sb_model *m, const sb_adamw *o, const ch
     int scratch = strcmp(path, save ? save : "") != 0;
     int rc = sb_checkpoint_save_compressed(path, m, NULL, err, errlen);
     struct stat st;
-    if (!rc && !stat(path, &st)) sb_run_metric(cs->r, "bytes_disk", (double)st.st_size);
+    if (!rc && !stat(path, &st)) sb_put_metric(cs->r, SB_M_BYTES_DISK, (double)st.st_size);
     if (scratch) unlink(path);
     if (rc) return -1;
-    sb_run_metric(cs->r, "bytes_memory", (double)sb_quant_inference_bytes(m));
+    sb_put_metric(cs->r, SB_M_BYTES_MEMORY, (double)sb_quant_inference_bytes(m));
     if (sb_quant_active(m) && sb_model_config(m)->causal) int8_against_float(cs, m);
     return 0;
 }

@@ -3,6 +3,7 @@
 ** scoring) and engine/ (the model), and records what the store keeps.
 */
 #include "runner.h"
+#include "results/metrics.h"
 #include "sys/machine.h"
 #include "stats/stats.h"
 #include "task.h"
@@ -171,7 +172,7 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
         sb_model_forward(m, d->tok, d->typ, NULL, NULL, B, T);
         times[i] = sb_now() - t;
     }
-    sb_run_metric(r, "infer_tokens_per_s", B * T / sb_stats_median(times, 5));
+    sb_put_metric(r, SB_M_INFER_TOKENS_PER_S, B * T / sb_stats_median(times, 5));
     if (!sb_model_config(m)->causal) return;
     char err[SB_ERR_LEN];
     sb_kvcache *kc = sb_kvcache_create(m, B, T, err, sizeof err);
@@ -192,9 +193,9 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
     }
     free(step);
     double med = sb_stats_median(times, 3);
-    sb_run_metric(r, "decode_tokens_per_s", B * T / med);
-    sb_run_metric(r, "decode_ms_per_position", 1e3 * med / T);
-    sb_run_metric(r, "kv_cache_bytes", (double)sb_kvcache_bytes(kc));
+    sb_put_metric(r, SB_M_DECODE_TOKENS_PER_S, B * T / med);
+    sb_put_metric(r, SB_M_DECODE_MS_PER_POSITION, 1e3 * med / T);
+    sb_put_metric(r, SB_M_KV_CACHE_BYTES, (double)sb_kvcache_bytes(kc));
     sb_kvcache_free(kc);
 }
 
@@ -230,7 +231,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         sb_task_knobs(task, knobs, sizeof knobs);
         sb_run_param(r, "task_knobs", knobs);
         sb_run_param(r, "metric", sb_metric_name(info->metric));
-        sb_run_metric(r, "chance", info->chance);
+        sb_put_metric(r, SB_M_CHANCE, info->chance);
     }
     if (!d.tok || !d.typ || !d.tgt) { snprintf(failure, sizeof failure, "out of memory for batches"); goto fail; }
     /* the model: from a checkpoint (then resharing, e.g. untie:K), or new */
@@ -265,7 +266,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             snprintf(target, sizeof target, "%s", sb_model_sharing(m)->target);
             if (sb_reshare(&m, &opt, target, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
             if (sb_compress_reshared(cs, m, failure, sizeof failure)) goto fail;
-            sb_run_metric(r, "merged_at_step", step);
+            sb_put_metric(r, SB_M_MERGED_AT_STEP, step);
         }
         if (an && sb_analysis_grad_due(an, step) && sb_analysis_gradients(an, r, m, step, aerr, sizeof aerr) &&
             !analysis_error[0])
@@ -280,7 +281,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
                                   : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
         t = sb_now() - t;
         train_time += t;
-        sb_run_series(r, "step_ms", step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
+        sb_put_point(r, SB_S_STEP_MS, step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
         if (!isfinite(loss)) {
             status = "diverged";
             put_num(r, "diverged_step", step);
@@ -288,49 +289,52 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             break;
         }
         if (step % log_every == 0 || step == s->steps - 1) {
-            sb_run_series(r, "train_loss", step, -1, -1, loss);
-            sb_run_series(r, "grad_norm", step, -1, -1, gnorm);
-            sb_run_series(r, "lr", step, -1, -1, sb_adamw_lr(&oc, step));
+            sb_put_point(r, SB_S_TRAIN_LOSS, step, -1, -1, loss);
+            sb_put_point(r, SB_S_GRAD_NORM, step, -1, -1, gnorm);
+            sb_put_point(r, SB_S_LR, step, -1, -1, sb_adamw_lr(&oc, step));
         }
         if ((step + 1) % eval_every == 0 || step == s->steps - 1) {
             sb_score sc;
             double vloss;
             if (evaluate(m, &d, SB_SPLIT_VALID, s->eval_examples, B, &sc, &vloss)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
-            sb_run_series(r, "valid_loss", step + 1, -1, -1, vloss);
-            sb_run_series(r, "valid_metric", step + 1, -1, -1, sb_score_value(&sc, info->metric));
+            sb_put_point(r, SB_S_VALID_LOSS, step + 1, -1, -1, vloss);
+            sb_put_point(r, SB_S_VALID_METRIC, step + 1, -1, -1, sb_score_value(&sc, info->metric));
             if (log) fprintf(log, "  step %d/%d  loss %.4f  valid %s %.4f\n", step + 1, s->steps, loss,
                              sb_metric_name(info->metric), sb_score_value(&sc, info->metric));
         }
     }
-    sb_run_metric(r, "steps_done", step);
+    sb_put_metric(r, SB_M_STEPS_DONE, step);
     if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
     if (step > 0) {
-        sb_run_metric(r, "train_loss_final", loss);
-        sb_run_metric(r, "train_seconds", train_time);
-        sb_run_metric(r, "train_tokens_per_s", (double)step * B * T / train_time);
-        sb_run_metric(r, "train_step_ms", 1e3 * train_time / step);
+        sb_put_metric(r, SB_M_TRAIN_LOSS_FINAL, loss);
+        sb_put_metric(r, SB_M_TRAIN_SECONDS, train_time);
+        sb_put_metric(r, SB_M_TRAIN_TOKENS_PER_S, (double)step * B * T / train_time);
+        sb_put_metric(r, SB_M_TRAIN_STEP_MS, 1e3 * train_time / step);
     }
     if (!strcmp(status, "finished") && sb_compress_finish(cs, &m, &opt, step, failure, sizeof failure)) goto fail;
     if (!strcmp(status, "finished")) {
-        static const int splits[] = { SB_SPLIT_VALID, SB_SPLIT_TEST, SB_SPLIT_TEST_LONG };
-        static const char *const names[] = { "valid", "test", "test_long" };
+        /* per split: the headline metric, its standard error, the loss, the score under every metric */
+        static const struct {
+            int split;
+            sb_metric_id value, stderr_, loss, by_metric;
+        } splits[] = {
+            { SB_SPLIT_VALID, SB_M_VALID, SB_M_VALID_STDERR, SB_M_VALID_LOSS, SB_M_VALID_BY_METRIC },
+            { SB_SPLIT_TEST, SB_M_TEST, SB_M_TEST_STDERR, SB_M_TEST_LOSS, SB_M_TEST_BY_METRIC },
+            { SB_SPLIT_TEST_LONG, SB_M_TEST_LONG, SB_M_TEST_LONG_STDERR, SB_M_TEST_LONG_LOSS, SB_M_TEST_LONG_BY_METRIC },
+        };
         double test_value = NAN;
         for (int i = 0; i < 3; i++) {
-            if (splits[i] == SB_SPLIT_TEST_LONG && !info->long_length) continue;
+            if (splits[i].split == SB_SPLIT_TEST_LONG && !info->long_length) continue;
             sb_score sc;
             double l;
-            char key[64];
-            if (evaluate(m, &d, splits[i], s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
-            sb_run_metric(r, names[i], sb_score_value(&sc, info->metric));
-            if (splits[i] == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
-            snprintf(key, sizeof key, "%s_stderr", names[i]);
-            sb_run_metric(r, key, sb_score_stderr(&sc, info->metric));
-            snprintf(key, sizeof key, "%s_loss", names[i]);
-            sb_run_metric(r, key, l);
+            if (evaluate(m, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            sb_put_metric(r, splits[i].value, sb_score_value(&sc, info->metric));
+            if (splits[i].split == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
+            sb_put_metric(r, splits[i].stderr_, sb_score_stderr(&sc, info->metric));
+            sb_put_metric(r, splits[i].loss, l);
             for (int k = 0; k < SB_METRIC_COUNT; k++) {
-                snprintf(key, sizeof key, "%s.%s", names[i], sb_metric_name(k));
                 double v = sb_score_value(&sc, k);
-                if (isfinite(v)) sb_run_metric(r, key, v);
+                if (isfinite(v)) sb_put_metric_of(r, splits[i].by_metric, sb_metric_name(k), v);
             }
         }
         if (an) {
@@ -348,15 +352,15 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     }
     sb_memory mem;
     sb_model_memory(m, &mem);
-    sb_run_metric(r, "params_unique", (double)sb_model_n_params(m));
-    sb_run_metric(r, "params_every_depth", (double)mem.total_params);
-    sb_run_metric(r, "bytes_params", (double)mem.params);
-    sb_run_metric(r, "bytes_grads", (double)mem.grads);
-    sb_run_metric(r, "bytes_optim", (double)mem.optim);
-    sb_run_metric(r, "bytes_acts", (double)mem.acts);
-    sb_run_metric(r, "bytes_scratch", (double)mem.scratch);
-    sb_run_metric(r, "peak_rss_bytes", (double)sb_peak_rss());
-    sb_run_metric(r, "calib_gflops", sb_gemm_gflops());
+    sb_put_metric(r, SB_M_PARAMS_UNIQUE, (double)sb_model_n_params(m));
+    sb_put_metric(r, SB_M_PARAMS_EVERY_DEPTH, (double)mem.total_params);
+    sb_put_metric(r, SB_M_BYTES_PARAMS, (double)mem.params);
+    sb_put_metric(r, SB_M_BYTES_GRADS, (double)mem.grads);
+    sb_put_metric(r, SB_M_BYTES_OPTIM, (double)mem.optim);
+    sb_put_metric(r, SB_M_BYTES_ACTS, (double)mem.acts);
+    sb_put_metric(r, SB_M_BYTES_SCRATCH, (double)mem.scratch);
+    sb_put_metric(r, SB_M_PEAK_RSS_BYTES, (double)sb_peak_rss());
+    sb_put_metric(r, SB_M_CALIB_GFLOPS, sb_gemm_gflops());
     record_end(r, status, NULL, t0);
     *result = strcmp(status, "finished") ? SB_RUN_DIVERGED : SB_RUN_FINISHED;
     goto done;
