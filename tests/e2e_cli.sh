@@ -141,6 +141,10 @@ No such file or directory	check --db NEW
 option '--db' needs a value	check --db
 unexpected argument 'extra'	check --db DB extra
 option '--quiet' given twice	check --db DB --quiet --quiet
+--format 'xml'	metrics --format xml
+option '--format' needs a value	metrics --format
+option '--format' given twice	metrics --format csv --format json
+unexpected argument 'extra'	metrics extra
 no runs match --sweep nosuch	baseline --db DB --sweep nosuch -o OUT/b.csv
 expected a results database, not a baseline file	baseline --db BASE -o OUT/b.csv
 option '--output' given twice	baseline --db DB -o OUT/b.csv --output OUT/c.csv

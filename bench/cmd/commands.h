@@ -17,6 +17,7 @@ int sb_cmd_baseline(int argc, char **argv);
 int sb_cmd_gate(int argc, char **argv);
 int sb_cmd_report(int argc, char **argv);
 int sb_cmd_check(int argc, char **argv);
+int sb_cmd_metrics(int argc, char **argv);
 
 
 #endif

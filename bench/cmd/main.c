@@ -21,6 +21,7 @@ static const struct {
     { "gate", "compare runs with a baseline; exit 1 on a regression", sb_cmd_gate },
     { "baseline", "write a baseline file for the gate from a database", sb_cmd_baseline },
     { "check", "check a results database's integrity; exit 1 on a problem", sb_cmd_check },
+    { "metrics", "every metric and series recorded: unit, direction, kind, meaning", sb_cmd_metrics },
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
