@@ -108,6 +108,9 @@ res="select group_concat(value, ' ') from (select value from series where metric
 [ "$(sqlite3 "$dir/a0.db" "$res")" = "$(sqlite3 "$dir/a1.db" "$res")" ] || fail "the analyses changed the training or the results"
 [ "$(sqlite3 "$dir/a0.db" "select cell from runs")" = "$(sqlite3 "$dir/a1.db" "select cell from runs")" ] || fail "the analysis keys changed the cell"
 
+# every key stored is one the metric registry lists (check warns of any other)
+"$SB" check --db "$db" 2>&1 | grep "not one this sharebench records" && fail "the analyses store keys sharebench metrics does not list"
+
 echo "e2e_analysis: 3 runs (none, all, cycle:2) store gradient noise per depth and block, head diversity, CKA, PGD, HotFlip and random substitution; export shows them"
 
 # cost at the default settings: the default model and analysis keys on copy, a

@@ -27,6 +27,8 @@ done
 [ "$(q "select count(*) from params where key in ('width','batch','length') and value in ('128','32','64')")" = 6 ] || fail "shape not recorded"
 "$SB" list --db "$db" --sweep bench | grep -q "bench.S1" || fail "list does not show the bench runs"
 "$SB" check --db "$db" --quiet >/dev/null || fail "sharebench check finds problems in the bench runs: $("$SB" check --db "$db")"
+# every key stored is one the metric registry lists (check warns of any other)
+"$SB" check --db "$db" 2>&1 | grep "not one this sharebench records" && fail "bench stores keys sharebench metrics does not list"
 
 # bad input: exit 2, nothing created
 "$SB" bench --shape S9 --db "$dir/bad.db" 2>"$dir/err"; rc=$?

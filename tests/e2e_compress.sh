@@ -108,6 +108,9 @@ id=$(run --sharing all teacher=train:none quant=int8 prune=gradual --save "$dir/
 run --sharing all teacher="$dir/q.safetensors" >/dev/null
 run --init-from "$dir/q.safetensors" --sharing all+untie:1 >/dev/null
 
+# every key stored is one the metric registry lists (check warns of any other)
+"$SB" check --db "$db" 2>&1 | grep "not one this sharebench records" && fail "compression stores keys sharebench metrics does not list"
+
 # bad input: exit 2, nothing written
 before=$(q "select count(*) from runs")
 for bad in "quant=int9" "teacher=$dir/missing.safetensors" "factor=99" "finetune_steps=3" "factor_init=als" "prune=gradual prune_start=0.9"; do

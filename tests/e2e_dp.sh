@@ -26,6 +26,7 @@ mpi_run 2 "$SB_MPI" run --dp "${args[@]}" --db "$dir/dp.db" --save "$dir/dp.safe
   fail "data-parallel run: $(cat "$dir/dp.log")"
 grep -q "data-parallel over 2 ranks: 4 sequences each" "$dir/dp.log" || fail "no data-parallel line: $(head -2 "$dir/dp.log")"
 [ "$(sqlite3 "$dir/dp.db" "select count(*) from runs")" = 1 ] || fail "rank 0 alone should store the run"
+"$SB" check --db "$dir/dp.db" 2>&1 | grep "not one this sharebench records" && fail "data parallelism stores keys sharebench metrics does not list"
 # the control: one rank's half of the batch, trained alone
 half=(--task dyck --preset tiny --steps 30 --batch 4 layers=4 eval_examples=32 test_examples=64 analysis=0)
 "$SB" run "${half[@]}" --threads 1 --db "$dir/half.db" --save "$dir/half.safetensors" --quiet 2>"$dir/err" || fail "half-batch run: $(cat "$dir/err")"

@@ -149,7 +149,11 @@ static const struct {
     { "UPDATE runs SET threads = 2.5 WHERE id = 2", { "runs row 2", "threads 2.5" }, 1, 0 },
     { "PRAGMA foreign_keys = OFF; INSERT INTO params VALUES(99, 'lr', '0.1')", { "params row (run_id 99, key 'lr')", "run 99 does not exist" }, 1, 0 },
     { "PRAGMA foreign_keys = OFF; INSERT INTO metrics VALUES(42, 'test', 0.5)", { "metrics row (run_id 42, key 'test')", "does not exist" }, 1, 0 },
-    { "PRAGMA foreign_keys = OFF; INSERT INTO series VALUES(7, 'loss', 0, -1, -1, 1.0)", { "(run_id 7, metric 'loss')", "run 7 does not exist" }, 1, 0 },
+    { "PRAGMA foreign_keys = OFF; INSERT INTO series VALUES(7, 'train_loss', 0, -1, -1, 1.0)", { "(run_id 7, metric 'train_loss')", "run 7 does not exist" }, 1, 0 },
+    /* keys the metric registry does not know: whole rows, but nothing reads them */
+    { "UPDATE metrics SET key = 'tset' WHERE run_id = 1 AND key = 'test'; INSERT INTO metrics VALUES(1, 'test', 0.75)",
+      { "metrics key 'tset' (1 row)", "sharebench metrics" }, 0, 1 },
+    { "UPDATE series SET metric = 'loss'", { "series key 'loss' (6 rows)", "not one this sharebench records" }, 0, 1 },
     { "UPDATE metrics SET value = 'high' WHERE run_id = 1 AND key = 'test'", { "metrics row (run_id 1, key 'test')", "value 'high' is not a number" }, 1, 0 },
     { "UPDATE series SET layer = -5 WHERE rowid = 1", { "series row 1 ", "layer -5" }, 1, 0 },
     { "UPDATE series SET step = 'a' WHERE rowid = 2", { "series row 2 ", "step 'a'" }, 1, 0 },

@@ -1,13 +1,15 @@
 /*
 ** test_metrics.c: the metric registry (bench/results/metrics.c): every row
 ** filled and well formed, no key shadowed by another, patterns matched and
-** filled as metrics.h says, misspelt names not found, and what the writers
-** record through it read back under the same keys. (tests/e2e_metrics.sh checks the keys a
+** filled as metrics.h says, misspelt names not found, what the writers record
+** through it read back under the same keys, and every metric and series the
+** claims file names known to it. (tests/e2e_metrics.sh checks the keys a
 ** fresh sweep stores against `sharebench metrics`.)
 */
 #include "testutil.h"
 #include "results/metrics.h"
 #include "results/store.h"
+#include "report/claims.h"
 #include <sqlite3.h>
 
 /* An instance of a pattern: each <word> as "w1", "w2", ..., a <word...> as "x.y". */
@@ -194,11 +196,38 @@ static void test_recorded(void **state)
     assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
+/* The claims file names metrics and series: each is one the registry knows
+** (sb_claims_load refuses any other), and a made-up one is refused. */
+static void test_claims_names(void **state)
+{
+    (void)state;
+    sb_claims c;
+    char err[512], dir[256], path[300];
+    assert_int_equal(sb_claims_load("bench/claims.txt", &c, err, sizeof err), 0);
+    assert_true(c.n > 5);
+    sb_claims_free(&c);
+    assert_int_equal(test_tmpdir_make(dir, sizeof dir, "claims"), 0);
+    snprintf(path, sizeof path, "%s/c.txt", dir);
+    static const char *const bad[][2] = { { "compare metric=tset a=all b=none", "tset" },
+                                          { "reduction a=all b=none metric=params_uniq min=0 max=1", "params_uniq" },
+                                          { "depth series=grad.%.trace_kov a=shared", "grad.%.trace_kov" } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "[x]\nclaim = y\ncheck = %s\n", bad[i][0]);
+        fclose(f);
+        assert_int_equal(sb_claims_load(path, &c, err, sizeof err), -1);
+        assert_mentions(err, bad[i][1]);
+        assert_mentions(err, "sharebench metrics");
+    }
+    assert_int_equal(test_tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_row), cmocka_unit_test(test_lookup), cmocka_unit_test(test_patterns),
-        cmocka_unit_test(test_recorded),
+        cmocka_unit_test(test_recorded), cmocka_unit_test(test_claims_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 */
 #include "claims.h"
 #include "budget.h"
+#include "results/metrics.h"
 #include "core/model.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
@@ -137,6 +138,17 @@ static int parse_check(const char *text, args *a, char *err, size_t errlen)
             char inner[256];
             snprintf(inner, sizeof inner, "%s", err);
             snprintf(err, errlen, "check '%s': %s", text, inner);
+            return -1;
+        }
+        /* names of what runs store: from the registry, so a misspelt one is refused, not read as missing data */
+        if (!strcmp(a->key[a->n], "metric") && sb_metric_lookup(a->val[a->n]) < 0) {
+            snprintf(err, errlen, "check '%s': metric '%s' is not one sharebench records (sharebench metrics lists them)", text,
+                     a->val[a->n]);
+            return -1;
+        }
+        if (!strcmp(a->key[a->n], "series") && !sb_series_like_known(a->val[a->n])) {
+            snprintf(err, errlen, "check '%s': series '%s' matches no series sharebench records (a varying part as %%; "
+                     "sharebench metrics lists them)", text, a->val[a->n]);
             return -1;
         }
         a->n++;

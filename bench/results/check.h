@@ -9,8 +9,9 @@
 ** an error when it failed, its configuration (params rows), and its final
 ** metrics when it finished; no params, metrics or series row belongs to a run
 ** that does not exist; every value has its column's type. Each problem is one
-** line naming the table and the row. A cell finished more than once (a sweep
-** run again without --resume) is a warning: the latest run counts.
+** line naming the table and the row. Warnings: a cell finished more than once
+** (a sweep run again without --resume: the latest run counts), and a metric or
+** series key the metric registry (metrics.h) does not know.
 */
 #ifndef SB_CHECK_H
 #define SB_CHECK_H
