@@ -148,6 +148,7 @@ unexpected argument 'extra'	metrics extra
 no runs match --sweep nosuch	baseline --db DB --sweep nosuch -o OUT/b.csv
 expected a results database, not a baseline file	baseline --db BASE -o OUT/b.csv
 option '--output' given twice	baseline --db DB -o OUT/b.csv --output OUT/c.csv
+'step_mss' is not a series sharebench records	baseline --db DB --series train_loss,step_mss -o OUT/b.csv
 no --baseline FILE given	gate --db DB
 --tolerance	gate --baseline BASE --db DB --tolerance abc --markdown OUT/g.md
 --alpha	gate --baseline BASE --db DB --alpha 2 --markdown OUT/g.md

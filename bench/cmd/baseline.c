@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "cli/cli.h"
 #include "results/baseline.h"
+#include "results/metrics.h"
 #include "results/source.h"
 #include <getopt.h>
 #include <stdio.h>
@@ -50,10 +51,16 @@ int sb_cmd_baseline(int argc, char **argv)
         case 'd': db = optarg; break;
         case 'w': flt.sweep = optarg; break;
         case 't': flt.task = optarg; break;
-        case 's':
-            if (strlen(optarg) > 900) return sb_usage_error("baseline: --series: list too long");
+        case 's': {
+            char list[901], *save = NULL;
+            if (strlen(optarg) >= sizeof list) return sb_usage_error("baseline: --series: list too long");
+            snprintf(list, sizeof list, "%s", optarg);
+            for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
+                if (sb_series_lookup(k) < 0)
+                    return sb_usage_error("baseline: --series: '%s' is not a series sharebench records (sharebench metrics lists them)", k);
             series = optarg;
             break;
+        }
         case 'o': out = optarg; break;
         case 'h': help(stdout); return SB_EXIT_OK;
         }

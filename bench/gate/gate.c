@@ -23,18 +23,22 @@ const char *sb_mark_name(sb_mark m)
     return m >= 0 && m < SB_MARK_COUNT ? mark_names[m] : "?";
 }
 
-/* The metrics the gate knows, in the order of its table. */
+/* The metrics the gate knows, in the order of its table, and what each reads
+** of a run (the registry's metric; STEP_TIMES: the series step_ms, one value
+** a step; STEP_BYTES: the sum of the training step's bytes_* accounting). */
+enum { STEP_TIMES = -1, STEP_BYTES = -2 };
 static const struct {
     const char *name, *what;
     int kind;
+    int reads;
 } gated[] = {
-    { "test", "test split, the task's headline metric", SB_GATE_QUALITY },
-    { "test_long", "longer sequences than training (length generalisation)", SB_GATE_QUALITY },
-    { "train_step_ms", "time of every training step after the warm-up", SB_GATE_SPEED },
-    { "infer_tokens_per_s", "full forward passes, tokens per second", SB_GATE_SPEED },
-    { "decode_tokens_per_s", "token-by-token decoding with the key/value cache", SB_GATE_SPEED },
-    { "train_bytes", "memory of a training step from the engine's accounting", SB_GATE_MEMORY },
-    { "peak_rss_bytes", "peak resident memory of the run", SB_GATE_MEMORY },
+    { "test", "test split, the task's headline metric", SB_GATE_QUALITY, SB_M_TEST },
+    { "test_long", "longer sequences than training (length generalisation)", SB_GATE_QUALITY, SB_M_TEST_LONG },
+    { "train_step_ms", "time of every training step after the warm-up", SB_GATE_SPEED, STEP_TIMES },
+    { "infer_tokens_per_s", "full forward passes, tokens per second", SB_GATE_SPEED, SB_M_INFER_TOKENS_PER_S },
+    { "decode_tokens_per_s", "token-by-token decoding with the key/value cache", SB_GATE_SPEED, SB_M_DECODE_TOKENS_PER_S },
+    { "train_bytes", "memory of a training step from the engine's accounting", SB_GATE_MEMORY, STEP_BYTES },
+    { "peak_rss_bytes", "peak resident memory of the run", SB_GATE_MEMORY, SB_M_PEAK_RSS_BYTES },
 };
 #define NGATED (int)(sizeof gated / sizeof gated[0])
 
@@ -326,13 +330,13 @@ static void config_diff(const char *a, const char *b, char *out, size_t len)
     }
 }
 
-/* Does any finished run of the group have metric m (for train_step_ms: the step_ms series)? */
-static int group_has(const sb_runset *s, const sb_rs_group *g, const char *m)
+/* Does any finished run of the group have what gated metric m reads? */
+static int group_has(const sb_runset *s, const sb_rs_group *g, int m)
 {
     for (int k = 0; k < g->nrun; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
         if (!sb_rs_finished(r)) continue;
-        if (!strcmp(m, "train_step_ms")) {
+        if (gated[m].reads == STEP_TIMES) {
             sqlite3_stmt *st;
             int has = 0;
             if (sqlite3_prepare_v2(sb_runset_db(s), "SELECT EXISTS(SELECT 1 FROM series WHERE run_id = ?1 AND metric = 'step_ms')",
@@ -342,9 +346,9 @@ static int group_has(const sb_runset *s, const sb_rs_group *g, const char *m)
                 sqlite3_finalize(st);
             }
             if (has) return 1;
-        } else if (!strcmp(m, "train_bytes")) {
-            if (isfinite(sb_rs_metric(r, "bytes_params"))) return 1;
-        } else if (isfinite(sb_rs_metric(r, m))) {
+        } else if (gated[m].reads == STEP_BYTES) {
+            if (isfinite(sb_rs_metric(r, SB_M_BYTES_PARAMS))) return 1;
+        } else if (isfinite(sb_rs_metric(r, gated[m].reads))) {
             return 1;
         }
     }
@@ -353,7 +357,7 @@ static int group_has(const sb_runset *s, const sb_rs_group *g, const char *m)
 
 static double train_bytes(const sb_rs_run *r)
 {
-    static const char *const parts[] = { "bytes_params", "bytes_grads", "bytes_optim", "bytes_acts", "bytes_scratch" };
+    static const sb_metric_id parts[] = { SB_M_BYTES_PARAMS, SB_M_BYTES_GRADS, SB_M_BYTES_OPTIM, SB_M_BYTES_ACTS, SB_M_BYTES_SCRATCH };
     double s = 0;
     for (int i = 0; i < 5; i++) s += sb_rs_metric(r, parts[i]);
     return s;
@@ -373,20 +377,20 @@ static int append(double **v, int *n, int *cap, double x)
     return 0;
 }
 
-/* The repetitions of metric m over the runs idx[0..n) of set s. calib: the
-** run's calibration (1 when not normalising). Returns the count, -1 on error. */
-static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, const char *m, double **out)
+/* The repetitions of gated metric m over the runs idx[0..n) of set s. calib:
+** the run's calibration (1 when not normalising). Returns the count, -1 on error. */
+static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m, double **out)
 {
     int cnt = 0, cap = 0;
     *out = NULL;
     for (int k = 0; k < n; k++) {
         const sb_rs_run *r = &s->runs[idx[k]];
-        double calib = c->o->normalise ? sb_rs_metric(r, "calib_gflops") : 1;
-        if (!strcmp(m, "train_step_ms")) {
+        double calib = c->o->normalise ? sb_rs_metric(r, SB_M_CALIB_GFLOPS) : 1;
+        if (gated[m].reads == STEP_TIMES) {
             long *steps;
             double *vals;
             int np;
-            if (sb_rs_series(s, r, "step_ms", -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
+            if (sb_rs_series(s, r, SB_S_STEP_MS, -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
             for (int i = 0; i < np; i++)
                 if (steps[i] >= c->o->warmup && append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
                     free(steps);
@@ -395,9 +399,9 @@ static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, const 
                 }
             free(steps);
             free(vals);
-        } else if (!strcmp(m, "peak_rss_bytes")) {
-            if (append(out, &cnt, &cap, sb_rs_metric(r, m))) return -1;
-        } else if (append(out, &cnt, &cap, sb_rs_metric(r, m) / calib)) {
+        } else if (gated[m].kind == SB_GATE_MEMORY) {
+            if (append(out, &cnt, &cap, sb_rs_metric(r, gated[m].reads))) return -1;
+        } else if (append(out, &cnt, &cap, sb_rs_metric(r, gated[m].reads) / calib)) {
             return -1;
         }
     }
@@ -412,7 +416,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
     const sb_rs_group *cg = cgi >= 0 ? &C->groups[cgi] : NULL;
     /* which metrics apply: those the baseline has */
     int applies[NGATED];
-    for (int i = 0; i < NGATED; i++) applies[i] = metric_selected(o, gated[i].name) && group_has(B, bg, gated[i].name);
+    for (int i = 0; i < NGATED; i++) applies[i] = metric_selected(o, gated[i].name) && group_has(B, bg, i);
     const sb_rs_run *b0 = &B->runs[bg->run[0]];
     int higher = sb_rs_higher_is_better(b0);
     char why[512] = "";
@@ -466,13 +470,15 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
         const char *m = gated[i].name;
         sb_gate_row *row = new_row(c, bg, m, gated[i].kind);
         if (!row) break;
-        row->higher_is_better = gated[i].kind == SB_GATE_QUALITY ? higher : !strcmp(m + strlen(m) - 5, "per_s");
+        row->higher_is_better = gated[i].kind == SB_GATE_QUALITY
+                                    ? higher
+                                    : gated[i].reads >= 0 && sb_metric_info_of(gated[i].reads)->better == SB_BETTER_HIGHER;
         if (whole != SB_MARK_UNCHANGED) {
             row->mark = whole;
             snprintf(row->note, sizeof row->note, "%s", why);
             continue;
         }
-        if (cg && !group_has(C, cg, m)) {
+        if (cg && !group_has(C, cg, i)) {
             row->mark = SB_MARK_MISSING;
             note(row, "the baseline has %s, the candidate's runs do not", m);
             continue;
@@ -487,7 +493,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 break;
             }
             for (int k = 0; k < np; k++) {
-                double x = sb_rs_metric(&B->runs[pb[k]], m), y = sb_rs_metric(&C->runs[pc[k]], m);
+                double x = sb_rs_metric(&B->runs[pb[k]], gated[i].reads), y = sb_rs_metric(&C->runs[pc[k]], gated[i].reads);
                 if (!isfinite(x)) continue;
                 if (!isfinite(y)) { nan_now++; continue; }
                 bv[n] = x;
@@ -517,7 +523,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
         if (o->normalise && gated[i].kind == SB_GATE_SPEED) {
             int lacking = 0;
             for (int k = 0; k < np; k++)
-                lacking += !(sb_rs_metric(&B->runs[pb[k]], "calib_gflops") > 0) + !(sb_rs_metric(&C->runs[pc[k]], "calib_gflops") > 0);
+                lacking += !(sb_rs_metric(&B->runs[pb[k]], SB_M_CALIB_GFLOPS) > 0) + !(sb_rs_metric(&C->runs[pc[k]], SB_M_CALIB_GFLOPS) > 0);
             if (lacking) {
                 row->mark = SB_MARK_MISSING;
                 note(row, "%d run%s without calib_gflops: cannot normalise (--normalise none compares raw speeds)", lacking,
@@ -525,7 +531,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 continue;
             }
         }
-        if (!strcmp(m, "train_bytes")) {
+        if (gated[i].reads == STEP_BYTES) {
             double x = np ? train_bytes(&B->runs[pb[0]]) : NAN, y = np ? train_bytes(&C->runs[pc[0]]) : NAN;
             if (!np) {
                 row->mark = SB_MARK_TOO_FEW;
@@ -537,14 +543,14 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             continue;
         }
         double *bv, *cv;
-        int nbv = repetitions(c, B, pb, np, m, &bv), ncv = repetitions(c, C, pc, np, m, &cv);
+        int nbv = repetitions(c, B, pb, np, i, &bv), ncv = repetitions(c, C, pc, np, i, &cv);
         if (nbv < 0 || ncv < 0) {
             free(bv);
             free(cv);
             c->failed = 2;
             break;
         }
-        int per_step = !strcmp(m, "train_step_ms");
+        int per_step = gated[i].reads == STEP_TIMES;
         sb_gate_ratio(bv, nbv, cv, ncv, row->higher_is_better, gated[i].kind == SB_GATE_SPEED ? o->speed_factor : o->memory_factor,
                       per_step ? o->alpha_steps : o->alpha, row);
         free(bv);
@@ -618,7 +624,7 @@ static void calib_range(const sb_runset *s, double *lo, double *hi)
     *lo = INFINITY;
     *hi = -INFINITY;
     for (int i = 0; i < s->nruns; i++) {
-        double x = sb_rs_metric(&s->runs[i], "calib_gflops");
+        double x = sb_rs_metric(&s->runs[i], SB_M_CALIB_GFLOPS);
         if (isfinite(x)) {
             if (x < *lo) *lo = x;
             if (x > *hi) *hi = x;

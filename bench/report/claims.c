@@ -345,7 +345,7 @@ static void for_pairs(const sb_runset *s, const args *a, tally *t, pair_fn fn, v
 static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
 {
     (void)ctx;
-    const char *m = arg(a, "metric", "test"), *better = arg(a, "better", "task");
+    const char *m = arg(a, "metric", sb_metric_key(SB_M_TEST)), *better = arg(a, "better", "task");
     double alpha = arg_num(a, "alpha", 0.05), min = arg_num(a, "min", NAN);
     double xa[256], xb[256];
     int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
@@ -393,11 +393,11 @@ static void reduction_pair(const sb_runset *s, const sb_rs_group *ga, const sb_r
 {
     (void)ctx;
     const sb_rs_run *ra = finished_run(s, ga), *rb = finished_run(s, gb);
-    const char *m = arg(a, "metric", "params_unique");
-    if (!ra || !rb || !(sb_rs_metric(rb, m) > 0)) return;
+    const char *m = arg(a, "metric", sb_metric_key(SB_M_PARAMS_UNIQUE));
+    if (!ra || !rb || !(sb_rs_metric_key(rb, m) > 0)) return;
     char what[256];
     snprintf(what, sizeof what, "%s: %s of %s against %s, 1 - ratio", ga->task, m, ga->sharing, gb->sharing);
-    judge_range(t, 1 - sb_rs_metric(ra, m) / sb_rs_metric(rb, m), arg_num(a, "min", 0), arg_num(a, "max", 1), what);
+    judge_range(t, 1 - sb_rs_metric_key(ra, m) / sb_rs_metric_key(rb, m), arg_num(a, "min", 0), arg_num(a, "max", 1), what);
 }
 
 static void length_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
@@ -498,9 +498,9 @@ int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, sb_c
                         sb_model_plan(&cb, 1, cb.max_len, 0, &nb, &xb, e, sizeof e)) {
                         say(&t, "preset %s: %s. ", arg(&a, "preset", ""), e);
                     } else {
-                        const char *m = arg(&a, "metric", "params_unique");
-                        double va = !strcmp(m, "bytes_optim") ? (double)xa.optim : (double)na;
-                        double vb = !strcmp(m, "bytes_optim") ? (double)xb.optim : (double)nb;
+                        const char *m = arg(&a, "metric", sb_metric_key(SB_M_PARAMS_UNIQUE));
+                        int optim = sb_metric_lookup(m) == SB_M_BYTES_OPTIM;
+                        double va = optim ? (double)xa.optim : (double)na, vb = optim ? (double)xb.optim : (double)nb;
                         char what[256];
                         snprintf(what, sizeof what, "the %s preset (%d layers, engine accounting): %s of %s against %s, 1 - ratio",
                                  arg(&a, "preset", ""), ca.layers, m, ma, mb);

@@ -78,7 +78,7 @@ typedef struct {
 static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b, sb_ttest *t)
 {
     double x[256], y[256];
-    int n = sb_rs_pairs(s, a, b, "test", x, y, 256);
+    int n = sb_rs_pairs(s, a, b, sb_metric_key(SB_M_TEST), x, y, 256);
     return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
 }
 
@@ -114,14 +114,14 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             const sb_rs_run *r = &s->runs[G->run[k]];
             if (!sb_rs_finished(r)) continue;
             w->nfin++;
-            if (isfinite(sb_rs_metric(r, "test"))) t[nt++] = sb_rs_metric(r, "test");
+            if (isfinite(sb_rs_metric(r, SB_M_TEST))) t[nt++] = sb_rs_metric(r, SB_M_TEST);
             higher = sb_rs_higher_is_better(r);
         }
         sb_stats_summary(t, nt, 0.95, &w->test);
-        w->disk = sb_rs_group_mean(s, G, "bytes_disk");
-        w->memory = sb_rs_group_mean(s, G, "bytes_memory");
-        w->sparsity = sb_rs_group_mean(s, G, "sparsity");
-        w->int8_delta = sb_rs_group_mean(s, G, "quant_delta");
+        w->disk = sb_rs_group_mean(s, G, SB_M_BYTES_DISK);
+        w->memory = sb_rs_group_mean(s, G, SB_M_BYTES_MEMORY);
+        w->sparsity = sb_rs_group_mean(s, G, SB_M_SPARSITY);
+        w->int8_delta = sb_rs_group_mean(s, G, SB_M_QUANT_DELTA);
         size_t tl = strlen(task);
         snprintf(w->mode, sizeof w->mode, "%s", !strncmp(G->label, task, tl) && G->label[tl] == ' ' ? G->label + tl + 1 : G->label);
     }
@@ -232,7 +232,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             sb_figures_quote(t, qt, sizeof qt);
             snprintf(t, sizeof t, "test %s (mean, 95%% CI over seeds)", metric ? metric : "metric");
             sb_figures_quote(t, yl, sizeof yl);
-            double chance = sb_rs_metric(r0, "chance");
+            double chance = sb_rs_metric(r0, SB_M_CHANCE);
             snprintf(vars, sizeof vars, "data=%s; front=%s; ttl=%s; ylab=%s; chance=%s", q1, q2, qt, yl,
                      isfinite(chance) ? (snprintf(t, sizeof t, "%.6g", chance), t) : "NaN");
             int ok = sb_figures_draw(fig, "compress.gp", figname, vars) == 0;

@@ -55,10 +55,10 @@ typedef struct {
 } gstat;
 
 /* metric of g against metric of its none group, paired by seed. */
-static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *none, const char *m, sb_ttest *t)
+static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *none, sb_metric_id m, sb_ttest *t)
 {
     double a[256], b[256];
-    int n = sb_rs_pairs(s, none, g, m, a, b, 256);
+    int n = sb_rs_pairs(s, none, g, sb_metric_key(m), a, b, 256);
     return sb_stats_paired_t(a, b, n, 0.95, t) == 0;
 }
 
@@ -76,19 +76,19 @@ static void summarise(const sb_runset *s, int gi, gstat *st, double budget)
         if (!sb_rs_finished(r)) continue;
         if (!first) first = r;
         st->nfin++;
-        if (isfinite(sb_rs_metric(r, "test")) && nt < 256) t[nt++] = sb_rs_metric(r, "test");
-        if (isfinite(sb_rs_metric(r, "test_long")) && ntl < 256) tl[ntl++] = sb_rs_metric(r, "test_long");
+        if (isfinite(sb_rs_metric(r, SB_M_TEST)) && nt < 256) t[nt++] = sb_rs_metric(r, SB_M_TEST);
+        if (isfinite(sb_rs_metric(r, SB_M_TEST_LONG)) && ntl < 256) tl[ntl++] = sb_rs_metric(r, SB_M_TEST_LONG);
     }
     sb_stats_summary(t, nt, 0.95, &st->test);
     sb_stats_summary(tl, ntl, 0.95, &st->test_long);
-    st->params = sb_rs_group_mean(s, g, "params_unique");
-    st->params_every = sb_rs_group_mean(s, g, "params_every_depth");
-    st->train_tps = sb_rs_group_mean(s, g, "train_tokens_per_s");
-    st->infer_tps = sb_rs_group_mean(s, g, "infer_tokens_per_s");
-    st->decode_tps = sb_rs_group_mean(s, g, "decode_tokens_per_s");
-    st->rss = sb_rs_group_mean(s, g, "peak_rss_bytes");
-    st->calib = sb_rs_group_mean(s, g, "calib_gflops");
-    static const char *const parts[5] = { "bytes_params", "bytes_grads", "bytes_optim", "bytes_acts", "bytes_scratch" };
+    st->params = sb_rs_group_mean(s, g, SB_M_PARAMS_UNIQUE);
+    st->params_every = sb_rs_group_mean(s, g, SB_M_PARAMS_EVERY_DEPTH);
+    st->train_tps = sb_rs_group_mean(s, g, SB_M_TRAIN_TOKENS_PER_S);
+    st->infer_tps = sb_rs_group_mean(s, g, SB_M_INFER_TOKENS_PER_S);
+    st->decode_tps = sb_rs_group_mean(s, g, SB_M_DECODE_TOKENS_PER_S);
+    st->rss = sb_rs_group_mean(s, g, SB_M_PEAK_RSS_BYTES);
+    st->calib = sb_rs_group_mean(s, g, SB_M_CALIB_GFLOPS);
+    static const sb_metric_id parts[5] = { SB_M_BYTES_PARAMS, SB_M_BYTES_GRADS, SB_M_BYTES_OPTIM, SB_M_BYTES_ACTS, SB_M_BYTES_SCRATCH };
     st->step_bytes = 0;
     for (int i = 0; i < 5; i++) {
         st->bytes[i] = sb_rs_group_mean(s, g, parts[i]);
@@ -102,8 +102,8 @@ static void summarise(const sb_runset *s, int gi, gstat *st, double budget)
             sb_rs_same_but_sharing(s->groups[h].config, g->config))
             st->none = h;
     if (st->none >= 0) {
-        st->has_dtest = paired(s, g, &s->groups[st->none], "test", &st->dtest);
-        st->has_dtl = paired(s, g, &s->groups[st->none], "test_long", &st->dtl);
+        st->has_dtest = paired(s, g, &s->groups[st->none], SB_M_TEST, &st->dtest);
+        st->has_dtl = paired(s, g, &s->groups[st->none], SB_M_TEST_LONG, &st->dtl);
     }
     if (first || g->nrun) {
         const sb_rs_run *r = first ? first : &s->runs[g->run[0]];
@@ -194,7 +194,7 @@ static void modes_var(rctx *c, const int *idx, int n, char *out, size_t len)
 }
 
 /* Mean, min and max over a group's seeds of a series at each step of the first run's steps. */
-static void write_series_block(rctx *c, FILE *f, const sb_rs_group *g, const char *metric)
+static void write_series_block(rctx *c, FILE *f, const sb_rs_group *g, sb_series_id metric)
 {
     long *s0 = NULL;
     double *sum = NULL, *mn = NULL, *mx = NULL;
@@ -332,12 +332,12 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
     FILE *ft = data_file(c, fmt(ttl, sizeof ttl, "%s-train.dat", name), path, sizeof path);
     if (ft) {
         sb_figures_quote(path, q1, sizeof q1);
-        for (int i = 0; i < n; i++) write_series_block(c, ft, &c->s->groups[idx[i]], "train_loss");
+        for (int i = 0; i < n; i++) write_series_block(c, ft, &c->s->groups[idx[i]], SB_S_TRAIN_LOSS);
         fclose(ft);
         FILE *fv = data_file(c, fmt(ttl, sizeof ttl, "%s-valid.dat", name), path, sizeof path);
         if (fv) {
             sb_figures_quote(path, q2, sizeof q2);
-            for (int i = 0; i < n; i++) write_series_block(c, fv, &c->s->groups[idx[i]], "valid_loss");
+            for (int i = 0; i < n; i++) write_series_block(c, fv, &c->s->groups[idx[i]], SB_S_VALID_LOSS);
             fclose(fv);
             char t[300];
             sb_figures_quote(fmt(ttl, sizeof ttl, "%s: training and validation loss per sharing mode", task), t, sizeof t);
@@ -385,7 +385,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
             char t[300], yl[300];
             sb_figures_quote(fmt(ttl, sizeof ttl, "%s: quality against unique parameters", task), t, sizeof t);
             sb_figures_quote(fmt(ttl, sizeof ttl, "test %s (mean, 95%% CI over %d seeds)", metric, seeds), yl, sizeof yl);
-            double chance = sb_rs_metric(r0, "chance");
+            double chance = sb_rs_metric(r0, SB_M_CHANCE);
             snprintf(vars, sizeof vars, "data=%s; front=%s; modes=%s; ttl=%s; ylab=%s; chance=%s", q1, q2, modes, t, yl,
                      isfinite(chance) ? fmt(ttl, sizeof ttl, "%.6g", chance) : "NaN");
             add_fig(tf, "pareto", name, sb_figures_draw(c->fig, "pareto.gp", name, vars) == 0);
@@ -538,8 +538,8 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
                     double *v, *v2;
                     int np, np2;
                     char e2[256];
-                    if (!sb_rs_finished(r) || sb_rs_series(c->s, r, "pgd.accuracy", -1, -1, &st, &v, &np, e2, sizeof e2)) continue;
-                    if (!sb_rs_series(c->s, r, "pgd.eps", -1, -1, &st2, &v2, &np2, e2, sizeof e2)) {
+                    if (!sb_rs_finished(r) || sb_rs_series(c->s, r, SB_S_PGD_ACCURACY, -1, -1, &st, &v, &np, e2, sizeof e2)) continue;
+                    if (!sb_rs_series(c->s, r, SB_S_PGD_EPS, -1, -1, &st2, &v2, &np2, e2, sizeof e2)) {
                         for (int j = 0; j < np2; j++)
                             if (st2[j] >= 0 && st2[j] < NE) eps[st2[j]] = v2[j];
                         free(st2);
@@ -664,7 +664,7 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
     for (int i = 0; i < s->nruns; i++) {
         if (s->runs[i].threads < tlo) tlo = s->runs[i].threads;
         if (s->runs[i].threads > thi) thi = s->runs[i].threads;
-        double x = sb_rs_metric(&s->runs[i], "calib_gflops");
+        double x = sb_rs_metric(&s->runs[i], SB_M_CALIB_GFLOPS);
         if (isfinite(x)) { clo = x < clo ? x : clo; chi = x > chi ? x : chi; }
     }
     sb_doc_item(d, "threads per run: %d%s", tlo, thi != tlo ? fmt(e, sizeof e, " to %d", thi) : "");
@@ -741,7 +741,7 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
         sb_doc_heading(d, 1, anchor, "Task %s", tasks[t]);
         sb_doc_para(d, "Headline metric: %s (%s is better); chance level %.3g; knobs %s; batch %s, %s steps. test_long holds longer "
                        "sequences than training (length generalisation).",
-                    metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, "chance"), knobs ? knobs : "-",
+                    metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs ? knobs : "-",
                     sb_rs_param(r0, "batch") ? sb_rs_param(r0, "batch") : "?", sb_rs_param(r0, "steps") ? sb_rs_param(r0, "steps") : "?");
         static const char *const head[] = { "sharing", "runs", "unique params", "vs none", "train tok/s", "infer tok/s",
                                             "step memory", "peak RSS", "test [95% CI]", "test vs none", "test_long [95% CI]",

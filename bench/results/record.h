@@ -3,7 +3,9 @@
 ** runs table, its configuration (params), its scalar metrics and its series
 ** points, as store.h's schema keeps them. A run builds its record as it goes;
 ** the store writes it whole in one transaction (sb_store_commit), or another
-** process gets it as bytes first (runpack.h).
+** process gets it as bytes first (runpack.h). Writers name metrics and series
+** by the registry's ids (metrics.h: sb_put_*); the names these take are for
+** records read back (baseline files, packed runs).
 */
 #ifndef SB_RECORD_H
 #define SB_RECORD_H

@@ -62,10 +62,15 @@ static int bsearch_key(char *const *keys, int n, const char *key)
     return -1;
 }
 
-double sb_rs_metric(const sb_rs_run *r, const char *key)
+double sb_rs_metric_key(const sb_rs_run *r, const char *key)
 {
     int i = bsearch_key(r->mkey, r->nmetrics, key);
     return i < 0 ? NAN : r->mval[i];
+}
+
+double sb_rs_metric(const sb_rs_run *r, sb_metric_id id)
+{
+    return sb_rs_metric_key(r, sb_metric_key(id));
 }
 
 const char *sb_rs_param(const sb_rs_run *r, const char *key)
@@ -79,13 +84,13 @@ int sb_rs_finished(const sb_rs_run *r)
     return !strcmp(r->status, "finished");
 }
 
-double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *key)
+double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, sb_metric_id id)
 {
     double sum = 0;
     int n = 0;
     for (int k = 0; k < g->nrun; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
-        double v = sb_rs_metric(r, key);
+        double v = sb_rs_metric(r, id);
         if (sb_rs_finished(r) && isfinite(v)) { sum += v; n++; }
     }
     return n ? sum / n : NAN;
@@ -104,18 +109,18 @@ void sb_rs_distinct(const sb_runset *s, size_t off, char *out, size_t len)
     if (!out[0]) snprintf(out, len, "unknown");
 }
 
-int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *metric, double *xref,
+int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *key, double *xref,
                 double *xg, int max)
 {
     int n = 0;
     for (int k = 0; k < g->nrun && n < max; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
-        if (!sb_rs_finished(r) || !isfinite(sb_rs_metric(r, metric))) continue;
+        if (!sb_rs_finished(r) || !isfinite(sb_rs_metric_key(r, key))) continue;
         for (int j = 0; j < ref->nrun && n < max; j++) {
             const sb_rs_run *q = &s->runs[ref->run[j]];
-            if (q->seed == r->seed && sb_rs_finished(q) && isfinite(sb_rs_metric(q, metric))) {
-                xref[n] = sb_rs_metric(q, metric);
-                xg[n] = sb_rs_metric(r, metric);
+            if (q->seed == r->seed && sb_rs_finished(q) && isfinite(sb_rs_metric_key(q, key))) {
+                xref[n] = sb_rs_metric_key(q, key);
+                xg[n] = sb_rs_metric_key(r, key);
                 n++;
             }
         }
@@ -191,8 +196,8 @@ static int cmp_group(const void *a, const void *b)
     if (c) return c;
     int xn = !strcmp(x->sharing, "none"), yn = !strcmp(y->sharing, "none");
     if (xn != yn) return yn - xn;
-    double px = x->nrun ? sb_rs_metric(&sort_set->runs[x->run[0]], "params_unique") : NAN;
-    double py = y->nrun ? sb_rs_metric(&sort_set->runs[y->run[0]], "params_unique") : NAN;
+    double px = x->nrun ? sb_rs_metric(&sort_set->runs[x->run[0]], SB_M_PARAMS_UNIQUE) : NAN;
+    double py = y->nrun ? sb_rs_metric(&sort_set->runs[y->run[0]], SB_M_PARAMS_UNIQUE) : NAN;
     if (isfinite(px) && isfinite(py) && px != py) return px > py ? -1 : 1;
     c = strcmp(x->sharing, y->sharing);
     return c ? c : strcmp(x->config, y->config);
@@ -361,7 +366,7 @@ fail:
 }
 
 
-int sb_rs_series(const sb_runset *s, const sb_rs_run *r, const char *metric, int layer, int head, long **steps,
+int sb_rs_series(const sb_runset *s, const sb_rs_run *r, sb_series_id id, int layer, int head, long **steps,
                  double **values, int *n, char *err, size_t errlen)
 {
     sqlite3 *db = sb_runset_db(s);
@@ -377,7 +382,7 @@ int sb_rs_series(const sb_runset *s, const sb_rs_run *r, const char *metric, int
         return -1;
     }
     sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sb_series_key(id), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, layer);
     sqlite3_bind_int(st, 4, head);
     int cap = 0, rc;

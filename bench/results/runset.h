@@ -15,6 +15,7 @@
 #ifndef SB_RUNSET_H
 #define SB_RUNSET_H
 
+#include "metrics.h"
 #include "store.h"
 #include <sqlite3.h>
 
@@ -71,8 +72,11 @@ void sb_runset_free(sb_runset *s);
 /* The database the set was read from, for series queries. */
 sqlite3 *sb_runset_db(const sb_runset *s);
 
-/* A run's scalar metric (NAN when absent) and param (NULL when absent). */
-double sb_rs_metric(const sb_rs_run *r, const char *key);
+/* A run's scalar metric (NAN when absent; a pattern's id has none: read its
+** keys by name), the metric of a key given by name (a user's, or a pattern's
+** instance), and a param (NULL when absent). */
+double sb_rs_metric(const sb_rs_run *r, sb_metric_id id);
+double sb_rs_metric_key(const sb_rs_run *r, const char *key);
 const char *sb_rs_param(const sb_rs_run *r, const char *key);
 
 /* 1 when the run ended "finished". */
@@ -83,19 +87,19 @@ int sb_rs_finished(const sb_rs_run *r);
 ** to fit len; "unknown" when every run has it empty. */
 void sb_rs_distinct(const sb_runset *s, size_t off, char *out, size_t len);
 
-/* The values of a metric in the finished runs of g and of ref that share a
-** seed, pairs in the order of g's runs (by seed), at most max: xref[i] is
-** ref's, xg[i] g's. Returns the number of pairs. */
-int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *metric, double *xref,
+/* The values of a metric (by key) in the finished runs of g and of ref that
+** share a seed, pairs in the order of g's runs (by seed), at most max:
+** xref[i] is ref's, xg[i] g's. Returns the number of pairs. */
+int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g, const char *key, double *xref,
                 double *xg, int max);
 
 /* The mean of a metric over a group's finished runs that have it (NAN when none). */
-double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, const char *key);
+double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, sb_metric_id id);
 
 /* The points of a run's series at (layer, head) (-1 for not applicable), by
 ** step: *steps and *values allocated (free both), *n points. Returns 0 (n may
 ** be 0 when the run has no such series), or -1 with a message. */
-int sb_rs_series(const sb_runset *s, const sb_rs_run *r, const char *metric, int layer, int head, long **steps,
+int sb_rs_series(const sb_runset *s, const sb_rs_run *r, sb_series_id id, int layer, int head, long **steps,
                  double **values, int *n, char *err, size_t errlen);
 
 /* The index of the group with this config, or -1. */
