@@ -6,9 +6,9 @@
 */
 #include "commands.h"
 #include "cli/cli.h"
-#include "results/store.h"
+#include "results/listing.h"
 #include "sys/fmt.h"
-#include <sqlite3.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,20 +34,8 @@ static void help(FILE *f)
 }
 
 /* The metrics shown, in this order, when at least one listed run has them. */
-static const char *const shown_metrics[] = { "test", "test_long", "train_tokens_per_s", "params_unique" };
+static const sb_metric_id shown_metrics[] = { SB_M_TEST, SB_M_TEST_LONG, SB_M_TRAIN_TOKENS_PER_S, SB_M_PARAMS_UNIQUE };
 enum { NMETRICS = 4, NFIXED = 6, NCOLS = NFIXED + NMETRICS + 1 };
-
-static const char list_sql[] =
-    "SELECT r.id, r.status, r.sweep, r.task, r.sharing, r.seed,"
-    " (SELECT value FROM metrics WHERE run_id = r.id AND key = ?6),"
-    " (SELECT value FROM metrics WHERE run_id = r.id AND key = ?7),"
-    " (SELECT value FROM metrics WHERE run_id = r.id AND key = ?8),"
-    " (SELECT value FROM metrics WHERE run_id = r.id AND key = ?9),"
-    " r.wall_seconds"
-    " FROM runs r"
-    " WHERE (?1 IS NULL OR r.task = ?1) AND (?2 IS NULL OR r.sharing = ?2)"
-    " AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR r.sweep = ?4)"
-    " ORDER BY r.id LIMIT ?5";
 
 /* A copy of v for one line of a table: control characters (a newline in an
 ** error message) shown as C escapes. NULL when out of memory. */
@@ -74,19 +62,43 @@ static int columns_of(const char *v)
     return n;
 }
 
-/* The text of one cell, allocated; NULL when out of memory. */
-static char *format_cell(sqlite3_stmt *st, int col)
+/* The text of a number cell, allocated; "" when not recorded; NULL when out of memory. */
+static char *number_cell(int col, double x)
 {
-    double x = sqlite3_column_double(st, col);
     char num[64] = "";
-    const char *v = num;
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) v = "";
-    else if (col < NFIXED) v = (const char *)sqlite3_column_text(st, col);
+    if (isnan(x)) num[0] = 0;
     else if (col == NFIXED + 2) snprintf(num, sizeof num, "%.0f", x);     /* tokens per second */
     else if (col == NFIXED + 3) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
     else if (col == NCOLS - 1) snprintf(num, sizeof num, "%.1f", x);      /* wall seconds */
     else snprintf(num, sizeof num, "%.4g", x);                             /* test metrics */
-    return printable(v ? v : "");
+    return printable(num);
+}
+
+/* The rows listed: n rows of NCOLS cells. */
+typedef struct {
+    char **cells;
+    size_t n, cap;
+} rows;
+
+static int add_row(void *ctx, const sb_listing_row *r)
+{
+    rows *t = ctx;
+    if (t->n == t->cap) {
+        size_t c = t->cap ? 2 * t->cap : 64;
+        void *p = realloc(t->cells, c * NCOLS * sizeof *t->cells);
+        if (!p) return 1;
+        t->cells = p;
+        t->cap = c;
+    }
+    char **cell = &t->cells[t->n++ * NCOLS], id[32], seed[32];
+    snprintf(id, sizeof id, "%lld", r->id);
+    snprintf(seed, sizeof seed, "%lld", r->seed);
+    const char *text[NFIXED] = { id, r->status, r->sweep, r->task, r->sharing, seed };
+    int oom = 0;
+    for (int c = 0; c < NFIXED; c++) oom |= !(cell[c] = printable(text[c] ? text[c] : ""));
+    for (int c = 0; c < NMETRICS; c++) oom |= !(cell[NFIXED + c] = number_cell(NFIXED + c, r->metric[c]));
+    oom |= !(cell[NCOLS - 1] = number_cell(NCOLS - 1, r->wall_seconds));
+    return oom;
 }
 
 static void free_cells(char **cells, size_t n)
@@ -137,49 +149,23 @@ int sb_cmd_list(int argc, char **argv)
                               db);
     sb_store *s = sb_store_open(db, 1, err, sizeof err);
     if (!s) return sb_usage_error("list: %s", err);
-    sqlite3 *sq = sb_store_db(s);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(sq, list_sql, -1, &st, NULL) != SQLITE_OK) {
-        sb_usage_error("list: %s: %s", db, sqlite3_errmsg(sq));
-        sb_store_close(s);
-        return SB_EXIT_USAGE;
-    }
-    for (int i = 0; i < 4; i++)
-        if (filter[i]) sqlite3_bind_text(st, i + 1, filter[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, limit);
-    for (int i = 0; i < NMETRICS; i++) sqlite3_bind_text(st, 6 + i, shown_metrics[i], -1, SQLITE_STATIC);
 
     /* All rows first: the column widths depend on every row. */
-    static const char *const header[NCOLS] = { "id", "status", "sweep", "task", "sharing", "seed", "test",
-                                               "test_long", "train_tokens_per_s", "params_unique", "wall_s" };
-    char **cells = NULL; /* n rows of NCOLS */
-    size_t n = 0, cap = 0;
-    int rc, width[NCOLS], present[NCOLS];
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t c = cap ? 2 * cap : 64;
-            void *p = realloc(cells, c * NCOLS * sizeof *cells);
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            cells = p;
-            cap = c;
-        }
-        for (int c = 0; c < NCOLS; c++)
-            if (!(cells[n * NCOLS + c] = format_cell(st, c))) rc = SQLITE_NOMEM;
-        n++;
-        if (rc == SQLITE_NOMEM) break;
-    }
-    if (rc != SQLITE_DONE) {
-        sb_usage_error("list: %s: %s", db, rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(sq));
+    const char *header[NCOLS] = { "id", "status", "sweep", "task", "sharing", "seed" };
+    for (int i = 0; i < NMETRICS; i++) header[NFIXED + i] = sb_metric_key(shown_metrics[i]);
+    header[NCOLS - 1] = "wall_s";
+    sb_listing_filter lf = { filter[0], filter[1], filter[2], filter[3], limit };
+    rows t = { NULL, 0, 0 };
+    int rc = sb_listing(s, &lf, shown_metrics, NMETRICS, add_row, &t, err, sizeof err);
+    sb_store_close(s);
+    char **cells = t.cells;
+    size_t n = t.n;
+    int width[NCOLS], present[NCOLS];
+    if (rc) {
+        sb_usage_error("list: %s: %s", db, rc > 0 ? "out of memory" : err);
         free_cells(cells, n * NCOLS);
-        sqlite3_finalize(st);
-        sb_store_close(s);
         return SB_EXIT_USAGE;
     }
-    sqlite3_finalize(st);
-    sb_store_close(s);
 
     for (int c = 0; c < NCOLS; c++) {
         width[c] = columns_of(header[c]);

@@ -2,6 +2,7 @@
 ** gate.c: the regression gate (see gate.h) and `sharebench gate`.
 */
 #include "gate.h"
+#include "results/series.h"
 #include "sys/atomicfile.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
@@ -337,15 +338,7 @@ static int group_has(const sb_runset *s, const sb_rs_group *g, int m)
         const sb_rs_run *r = &s->runs[g->run[k]];
         if (!sb_rs_finished(r)) continue;
         if (gated[m].reads == STEP_TIMES) {
-            sqlite3_stmt *st;
-            int has = 0;
-            if (sqlite3_prepare_v2(sb_runset_db(s), "SELECT EXISTS(SELECT 1 FROM series WHERE run_id = ?1 AND metric = 'step_ms')",
-                                   -1, &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_int64(st, 1, r->id);
-                if (sqlite3_step(st) == SQLITE_ROW) has = sqlite3_column_int(st, 0);
-                sqlite3_finalize(st);
-            }
-            if (has) return 1;
+            if (sb_rs_has_series(s, r, SB_S_STEP_MS) > 0) return 1;
         } else if (gated[m].reads == STEP_BYTES) {
             if (isfinite(sb_rs_metric(r, SB_M_BYTES_PARAMS))) return 1;
         } else if (isfinite(sb_rs_metric(r, gated[m].reads))) {

@@ -5,6 +5,7 @@
 #include "claims.h"
 #include "budget.h"
 #include "results/metrics.h"
+#include "results/series.h"
 #include "core/model.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
@@ -420,24 +421,6 @@ static void length_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_g
         ratio >= want ? "supports" : "contradicts");
 }
 
-/* Per-depth means of the series matching a pattern, summed over the matched
-** metrics at each (step, depth), averaged over steps. n layers, -1 on error. */
-static int depth_profile(const sb_runset *s, const sb_rs_run *r, const char *pattern, double *v, int max)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(sb_runset_db(s),
-                           "SELECT layer, AVG(v) FROM (SELECT step, layer, SUM(value) v FROM series WHERE run_id = ?1 AND metric"
-                           " LIKE ?2 AND layer >= 0 GROUP BY step, layer) GROUP BY layer ORDER BY layer",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < max) v[n++] = sqlite3_column_double(st, 1);
-    sqlite3_finalize(st);
-    return n;
-}
-
 static void check_depth(const sb_runset *s, const args *a, tally *t)
 {
     const char *pattern = arg(a, "series", ""), *pa = arg(a, "a", "shared"), *gs = arg(a, "grad_scale", "none");
@@ -451,7 +434,8 @@ static void check_depth(const sb_runset *s, const args *a, tally *t)
             const char *rgs = sb_rs_param(r, "grad_scale");
             if (!sb_rs_finished(r) || strcmp(rgs ? rgs : "none", gs)) continue;
             double v[SB_MAX_LAYERS];
-            int nl = depth_profile(s, r, pattern, v, SB_MAX_LAYERS);
+            char e[256];
+            int nl = sb_rs_depth_profile(s, r, pattern, v, SB_MAX_LAYERS, e, sizeof e);
             if (nl >= 2 && v[0] > 0 && v[nl - 1] > 0) d[n++] = log(v[nl - 1] / v[0]);
         }
     }

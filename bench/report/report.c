@@ -19,6 +19,7 @@
 #include "sys/machine.h"
 #include "core/model.h"
 #include "results/runset.h"
+#include "results/series.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
 #include <errno.h>
@@ -246,50 +247,34 @@ static void write_series_block(rctx *c, FILE *f, const sb_rs_group *g, sb_series
     free(cnt);
 }
 
-/* Does any finished run of the task have a series matching pattern? */
-static int task_has(const sb_runset *s, const int *idx, int n, const char *pattern)
+/* Does any run of the task have the series? */
+static int task_has(const sb_runset *s, const int *idx, int n, sb_series_id id)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(sb_runset_db(s), "SELECT EXISTS(SELECT 1 FROM series WHERE run_id = ?1 AND metric LIKE ?2)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return 0;
-    int has = 0;
-    sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
-    for (int i = 0; i < n && !has; i++)
-        for (int k = 0; k < s->groups[idx[i]].nrun && !has; k++) {
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, s->runs[s->groups[idx[i]].run[k]].id);
-            if (sqlite3_step(st) == SQLITE_ROW) has = sqlite3_column_int(st, 0);
-        }
-    sqlite3_finalize(st);
-    return has;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < s->groups[idx[i]].nrun; k++)
+            if (sb_rs_has_series(s, &s->runs[s->groups[idx[i]].run[k]], id) > 0) return 1;
+    return 0;
 }
 
-/* Per (layer, head) means of a series at each run's last step, averaged over the
-** group's finished runs; calls put(layer, head, value) through the file. */
-static void last_step_grid(rctx *c, const sb_rs_group *g, const char *metric, double *grid, int *cnt, int lo, int nl, int nh)
+/* Per (layer, head) sums and counts of a series at each run's last step over
+** the group's finished runs, into grid and cnt (nl x nh, from layer and head lo). */
+static void last_step_grid(rctx *c, const sb_rs_group *g, sb_series_id id, double *grid, int *cnt, int lo, int nl, int nh)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(sb_runset_db(c->s),
-                           "SELECT layer, head, value FROM series WHERE run_id = ?1 AND metric = ?2 AND step ="
-                           " (SELECT MAX(step) FROM series WHERE run_id = ?1 AND metric = ?2)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
     for (int k = 0; k < g->nrun; k++) {
         const sb_rs_run *r = &c->s->runs[g->run[k]];
-        if (!sb_rs_finished(r)) continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int l = sqlite3_column_int(st, 0) - lo, h = sqlite3_column_int(st, 1) - lo;
+        sb_rs_point *p;
+        int np;
+        char e[256];
+        if (!sb_rs_finished(r) || sb_rs_series_last(c->s, r, id, &p, &np, e, sizeof e)) continue;
+        for (int i = 0; i < np; i++) {
+            int l = p[i].layer - lo, h = p[i].head - lo;
             if (nh == 1) h = 0;
-            if (l < 0 || l >= nl || h < 0 || h >= nh || sqlite3_column_type(st, 2) == SQLITE_NULL) continue;
-            grid[l * nh + h] += sqlite3_column_double(st, 2);
+            if (l < 0 || l >= nl || h < 0 || h >= nh || isnan(p[i].value)) continue;
+            grid[l * nh + h] += p[i].value;
             cnt[l * nh + h]++;
         }
+        free(p);
     }
-    sqlite3_finalize(st);
 }
 
 static int layers_of(const sb_runset *s, const sb_rs_group *g)
@@ -421,32 +406,31 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
 
     /* the analyses, when they ran */
     char nm[256] = "";
-    if (task_has(c->s, idx, n, "grad.%.trace_cov")) {
+    if (task_has(c->s, idx, n, SB_S_GRAD_DEPTH_TRACE_COV)) {
         snprintf(name, sizeof name, "gradnoise-%s", task);
         FILE *fg = data_file(c, fmt(ttl, sizeof ttl, "%s.dat", name), path, sizeof path);
         if (fg) {
             sb_figures_quote(path, q1, sizeof q1);
-            sqlite3_stmt *st = NULL;
-            sqlite3_prepare_v2(sb_runset_db(c->s),
-                               "SELECT layer, AVG(tc), AVG(sq) FROM (SELECT step, layer,"
-                               " SUM(CASE WHEN metric LIKE 'grad.%.trace_cov' THEN value END) tc,"
-                               " SUM(CASE WHEN metric LIKE 'grad.%.sqnorm' THEN value END) sq"
-                               " FROM series WHERE run_id = ?1 AND layer >= 0 AND (metric LIKE 'grad.%.trace_cov' OR metric LIKE"
-                               " 'grad.%.sqnorm') GROUP BY step, layer) GROUP BY layer ORDER BY layer",
-                               -1, &st, NULL);
+            /* per depth: tr(S) and |G|^2 of every block a depth uses, summed, averaged over the points and the seeds */
+            char tc_like[64], sq_like[64];
+            sb_series_like(SB_S_GRAD_DEPTH_TRACE_COV, tc_like, sizeof tc_like);
+            sb_series_like(SB_S_GRAD_DEPTH_SQNORM, sq_like, sizeof sq_like);
             for (int i = 0; i < n; i++) {
                 const sb_rs_group *g = &c->s->groups[idx[i]];
                 double tc[SB_MAX_LAYERS] = { 0 }, sq[SB_MAX_LAYERS] = { 0 };
                 int cnt[SB_MAX_LAYERS] = { 0 }, nl = 0;
-                for (int k = 0; st && k < g->nrun; k++) {
-                    if (!sb_rs_finished(&c->s->runs[g->run[k]])) continue;
-                    sqlite3_reset(st);
-                    sqlite3_bind_int64(st, 1, c->s->runs[g->run[k]].id);
-                    while (sqlite3_step(st) == SQLITE_ROW) {
-                        int l = sqlite3_column_int(st, 0);
-                        if (l < 0 || l >= SB_MAX_LAYERS) continue;
-                        tc[l] += sqlite3_column_double(st, 1);
-                        sq[l] += sqlite3_column_double(st, 2);
+                for (int k = 0; k < g->nrun; k++) {
+                    const sb_rs_run *r = &c->s->runs[g->run[k]];
+                    double t[SB_MAX_LAYERS], q[SB_MAX_LAYERS];
+                    char e[256];
+                    if (!sb_rs_finished(r)) continue;
+                    int nt = sb_rs_depth_profile(c->s, r, tc_like, t, SB_MAX_LAYERS, e, sizeof e);
+                    int nq = sb_rs_depth_profile(c->s, r, sq_like, q, SB_MAX_LAYERS, e, sizeof e);
+                    for (int l = 0; l < nt || l < nq; l++) {
+                        int ht = l < nt && !isnan(t[l]), hq = l < nq && !isnan(q[l]);
+                        if (!ht && !hq) continue;
+                        tc[l] += ht ? t[l] : 0;
+                        sq[l] += hq ? q[l] : 0;
                         cnt[l]++;
                         if (l + 1 > nl) nl = l + 1;
                     }
@@ -456,7 +440,6 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
                 if (!nl) fprintf(fg, "0 NaN NaN\n");
                 fprintf(fg, "\n\n");
             }
-            sqlite3_finalize(st);
             fclose(fg);
             char t[300];
             sb_figures_quote(fmt(ttl, sizeof ttl, "%s: gradient noise per depth (shared blocks: each depth's contribution)", task),
@@ -465,7 +448,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
             add_fig(tf, "gradnoise", name, sb_figures_draw(c->fig, "gradnoise.gp", name, vars) == 0);
         }
     } else strcat(nm, "gradient noise, ");
-    if (task_has(c->s, idx, n, "attn.js")) {
+    if (task_has(c->s, idx, n, SB_S_ATTN_JS)) {
         snprintf(name, sizeof name, "heads-%s", task);
         FILE *fh = data_file(c, fmt(ttl, sizeof ttl, "%s.dat", name), path, sizeof path);
         if (fh) {
@@ -476,8 +459,8 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
                 double js[SB_MAX_LAYERS] = { 0 }, *en = calloc((size_t)(SB_MAX_LAYERS * nh), sizeof *en);
                 int cj[SB_MAX_LAYERS] = { 0 }, *ce = calloc((size_t)(SB_MAX_LAYERS * nh), sizeof *ce);
                 if (!en || !ce) { free(en); free(ce); break; }
-                last_step_grid(c, g, "attn.js", js, cj, 0, nl, 1);
-                last_step_grid(c, g, "attn.entropy", en, ce, 0, nl, nh);
+                last_step_grid(c, g, SB_S_ATTN_JS, js, cj, 0, nl, 1);
+                last_step_grid(c, g, SB_S_ATTN_ENTROPY, en, ce, 0, nl, nh);
                 for (int l = 0; l < nl; l++) {
                     double es = 0;
                     int ec = 0;
@@ -496,7 +479,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
             add_fig(tf, "heads", name, sb_figures_draw(c->fig, "heads.gp", name, vars) == 0);
         }
     } else strcat(nm, "head diversity, ");
-    if (task_has(c->s, idx, n, "cka.linear")) {
+    if (task_has(c->s, idx, n, SB_S_CKA_LINEAR)) {
         snprintf(name, sizeof name, "cka-%s", task);
         FILE *fk = data_file(c, fmt(ttl, sizeof ttl, "%s.dat", name), path, sizeof path);
         int nl = layers_of(c->s, &c->s->groups[idx[0]]);
@@ -506,7 +489,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
                 int w = nl + 1;
                 double grid[(SB_MAX_LAYERS + 1) * (SB_MAX_LAYERS + 1)] = { 0 };
                 int cnt[(SB_MAX_LAYERS + 1) * (SB_MAX_LAYERS + 1)] = { 0 };
-                last_step_grid(c, &c->s->groups[idx[i]], "cka.linear", grid, cnt, -1, w, w);
+                last_step_grid(c, &c->s->groups[idx[i]], SB_S_CKA_LINEAR, grid, cnt, -1, w, w);
                 for (int a = 0; a < w; a++) {
                     for (int b = 0; b < w; b++)
                         fprintf(fk, "%d %d %.6g\n", a - 1, b - 1, cnt[a * w + b] ? grid[a * w + b] / cnt[a * w + b] : NAN);
@@ -521,7 +504,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
             add_fig(tf, "cka", name, sb_figures_draw(c->fig, "cka.gp", name, vars) == 0);
         }
     } else strcat(nm, "layer similarity (CKA), ");
-    if (task_has(c->s, idx, n, "pgd.accuracy")) {
+    if (task_has(c->s, idx, n, SB_S_PGD_ACCURACY)) {
         snprintf(name, sizeof name, "attack-%s", task);
         FILE *fa = data_file(c, fmt(ttl, sizeof ttl, "%s.dat", name), path, sizeof path);
         if (fa) {

@@ -6,6 +6,7 @@
 #include "baseline.h"
 #include "sys/atomicfile.h"
 #include <csv.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

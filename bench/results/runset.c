@@ -4,6 +4,7 @@
 */
 #include "runset.h"
 #include "spec/spec.h"
+#include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ void sb_runset_free(sb_runset *s)
     free(s);
 }
 
-sqlite3 *sb_runset_db(const sb_runset *s)
+struct sqlite3 *sb_runset_db(const sb_runset *s)
 {
     return sb_store_db(s->store);
 }
@@ -365,52 +366,6 @@ fail:
     return NULL;
 }
 
-
-int sb_rs_series(const sb_runset *s, const sb_rs_run *r, sb_series_id id, int layer, int head, long **steps,
-                 double **values, int *n, char *err, size_t errlen)
-{
-    sqlite3 *db = sb_runset_db(s);
-    sqlite3_stmt *st;
-    *steps = NULL;
-    *values = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT step, value FROM series WHERE run_id = ?1 AND metric = ?2 AND layer = ?3 AND head = ?4"
-                           " ORDER BY step",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", s->source, sqlite3_errmsg(db));
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_text(st, 2, sb_series_key(id), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, layer);
-    sqlite3_bind_int(st, 4, head);
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            long *a = realloc(*steps, sizeof *a * (size_t)cap);
-            if (a) *steps = a;
-            double *b = realloc(*values, sizeof *b * (size_t)cap);
-            if (b) *values = b;
-            if (!a || !b) { rc = SQLITE_NOMEM; break; }
-        }
-        (*steps)[*n] = sqlite3_column_int64(st, 0);
-        (*values)[*n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "%s: %s", s->source, rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-        free(*steps);
-        free(*values);
-        *steps = NULL;
-        *values = NULL;
-        *n = 0;
-        return -1;
-    }
-    return 0;
-}
 
 int sb_rs_same_but_sharing(const char *x, const char *y)
 {

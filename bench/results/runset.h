@@ -17,7 +17,6 @@
 
 #include "metrics.h"
 #include "store.h"
-#include <sqlite3.h>
 
 typedef struct {
     long id;                          /* in the database it was read from */
@@ -69,8 +68,9 @@ sb_runset *sb_runset_from_store(sb_store *s, const char *source, const sb_rs_fil
 
 void sb_runset_free(sb_runset *s);
 
-/* The database the set was read from, for series queries. */
-sqlite3 *sb_runset_db(const sb_runset *s);
+/* The database the set was read from, for the results module's queries
+** (series.h, baseline.h); nothing outside results/ speaks SQL. */
+struct sqlite3 *sb_runset_db(const sb_runset *s);
 
 /* A run's scalar metric (NAN when absent; a pattern's id has none: read its
 ** keys by name), the metric of a key given by name (a user's, or a pattern's
@@ -95,12 +95,6 @@ int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g
 
 /* The mean of a metric over a group's finished runs that have it (NAN when none). */
 double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, sb_metric_id id);
-
-/* The points of a run's series at (layer, head) (-1 for not applicable), by
-** step: *steps and *values allocated (free both), *n points. Returns 0 (n may
-** be 0 when the run has no such series), or -1 with a message. */
-int sb_rs_series(const sb_runset *s, const sb_rs_run *r, sb_series_id id, int layer, int head, long **steps,
-                 double **values, int *n, char *err, size_t errlen);
 
 /* The index of the group with this config, or -1. */
 int sb_rs_group_find(const sb_runset *s, const char *config);
