@@ -10,6 +10,10 @@
 #include "core/config.h"
 #include "results/runset.h"
 
+/* The longest sequence the report and the claims look for (the binary
+** search's upper end); a sequence that still fits is shown as this and more. */
+#define SB_BUDGET_MAX_T (1L << 17)
+
 /* Bytes of one training step of configuration c at batch B and length T (the
 ** model given max_len = T positions). -1 with a message when c cannot be built. */
 double sb_budget_step_bytes(const sb_config *c, int B, long T, char *err, size_t errlen);

@@ -410,7 +410,7 @@ static void length_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_g
     if (!ra || !rb || sb_budget_config_of(ra, &ca, e, sizeof e) || sb_budget_config_of(rb, &cb, e, sizeof e)) return;
     const char *bs = sb_rs_param(ra, "batch");
     int B = bs ? atoi(bs) : 8;
-    long la = sb_budget_longest(&ca, B, budget, 1L << 17, e, sizeof e), lb = sb_budget_longest(&cb, B, budget, 1L << 17, e, sizeof e);
+    long la = sb_budget_longest(&ca, B, budget, SB_BUDGET_MAX_T, e, sizeof e), lb = sb_budget_longest(&cb, B, budget, SB_BUDGET_MAX_T, e, sizeof e);
     if (la <= 0 || lb <= 0) return;
     double ratio = (double)la / (double)lb, want = arg_num(a, "min_ratio", 2);
     t->measured++;
@@ -495,8 +495,8 @@ int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, sb_c
                     const char *bt = arg(&a, "budget", NULL);
                     if (bt) sb_budget_parse_size(bt, &bud);
                     int B = (int)arg_num(&a, "batch", 8);
-                    long la = sb_budget_longest(&ca, B, bud, 1L << 17, e, sizeof e);
-                    long lb = la < 0 ? -1 : sb_budget_longest(&cb, B, bud, 1L << 17, e, sizeof e);
+                    long la = sb_budget_longest(&ca, B, bud, SB_BUDGET_MAX_T, e, sizeof e);
+                    long lb = la < 0 ? -1 : sb_budget_longest(&cb, B, bud, SB_BUDGET_MAX_T, e, sizeof e);
                     char sz[32];
                     if (la < 0 || lb < 0) say(&t, "preset %s: %s. ", arg(&a, "preset", ""), e);
                     else if (lb == 0) say(&t, "the %s preset with %s does not fit %s at batch %d even at length 1. ",

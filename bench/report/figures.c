@@ -42,6 +42,26 @@ void sb_figures_quote(const char *text, char *out, size_t len)
     out[o] = 0;
 }
 
+FILE *sb_figures_data(const sb_figures *f, const char *name, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", f->outdir, name);
+    return fopen(path, "w");
+}
+
+void sb_figures_words(const char *const *labels, int n, char *out, size_t len)
+{
+    char words[4096] = "";
+    size_t o = 0;
+    for (int i = 0; i < n && o < sizeof words; i++) {
+        char m[160];
+        snprintf(m, sizeof m, "%s", labels[i]);
+        for (char *p = m; *p; p++)
+            if (*p == ' ') *p = '_';
+        o += (size_t)snprintf(words + o, sizeof words - o, "%s%s", i ? " " : "", m);
+    }
+    sb_figures_quote(words, out, len);
+}
+
 int sb_figures_draw(sb_figures *f, const char *script, const char *name, const char *vars)
 {
     if (f->missing_gnuplot) return -1;

@@ -7,6 +7,7 @@
 #define SB_FIGURES_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     const char *plotdir;      /* the scripts (plots/) */
@@ -28,5 +29,13 @@ int sb_figures_draw(sb_figures *f, const char *script, const char *name, const c
 
 /* Quote text as a gnuplot single-quoted string ('' for a quote) into out. */
 void sb_figures_quote(const char *text, char *out, size_t len);
+
+/* A figure's data file outdir/name opened for writing, its path in path; NULL
+** when it cannot be created (the figure is then not drawn). */
+FILE *sb_figures_data(const sb_figures *f, const char *name, char *path, size_t len);
+
+/* n labels as one gnuplot string of words, each label's spaces as '_' ("none
+** cycle:2 all"), quoted, into out: how the scripts take the modes of a figure. */
+void sb_figures_words(const char *const *labels, int n, char *out, size_t len);
 
 #endif

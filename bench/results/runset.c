@@ -279,6 +279,16 @@ static int group_runs(sb_runset *s)
     return label_groups(s);
 }
 
+int *sb_rs_task_groups(const sb_runset *s, const char *task, int *n)
+{
+    int *idx = malloc(sizeof *idx * (size_t)(s->ngroups + 1));
+    *n = 0;
+    if (!idx) return NULL;
+    for (int g = 0; g < s->ngroups; g++)
+        if (!strcmp(s->groups[g].task, task)) idx[(*n)++] = g;
+    return idx;
+}
+
 int sb_rs_group_find(const sb_runset *s, const char *config)
 {
     for (int g = 0; g < s->ngroups; g++)

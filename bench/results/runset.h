@@ -96,6 +96,10 @@ int sb_rs_pairs(const sb_runset *s, const sb_rs_group *ref, const sb_rs_group *g
 /* The mean of a metric over a group's finished runs that have it (NAN when none). */
 double sb_rs_group_mean(const sb_runset *s, const sb_rs_group *g, sb_metric_id id);
 
+/* The groups of a task, in the set's order: a new array of *n indices (free
+** it), as many as the set holds; NULL when out of memory. */
+int *sb_rs_task_groups(const sb_runset *s, const char *task, int *n);
+
 /* The index of the group with this config, or -1. */
 int sb_rs_group_find(const sb_runset *s, const char *config);
 

@@ -1,0 +1,92 @@
+/*
+** groupstat.c: the statistics of a configuration and a task's frontier
+** (groupstat.h), what the report's tables, figures and summary show.
+*/
+#include "groupstat.h"
+#include "budget.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Labels are cut to fit their buffers when too long, so GCC's warnings about
+** possible truncation do not apply here. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+/* metric of g against metric of its none group, paired by seed. */
+static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *none, sb_metric_id m, sb_ttest *t)
+{
+    double a[256], b[256];
+    int n = sb_rs_pairs(s, none, g, sb_metric_key(m), a, b, 256);
+    return sb_stats_paired_t(a, b, n, 0.95, t) == 0;
+}
+
+void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
+{
+    const sb_rs_group *g = &s->groups[gi];
+    double t[256], tl[256];
+    int nt = 0, ntl = 0;
+    memset(st, 0, sizeof *st);
+    st->none = -1;
+    st->longest = -1;
+    const sb_rs_run *first = NULL;
+    for (int k = 0; k < g->nrun; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        if (!sb_rs_finished(r)) continue;
+        if (!first) first = r;
+        st->nfin++;
+        if (isfinite(sb_rs_metric(r, SB_M_TEST)) && nt < 256) t[nt++] = sb_rs_metric(r, SB_M_TEST);
+        if (isfinite(sb_rs_metric(r, SB_M_TEST_LONG)) && ntl < 256) tl[ntl++] = sb_rs_metric(r, SB_M_TEST_LONG);
+    }
+    sb_stats_summary(t, nt, 0.95, &st->test);
+    sb_stats_summary(tl, ntl, 0.95, &st->test_long);
+    st->params = sb_rs_group_mean(s, g, SB_M_PARAMS_UNIQUE);
+    st->params_every = sb_rs_group_mean(s, g, SB_M_PARAMS_EVERY_DEPTH);
+    st->train_tps = sb_rs_group_mean(s, g, SB_M_TRAIN_TOKENS_PER_S);
+    st->infer_tps = sb_rs_group_mean(s, g, SB_M_INFER_TOKENS_PER_S);
+    st->decode_tps = sb_rs_group_mean(s, g, SB_M_DECODE_TOKENS_PER_S);
+    st->rss = sb_rs_group_mean(s, g, SB_M_PEAK_RSS_BYTES);
+    st->calib = sb_rs_group_mean(s, g, SB_M_CALIB_GFLOPS);
+    static const sb_metric_id parts[5] = { SB_M_BYTES_PARAMS, SB_M_BYTES_GRADS, SB_M_BYTES_OPTIM, SB_M_BYTES_ACTS, SB_M_BYTES_SCRATCH };
+    st->step_bytes = 0;
+    for (int i = 0; i < 5; i++) {
+        st->bytes[i] = sb_rs_group_mean(s, g, parts[i]);
+        st->step_bytes += st->bytes[i];
+    }
+    st->higher = first ? sb_rs_higher_is_better(first) : 1;
+    size_t tl_len = strlen(g->task);
+    snprintf(st->mode, sizeof st->mode, "%s", !strncmp(g->label, g->task, tl_len) ? g->label + tl_len + 1 : g->label);
+    for (int h = 0; h < s->ngroups; h++)
+        if (h != gi && !strcmp(s->groups[h].task, g->task) && !strcmp(s->groups[h].sharing, "none") &&
+            sb_rs_same_but_sharing(s->groups[h].config, g->config))
+            st->none = h;
+    if (st->none >= 0) {
+        st->has_dtest = paired(s, g, &s->groups[st->none], SB_M_TEST, &st->dtest);
+        st->has_dtl = paired(s, g, &s->groups[st->none], SB_M_TEST_LONG, &st->dtl);
+    }
+    if (first || g->nrun) {
+        const sb_rs_run *r = first ? first : &s->runs[g->run[0]];
+        sb_config c;
+        char e[SB_ERR_LEN];
+        const char *bs = sb_rs_param(r, "batch");
+        if (!sb_budget_config_of(r, &c, e, sizeof e)) st->longest = sb_budget_longest(&c, bs ? atoi(bs) : 8, budget, SB_BUDGET_MAX_T, e, sizeof e);
+    }
+}
+
+void sb_gstat_frontier(const sb_gstat *st, const int *idx, int n, int *order, char *front)
+{
+    for (int i = 0; i < n; i++) order[i] = idx[i];
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && st[order[j]].params < st[order[j - 1]].params; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    int higher = n ? st[idx[0]].higher : 1;
+    double best = higher ? -INFINITY : INFINITY;
+    for (int i = 0; i < n; i++) {
+        double m = st[order[i]].test.mean;
+        front[i] = isfinite(m) && (higher ? m > best : m < best);
+        if (front[i]) best = m;
+    }
+}

@@ -1,0 +1,413 @@
+/*
+** sections.c: the sections of the report's document (sections.h), each
+** written to Markdown and HTML at once through doc.h.
+*/
+#include "sections.h"
+#include "budget.h"
+#include "frontier.h"
+#include "core/model.h"
+#include "sys/fmt.h"
+#include "sys/machine.h"
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Labels, captions and paths are cut to fit their buffers when too long (the
+** directories are checked for length before anything is written), so GCC's
+** warnings about possible truncation do not apply here. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+/* ---- the runs and the machine ---- */
+
+void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep)
+{
+    char a[512], b[512], hi[32] = "", threads[32] = "";
+    int fin = 0, div = 0, failed = 0, seeds_lo = 1 << 30, seeds_hi = 0;
+    for (int i = 0; i < s->nruns; i++) {
+        fin += !strcmp(s->runs[i].status, "finished");
+        div += !strcmp(s->runs[i].status, "diverged");
+        failed += !strcmp(s->runs[i].status, "failed");
+    }
+    for (int g = 0; g < s->ngroups; g++) {
+        if (s->groups[g].nrun < seeds_lo) seeds_lo = s->groups[g].nrun;
+        if (s->groups[g].nrun > seeds_hi) seeds_hi = s->groups[g].nrun;
+    }
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    sb_machine mc;
+    sb_machine_read(&mc);
+    if (seeds_hi != seeds_lo) snprintf(hi, sizeof hi, " to %d", seeds_hi);
+    sb_doc_para(d, "Generated %s by sharebench %s from %s%s%s: %d runs (%d finished, %d diverged, %d failed) of %d configurations, "
+                   "%d%s seeds each.",
+                when, mc.version, db, sweep ? ", sweep " : "", sweep ? sweep : "", s->nruns, fin, div, failed, s->ngroups, seeds_lo,
+                hi);
+    sb_doc_heading(d, 1, "machine", "Machine and code");
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), a, sizeof a);
+    sb_doc_item(d, "code version of the runs: %s", a);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), a, sizeof a);
+    sb_rs_distinct(s, offsetof(sb_rs_run, host), b, sizeof b);
+    sb_doc_item(d, "CPU: %s; host: %s; cores: %d", a, b, s->nruns ? s->runs[0].cores : 0);
+    sb_rs_distinct(s, offsetof(sb_rs_run, blas), a, sizeof a);
+    sb_doc_item(d, "BLAS: %s", a);
+    int tlo = 1 << 30, thi = 0;
+    double clo = INFINITY, chi = -INFINITY;
+    for (int i = 0; i < s->nruns; i++) {
+        if (s->runs[i].threads < tlo) tlo = s->runs[i].threads;
+        if (s->runs[i].threads > thi) thi = s->runs[i].threads;
+        double x = sb_rs_metric(&s->runs[i], SB_M_CALIB_GFLOPS);
+        if (isfinite(x)) { clo = x < clo ? x : clo; chi = x > chi ? x : chi; }
+    }
+    if (thi != tlo) snprintf(threads, sizeof threads, " to %d", thi);
+    sb_doc_item(d, "threads per run: %d%s", tlo, threads);
+    if (isfinite(clo))
+        sb_doc_item(d, "calibration (OpenBLAS SGEMM 256x256x256, measured in each run): %.1f to %.1f GFLOP/s. Throughputs below are "
+                       "raw tokens per second on this machine; divide by the calibration to compare machines.",
+                    clo, chi);
+    sb_doc_item(d, "statistics: mean over seeds with a 95%% confidence interval from Student's t; the change against none is the "
+                   "mean difference over seeds run in both, with the two-sided p of a paired t-test (GSL's t distribution).");
+}
+
+/* ---- the summary ---- */
+
+void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
+                        const int count[4])
+{
+    sb_doc_heading(d, 1, "summary", "Summary");
+    sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive, %d not measured.", count[1], count[2],
+                count[3], count[0]);
+    for (int t = 0; t < ntasks; t++) {
+        int n, *idx = sb_rs_task_groups(s, tasks[t], &n), *order = malloc(sizeof *order * (size_t)(n + 1));
+        char *front = malloc((size_t)n + 1), on[1024] = "", off[1024] = "";
+        if (idx && order && front) {
+            sb_gstat_frontier(st, idx, n, order, front);
+            for (int i = 0; i < n; i++) {
+                const sb_gstat *g = &st[order[i]];
+                char item[256], pc[32], *dst = front[i] ? on : off;
+                snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, sb_fmt_count((long)g->params, pc, sizeof pc),
+                         g->test.mean);
+                size_t l = strlen(dst);
+                snprintf(dst + l, 1024 - l, "%s%s", l ? "; " : "", item);
+            }
+            sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s.", tasks[t], on,
+                        off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off);
+        }
+        free(idx);
+        free(order);
+        free(front);
+    }
+}
+
+/* ---- a task ---- */
+
+static void fmt_ci(char *buf, size_t len, const sb_summary *s)
+{
+    if (s->n == 0) snprintf(buf, len, "-");
+    else if (s->n == 1) snprintf(buf, len, "%.3f (1 seed)", s->mean);
+    else snprintf(buf, len, "%.3f [%.3f, %.3f]", s->mean, s->lo, s->hi);
+}
+
+static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, int is_none)
+{
+    if (is_none) snprintf(buf, len, "(reference)");
+    else if (!has) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%+.3f (p=%.2g)", t->mean, t->p_two);
+}
+
+static void fmt_num(char *buf, size_t len, double x)
+{
+    if (!isfinite(x)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.0f", x);
+}
+
+/* The table of a task's configurations. */
+static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const int *idx, int n)
+{
+    static const char *const head[] = { "sharing", "runs", "unique params", "vs none", "train tok/s", "infer tok/s",
+                                        "step memory", "peak RSS", "test [95% CI]", "test vs none", "test_long [95% CI]",
+                                        "test_long vs none" };
+    sb_doc_table(d, 12, head, "lrrrrrrrrrrr");
+    for (int i = 0; i < n; i++) {
+        const sb_gstat *g = &st[idx[i]];
+        char c[12][96];
+        const char *cells[12];
+        int is_none = !strcmp(s->groups[idx[i]].sharing, "none");
+        snprintf(c[0], sizeof c[0], "%s", g->mode);
+        snprintf(c[1], sizeof c[1], "%d/%d", g->nfin, s->groups[idx[i]].nrun);
+        sb_fmt_count((long)g->params, c[2], sizeof c[2]);
+        if (is_none) snprintf(c[3], sizeof c[3], "-");
+        else if (g->none >= 0 && st[g->none].params > 0) snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
+        else snprintf(c[3], sizeof c[3], "-");
+        fmt_num(c[4], sizeof c[4], g->train_tps);
+        fmt_num(c[5], sizeof c[5], g->infer_tps);
+        if (g->step_bytes > 0) sb_fmt_bytes(g->step_bytes, c[6], sizeof c[6]);
+        else snprintf(c[6], sizeof c[6], "-");
+        if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
+        else snprintf(c[7], sizeof c[7], "-");
+        fmt_ci(c[8], sizeof c[8], &g->test);
+        fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, is_none);
+        fmt_ci(c[10], sizeof c[10], &g->test_long);
+        fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, is_none);
+        for (int k = 0; k < 12; k++) cells[k] = c[k];
+        sb_doc_row(d, 12, cells);
+    }
+    sb_doc_table_end(d);
+}
+
+void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf)
+{
+    static const struct {
+        const char *kind, *caption;
+    } caps[] = {
+        { "curves", "Training and validation loss per sharing mode (mean over seeds; band: min to max)." },
+        { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
+                    "over seeds; the dashed line joins the frontier." },
+        { "resources", "Throughput (training, inference, decoding) and the memory of a training step per sharing mode." },
+        { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
+        { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
+        { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
+        { "attack", "Accuracy under an embedding-space PGD attack against the perturbation size." },
+    };
+    int n, *idx = sb_rs_task_groups(s, task, &n);
+    memset(tf, 0, sizeof *tf);
+    if (!idx || !n) {
+        free(idx);
+        return;
+    }
+    const sb_rs_run *r0 = &s->runs[s->groups[idx[0]].run[0]];
+    const char *metric = sb_rs_param(r0, "metric"), *knobs = sb_rs_param(r0, "task_knobs");
+    const char *batch = sb_rs_param(r0, "batch"), *steps = sb_rs_param(r0, "steps");
+    char anchor[128];
+    snprintf(anchor, sizeof anchor, "task-%s", task);
+    sb_doc_heading(d, 1, anchor, "Task %s", task);
+    sb_doc_para(d, "Headline metric: %s (%s is better); chance level %.3g; knobs %s; batch %s, %s steps. test_long holds longer "
+                   "sequences than training (length generalisation).",
+                metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs ? knobs : "-",
+                batch ? batch : "?", steps ? steps : "?");
+    task_table(d, s, st, idx, n);
+    sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
+                   "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "
+                   "activations or compute.");
+    sb_task_figures(s, st, fig, task, tf);
+    for (int k = 0; k < tf->n; k++) {
+        const char *cap = "";
+        for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++)
+            if (!strcmp(caps[q].kind, tf->kind[k])) cap = caps[q].caption;
+        char id[200], full[600];
+        snprintf(id, sizeof id, "fig-%s-%s", tf->kind[k], task);
+        snprintf(full, sizeof full, "%s: %s", task, cap);
+        sb_doc_figure(d, tf->name[k], id, full);
+    }
+    if (tf->not_measured[0]) sb_doc_para(d, "Not measured in these runs (no analysis series recorded): %s.", tf->not_measured);
+    char cname[200], cid[240], ccap[600];
+    int cdrawn;
+    if (sb_frontier_section(d, s, fig, task, cname, sizeof cname, &cdrawn)) {
+        sb_task_figs_add(tf, "compress", cname, cdrawn);
+        snprintf(cid, sizeof cid, "fig-compress-%s", task);
+        snprintf(ccap, sizeof ccap, "%s: test quality against bytes on disk for the reference, sharing alone, compression alone and "
+                 "both (95%% CI over seeds); the dashed line joins the frontier.", task);
+        sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
+    }
+    free(idx);
+}
+
+/* ---- the memory budget ---- */
+
+/* The longest T against the budget, from 4 MiB to 128 GiB, for n configurations at batch B; mark: a budget to mark. */
+static int budget_figure(sb_figures *fig, const char *name, const char *title, int n, const sb_config *cfg,
+                         const char *const *labels, int B, double mark, const char *marklabel)
+{
+    char file[300], path[4096], q1[4200], vars[8192], qm[4200], qt[500], ql[300];
+    snprintf(file, sizeof file, "%s.dat", name);
+    FILE *f = sb_figures_data(fig, file, path, sizeof path);
+    if (!f) return -1;
+    sb_figures_quote(path, q1, sizeof q1);
+    for (int i = 0; i < n; i++) {
+        char e[SB_ERR_LEN];
+        for (double b = 1048576.0 * 4; b <= 1099511627776.0 / 8; b *= 2) {
+            long T = sb_budget_longest(&cfg[i], B, b, SB_BUDGET_MAX_T, e, sizeof e);
+            if (T > 0) fprintf(f, "%.6g %ld\n", b / 1048576, T);
+            if (T >= SB_BUDGET_MAX_T) break;
+        }
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+    sb_figures_words(labels, n, qm, sizeof qm);
+    sb_figures_quote(title, qt, sizeof qt);
+    sb_figures_quote(marklabel, ql, sizeof ql);
+    snprintf(vars, sizeof vars, "data=%s; modes=%s; ttl=%s; mark=%.6g; marklabel=%s", q1, qm, qt, mark / 1048576, ql);
+    return sb_figures_draw(fig, "budget.gp", name, vars);
+}
+
+/* Every configuration's longest sequence at the budget, against its none's. */
+static void budget_table(sb_doc *d, const sb_runset *s, const sb_gstat *st)
+{
+    static const char *const head[] = { "task", "sharing", "batch", "step memory at the task's length", "longest T", "vs none" };
+    sb_doc_table(d, 6, head, "llrrrr");
+    for (int g = 0; g < s->ngroups; g++) {
+        const sb_gstat *x = &st[g];
+        char c[6][96];
+        const char *cells[6];
+        snprintf(c[0], sizeof c[0], "%s", s->groups[g].task);
+        snprintf(c[1], sizeof c[1], "%s", x->mode);
+        const char *bs = sb_rs_param(&s->runs[s->groups[g].run[0]], "batch");
+        snprintf(c[2], sizeof c[2], "%s", bs ? bs : "?");
+        if (x->step_bytes > 0) sb_fmt_bytes(x->step_bytes, c[3], sizeof c[3]);
+        else snprintf(c[3], sizeof c[3], "-");
+        if (x->longest > 0) snprintf(c[4], sizeof c[4], "%ld%s", x->longest, x->longest >= SB_BUDGET_MAX_T ? "+" : "");
+        else snprintf(c[4], sizeof c[4], x->longest == 0 ? "does not fit" : "-");
+        if (x->none >= 0 && x->none != g && st[x->none].longest > 0 && x->longest > 0)
+            snprintf(c[5], sizeof c[5], "x%.2f", (double)x->longest / (double)st[x->none].longest);
+        else snprintf(c[5], sizeof c[5], "-");
+        for (int k = 0; k < 6; k++) cells[k] = c[k];
+        sb_doc_row(d, 6, cells);
+    }
+    sb_doc_table_end(d);
+}
+
+/* The figure of the first task's models. */
+static void budget_runs(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, double budget)
+{
+    int n, *idx = sb_rs_task_groups(s, task, &n);
+    sb_config *cfg = calloc((size_t)n + 1, sizeof *cfg);
+    const char **labels = calloc((size_t)n + 1, sizeof *labels);
+    int m = 0, B = 8;
+    for (int i = 0; idx && cfg && labels && i < n; i++) {
+        const sb_rs_run *r = &s->runs[s->groups[idx[i]].run[0]];
+        char err[SB_ERR_LEN];
+        if (sb_budget_config_of(r, &cfg[m], err, sizeof err)) continue;
+        const char *bs = sb_rs_param(r, "batch");
+        B = bs ? atoi(bs) : 8;
+        labels[m++] = st[idx[i]].mode;
+    }
+    char title[300];
+    snprintf(title, sizeof title, "Longest sequence that fits, %s models (batch %d)", task, B);
+    if (m && budget_figure(fig, "budget-runs", title, m, cfg, labels, B, budget, "this report's budget") == 0)
+        sb_doc_figure(d, "budget-runs.png", "fig-budget-runs",
+                      "The longest training sequence against the memory budget, per sharing mode, for the models of the first task "
+                      "(the dashed line is this report's budget).");
+    free(idx);
+    free(cfg);
+    free(labels);
+}
+
+/* The 12-layer encoder of the claims: the bert-base preset under ALBERT's sharing modes. */
+static void budget_encoder(sb_doc *d, sb_figures *fig)
+{
+    static const char *const enc_modes[] = { "none", "attn", "ffn", "all" };
+    sb_config enc[4];
+    int ne = 0;
+    for (int i = 0; i < 4; i++) {
+        char err[SB_ERR_LEN];
+        sb_config_default(&enc[ne]);
+        if (!sb_config_preset(&enc[ne], "bert-base", err, sizeof err) && !sb_config_set(&enc[ne], "sharing", enc_modes[i], err, sizeof err))
+            ne++;
+    }
+    if (ne != 4) return;
+    static const char *const head[] = { "sharing", "unique params", "step memory at T=512", "longest T in 16 GiB" };
+    sb_doc_para(d, "For the claims about a 12-layer encoder: the bert-base preset (12 x 768, post-LN encoder) at batch 8, "
+                   "sharing attention, the feed-forward blocks or everything (ALBERT's ablation).");
+    sb_doc_table(d, 4, head, "lrrr");
+    for (int i = 0; i < 4; i++) {
+        long np;
+        sb_memory mem;
+        char err[SB_ERR_LEN], c[4][64];
+        const char *cells[4] = { c[0], c[1], c[2], c[3] };
+        snprintf(c[0], sizeof c[0], "%s", enc_modes[i]);
+        if (sb_model_plan(&enc[i], 8, 512, 0, &np, &mem, err, sizeof err)) continue;
+        sb_fmt_count(np, c[1], sizeof c[1]);
+        sb_fmt_bytes((double)(mem.params + mem.grads + mem.optim + mem.acts + mem.scratch), c[2], sizeof c[2]);
+        snprintf(c[3], sizeof c[3], "%ld", sb_budget_longest(&enc[i], 8, 16.0 * 1073741824.0, SB_BUDGET_MAX_T, err, sizeof err));
+        sb_doc_row(d, 4, cells);
+    }
+    sb_doc_table_end(d);
+    if (budget_figure(fig, "budget-encoder", "Longest sequence that fits: 12-layer encoder (bert-base, batch 8)", 4, enc, enc_modes,
+                      8, 16.0 * 1073741824.0, "16 GiB (the claims' budget)") == 0)
+        sb_doc_figure(d, "budget-encoder.png", "fig-budget-encoder",
+                      "The longest training sequence against the memory budget for the bert-base encoder under ALBERT's "
+                      "sharing modes (the dashed line marks 16 GiB).");
+}
+
+void sb_section_budget(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *first_task, double budget)
+{
+    char bb[32];
+    sb_fmt_bytes(budget, bb, sizeof bb);
+    sb_doc_heading(d, 1, "budget", "Longest sequence within a memory budget");
+    sb_doc_para(d, "The longest sequence T whose training step fits in %s at each run's batch size, from the engine's exact accounting "
+                   "(sb_model_plan: parameters, gradients, AdamW moments, activations and backward scratch, with the model given T "
+                   "positions), found by binary search (at most %ld).",
+                bb, SB_BUDGET_MAX_T);
+    budget_table(d, s, st);
+    budget_runs(d, s, st, fig, first_task, budget);
+    budget_encoder(d, fig);
+}
+
+/* ---- the claims ---- */
+
+/* The figures of a claim's kinds: links to those drawn. */
+static void claim_figures(sb_doc *d, const sb_claim *cl, const char *const *tasks, const sb_task_figs *figs, int ntasks,
+                          const sb_figures *fig)
+{
+    const char *names[64], *ids[64], *texts[64];
+    char nbuf[64][200], ibuf[64][200], tbuf[64][200];
+    int nl = 0;
+    char kinds[128], *save = NULL;
+    snprintf(kinds, sizeof kinds, "%s", cl->figures);
+    for (char *k = strtok_r(kinds, " ", &save); k && nl < 60; k = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(k, "budget")) {
+            const char *bn[2] = { "budget-runs", "budget-encoder" };
+            for (int q = 0; q < 2; q++) {
+                char p[4096];
+                snprintf(p, sizeof p, "%s/%s.png", fig->outdir, bn[q]);
+                if (access(p, R_OK)) continue;
+                snprintf(nbuf[nl], sizeof nbuf[0], "%s.png", bn[q]);
+                snprintf(ibuf[nl], sizeof ibuf[0], "fig-%s", bn[q]);
+                snprintf(tbuf[nl], sizeof tbuf[0], "%s", bn[q]);
+                names[nl] = nbuf[nl]; ids[nl] = ibuf[nl]; texts[nl] = tbuf[nl];
+                nl++;
+            }
+            continue;
+        }
+        for (int t = 0; t < ntasks; t++)
+            for (int f = 0; f < figs[t].n; f++)
+                if (!strcmp(figs[t].kind[f], k) && figs[t].drawn[f] && nl < 60) {
+                    snprintf(nbuf[nl], sizeof nbuf[0], "%s", figs[t].name[f]);
+                    snprintf(ibuf[nl], sizeof ibuf[0], "fig-%s-%s", k, tasks[t]);
+                    snprintf(tbuf[nl], sizeof tbuf[0], "%s %s", k, tasks[t]);
+                    names[nl] = nbuf[nl]; ids[nl] = ibuf[nl]; texts[nl] = tbuf[nl];
+                    nl++;
+                }
+    }
+    if (nl) sb_doc_links(d, "Figures", nl, names, ids, texts);
+    else if (cl->figures[0]) sb_doc_para(d, "Figures: none drawn for these runs (%s not measured).", cl->figures);
+}
+
+void sb_section_claims(sb_doc *d, const sb_claims *claims, const char *path, const sb_claim_status *status,
+                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks,
+                       const sb_figures *fig)
+{
+    sb_doc_heading(d, 1, "claims", "Claims");
+    sb_doc_para(d, "Each claim of %s, with what the data of this report says: supported (every check that could be made supports it), "
+                   "contradicted (a check contradicts it and none supports it), inconclusive (mixed, or differences not significant "
+                   "at the 5%% level), not measured (the runs lack what the checks need).",
+                path);
+    for (int i = 0; i < claims->n; i++) {
+        const sb_claim *cl = &claims->claim[i];
+        char id[128];
+        snprintf(id, sizeof id, "claim-%s", cl->id);
+        sb_doc_heading(d, 2, id, "%s", cl->id);
+        sb_doc_para(d, "%s (%s)", cl->text, cl->source[0] ? cl->source : "no source given");
+        const char *sname = sb_claim_status_name(status[i]);
+        char md[256], html[256];
+        snprintf(md, sizeof md, "Status: **%s**\n\n", sname);
+        snprintf(html, sizeof html, "<p>Status: <span class=\"%s\">%s</span></p>\n",
+                 status[i] == SB_CLAIM_NOT_MEASURED ? "notmeasured" : sname, sname);
+        sb_doc_raw(d, md, html);
+        sb_doc_para(d, "%s", evidence[i] ? evidence[i] : "");
+        claim_figures(d, cl, tasks, figs, ntasks, fig);
+    }
+}

@@ -1,0 +1,41 @@
+/*
+** sections.h: the sections of the report's document (doc.h), in the order
+** report.c writes them: where the numbers come from (the runs, the machine,
+** the statistics), the summary (claims counted, each task's frontier), a
+** section per task (its table, figures and, when it compressed, the frontier
+** of sharing against compression), the longest sequence within the memory
+** budget, and the claims with their evidence and figures.
+*/
+#ifndef SB_SECTIONS_H
+#define SB_SECTIONS_H
+
+#include "claims.h"
+#include "doc.h"
+#include "figures.h"
+#include "groupstat.h"
+#include "taskfigs.h"
+#include "results/runset.h"
+
+/* The runs: counts, seeds, the machine and code, the statistics used. */
+void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep);
+
+/* The summary: claims by status (count[status]) and each task's configurations on
+** the quality-per-parameter frontier and dominated. */
+void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
+                        const int count[4]);
+
+/* A task: its table of configurations, its figures (drawn into fig, listed in
+** tf) and its compression frontier when it has compressed runs. */
+void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf);
+
+/* The longest sequence within budget bytes of every configuration, the
+** figure of the first task's models and the 12-layer encoder of the claims. */
+void sb_section_budget(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *first_task, double budget);
+
+/* Each claim of path with its status, evidence and the figures of its kinds
+** (tasks[t]'s in figs[t]; the budget figures in fig's directory). */
+void sb_section_claims(sb_doc *d, const sb_claims *claims, const char *path, const sb_claim_status *status,
+                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks,
+                       const sb_figures *fig);
+
+#endif
