@@ -10,6 +10,7 @@
 #include "results/source.h"
 #include "testutil.h"
 #include "gate/gate.h"
+#include "gate/tables.h"
 #include "results/baseline.h"
 #include "results/runset.h"
 #include "results/store.h"

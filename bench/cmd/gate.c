@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "cli/cli.h"
 #include "gate/gate.h"
+#include "gate/tables.h"
 #include "results/source.h"
 #include "sys/atomicfile.h"
 #include <getopt.h>

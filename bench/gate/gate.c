@@ -1,28 +1,18 @@
 /*
-** gate.c: the regression gate (see gate.h) and `sharebench gate`.
+** gate.c: the regression gate (gate.h): its options, the metrics it knows
+** and what each reads of a run, and the comparison of a candidate with a
+** baseline configuration by configuration, seed by seed, each mark decided
+** by decide.c.
 */
 #include "gate.h"
 #include "results/series.h"
-#include "sys/atomicfile.h"
 #include "stats/stats.h"
-#include "sys/fmt.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-
-static const char *const mark_names[SB_MARK_COUNT] = {
-    "unchanged", "better", "worse", "not significant", "newly failing", "too few repetitions", "missing",
-};
-
-const char *sb_mark_name(sb_mark m)
-{
-    return m >= 0 && m < SB_MARK_COUNT ? mark_names[m] : "?";
-}
 
 /* The metrics the gate knows, in the order of its table, and what each reads
 ** of a run (the registry's metric; STEP_TIMES: the series step_ms, one value
@@ -135,6 +125,13 @@ int sb_gate_option(sb_gate_options *o, const char *name, const char *value, char
     return 0;
 }
 
+const char *sb_gate_metric(int i, int *kind)
+{
+    if (i < 0 || i >= NGATED) return NULL;
+    if (kind) *kind = gated[i].kind;
+    return gated[i].name;
+}
+
 static int metric_selected(const sb_gate_options *o, const char *name)
 {
     if (!o->metrics) return 1;
@@ -142,118 +139,6 @@ static int metric_selected(const sb_gate_options *o, const char *name)
     for (const char *p = o->metrics; (p = strstr(p, name)); p += n)
         if ((p == o->metrics || p[-1] == ',') && (p[n] == ',' || !p[n])) return 1;
     return 0;
-}
-
-/* ---- decisions ---- */
-
-static void note(sb_gate_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(sb_gate_row *row, const char *fmt, ...)
-{
-    size_t len = strlen(row->note);
-    if (len >= sizeof row->note - 3) return;
-    if (len) {
-        snprintf(row->note + len, sizeof row->note - len, "; ");
-        len += 2;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(row->note + len, sizeof row->note - len, fmt, ap);
-    va_end(ap);
-}
-
-void sb_gate_quality(const double *base, const double *cand, int n, int higher_is_better, double tolerance, double alpha,
-                     int min_seeds, sb_gate_row *row)
-{
-    row->higher_is_better = higher_is_better;
-    row->threshold = tolerance;
-    row->test = "paired t";
-    row->n_base = row->n_cand = n;
-    row->base = sb_stats_mean(base, n);
-    row->cand = sb_stats_mean(cand, n);
-    row->change = row->cand - row->base;
-    row->p = NAN;
-    sb_ttest t;
-    if (n < min_seeds || sb_stats_paired_t(base, cand, n, 0.95, &t)) {
-        row->mark = SB_MARK_TOO_FEW;
-        note(row, "%d seed%s compared; a paired test across seeds needs at least %d (--min-seeds)", n, n == 1 ? "" : "s",
-             min_seeds < 2 ? 2 : min_seeds);
-        return;
-    }
-    row->change = t.mean;
-    int worse = higher_is_better ? t.mean < 0 : t.mean > 0;
-    row->p = t.mean > 0 ? t.p_greater : t.mean < 0 ? t.p_less : 1;
-    if (fabs(t.mean) <= tolerance) row->mark = SB_MARK_UNCHANGED;
-    else if (row->p <= alpha) row->mark = worse ? SB_MARK_WORSE : SB_MARK_BETTER;
-    else {
-        row->mark = SB_MARK_NOT_SIGNIFICANT;
-        note(row, "%s beyond the tolerance %g but p = %.2g > alpha %g", worse ? "a drop" : "a rise", tolerance, row->p, alpha);
-    }
-}
-
-void sb_gate_ratio(const double *base, int nb, const double *cand, int nc, int higher_is_better, double factor,
-                   double alpha, sb_gate_row *row)
-{
-    row->higher_is_better = higher_is_better;
-    row->threshold = factor;
-    row->test = "Mann-Whitney U";
-    row->n_base = nb;
-    row->n_cand = nc;
-    row->base = sb_stats_median(base, nb);
-    row->cand = sb_stats_median(cand, nc);
-    row->change = row->cand / row->base;
-    row->p = NAN;
-    double min_p = sb_stats_mwu_min_p(nb, nc);
-    sb_mwu u;
-    if (nb < 1 || nc < 1 || min_p > alpha) {
-        row->mark = SB_MARK_TOO_FEW;
-        note(row, "%d and %d repetitions: the smallest p a Mann-Whitney test can give is %.2g, above alpha %g; run more seeds",
-             nb, nc, min_p, alpha);
-        return;
-    }
-    if (sb_stats_mann_whitney(base, nb, cand, nc, &u)) {
-        row->mark = SB_MARK_MISSING;
-        note(row, "a repetition is not a finite number");
-        return;
-    }
-    /* slowdown > 1 is worse whichever way the metric points */
-    double slow = higher_is_better ? row->base / row->cand : row->change;
-    int worse = slow > 1;
-    /* p that the candidate is worse (larger when lower is better) or better */
-    double p_up = u.p_greater, p_down = u.p_less;
-    row->p = (row->change > 1) ? p_up : (row->change < 1) ? p_down : (p_up < p_down ? p_up : p_down);
-    if (!(slow > factor) && !(slow < 1 / factor)) row->mark = SB_MARK_UNCHANGED;
-    else if (row->p <= alpha) row->mark = worse ? SB_MARK_WORSE : SB_MARK_BETTER;
-    else {
-        row->mark = SB_MARK_NOT_SIGNIFICANT;
-        note(row, "%s beyond x%g but p = %.2g > alpha %g", worse ? "a slowdown" : "a speed-up", factor, row->p, alpha);
-    }
-}
-
-void sb_gate_exact(double base, double cand, int higher_is_better, double factor, sb_gate_row *row)
-{
-    row->higher_is_better = higher_is_better;
-    row->threshold = factor;
-    row->test = "exact";
-    row->n_base = row->n_cand = 1;
-    row->base = base;
-    row->cand = cand;
-    row->change = cand / base;
-    row->p = NAN;
-    double worse_ratio = higher_is_better ? base / cand : cand / base;
-    if (worse_ratio > factor) row->mark = SB_MARK_WORSE;
-    else if (worse_ratio < 1 / factor) row->mark = SB_MARK_BETTER;
-    else row->mark = SB_MARK_UNCHANGED;
-    if (row->mark != SB_MARK_UNCHANGED) note(row, "deterministic accounting: no test needed");
-}
-
-int sb_gate_status(const sb_gate_row *rows, int n)
-{
-    int regressed = 0;
-    for (int i = 0; i < n; i++) {
-        if (rows[i].mark == SB_MARK_TOO_FEW || rows[i].mark == SB_MARK_MISSING) return 2;
-        if (rows[i].mark == SB_MARK_WORSE || rows[i].mark == SB_MARK_NEWLY_FAILING) regressed = 1;
-    }
-    return regressed;
 }
 
 /* ---- comparing run sets ---- */
@@ -473,7 +358,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
         }
         if (cg && !group_has(C, cg, i)) {
             row->mark = SB_MARK_MISSING;
-            note(row, "the baseline has %s, the candidate's runs do not", m);
+            sb_gate_note(row, "the baseline has %s, the candidate's runs do not", m);
             continue;
         }
         if (gated[i].kind == SB_GATE_QUALITY) {
@@ -496,7 +381,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             const char *metric_name = sb_rs_param(b0, "metric");
             if (nan_now) {
                 row->mark = SB_MARK_NEWLY_FAILING;
-                note(row, "%d seed%s without a %s value now", nan_now, nan_now > 1 ? "s" : "", m);
+                sb_gate_note(row, "%d seed%s without a %s value now", nan_now, nan_now > 1 ? "s" : "", m);
                 row->base = sb_stats_mean(bv, n);
             } else {
                 sb_gate_quality(bv, cv, n, higher, !strcmp(m, "test") ? o->tol_test : o->tol_test_long, o->alpha, o->min_seeds,
@@ -509,7 +394,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             }
             free(bv);
             free(cv);
-            if (why[0]) note(row, "%s", why);
+            if (why[0]) sb_gate_note(row, "%s", why);
             continue;
         }
         /* speed and memory: calibration first */
@@ -519,7 +404,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 lacking += !(sb_rs_metric(&B->runs[pb[k]], SB_M_CALIB_GFLOPS) > 0) + !(sb_rs_metric(&C->runs[pc[k]], SB_M_CALIB_GFLOPS) > 0);
             if (lacking) {
                 row->mark = SB_MARK_MISSING;
-                note(row, "%d run%s without calib_gflops: cannot normalise (--normalise none compares raw speeds)", lacking,
+                sb_gate_note(row, "%d run%s without calib_gflops: cannot normalise (--normalise none compares raw speeds)", lacking,
                      lacking > 1 ? "s" : "");
                 continue;
             }
@@ -528,11 +413,11 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             double x = np ? train_bytes(&B->runs[pb[0]]) : NAN, y = np ? train_bytes(&C->runs[pc[0]]) : NAN;
             if (!np) {
                 row->mark = SB_MARK_TOO_FEW;
-                note(row, "no seed finished in both");
+                sb_gate_note(row, "no seed finished in both");
             } else {
                 sb_gate_exact(x, y, 0, o->memory_factor, row);
             }
-            if (why[0]) note(row, "%s", why);
+            if (why[0]) sb_gate_note(row, "%s", why);
             continue;
         }
         double *bv, *cv;
@@ -548,7 +433,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                       per_step ? o->alpha_steps : o->alpha, row);
         free(bv);
         free(cv);
-        if (why[0]) note(row, "%s", why);
+        if (why[0]) sb_gate_note(row, "%s", why);
     }
     free(pb);
     free(pc);
@@ -598,207 +483,4 @@ void sb_gate_result_free(sb_gate_result *res)
     free(res->notes);
     free(res->rows);
     memset(res, 0, sizeof *res);
-}
-
-/* ---- output ---- */
-
-const char *sb_gate_verdict(int status)
-{
-    return status == 0 ? "passed" : status == 1 ? "regressed" : "incomparable";
-}
-
-static const char *kind_name(int k)
-{
-    return k == SB_GATE_QUALITY ? "quality" : k == SB_GATE_SPEED ? "speed" : "memory";
-}
-
-static void calib_range(const sb_runset *s, double *lo, double *hi)
-{
-    *lo = INFINITY;
-    *hi = -INFINITY;
-    for (int i = 0; i < s->nruns; i++) {
-        double x = sb_rs_metric(&s->runs[i], SB_M_CALIB_GFLOPS);
-        if (isfinite(x)) {
-            if (x < *lo) *lo = x;
-            if (x > *hi) *hi = x;
-        }
-    }
-}
-
-static void describe_set(FILE *f, const char *what, const sb_runset *s)
-{
-    char code[256], cpu[256];
-    double lo, hi;
-    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
-    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
-    calib_range(s, &lo, &hi);
-    fprintf(f, "- %s: `%s`: %d runs of %d configurations; code %s; CPU %s", what, s->source, s->nruns, s->ngroups, code, cpu);
-    if (isfinite(lo)) fprintf(f, "; calibration %.1f to %.1f GFLOP/s", lo, hi);
-    fprintf(f, "\n");
-}
-
-static void fmt_value(char *buf, size_t len, const sb_gate_row *r, double v)
-{
-    if (!isfinite(v)) snprintf(buf, len, "-");
-    else if (!strcmp(r->metric, "train_bytes") || !strcmp(r->metric, "peak_rss_bytes")) sb_fmt_bytes(v, buf, len);
-    else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%.4f", v);
-    else snprintf(buf, len, "%.4g", v);
-}
-
-static void fmt_change(char *buf, size_t len, const sb_gate_row *r)
-{
-    if (!isfinite(r->change)) snprintf(buf, len, "-");
-    else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%+.4f", r->change);
-    else snprintf(buf, len, "%+.1f%%", 100 * (r->change - 1));
-}
-
-int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
-                     const sb_gate_result *res)
-{
-    const char *v = sb_gate_verdict(res->status);
-    fprintf(f, "# sharebench gate: %s (exit %d)\n\n", v, res->status);
-    if (res->status == 0) fprintf(f, "Nothing regressed.\n\n");
-    else if (res->status == 1)
-        fprintf(f, "**Regressed**: %d worse, %d newly failing.\n\n", res->count[SB_MARK_WORSE], res->count[SB_MARK_NEWLY_FAILING]);
-    else
-        fprintf(f, "**The comparison is not possible**: %d missing, %d with too few repetitions (see the notes in the table).\n\n",
-                res->count[SB_MARK_MISSING], res->count[SB_MARK_TOO_FEW]);
-    describe_set(f, "baseline", base);
-    describe_set(f, "candidate", cand);
-    fprintf(f, "- normalisation: %s\n", res->normalisation);
-    fprintf(f,
-            "- quality: worse/better when the mean change across seeds passes the tolerance (test %g, test_long %g) and a paired "
-            "t-test across seeds gives p <= %g (one-sided, in the direction of the change); at least %d seeds\n",
-            o->tol_test, o->tol_test_long, o->alpha, o->min_seeds);
-    fprintf(f,
-            "- speed and memory: worse/better when the ratio of medians passes x%g (speed) or x%g (memory) and a Mann-Whitney U "
-            "test gives p <= %g over every step's time (first %d steps of each run left out), p <= %g over one value per seed; "
-            "train_bytes is exact accounting, compared without a test\n\n",
-            o->speed_factor, o->memory_factor, o->alpha_steps, o->warmup, o->alpha);
-    fprintf(f, "| configuration | metric | baseline | candidate | change | p | n | mark | note |\n");
-    fprintf(f, "|---|---|--:|--:|--:|--:|--:|---|---|\n");
-    for (int i = 0; i < res->nrows; i++) {
-        const sb_gate_row *r = &res->rows[i];
-        char b[64], c[64], d[64], p[32], n[32];
-        fmt_value(b, sizeof b, r, r->base);
-        fmt_value(c, sizeof c, r, r->cand);
-        fmt_change(d, sizeof d, r);
-        if (isfinite(r->p)) snprintf(p, sizeof p, "%.2g", r->p);
-        else snprintf(p, sizeof p, "-");
-        if (r->n_base || r->n_cand) snprintf(n, sizeof n, "%d/%d", r->n_base, r->n_cand);
-        else snprintf(n, sizeof n, "-");
-        fputs("| ", f);
-        sb_fmt_md_cell(f, r->config);
-        fputs(" | ", f);
-        sb_fmt_md_cell(f, r->metric);
-        fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s | ", b, c, d, p, n,
-                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "",
-                sb_mark_name(r->mark),
-                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "");
-        sb_fmt_md_cell(f, r->note);
-        fputs(" |\n", f);
-    }
-    /* geometric mean of the ratios per speed/memory metric (Google Benchmark's summary row) */
-    int header = 0;
-    for (int m = 0; m < NGATED; m++) {
-        if (gated[m].kind == SB_GATE_QUALITY) continue;
-        double *x = malloc(sizeof *x * (size_t)(res->nrows + 1));
-        int n = 0;
-        if (!x) return -1;
-        for (int i = 0; i < res->nrows; i++)
-            if (!strcmp(res->rows[i].metric, gated[m].name) && isfinite(res->rows[i].change) && res->rows[i].change > 0)
-                x[n++] = res->rows[i].change;
-        if (n) {
-            if (!header++) fprintf(f, "\nGeometric mean of candidate / baseline over the configurations:");
-            fprintf(f, "%s %s x%.3f", header > 1 ? "," : "", gated[m].name, sb_stats_geomean(x, n));
-        }
-        free(x);
-    }
-    if (header) fprintf(f, ".\n");
-    fprintf(f, "\nMarks: ");
-    for (int k = 0; k < SB_MARK_COUNT; k++) fprintf(f, "%s%d %s", k ? ", " : "", res->count[k], sb_mark_name(k));
-    fprintf(f, ".\n");
-    if (res->nnotes) {
-        fprintf(f, "\nNotes:\n\n");
-        for (int i = 0; i < res->nnotes; i++) fprintf(f, "- %s\n", res->notes[i]);
-    }
-    return ferror(f) ? -1 : 0;
-}
-
-static cJSON *num_or_null(double x)
-{
-    return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
-}
-
-static cJSON *set_json(const sb_runset *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    char code[256], cpu[256];
-    double lo, hi;
-    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
-    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
-    calib_range(s, &lo, &hi);
-    cJSON_AddStringToObject(o, "source", s->source);
-    cJSON_AddNumberToObject(o, "runs", s->nruns);
-    cJSON_AddNumberToObject(o, "configurations", s->ngroups);
-    cJSON_AddStringToObject(o, "code_version", code);
-    cJSON_AddStringToObject(o, "cpu", cpu);
-    cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
-    cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
-    return o;
-}
-
-int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
-                 const sb_gate_result *res)
-{
-    cJSON *root = cJSON_CreateObject();
-    if (!root) return -1;
-    cJSON_AddStringToObject(root, "verdict", sb_gate_verdict(res->status));
-    cJSON_AddNumberToObject(root, "exit_status", res->status);
-    cJSON_AddItemToObject(root, "baseline", set_json(base));
-    cJSON_AddItemToObject(root, "candidate", set_json(cand));
-    cJSON_AddStringToObject(root, "normalisation", res->normalisation);
-    cJSON *opt = cJSON_AddObjectToObject(root, "options");
-    cJSON_AddStringToObject(opt, "metrics", o->metrics ? o->metrics : "all");
-    cJSON_AddNumberToObject(opt, "tolerance_test", o->tol_test);
-    cJSON_AddNumberToObject(opt, "tolerance_test_long", o->tol_test_long);
-    cJSON_AddNumberToObject(opt, "speed_factor", o->speed_factor);
-    cJSON_AddNumberToObject(opt, "memory_factor", o->memory_factor);
-    cJSON_AddNumberToObject(opt, "alpha", o->alpha);
-    cJSON_AddNumberToObject(opt, "alpha_steps", o->alpha_steps);
-    cJSON_AddNumberToObject(opt, "min_seeds", o->min_seeds);
-    cJSON_AddNumberToObject(opt, "warmup_steps", o->warmup);
-    cJSON_AddBoolToObject(opt, "normalise", o->normalise);
-    cJSON *counts = cJSON_AddObjectToObject(root, "marks");
-    for (int k = 0; k < SB_MARK_COUNT; k++) cJSON_AddNumberToObject(counts, sb_mark_name(k), res->count[k]);
-    cJSON *rows = cJSON_AddArrayToObject(root, "rows");
-    for (int i = 0; i < res->nrows; i++) {
-        const sb_gate_row *r = &res->rows[i];
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "configuration", r->config);
-        cJSON_AddStringToObject(x, "metric", r->metric);
-        cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
-        cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
-        cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
-        cJSON_AddItemToObject(x, "candidate", num_or_null(r->cand));
-        cJSON_AddItemToObject(x, "change", num_or_null(r->change));
-        cJSON_AddStringToObject(x, "change_is", r->kind == SB_GATE_QUALITY ? "difference" : "ratio");
-        cJSON_AddItemToObject(x, "threshold", num_or_null(r->threshold));
-        cJSON_AddStringToObject(x, "test", r->test);
-        cJSON_AddItemToObject(x, "p", num_or_null(r->p));
-        cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
-        cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
-        cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));
-        cJSON_AddStringToObject(x, "note", r->note);
-        cJSON_AddItemToArray(rows, x);
-    }
-    cJSON *notes = cJSON_AddArrayToObject(root, "notes");
-    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(res->notes[i]));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return -1;
-    fputs(text, f);
-    fputc('\n', f);
-    cJSON_free(text);
-    return ferror(f) ? -1 : 0;
 }

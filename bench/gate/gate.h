@@ -24,41 +24,8 @@
 #ifndef SB_GATE_H
 #define SB_GATE_H
 
+#include "decide.h"
 #include "results/runset.h"
-#include <stdio.h>
-
-typedef enum {
-    SB_MARK_UNCHANGED,         /* within tolerance / factor */
-    SB_MARK_BETTER,            /* beyond it, in the good direction, significant */
-    SB_MARK_WORSE,             /* beyond it, in the bad direction, significant: a regression */
-    SB_MARK_NOT_SIGNIFICANT,   /* beyond it, but the test does not find it significant */
-    SB_MARK_NEWLY_FAILING,     /* a run finished in the baseline and failed or diverged now */
-    SB_MARK_TOO_FEW,           /* too few repetitions for the test to reach significance */
-    SB_MARK_MISSING,           /* runs, a metric or a calibration missing; configurations differ */
-    SB_MARK_COUNT
-} sb_mark;
-
-/* "unchanged", "better", "worse", "not significant", "newly failing",
-** "too few repetitions", "missing". */
-const char *sb_mark_name(sb_mark m);
-
-enum { SB_GATE_QUALITY, SB_GATE_SPEED, SB_GATE_MEMORY };
-
-/* One mark: a configuration's metric. */
-typedef struct {
-    char config[256];          /* the configuration's label */
-    char metric[64];
-    int kind;                  /* SB_GATE_* */
-    int higher_is_better;
-    double base, cand;         /* mean over seeds (quality), median of repetitions (speed, memory) */
-    double change;             /* cand - base (quality), cand / base (speed, memory) */
-    double threshold;          /* the tolerance (quality) or factor (speed, memory) applied */
-    double p;                  /* one-sided p in the direction of the change; NAN without a test */
-    const char *test;          /* "paired t", "Mann-Whitney U", "exact", or "" */
-    int n_base, n_cand;        /* repetitions */
-    sb_mark mark;
-    char note[256];
-} sb_gate_row;
 
 typedef struct {
     const char *metrics;       /* comma-separated metrics to gate (default: all of them) */
@@ -81,15 +48,9 @@ void sb_gate_defaults(sb_gate_options *o);
 ** 0, or -1 with a message naming the option and value. */
 int sb_gate_option(sb_gate_options *o, const char *name, const char *value, char *err, size_t errlen);
 
-/* The decisions, on repetitions already paired or pooled (exposed for tests).
-** quality: base[i] and cand[i] are seed i's values. ratio: two independent
-** samples (Mann-Whitney). exact: deterministic values (no test). Each fills
-** base, cand, change, p, test, n_*, mark and note of row. */
-void sb_gate_quality(const double *base, const double *cand, int n, int higher_is_better, double tolerance, double alpha,
-                     int min_seeds, sb_gate_row *row);
-void sb_gate_ratio(const double *base, int nb, const double *cand, int nc, int higher_is_better, double factor,
-                   double alpha, sb_gate_row *row);
-void sb_gate_exact(double base, double cand, int higher_is_better, double factor, sb_gate_row *row);
+/* The metrics the gate knows, in its table's order: the name of the i-th
+** (NULL past the last) and its kind (SB_GATE_*; kind may be NULL). */
+const char *sb_gate_metric(int i, int *kind);
 
 /* The outcome of a comparison. */
 typedef struct {
@@ -108,19 +69,5 @@ typedef struct {
 int sb_gate_compare(const sb_runset *base, const sb_runset *cand, const sb_gate_options *o, sb_gate_result *res,
                     char *err, size_t errlen);
 void sb_gate_result_free(sb_gate_result *res);
-
-/* The exit status of a set of marks: 2 when any is too few or missing, else 1
-** when any is worse or newly failing, else 0. */
-int sb_gate_status(const sb_gate_row *rows, int n);
-
-/* Write the result as a Markdown report (a table with one mark per row) or as
-** JSON (the same data). 0, or -1 when out of memory. */
-int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
-                     const sb_gate_result *res);
-int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
-                 const sb_gate_result *res);
-
-/* The word for an exit status of the gate: passed, regressed or incomparable. */
-const char *sb_gate_verdict(int status);
 
 #endif

@@ -5,6 +5,7 @@
 #include "fuzz.h"
 #include "results/runset.h"
 #include "gate/gate.h"
+#include "gate/tables.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,0 +1,208 @@
+/*
+** tables.c: the gate's result as Markdown and as JSON (tables.h).
+*/
+#include "tables.h"
+#include "stats/stats.h"
+#include "sys/fmt.h"
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kind_name(int k)
+{
+    return k == SB_GATE_QUALITY ? "quality" : k == SB_GATE_SPEED ? "speed" : "memory";
+}
+
+static void calib_range(const sb_runset *s, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int i = 0; i < s->nruns; i++) {
+        double x = sb_rs_metric(&s->runs[i], SB_M_CALIB_GFLOPS);
+        if (isfinite(x)) {
+            if (x < *lo) *lo = x;
+            if (x > *hi) *hi = x;
+        }
+    }
+}
+
+static void describe_set(FILE *f, const char *what, const sb_runset *s)
+{
+    char code[256], cpu[256];
+    double lo, hi;
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
+    calib_range(s, &lo, &hi);
+    fprintf(f, "- %s: `%s`: %d runs of %d configurations; code %s; CPU %s", what, s->source, s->nruns, s->ngroups, code, cpu);
+    if (isfinite(lo)) fprintf(f, "; calibration %.1f to %.1f GFLOP/s", lo, hi);
+    fprintf(f, "\n");
+}
+
+static void fmt_value(char *buf, size_t len, const sb_gate_row *r, double v)
+{
+    if (!isfinite(v)) snprintf(buf, len, "-");
+    else if (!strcmp(r->metric, "train_bytes") || !strcmp(r->metric, "peak_rss_bytes")) sb_fmt_bytes(v, buf, len);
+    else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%.4f", v);
+    else snprintf(buf, len, "%.4g", v);
+}
+
+static void fmt_change(char *buf, size_t len, const sb_gate_row *r)
+{
+    if (!isfinite(r->change)) snprintf(buf, len, "-");
+    else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%+.4f", r->change);
+    else snprintf(buf, len, "%+.1f%%", 100 * (r->change - 1));
+}
+
+int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
+                     const sb_gate_result *res)
+{
+    const char *v = sb_gate_verdict(res->status);
+    fprintf(f, "# sharebench gate: %s (exit %d)\n\n", v, res->status);
+    if (res->status == 0) fprintf(f, "Nothing regressed.\n\n");
+    else if (res->status == 1)
+        fprintf(f, "**Regressed**: %d worse, %d newly failing.\n\n", res->count[SB_MARK_WORSE], res->count[SB_MARK_NEWLY_FAILING]);
+    else
+        fprintf(f, "**The comparison is not possible**: %d missing, %d with too few repetitions (see the notes in the table).\n\n",
+                res->count[SB_MARK_MISSING], res->count[SB_MARK_TOO_FEW]);
+    describe_set(f, "baseline", base);
+    describe_set(f, "candidate", cand);
+    fprintf(f, "- normalisation: %s\n", res->normalisation);
+    fprintf(f,
+            "- quality: worse/better when the mean change across seeds passes the tolerance (test %g, test_long %g) and a paired "
+            "t-test across seeds gives p <= %g (one-sided, in the direction of the change); at least %d seeds\n",
+            o->tol_test, o->tol_test_long, o->alpha, o->min_seeds);
+    fprintf(f,
+            "- speed and memory: worse/better when the ratio of medians passes x%g (speed) or x%g (memory) and a Mann-Whitney U "
+            "test gives p <= %g over every step's time (first %d steps of each run left out), p <= %g over one value per seed; "
+            "train_bytes is exact accounting, compared without a test\n\n",
+            o->speed_factor, o->memory_factor, o->alpha_steps, o->warmup, o->alpha);
+    fprintf(f, "| configuration | metric | baseline | candidate | change | p | n | mark | note |\n");
+    fprintf(f, "|---|---|--:|--:|--:|--:|--:|---|---|\n");
+    for (int i = 0; i < res->nrows; i++) {
+        const sb_gate_row *r = &res->rows[i];
+        char b[64], c[64], d[64], p[32], n[32];
+        fmt_value(b, sizeof b, r, r->base);
+        fmt_value(c, sizeof c, r, r->cand);
+        fmt_change(d, sizeof d, r);
+        if (isfinite(r->p)) snprintf(p, sizeof p, "%.2g", r->p);
+        else snprintf(p, sizeof p, "-");
+        if (r->n_base || r->n_cand) snprintf(n, sizeof n, "%d/%d", r->n_base, r->n_cand);
+        else snprintf(n, sizeof n, "-");
+        fputs("| ", f);
+        sb_fmt_md_cell(f, r->config);
+        fputs(" | ", f);
+        sb_fmt_md_cell(f, r->metric);
+        fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s | ", b, c, d, p, n,
+                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "",
+                sb_mark_name(r->mark),
+                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "");
+        sb_fmt_md_cell(f, r->note);
+        fputs(" |\n", f);
+    }
+    /* geometric mean of the ratios per speed/memory metric (Google Benchmark's summary row) */
+    int header = 0;
+    int kind;
+    for (int m = 0; sb_gate_metric(m, &kind); m++) {
+        if (kind == SB_GATE_QUALITY) continue;
+        double *x = malloc(sizeof *x * (size_t)(res->nrows + 1));
+        int n = 0;
+        if (!x) return -1;
+        for (int i = 0; i < res->nrows; i++)
+            if (!strcmp(res->rows[i].metric, sb_gate_metric(m, NULL)) && isfinite(res->rows[i].change) && res->rows[i].change > 0)
+                x[n++] = res->rows[i].change;
+        if (n) {
+            if (!header++) fprintf(f, "\nGeometric mean of candidate / baseline over the configurations:");
+            fprintf(f, "%s %s x%.3f", header > 1 ? "," : "", sb_gate_metric(m, NULL), sb_stats_geomean(x, n));
+        }
+        free(x);
+    }
+    if (header) fprintf(f, ".\n");
+    fprintf(f, "\nMarks: ");
+    for (int k = 0; k < SB_MARK_COUNT; k++) fprintf(f, "%s%d %s", k ? ", " : "", res->count[k], sb_mark_name(k));
+    fprintf(f, ".\n");
+    if (res->nnotes) {
+        fprintf(f, "\nNotes:\n\n");
+        for (int i = 0; i < res->nnotes; i++) fprintf(f, "- %s\n", res->notes[i]);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static cJSON *num_or_null(double x)
+{
+    return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
+}
+
+static cJSON *set_json(const sb_runset *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    char code[256], cpu[256];
+    double lo, hi;
+    sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
+    sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
+    calib_range(s, &lo, &hi);
+    cJSON_AddStringToObject(o, "source", s->source);
+    cJSON_AddNumberToObject(o, "runs", s->nruns);
+    cJSON_AddNumberToObject(o, "configurations", s->ngroups);
+    cJSON_AddStringToObject(o, "code_version", code);
+    cJSON_AddStringToObject(o, "cpu", cpu);
+    cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
+    cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
+    return o;
+}
+
+int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb_gate_options *o,
+                 const sb_gate_result *res)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return -1;
+    cJSON_AddStringToObject(root, "verdict", sb_gate_verdict(res->status));
+    cJSON_AddNumberToObject(root, "exit_status", res->status);
+    cJSON_AddItemToObject(root, "baseline", set_json(base));
+    cJSON_AddItemToObject(root, "candidate", set_json(cand));
+    cJSON_AddStringToObject(root, "normalisation", res->normalisation);
+    cJSON *opt = cJSON_AddObjectToObject(root, "options");
+    cJSON_AddStringToObject(opt, "metrics", o->metrics ? o->metrics : "all");
+    cJSON_AddNumberToObject(opt, "tolerance_test", o->tol_test);
+    cJSON_AddNumberToObject(opt, "tolerance_test_long", o->tol_test_long);
+    cJSON_AddNumberToObject(opt, "speed_factor", o->speed_factor);
+    cJSON_AddNumberToObject(opt, "memory_factor", o->memory_factor);
+    cJSON_AddNumberToObject(opt, "alpha", o->alpha);
+    cJSON_AddNumberToObject(opt, "alpha_steps", o->alpha_steps);
+    cJSON_AddNumberToObject(opt, "min_seeds", o->min_seeds);
+    cJSON_AddNumberToObject(opt, "warmup_steps", o->warmup);
+    cJSON_AddBoolToObject(opt, "normalise", o->normalise);
+    cJSON *counts = cJSON_AddObjectToObject(root, "marks");
+    for (int k = 0; k < SB_MARK_COUNT; k++) cJSON_AddNumberToObject(counts, sb_mark_name(k), res->count[k]);
+    cJSON *rows = cJSON_AddArrayToObject(root, "rows");
+    for (int i = 0; i < res->nrows; i++) {
+        const sb_gate_row *r = &res->rows[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "configuration", r->config);
+        cJSON_AddStringToObject(x, "metric", r->metric);
+        cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
+        cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
+        cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
+        cJSON_AddItemToObject(x, "candidate", num_or_null(r->cand));
+        cJSON_AddItemToObject(x, "change", num_or_null(r->change));
+        cJSON_AddStringToObject(x, "change_is", r->kind == SB_GATE_QUALITY ? "difference" : "ratio");
+        cJSON_AddItemToObject(x, "threshold", num_or_null(r->threshold));
+        cJSON_AddStringToObject(x, "test", r->test);
+        cJSON_AddItemToObject(x, "p", num_or_null(r->p));
+        cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
+        cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
+        cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));
+        cJSON_AddStringToObject(x, "note", r->note);
+        cJSON_AddItemToArray(rows, x);
+    }
+    cJSON *notes = cJSON_AddArrayToObject(root, "notes");
+    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(res->notes[i]));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return -1;
+    fputs(text, f);
+    fputc('\n', f);
+    cJSON_free(text);
+    return ferror(f) ? -1 : 0;
+}
