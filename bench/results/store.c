@@ -1,7 +1,7 @@
 /*
 ** store.c: the results database (SQLite) behind store.h. Every command that
-** records runs (run, sweep) writes here through sb_store_commit; the ones that
-** report (list, export, report, gate) read through sb_store_db. A run is
+** records runs (run, sweep) writes here through sb_store_commit; the results
+** module's readers (runset, series, listing) query through sb_store_db. A run is
 ** assembled in memory (record.c) and written whole in one transaction, so a
 ** process killed at any moment leaves either the whole run or nothing.
 **

@@ -48,8 +48,8 @@ long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen);
 ** -1 on error. `sweep --resume` skips such cells; failed cells run again. */
 int sb_store_has_cell(sb_store *s, const char *cell, char *err, size_t errlen);
 
-/* The underlying connection, for read-only queries by the commands that
-** report (list, export, report, gate). */
+/* The underlying connection, for the read-only queries of the results module
+** (runset, series, listing; export's own until they move here). */
 struct sqlite3 *sb_store_db(sb_store *s);
 
 #endif
