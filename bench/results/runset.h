@@ -3,7 +3,8 @@
 ** for the commands that compare and report (report, gate, baseline). Runs
 ** come from a results database (store.h) or from a baseline file
 ** (baseline.h), which is loaded into an in-memory database first, so the two
-** are read the same way (source.h opens either).
+** are read the same way (source.h opens either). Metrics are read by the
+** registry's ids (metrics.h); series.h asks the questions about series.
 **
 ** A configuration is every param of a run except those that do not change
 ** its results (seed, threads, save, sweep): the runs of one configuration
