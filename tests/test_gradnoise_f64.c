@@ -203,6 +203,23 @@ static void gsnr_unbiased_monte_carlo(void **state)
     gsnr_mc(4, 0.01, 400000, 0);
     /* the closed forms themselves, against the estimator's formula */
     assert_close(sb_gsnr_unbiased(0.3, 0.5, 16), 13.0 / 15 * 0.09 / 0.5 - 1.0 / 16, 1e-15);
+    /* one nonzero gradient among n (a sparse parameter): m^2/s^2 = 1/n exactly, so the
+    ** estimate is -2/(n(n-1)), the low end that heavy tails pull a zero ratio towards */
+    {
+        enum { n = 16 };
+        sb_moments one;
+        assert_int_equal(sb_moments_init(&one, 1), 0);
+        for (int i = 0; i < n; i++) {
+            real x = i == 5 ? (real)0.37 : 0;
+            sb_moments_next(&one);
+            sb_moments_add(&one, 0, &x, 1);
+        }
+        long o = 0, l1 = 1;
+        sb_gradstat st1;
+        sb_gradstat_ranges(&one, &o, &l1, 1, &st1);
+        assert_close(st1.gsnr, -2.0 / (n * (n - 1)), 1e-12);
+        sb_moments_free(&one);
+    }
     /* fewer than 4 samples: no GSNR */
     sb_moments mo;
     assert_int_equal(sb_moments_init(&mo, 2), 0);

@@ -26,6 +26,8 @@
 **    2/(n(n-3)): 2.1 r at n = 16 and r = 0.01, 53 r at n = 4. r^ has finite
 **    variance only from n = 6 (1/s^2 has a second moment above 4 degrees of
 **    freedom), so use 8 or more samples; below 4 it is not defined (NAN).
+**    Heavier tails than Gaussian pull it below r: one nonzero gradient
+**    among n gives -2/(n(n-1)), and a mean near 0 can be negative.
 **    A group is summarised by the mean over its parameters, skipping those
 **    with zero variance.
 **
