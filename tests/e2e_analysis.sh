@@ -98,6 +98,19 @@ done
 [ $rc = 2 ] && grep -q pgd_eps "$dir/err" && [ ! -e "$dir/bad.db" ] || fail "bad pgd_eps: exit $rc, $(cat "$dir/err")"
 "$SB" run --task copy randsub_rates=1.5 --db "$dir/bad.db" 2>"$dir/err"; rc=$?
 [ $rc = 2 ] && grep -q randsub_rates "$dir/err" || fail "bad randsub_rates: exit $rc, $(cat "$dir/err")"
+"$SB" run --task copy pgd_ball=sphere --db "$dir/bad.db" 2>"$dir/err"; rc=$?
+[ $rc = 2 ] && grep -q pgd_ball "$dir/err" && [ ! -e "$dir/bad.db" ] || fail "bad pgd_ball: exit $rc, $(cat "$dir/err")"
+# PGD at epsilon 0 is the clean model: its accuracy is HotFlip's clean accuracy on the same examples,
+# in either ball; the ball is recorded
+for ball in example position; do
+  "$SB" run --task copy --preset tiny --steps 12 --batch 4 knobs=len=4 test_examples=8 eval_examples=8 grad_points=0 \
+    attn_examples=0 cka_examples=0 attack_examples=8 pgd_eps=0,0.1 pgd_ball=$ball --db "$dir/ball.db" --quiet 2>"$dir/err" || fail "pgd_ball=$ball run: $(cat "$dir/err")"
+  id=$(sqlite3 "$dir/ball.db" "select max(id) from runs")
+  [ "$(sqlite3 "$dir/ball.db" "select value from params where run_id = $id and key = 'pgd_ball'")" = $ball ] || fail "pgd_ball=$ball not recorded"
+  ok=$(sqlite3 "$dir/ball.db" "select abs((select value from series where run_id = $id and metric = 'pgd.accuracy' and step = 0) -
+                                          (select value from metrics where run_id = $id and key = 'hotflip.clean_accuracy')) < 1e-12")
+  [ "$ok" = 1 ] || fail "pgd_ball=$ball: PGD accuracy at epsilon 0 is not the clean accuracy"
+done
 # analysis=0 analyses nothing; the analyses change neither the training nor the results, nor the cell
 for a in 0 1; do
   "$SB" run --task copy --preset tiny --steps 12 --batch 4 analysis=$a knobs=len=4 test_examples=8 eval_examples=8 \

@@ -31,7 +31,7 @@ printf '[run]\ntask = copy:len=4\n[model]\npreset = tiny\nheads = 2 3\nsharing =
 # model make impossible: each checked too, before the first runs
 printf '[run]\ntask = copy:len=4\nsteps = 2\nteacher = none /nonexistent.safetensors\n[model]\npreset = tiny\n' > "$dir/teacher2.ini"
 printf '[run]\ntask = copy:len=4\nsteps = 2\nfactor_init = train svd\n[model]\npreset = tiny\n' > "$dir/factor2.ini"
-printf '[run]\ntask = copy:len=4\nsteps = 2\npgd_eps = 0.1 0\n[model]\npreset = tiny\n' > "$dir/eps2.ini"
+printf '[run]\ntask = copy:len=4\nsteps = 2\npgd_eps = 0.1 200\n[model]\npreset = tiny\n' > "$dir/eps2.ini"
 # 64 x 64 x 64 cells (the widths on continuation lines), and a line too long for the INI reader
 { echo "[run]"; echo "task = copy"; printf 'seed ='; printf ' %d' $(seq 1 64); echo
   printf 'data_seed ='; printf ' %d' $(seq 1 64); echo; echo "[model]"

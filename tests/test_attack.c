@@ -1,6 +1,8 @@
 /*
-** test_attack.c: the perturbation analyses. PGD never leaves its epsilon
-** ball, touches only the positions it may, and raises the loss; HotFlip only
+** test_attack.c: the perturbation analyses. PGD's projection onto FreeLB's
+** per-example ball and onto per-position balls has its closed form; the
+** attack never leaves its ball, touches only the positions it may, raises
+** the loss, and at epsilon 0 scores the clean accuracy; HotFlip only
 ** substitutes allowed tokens at allowed positions, within its budget, picks
 ** the flip with the best first-order score, and counts as TextAttack does;
 ** random substitution changes nothing at rate 0 and every allowed position
@@ -66,6 +68,57 @@ static void example_correctness(void **state)
     assert_int_equal(sb_example_correct(p, among2, 4, 3, &r), 1);
 }
 
+/* The projection's closed forms on a hand-made perturbation (B = 2, T = 3,
+** E = 2; example 0's last position is not attacked): FreeLB's ball scales
+** an example's attacked rows together onto radius eps sqrt(P), the position
+** ball each row onto eps; what is inside stays, rows outside the mask stay. */
+static void pgd_projection_closed_form(void **state)
+{
+    (void)state;
+    const unsigned char mask[6] = { 1, 1, 0, 1, 1, 1 };
+    const real start[12] = { 3, 4, 0, 0, 5, 5,        /* example 0: attacked rows (3,4), (0,0); norm 5 */
+                             0.1, 0, 0, 0.2, 0, 0 };  /* example 1: norm 0.22, inside both balls */
+    real d[12];
+    double in = 1 - 1e-6;   /* the hair inside the sphere */
+    /* example ball, eps 1: example 0 has P = 2, radius sqrt 2 */
+    memcpy(d, start, sizeof d);
+    assert_close(sb_pgd_radius(mask, 0, 3, 1.0, SB_PGD_EXAMPLE), sqrt(2), 1e-15);
+    assert_close(sb_pgd_radius(mask, 1, 3, 1.0, SB_PGD_EXAMPLE), sqrt(3), 1e-15);
+    assert_close(sb_pgd_radius(NULL, 0, 3, 1.0, SB_PGD_EXAMPLE), sqrt(3), 1e-15);
+    sb_pgd_project(d, mask, 2, 3, 2, 1.0, SB_PGD_EXAMPLE);
+    assert_close(d[0], 3 * sqrt(2) / 5 * in, 1e-6);
+    assert_close(d[1], 4 * sqrt(2) / 5 * in, 1e-6);
+    assert_close(d[2], 0, 0);
+    assert_close(d[4], 5, 0);   /* not attacked: untouched */
+    for (int i = 6; i < 12; i++) assert_close(d[i], start[i], 0);
+    /* position ball, eps 1: row (3,4) onto (0.6, 0.8); the others are inside or not attacked */
+    memcpy(d, start, sizeof d);
+    sb_pgd_project(d, mask, 2, 3, 2, 1.0, SB_PGD_POSITION);
+    assert_close(d[0], 0.6 * in, 1e-6);
+    assert_close(d[1], 0.8 * in, 1e-6);
+    assert_close(d[4], 5, 0);
+    for (int i = 6; i < 12; i++) assert_close(d[i], start[i], 0);
+    /* eps 0.1: example 1 (norm 0.2236 > 0.1 sqrt 3) is scaled whole; per position row (0.1,0) is on the
+    ** sphere (kept: not beyond it) and (0,0.2) scaled to (0,0.1) */
+    memcpy(d, start, sizeof d);
+    sb_pgd_project(d, mask, 2, 3, 2, 0.1, SB_PGD_EXAMPLE);
+    double s1 = 0.1 * sqrt(3) / sqrt(0.05) * in;
+    assert_close(d[6], (real)0.1 * s1, 1e-6);
+    assert_close(d[9], (real)0.2 * s1, 1e-6);
+    memcpy(d, start, sizeof d);
+    sb_pgd_project(d, mask, 2, 3, 2, 0.1, SB_PGD_POSITION);
+    assert_close(d[9], 0.1 * in, 1e-6);
+    /* eps 0: everything attacked to zero */
+    memcpy(d, start, sizeof d);
+    sb_pgd_project(d, mask, 2, 3, 2, 0, SB_PGD_EXAMPLE);
+    for (int i = 0; i < 12; i++) assert_close(d[i], i == 4 || i == 5 ? 5 : 0, 0);
+}
+
+/* PGD in either ball: the perturbation is inside the ball and on its sphere
+** (2.5 times the radius over 5 steps overshoots: every example's sphere,
+** some position's), only at attacked positions; the loss rises with the budget; several budgets in one call
+** give what each gives alone. FreeLB's ball concentrates: some position
+** moves further than eps, which the position ball never allows. */
 static void pgd_ball_and_loss(void **state)
 {
     (void)state;
@@ -79,48 +132,100 @@ static void pgd_ball_and_loss(void **state)
     double norm = sb_embed_mean_norm(m, NULL);
     assert_true(norm > 0);
     char err[SB_ERR_LEN];
-    double prev = -1;
-    for (int k = 0; k < 3; k++) {
-        double eps = (0.25 + 0.5 * k) * norm;
-        sb_pgd_stats st = { 0 };
-        assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, &eps, 1, 5, 2.5, NULL, delta, &st, err, sizeof err), 0);
-        double biggest = 0;
-        for (int p = 0; p < B * T; p++) {
-            double n2 = 0;
-            for (int i = 0; i < E; i++) n2 += (double)delta[(long)p * E + i] * delta[(long)p * E + i];
-            if (!mask[p]) assert_close(n2, 0, 0);
-            assert_true(sqrt(n2) <= eps * (1 + 1e-6));
-            if (sqrt(n2) > biggest) biggest = sqrt(n2);
+    for (int ball = 0; ball < SB_PGD_BALL_COUNT; ball++) {
+        double prev = -1;
+        for (int k = 0; k < 3; k++) {
+            double eps = (0.25 + 0.5 * k) * norm;
+            sb_pgd_stats st = { 0 };
+            assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, &eps, 1, 5, 2.5, ball, NULL, delta, &st, err, sizeof err), 0);
+            double biggest = 0;
+            for (int b = 0; b < B; b++) {
+                double ex = 0;
+                for (int t = 0; t < T; t++) {
+                    long p = (long)b * T + t;
+                    double n2 = 0;
+                    for (int i = 0; i < E; i++) n2 += (double)delta[p * E + i] * delta[p * E + i];
+                    if (!mask[p]) assert_close(n2, 0, 0);
+                    if (ball == SB_PGD_POSITION) assert_true(sqrt(n2) <= eps);
+                    if (sqrt(n2) > biggest) biggest = sqrt(n2);
+                    ex += n2;
+                }
+                if (ball == SB_PGD_EXAMPLE) {
+                    double r = sb_pgd_radius(mask, b, T, eps, ball);
+                    assert_true(sqrt(ex) <= r);
+                    assert_true(sqrt(ex) > 0.999 * r);
+                }
+            }
+            printf("  %s ball, eps %.3f: loss %.4f -> %.4f, KL %.4f, accuracy %ld -> %ld of %ld, largest position %.2f eps\n",
+                   sb_pgd_ball_names[ball], eps, st.loss_clean, st.loss_adv, st.kl_sum / st.kl_positions, st.clean_correct,
+                   st.correct, st.examples, biggest / eps);
+            if (ball == SB_PGD_EXAMPLE) assert_true(biggest > 1.01 * eps);
+            else assert_true(biggest > 0.999 * eps);
+            assert_true(st.loss_adv > st.loss_clean);
+            assert_true(st.loss_adv > prev);   /* a larger ball, a larger loss */
+            prev = st.loss_adv;
+            assert_true(st.kl_sum > 0);
+            assert_int_equal(st.examples, B);
+            assert_int_equal(st.kl_positions, B * 4 - 1);
         }
-        assert_true(biggest > 0.9 * eps);   /* it uses its budget */
-        printf("  eps %.3f: loss %.4f -> %.4f, KL %.4f, accuracy %ld -> %ld of %ld\n", eps, st.loss_clean, st.loss_adv,
-               st.kl_sum / st.kl_positions, st.clean_correct, st.correct, st.examples);
-        assert_true(st.loss_adv > st.loss_clean);
-        assert_true(st.loss_adv > prev);   /* a larger ball, a larger loss */
-        prev = st.loss_adv;
-        assert_true(st.kl_sum > 0);
-        assert_int_equal(st.examples, B);
-        assert_int_equal(st.kl_positions, B * 4 - 1);
-    }
-    /* several radii in one call: the same outcomes as one radius at a time */
-    double radii[3] = { 0.25 * norm, 0.75 * norm, 1.25 * norm };
-    sb_pgd_stats many[3];
-    memset(many, 0, sizeof many);
-    assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, radii, 3, 5, 2.5, NULL, NULL, many, err, sizeof err), 0);
-    assert_close(many[2].loss_adv, prev, 1e-6);
-    for (int k = 0; k < 3; k++) {
-        sb_pgd_stats one = { 0 };
-        assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, radii + k, 1, 5, 2.5, NULL, NULL, &one, err, sizeof err), 0);
-        assert_close(many[k].loss_adv, one.loss_adv, 1e-6);
-        assert_close(many[k].kl_sum, one.kl_sum, 1e-6);
-        assert_int_equal(many[k].correct, one.correct);
+        /* several budgets in one call: the same outcomes as one budget at a time */
+        double radii[3] = { 0.25 * norm, 0.75 * norm, 1.25 * norm };
+        sb_pgd_stats many[3];
+        memset(many, 0, sizeof many);
+        assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, radii, 3, 5, 2.5, ball, NULL, NULL, many, err, sizeof err), 0);
+        assert_close(many[2].loss_adv, prev, 1e-6);
+        for (int k = 0; k < 3; k++) {
+            sb_pgd_stats one = { 0 };
+            assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, radii + k, 1, 5, 2.5, ball, NULL, NULL, &one, err, sizeof err), 0);
+            assert_close(many[k].loss_adv, one.loss_adv, 1e-6);
+            assert_close(many[k].kl_sum, one.kl_sum, 1e-6);
+            assert_int_equal(many[k].correct, one.correct);
+        }
     }
     /* zero steps: no perturbation, no change */
     sb_pgd_stats st = { 0 };
-    assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, &norm, 1, 0, 2.5, NULL, delta, &st, err, sizeof err), 0);
+    assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, &norm, 1, 0, 2.5, SB_PGD_EXAMPLE, NULL, delta, &st, err, sizeof err), 0);
     assert_close(st.loss_adv, st.loss_clean, 0);
     assert_close(st.kl_sum, 0, 1e-9);
+    /* an unknown ball is refused */
+    assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, mask, B, T, &norm, 1, 1, 2.5, 7, NULL, NULL, &st, err, sizeof err), -1);
+    assert_mentions(err, "ball");
     free(delta);
+    sb_model_free(m);
+}
+
+/* At epsilon 0 the attack is the clean model: in either ball, accuracy under
+** attack is the examples' clean accuracy, counted here from a plain forward,
+** and the KL is exactly 0. */
+static void pgd_eps0_is_clean(void **state)
+{
+    (void)state;
+    sb_model *m = make();
+    int tok[B * T], tgt[B * T];
+    batch(m, tok, tgt, 1);
+    for (int b = 0; b < B; b += 3) tgt[b * T + 5] = (tgt[b * T + 5] + 1) % V;   /* examples 0 and 3 wrong */
+    sb_model_forward(m, tok, NULL, tgt, NULL, B, T);
+    long clean = 0, scored = 0;
+    for (int b = 0; b < B; b++) {
+        int ok = sb_example_correct(sb_model_probs(m) + (long)b * T * V, tgt + b * T, V, T, NULL);
+        clean += ok == 1;
+        scored += ok >= 0;
+    }
+    double eps[2] = { 0, 0.5 * sb_embed_mean_norm(m, NULL) };
+    char err[SB_ERR_LEN];
+    for (int ball = 0; ball < SB_PGD_BALL_COUNT; ball++) {
+        sb_pgd_stats st[2];
+        memset(st, 0, sizeof st);
+        assert_int_equal(sb_pgd_attack(m, tok, NULL, tgt, NULL, B, T, eps, 2, 3, 2.5, ball, NULL, NULL, st, err, sizeof err), 0);
+        printf("  %s ball: clean %ld of %ld; at eps 0 %ld, at eps %.2f %ld\n", sb_pgd_ball_names[ball], clean, scored,
+               st[0].correct, eps[1], st[1].correct);
+        assert_int_equal(st[0].examples, scored);
+        assert_int_equal(st[0].correct, clean);
+        assert_int_equal(st[0].clean_correct, clean);
+        assert_true(st[0].kl_sum == 0);
+        assert_true(st[0].loss_adv == st[0].loss_clean);
+        assert_true(st[1].kl_sum > 0);
+    }
     sb_model_free(m);
 }
 
@@ -233,7 +338,8 @@ static void random_substitution(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(example_correctness), cmocka_unit_test(pgd_ball_and_loss),
+        cmocka_unit_test(example_correctness), cmocka_unit_test(pgd_projection_closed_form),
+        cmocka_unit_test(pgd_ball_and_loss), cmocka_unit_test(pgd_eps0_is_clean),
         cmocka_unit_test(hotflip_rules_and_budget), cmocka_unit_test(random_substitution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,11 @@
 ** test_headdiv_f64.c: head diversity and importance, in double precision.
 ** Jensen-Shannon divergence of identical distributions is 0 and of disjoint
 ** ones ln 2 (Clark et al.'s smoothing moves it by a known amount); entropy of
-** a uniform row is ln n; a model whose heads are copies of each other has
-** zero diversity; Michel et al.'s head importance equals the mean over
+** a uniform row is ln n; on a hand-made causal pattern (one head on the
+** first key, one uniform) diversity and entropy are their closed forms over
+** the queries that see two keys or more; on a model they equal a direct
+** computation from its attention rows (causal and not); a model whose heads
+** are copies of each other has zero diversity; Michel et al.'s head importance equals the mean over
 ** examples of |dL_x/dg| found by finite differences of each example's own
 ** loss, normalised per layer.
 */
@@ -96,7 +99,7 @@ static void identical_heads(void **state)
     sb_headdiv h;
     assert_int_equal(sb_headdiv_init(&h, c.layers, c.heads), 0);
     sb_headdiv_add(&h, m, tgt, valid, B, T);
-    assert_int_equal(h.queries, B * T - 1);
+    assert_int_equal(h.queries[0], B * T - 1 - B);   /* not the padding, nor the first positions (one key) */
     double js[3], ent[9];
     sb_headdiv_result(&h, js, ent, NULL, NULL);
     for (int l = 0; l < c.layers; l++) {
@@ -108,47 +111,110 @@ static void identical_heads(void **state)
     sb_model_free(m);
 }
 
-/* Mean entropy over valid queries, computed directly from the attention rows. */
+/* Causal, T = 5, two heads: head 0 attends only to key 0, head 1 uniformly
+** to the keys it sees. Query t (n = t+1 keys) has entropies 0 and ln n and,
+** after smoothing p = 0.999 e_0 + 0.001/n and q = 1/n (uniform stays
+** uniform), JS = (1/2)[p0 ln(p0/m0) + (n-1) l ln(l/m1)] + (1/2)[(1/n) ln((1/n)/m0)
+** + ((n-1)/n) ln((1/n)/m1)] with l = 0.001/n, m0 = (p0 + 1/n)/2, m1 = (l + 1/n)/2.
+** The means are over t = 1..T-1 (t = 0 sees one key) and over the valid
+** queries: the second example's query 3 is masked. */
+static void hand_made_pattern(void **state)
+{
+    (void)state;
+    enum { TT = 5, NB = 2, NH = 2 };
+    real att[NB * NH * TT * TT];
+    memset(att, 0, sizeof att);
+    for (int b = 0; b < NB; b++)
+        for (int t = 0; t < TT; t++) {
+            att[((b * NH + 0) * TT + t) * TT] = 1;
+            for (int s = 0; s <= t; s++) att[((b * NH + 1) * TT + t) * TT + s] = (real)(1.0 / (t + 1));
+        }
+    unsigned char valid[NB * TT];
+    memset(valid, 1, sizeof valid);
+    valid[TT + 3] = 0;
+    sb_headdiv h;
+    assert_int_equal(sb_headdiv_init(&h, 1, NH), 0);
+    sb_headdiv_add_attention(&h, 0, att, valid, NB, TT, 1);
+    double want_js = 0, want_ent = 0;
+    long q = 0;
+    for (int b = 0; b < NB; b++)
+        for (int t = 1; t < TT; t++) {
+            if (!valid[b * TT + t]) continue;
+            double n = t + 1, l = 0.001 / n, p0 = 0.999 + l, u = 1 / n, m0 = (p0 + u) / 2, m1 = (l + u) / 2;
+            want_js += 0.5 * (p0 * log(p0 / m0) + (n - 1) * l * log(l / m1)) + 0.5 * (u * log(u / m0) + (n - 1) * u * log(u / m1));
+            want_ent += log(n);
+            q++;
+        }
+    double js, ent[2];
+    sb_headdiv_result(&h, &js, ent, NULL, NULL);
+    printf("  hand-made pattern: JS %.6f over %ld queries (%.6f counting the one-key queries)\n", js, q, want_js / (q + NB));
+    assert_int_equal(h.queries[0], 2 * (TT - 1) - 1);
+    assert_close(js, want_js / q, 1e-12);
+    assert_close(ent[0], 0, 0);
+    assert_close(ent[1], want_ent / q, 1e-12);
+    /* the same rows as an encoder's (every query sees all T keys): the last
+    ** query of each example has the same closed form with n = T */
+    sb_headdiv_free(&h);
+    sb_headdiv e;
+    assert_int_equal(sb_headdiv_init(&e, 1, NH), 0);
+    unsigned char last[NB * TT] = { 0 };
+    last[TT - 1] = last[2 * TT - 1] = 1;
+    sb_headdiv_add_attention(&e, 0, att, last, NB, TT, 0);
+    sb_headdiv_result(&e, &js, ent, NULL, NULL);
+    double n = TT, l = 0.001 / n, p0 = 0.999 + l, u = 1 / n, m0 = (p0 + u) / 2, m1 = (l + u) / 2;
+    assert_int_equal(e.queries[0], 2);
+    assert_close(js, 0.5 * (p0 * log(p0 / m0) + (n - 1) * l * log(l / m1)) + 0.5 * (u * log(u / m0) + (n - 1) * u * log(u / m1)), 1e-12);
+    assert_close(ent[1], log(n), 1e-12);
+    sb_headdiv_free(&e);
+}
+
+/* Mean entropy and JS over valid queries with two or more keys, computed
+** directly from a model's attention rows, for a decoder and an encoder. */
 static void entropy_and_js_by_hand(void **state)
 {
     (void)state;
-    sb_config c;
-    config(&c);
-    sb_model *m = make(&c);
-    int tok[B * T], tgt[B * T];
-    unsigned char valid[B * T];
-    batch(tok, tgt);
-    for (int i = 0; i < B * T; i++) valid[i] = tok[i] != 0;
-    sb_model_forward(m, tok, NULL, tgt, NULL, B, T);
-    sb_model_backward(m);
-    sb_headdiv h;
-    assert_int_equal(sb_headdiv_init(&h, c.layers, c.heads), 0);
-    sb_headdiv_add(&h, m, tgt, valid, B, T);
-    double js[3], ent[9];
-    sb_headdiv_result(&h, js, ent, NULL, NULL);
-    int l = 1, NH = c.heads;
-    const real *att = sb_model_attention(m, l);
-    double e = 0, j = 0;
-    long q = 0;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            if (!valid[b * T + t]) continue;
-            q++;
-            double p[3][T], sum = 0;
-            for (int k = 0; k < NH; k++)
-                for (int s = 0; s <= t; s++) p[k][s] = 0.999 * att[(((long)b * NH + k) * T + t) * T + s] + 0.001 / (t + 1);
-            for (int s = 0; s <= t; s++) {
-                double a = att[(((long)b * NH + 2) * T + t) * T + s];
-                if (a > 0) e -= a * log(a);
+    for (int causal = 1; causal >= 0; causal--) {
+        sb_config c;
+        config(&c);
+        c.causal = causal;
+        sb_model *m = make(&c);
+        int tok[B * T], tgt[B * T];
+        unsigned char valid[B * T];
+        batch(tok, tgt);
+        for (int i = 0; i < B * T; i++) valid[i] = tok[i] != 0;
+        sb_model_forward(m, tok, NULL, tgt, NULL, B, T);
+        sb_model_backward(m);
+        sb_headdiv h;
+        assert_int_equal(sb_headdiv_init(&h, c.layers, c.heads), 0);
+        sb_headdiv_add(&h, m, tgt, valid, B, T);
+        double js[3], ent[9];
+        sb_headdiv_result(&h, js, ent, NULL, NULL);
+        int l = 1, NH = c.heads;
+        const real *att = sb_model_attention(m, l);
+        double e = 0, j = 0;
+        long q = 0;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                int n = causal ? t + 1 : T;
+                if (!valid[b * T + t] || n < 2) continue;
+                q++;
+                double p[3][T], sum = 0;
+                for (int k = 0; k < NH; k++)
+                    for (int s = 0; s < n; s++) p[k][s] = 0.999 * att[(((long)b * NH + k) * T + t) * T + s] + 0.001 / n;
+                for (int s = 0; s < n; s++) {
+                    double a = att[(((long)b * NH + 2) * T + t) * T + s];
+                    if (a > 0) e -= a * log(a);
+                }
+                sum += sb_js_divergence(p[0], p[1], n) + sb_js_divergence(p[0], p[2], n) + sb_js_divergence(p[1], p[2], n);
+                j += sum / 3;
             }
-            sum += sb_js_divergence(p[0], p[1], t + 1) + sb_js_divergence(p[0], p[2], t + 1) + sb_js_divergence(p[1], p[2], t + 1);
-            j += sum / 3;
-        }
-    assert_close(ent[l * NH + 2], e / q, 1e-12);
-    assert_close(js[l], j / q, 1e-12);
-    assert_true(js[l] > 0 && js[l] < log(2));
-    sb_headdiv_free(&h);
-    sb_model_free(m);
+        assert_int_equal(h.queries[l], q);
+        assert_close(ent[l * NH + 2], e / q, 1e-12);
+        assert_close(js[l], j / q, 1e-12);
+        assert_true(js[l] > 0 && js[l] < log(2));
+        sb_headdiv_free(&h);
+        sb_model_free(m);
+    }
 }
 
 /* Importance: |dL_x/dg_h| by finite differences of example x's own mean loss,
@@ -213,7 +279,7 @@ static void importance_finite_differences(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(js_known_values), cmocka_unit_test(identical_heads),
+        cmocka_unit_test(js_known_values), cmocka_unit_test(hand_made_pattern), cmocka_unit_test(identical_heads),
         cmocka_unit_test(entropy_and_js_by_hand), cmocka_unit_test(importance_finite_differences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

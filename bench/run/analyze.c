@@ -25,7 +25,7 @@
 struct sb_analysis {
     const sb_task_info *info;
     int T, B, steps;
-    int grad_points, attn_n, cka_n, attack_n, pgd_steps, hotflip_budget;
+    int grad_points, attn_n, cka_n, attack_n, pgd_steps, pgd_ball, hotflip_budget;
     double eps[MAX_LIST], rates[MAX_LIST];
     int neps, nrates;
     /* gradient statistics: the sequences, and the sums over points for the averages */
@@ -74,13 +74,22 @@ static int parse_list(const char *key, const char *text, double lo, double hi, d
     return 0;
 }
 
+/* The SB_PGD_* ball pgd_ball names; -1 with a message when none. */
+static int pgd_ball(const sb_spec *s, char *err, size_t errlen)
+{
+    for (int b = 0; b < SB_PGD_BALL_COUNT; b++)
+        if (!strcmp(s->pgd_ball, sb_pgd_ball_names[b])) return b;
+    snprintf(err, errlen, "pgd_ball='%s': expected example or position", s->pgd_ball);
+    return -1;
+}
+
 int sb_analysis_check(const sb_spec *s, char *err, size_t errlen)
 {
     double v[MAX_LIST];
     int n;
-    if (parse_list("pgd_eps", s->pgd_eps, 1e-9, 100, v, &n, err, errlen)) return -1;
+    if (parse_list("pgd_eps", s->pgd_eps, 0, 100, v, &n, err, errlen)) return -1;
     if (parse_list("randsub_rates", s->randsub_rates, 0, 1, v, &n, err, errlen)) return -1;
-    return 0;
+    return pgd_ball(s, err, errlen) < 0 ? -1 : 0;
 }
 
 /* n examples of a split from index 0 into freshly allocated arrays. */
@@ -125,7 +134,8 @@ sb_analysis *sb_analysis_new(const sb_spec *s, sb_task *task, char *err, size_t 
     a->pgd_steps = s->pgd_steps;
     a->hotflip_budget = s->hotflip_budget;
     a->last_point = -1;
-    parse_list("pgd_eps", s->pgd_eps, 1e-9, 100, a->eps, &a->neps, err, errlen);
+    a->pgd_ball = pgd_ball(s, err, errlen);
+    parse_list("pgd_eps", s->pgd_eps, 0, 100, a->eps, &a->neps, err, errlen);
     parse_list("randsub_rates", s->randsub_rates, 0, 1, a->rates, &a->nrates, err, errlen);
     a->fixed_n = max3(a->attn_n, a->cka_n, a->attack_n);
     int V = a->info->vocab, T = a->T;
@@ -434,7 +444,7 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
     memcpy(allowed, a->vocab, (size_t)(a->info->vocab < V ? a->info->vocab : V));
     sb_attack_rules rules = { a->info->answer_lo, a->info->answer_hi, allowed };
     char msg[SB_ERR_LEN] = "";
-    /* PGD over the epsilon grid, scaled by the mean token-embedding norm; step 2.5 eps / steps */
+    /* PGD over the epsilon grid, scaled by the mean token-embedding norm; step 2.5 radius / steps */
     double t0 = sb_now(), norm = sb_embed_mean_norm(m, allowed);
     if (a->neps && isfinite(norm)) {
         sb_pgd_stats st[MAX_LIST];
@@ -446,7 +456,7 @@ static int attacks(sb_analysis *a, sb_run *r, sb_model *m, char *err, size_t err
             int b = a->attack_n - first < a->B ? a->attack_n - first : a->B;
             attack_mask(a, first, b, mask);
             sb_pgd_attack(m, a->f_tok + (long)first * T, a->f_typ + (long)first * T, a->f_tgt + (long)first * T, mask,
-                          b, T, eps, a->neps, a->pgd_steps, 2.5, &rules, NULL, st, msg, sizeof msg);
+                          b, T, eps, a->neps, a->pgd_steps, 2.5, a->pgd_ball, &rules, NULL, st, msg, sizeof msg);
         }
         for (int e = 0; e < a->neps && !msg[0]; e++) {
             sb_put_point(r, SB_S_PGD_EPS, e, -1, -1, a->eps[e]);

@@ -28,8 +28,11 @@
 ** points before dividing. The series of the analyses after training carry
 ** the number of training steps done as their step.
 **
-** PGD takes pgd_steps steps of 2.5 eps / pgd_steps (Madry et al.'s ratio)
-** from zero, per token position (engine/analysis/attack.h). HotFlip's counts are
+** PGD takes pgd_steps steps of 2.5 radius / pgd_steps (Madry et al.'s
+** ratio) from zero, in the ball pgd_ball names (engine/analysis/attack.h):
+** example, FreeLB's, bounds the L2 norm of an example's whole perturbation
+** by eps sqrt(P) (P its attacked positions); position bounds each attacked
+** position's by eps. eps 0 is the clean input. HotFlip's counts are
 ** TextAttack's: skipped is a count of examples already wrong; success rate
 ** = successes / (successes + failures), absent when every example was
 ** skipped; accuracy under attack = failures / examples; perturbed fraction =
@@ -56,7 +59,8 @@
 **   cka.update.linear, cka.update.unbiased        i, j in 0..N-1: residual updates (output - input)
 **   metric cka_adjacent                           mean unbiased CKA of outputs l-1, l for l = 0..N-1
 **   pgd.eps, pgd.accuracy, pgd.kl                 step = epsilon index (eps as a fraction of the
-**                                                 mean token-embedding norm); metric embed_mean_norm
+**                                                 mean token-embedding norm; the ball is param
+**                                                 pgd_ball); metric embed_mean_norm
 **   metrics hotflip.{success_rate, accuracy_under_attack, perturbed_fraction, queries,
 **           skipped, clean_accuracy}
 **   randsub.rate, randsub.accuracy                step = rate index
@@ -74,7 +78,7 @@
 
 typedef struct sb_analysis sb_analysis;
 
-/* Check the analysis keys of a spec (the epsilon and rate lists). Returns 0, or
+/* Check the analysis keys of a spec (the epsilon and rate lists, the ball). Returns 0, or
 ** -1 with a message naming the key. */
 int sb_analysis_check(const sb_spec *s, char *err, size_t errlen);
 

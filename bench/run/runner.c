@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "analyze.h"
 #include "compress.h"
+#include "evaluate.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
 #include "core/validate.h"
@@ -83,22 +84,10 @@ typedef struct {
     int *tok, *typ, *tgt;
 } data;
 
-/* Evaluate n examples of a split: the task's metrics and the mean loss. */
+/* Evaluate n examples of a split: the task's metrics and the mean loss over scored positions. */
 static int evaluate(sb_model *m, data *d, int split, long n, int B, sb_score *sc, double *loss)
 {
-    int T = split == SB_SPLIT_TEST_LONG ? d->info->long_length : d->info->length;
-    double total = 0;
-    long batches = 0;
-    memset(sc, 0, sizeof *sc);
-    if (n > d->info->split_size[split]) n = d->info->split_size[split];
-    for (long first = 0; first < n; first += B, batches++) {
-        int b = n - first < B ? (int)(n - first) : B;
-        if (sb_task_examples(d->task, split, first, b, d->tok, d->typ, d->tgt)) return -1;
-        total += sb_model_forward(m, d->tok, d->typ, d->tgt, NULL, b, T);
-        sb_score_add(sc, d->info, sb_model_probs(m), d->tgt, b, T);
-    }
-    *loss = batches ? total / batches : NAN;
-    return 0;
+    return sb_evaluate(m, d->task, split, n, B, d->tok, d->typ, d->tgt, sc, loss);
 }
 
 /* The headline metric of a split, for compression's before-and-after figures. */

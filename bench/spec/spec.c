@@ -31,6 +31,7 @@ static const char *const factor_init_names[] = { "train", "svd", "als", NULL };
 static const char *const prune_names[] = { "none", "l1", "magnitude", "gradual", "movement", NULL };
 static const char *const quant_names[] = { "none", "int8", NULL };
 static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL };
+static const char *const pgd_ball_names[] = { "example", "position", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -41,6 +42,8 @@ static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL
 #define LF(k, lo, hi, help, def) { #k, K_FLOAT, offsetof(sb_spec, k), 0, lo, hi, 1, help, def, NULL }
 #define LS(k, help, def) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, 1, help, def, NULL }
 #define LW(k, names, help, def) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, 1, help, def, names }
+/* an analysis key (not in the cell) added later, one of the words names */
+#define LA(k, names, help, def) { #k, K_STR, offsetof(sb_spec, k), sizeof(((sb_spec *)0)->k), 0, 0, 0, help, def, names }
 static const tkey tkeys[] = {
     KS(task, 1, "task name (sharebench tasks), or NAME:KNOBS"),
     KS(knobs, 1, "task knobs, e.g. len=12"),
@@ -67,8 +70,9 @@ static const tkey tkeys[] = {
     KX(attn_examples, 0, 100000, "test examples for head diversity and importance (0: none)"),
     KX(cka_examples, 0, 100000, "test examples for CKA between layers (0: none)"),
     KX(attack_examples, 0, 100000, "test examples attacked by PGD, HotFlip, random substitution (0: none)"),
-    KS(pgd_eps, 0, "PGD radii as fractions of the mean token-embedding norm, e.g. 0.1,0.5"),
+    KS(pgd_eps, 0, "PGD budgets per attacked position as fractions of the mean token-embedding norm, e.g. 0,0.1,0.5"),
     KX(pgd_steps, 0, 1000, "PGD steps"),
+    LA(pgd_ball, pgd_ball_names, "PGD's ball: example (FreeLB's, the norm over the whole example) or position (one per position)", "example"),
     KX(hotflip_budget, 0, 1000, "HotFlip: most tokens changed per example (0: no HotFlip)"),
     KS(randsub_rates, 0, "random substitution rates, e.g. 0.05,0.1"),
     LW(factor_init, factor_init_names, "factor:R from the start (train), or the trained dense model's truncated SVD or ALS", "train"),
@@ -96,6 +100,7 @@ static const tkey tkeys[] = {
 #undef LF
 #undef LS
 #undef LW
+#undef LA
 #define NT (sizeof tkeys / sizeof tkeys[0])
 
 static const tkey *find(const char *key)

@@ -25,6 +25,7 @@ typedef struct {
     /* analyses (bench/run/analyze.h): not in the cell, they do not change training */
     int analysis, grad_samples, grad_points, attn_examples, cka_examples, attack_examples, pgd_steps, hotflip_budget;
     char pgd_eps[64], randsub_rates[64];   /* comma-separated lists */
+    char pgd_ball[16];            /* example (FreeLB's ball) or position */
     /* compression (bench/run/compress.h): each a key, combinable with any sharing */
     char factor_init[16];         /* train (factor:R from the start), svd or als (factorise the trained dense model) */
     int als_iters;

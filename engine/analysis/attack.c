@@ -1,6 +1,7 @@
 /*
-** attack.c: embedding-space PGD (FreeLB's step and projection), HotFlip and
-** random token substitution, with example-level correctness (see attack.h).
+** attack.c: embedding-space PGD (FreeLB's step and projection, per example
+** or per position), HotFlip and random token substitution, with
+** example-level correctness (see attack.h).
 ** Buffers are allocated once per call; statistics are summed in double.
 */
 #include "attack.h"
@@ -59,9 +60,80 @@ static double kl(const real *p, const real *q, int V)
     return s;
 }
 
+const char *const sb_pgd_ball_names[SB_PGD_BALL_COUNT] = { "example", "position" };
+
+/* The attacked positions of example b (all T without a mask). */
+static int attacked(const unsigned char *mask, int b, int T)
+{
+    int P = 0;
+    for (int t = 0; t < T; t++) P += !mask || mask[(long)b * T + t];
+    return P;
+}
+
+/* Squared L2 norm of the attacked rows (of width E) of x over positions [p0, p1). */
+static double sqnorm(const real *x, const unsigned char *mask, long p0, long p1, int E)
+{
+    double s = 0;
+    for (long p = p0; p < p1; p++) {
+        if (mask && !mask[p]) continue;
+        for (int i = 0; i < E; i++) s += (double)x[p * E + i] * x[p * E + i];
+    }
+    return s;
+}
+
+/* x[p0..p1) *= s on the attacked rows. */
+static void scale(real *x, const unsigned char *mask, long p0, long p1, int E, double s)
+{
+    for (long p = p0; p < p1; p++) {
+        if (mask && !mask[p]) continue;
+        for (int i = 0; i < E; i++) x[p * E + i] = (real)(x[p * E + i] * s);
+    }
+}
+
+/* The units the ball bounds: one example, or one position. */
+static void unit_range(int ball, int T, long u, long *p0, long *p1)
+{
+    *p0 = ball == SB_PGD_EXAMPLE ? u * T : u;
+    *p1 = ball == SB_PGD_EXAMPLE ? *p0 + T : u + 1;
+}
+
+double sb_pgd_radius(const unsigned char *mask, int b, int T, double eps, int ball)
+{
+    return ball == SB_PGD_EXAMPLE ? eps * sqrt((double)attacked(mask, b, T)) : eps;
+}
+
+void sb_pgd_project(real *delta, const unsigned char *mask, int B, int T, int E, double eps, int ball)
+{
+    long units = ball == SB_PGD_EXAMPLE ? B : (long)B * T;
+    for (long u = 0; u < units; u++) {
+        long p0, p1;
+        unit_range(ball, T, u, &p0, &p1);
+        double r = sb_pgd_radius(mask, (int)(p0 / T), T, eps, ball), n = sqrt(sqnorm(delta, mask, p0, p1, E));
+        /* scale a little inside so rounding of the float product cannot leave the ball */
+        if (n > r) scale(delta, mask, p0, p1, E, r > 0 ? r / n * (1 - 1e-6) : 0);
+    }
+}
+
+/* FreeLB's ascent: delta += alpha g/||g|| per unit (example or position),
+** over the attacked rows, with alpha = ratio times the unit's radius. */
+static void ascend(real *delta, const real *g, const unsigned char *mask, int B, int T, int E, double eps, double ratio, int ball)
+{
+    long units = ball == SB_PGD_EXAMPLE ? B : (long)B * T;
+    for (long u = 0; u < units; u++) {
+        long p0, p1;
+        unit_range(ball, T, u, &p0, &p1);
+        double gn = sqrt(sqnorm(g, mask, p0, p1, E)), a = ratio * sb_pgd_radius(mask, (int)(p0 / T), T, eps, ball);
+        if (!(gn > 0)) continue;
+        for (long p = p0; p < p1; p++) {
+            if (mask && !mask[p]) continue;
+            for (int i = 0; i < E; i++) delta[p * E + i] += (real)(a * g[p * E + i] / gn);
+        }
+    }
+}
+
 int sb_pgd_attack(sb_model *m, const int *tokens, const int *types, const int *targets, const unsigned char *mask,
-                  int B, int T, const double *eps, int neps, int steps, double alpha_ratio, const sb_attack_rules *r,
-                  real *delta_out, sb_pgd_stats *st, char *err, size_t errlen)
+                  int B, int T, const double *eps, int neps, int steps, double alpha_ratio, int ball,
+                  const sb_attack_rules *r, real *delta_out, sb_pgd_stats *st, char *err, size_t errlen)
 {
     int E = embed_width(m), V = sb_model_config(m)->vocab;
     long BT = (long)B * T;
@@ -69,38 +141,20 @@ int sb_pgd_attack(sb_model *m, const int *tokens, const int *types, const int *t
     real *clean = malloc(sizeof(real) * (size_t)BT * V);   /* (B,T,V) clean output distributions */
     int *clean_ok = malloc(sizeof(int) * (size_t)B);        /* (B) clean correctness, -1 unscored */
     int rc = -1;
+    if (ball < 0 || ball >= SB_PGD_BALL_COUNT) { snprintf(err, errlen, "PGD: unknown ball %d", ball); goto out; }
     if (!delta || !clean || !clean_ok) { snprintf(err, errlen, "PGD: out of memory"); goto out; }
     double l0 = sb_model_forward(m, tokens, types, targets, NULL, B, T);
     if (!isfinite(l0)) { snprintf(err, errlen, "PGD: non-finite clean loss"); goto out; }
     memcpy(clean, sb_model_probs(m), sizeof(real) * (size_t)BT * V);
     for (int b = 0; b < B; b++) clean_ok[b] = sb_example_correct(clean + (long)b * T * V, targets + (long)b * T, V, T, r);
     for (int e = 0; e < neps; e++) {
-        double alpha = steps ? alpha_ratio * eps[e] / steps : 0;
         memset(delta, 0, sizeof(real) * (size_t)BT * E);
         for (int k = 0; k < steps; k++) {
             double l = sb_model_forward(m, tokens, types, targets, delta, B, T);
             if (!isfinite(l)) { snprintf(err, errlen, "PGD: non-finite loss at step %d", k); goto out; }
             sb_model_backward(m);
-            const real *g = sb_model_embed_grad(m);
-            /* ascent along the normalised gradient, then back onto the ball, per position */
-            for (long p = 0; p < BT; p++) {
-                if (mask && !mask[p]) continue;
-                const real *gp = g + p * E;
-                real *dp = delta + p * E;
-                double gn = 0;
-                for (int i = 0; i < E; i++) gn += (double)gp[i] * gp[i];
-                gn = sqrt(gn);
-                if (gn > 0)
-                    for (int i = 0; i < E; i++) dp[i] += (real)(alpha * gp[i] / gn);
-                double dn = 0;
-                for (int i = 0; i < E; i++) dn += (double)dp[i] * dp[i];
-                dn = sqrt(dn);
-                if (dn > eps[e]) {
-                    /* scale a little inside so rounding of the float product cannot leave the ball */
-                    double s = eps[e] / dn * (1 - 1e-6);
-                    for (int i = 0; i < E; i++) dp[i] = (real)(dp[i] * s);
-                }
-            }
+            ascend(delta, sb_model_embed_grad(m), mask, B, T, E, eps[e], alpha_ratio / steps, ball);
+            sb_pgd_project(delta, mask, B, T, E, eps[e], ball);
         }
         double l1 = sb_model_forward(m, tokens, types, targets, delta, B, T);
         if (!isfinite(l1)) { snprintf(err, errlen, "PGD: non-finite loss under attack"); goto out; }

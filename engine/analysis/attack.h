@@ -2,13 +2,22 @@
 ** attack.h: adversarial and random perturbations of a model's inputs, and
 ** how its answers hold up under them:
 **
-**  - embedding-space PGD as in FreeLB (Zhu et al. 2020): starting from
-**    delta = 0, K steps of delta += alpha g/||g|| then projection back onto
-**    the epsilon ball, ascending the mean loss over scored positions. The
-**    step and the ball are per token position: each attacked position's
-**    embedding moves by at most epsilon in L2 (callers scale epsilon by the
-**    mean token-embedding norm, sb_embed_mean_norm, so tied and untied
-**    models compare fairly);
+**  - embedding-space PGD as in FreeLB (Zhu et al. 2020, arXiv 1909.11764):
+**    from delta = 0, K steps of delta += alpha g/||g|| then projection back
+**    onto the ball, ascending the mean loss over scored positions, with g
+**    the loss's gradient with respect to the token embeddings. The ball
+**    (sb_pgd_ball_names) is
+**      example:  FreeLB's, one per example: ||delta_x|| <= eps sqrt(P_x),
+**                the L2 norm over the example's whole perturbation (T x E,
+**                its P_x attacked positions), g/||g|| normalised alike;
+**      position: one per attacked position: ||delta_t|| <= eps for each,
+**                g normalised per position.
+**    eps is thus a root-mean-square budget per attacked position in both:
+**    the position balls' product lies inside the example's ball, which lets
+**    the attack spend its budget where the loss is most sensitive (at one
+**    position the two agree). Callers scale eps by the mean token-embedding
+**    norm (sb_embed_mean_norm), so tied and untied models compare fairly;
+**    alpha = alpha_ratio times the ball's radius / K;
 **  - HotFlip (Ebrahimi et al. 2018): the first-order change of the loss when
 **    the token at position i flips from a to b is (E_b - E_a) . dL/de_i;
 **    take the best (i, b) over the positions not yet flipped and the allowed
@@ -47,6 +56,22 @@ int sb_example_correct(const real *probs, const int *targets, int V, int T, cons
 ** (every row when allowed is NULL). */
 double sb_embed_mean_norm(sb_model *m, const unsigned char *allowed);
 
+/* PGD's balls: FreeLB's per example, or one per position (see above). */
+enum { SB_PGD_EXAMPLE, SB_PGD_POSITION, SB_PGD_BALL_COUNT };
+/* "example", "position", indexed by SB_PGD_*. */
+extern const char *const sb_pgd_ball_names[SB_PGD_BALL_COUNT];
+
+/* The radius of example b's ball at budget eps: eps sqrt(P) with P its
+** attacked positions (mask (B,T), NULL: all T) for SB_PGD_EXAMPLE, eps for
+** each position for SB_PGD_POSITION. */
+double sb_pgd_radius(const unsigned char *mask, int b, int T, double eps, int ball);
+
+/* Project delta (B,T,E) onto the ball at budget eps: a unit (an example, or
+** a position) whose L2 norm over its attacked rows exceeds its radius is
+** scaled onto the sphere (a hair inside, for rounding); others, and rows
+** outside the mask, are left as they are. */
+void sb_pgd_project(real *delta, const unsigned char *mask, int B, int T, int E, double eps, int ball);
+
 /* PGD outcomes, summed over batches (zero-initialise). */
 typedef struct {
     long examples;       /* examples with a scored position */
@@ -57,16 +82,17 @@ typedef struct {
     double loss_clean, loss_adv;  /* mean losses of the last batch, before and after */
 } sb_pgd_stats;
 
-/* PGD on B examples (B,T) (types may be NULL) at each of neps radii eps[k]
-** (absolute, in embedding units), each from delta = 0 with `steps` steps of
-** size alpha_ratio * eps[k] / steps, perturbing the positions where mask
-** (B,T) is nonzero (NULL: all); one clean forward serves every radius.
-** delta_out (B,T,E), when not NULL, gets the last radius's perturbation.
-** Adds radius k's outcome to st[k]. Returns 0, or -1 with a message (out of
-** memory, a non-finite loss). */
+/* PGD on B examples (B,T) (types may be NULL) at each of neps budgets eps[k]
+** (in embedding units, per position as above; 0 leaves the input clean) in
+** the ball `ball` (SB_PGD_*), each from delta = 0 with `steps` steps of
+** size alpha_ratio times the radius / steps, perturbing the positions where
+** mask (B,T) is nonzero (NULL: all); one clean forward serves every budget.
+** delta_out (B,T,E), when not NULL, gets the last budget's perturbation.
+** Adds budget k's outcome to st[k]. Returns 0, or -1 with a message (out of
+** memory, a non-finite loss, an unknown ball). */
 int sb_pgd_attack(sb_model *m, const int *tokens, const int *types, const int *targets, const unsigned char *mask,
-                  int B, int T, const double *eps, int neps, int steps, double alpha_ratio, const sb_attack_rules *r,
-                  real *delta_out, sb_pgd_stats *st, char *err, size_t errlen);
+                  int B, int T, const double *eps, int neps, int steps, double alpha_ratio, int ball,
+                  const sb_attack_rules *r, real *delta_out, sb_pgd_stats *st, char *err, size_t errlen);
 
 /* HotFlip outcomes, summed over batches (zero-initialise), TextAttack's way:
 ** an example already wrong is skipped; accuracy under attack = failures /

@@ -8,7 +8,8 @@
 ** every depth l and kind K it draws from, the depth's contributions to the
 ** tensors of its kind-K block, one segment per tensor of a shared block (a
 ** block with one user has its gradient as that user's contribution, so its
-** segment is its range of the gradient).
+** segment is its range of the gradient). Tensors whose gradient is zero by
+** construction get no segment and are in no range.
 */
 #include "gradnoise.h"
 #include <math.h>
@@ -93,6 +94,18 @@ void sb_moments_merge(sb_moments *a, const sb_moments *b)
     a->n += b->n;
 }
 
+double sb_gsnr_unbiased(double m, double s2, int n)
+{
+    return (double)(n - 3) / (n - 1) * m * m / s2 - 1.0 / n;
+}
+
+int sb_grad_zero_by_construction(const sb_model *m, int i)
+{
+    const sb_tensor *t = sb_model_tensor(m, i);
+    size_t len = strlen(t->name);
+    return t->comp == SB_COMP_KV && len > 3 && !strcmp(t->name + len - 3, ".bk") && sb_model_config(m)->pos != SB_POS_ROPE;
+}
+
 void sb_gradstat_ranges(const sb_moments *mo, const long *offs, const long *lens, int nr, sb_gradstat *out)
 {
     int n = mo->n;
@@ -104,9 +117,8 @@ void sb_gradstat_ranges(const sb_moments *mo, const long *offs, const long *lens
             double mu2 = mean[i] * mean[i];
             big += mu2;
             small += mu2 + m2[i] / n;   /* mean of x^2 = mean^2 + (population variance) */
-            if (m2[i] > 0 && n > 1) {
-                double s2 = m2[i] / (n - 1);
-                gsnr += (mu2 - s2 / n) / s2;
+            if (m2[i] > 0 && n >= 4) {
+                gsnr += sb_gsnr_unbiased(mean[i], m2[i] / (n - 1), n);
                 used++;
             }
         }
@@ -199,7 +211,7 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
             out->has[l][k] = b >= 0;
             for (int i = 0; i < nt && b >= 0; i++) {
                 const sb_tensor *t = sb_model_tensor(m, i);
-                if (t->block != b || kind_of(t) != k) continue;
+                if (t->block != b || kind_of(t) != k || sb_grad_zero_by_construction(m, i)) continue;
                 if (s >= nseg) { snprintf(err, errlen, "gradient noise: tensor uses disagree with the sharing map"); goto out; }
                 seg_t[s] = i; seg_l[s] = l; seg_len[s] = t->numel;
                 if (t->uses == 1) seg_off[s] = t->offset;   /* one user: its contribution is the gradient */
@@ -234,8 +246,15 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
     for (int w = 1; w < nm; w++) sb_moments_merge(&mo[0], &mo[w]);
     if (mo[0].n < 2) { snprintf(err, errlen, "gradient noise: %d sequences with a scored position, need at least 2", mo[0].n); goto out; }
     out->n = mo[0].n;
-    long all_off = 0;
-    sb_gradstat_ranges(&mo[0], &all_off, &np, 1, &out->model);
+    /* the model: every tensor but those zero by construction, adjacent ones as one range */
+    int nr = 0;
+    for (int i = 0; i < nt; i++) {
+        const sb_tensor *t = sb_model_tensor(m, i);
+        if (sb_grad_zero_by_construction(m, i)) continue;
+        if (nr && boff[nr - 1] + blen[nr - 1] == t->offset) blen[nr - 1] += t->numel;
+        else boff[nr] = t->offset, blen[nr] = t->numel, nr++;
+    }
+    sb_gradstat_ranges(&mo[0], boff, blen, nr, &out->model);
     /* per depth and kind: its segments follow each other */
     for (int q = 0; q < nseg;) {
         int l = seg_l[q], k = kind_of(sb_model_tensor(m, seg_t[q])), e = q;
@@ -246,10 +265,10 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
     /* per block: the ranges of its tensors in the gradient */
     for (int k = 0; k < SB_GK_COUNT; k++)
         for (int b = 0; b < out->blocks[k] && b < SB_MAX_LAYERS; b++) {
-            int nr = 0;
+            nr = 0;
             for (int i = 0; i < nt; i++) {
                 const sb_tensor *t = sb_model_tensor(m, i);
-                if (t->block == b && kind_of(t) == k) { boff[nr] = t->offset; blen[nr] = t->numel; nr++; }
+                if (t->block == b && kind_of(t) == k && !sb_grad_zero_by_construction(m, i)) { boff[nr] = t->offset; blen[nr] = t->numel; nr++; }
             }
             sb_gradstat_ranges(&mo[0], boff, blen, nr, &out->block[k][b]);
         }

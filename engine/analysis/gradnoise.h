@@ -14,10 +14,26 @@
 **    separately before dividing (sb_gns_average). Both quantities add over
 **    parameters, so a group's value (a block, a depth, the model) is a ratio
 **    of sums.
-**  - GSNR (Liu et al. 2020, arXiv 2001.07384): per parameter mean^2/variance
-**    of the per-sample gradients, de-biased as (m^2 - s^2/n)/s^2 with s^2
-**    the unbiased sample variance; a group is summarised by the mean over
-**    its parameters, skipping those with zero variance.
+**  - GSNR (Liu et al. 2020, arXiv 2001.07384): per parameter the ratio
+**    r = mu^2/sigma^2 of the mean and variance of the per-sample gradients.
+**    From n samples with mean m and unbiased sample variance s^2, assuming
+**    them independent and Gaussian (then m and s^2 are independent,
+**    E[m^2] = mu^2 + sigma^2/n, and (n-1) s^2/sigma^2 is chi-square with
+**    n-1 degrees of freedom, so E[1/s^2] = (n-1)/((n-3) sigma^2) for n > 3):
+**        r^ = (n-3)/(n-1) m^2/s^2 - 1/n        E[r^] = r   (n >= 4).
+**    The plain ratio m^2/s^2 has expectation (n-1)/(n-3) (r + 1/n); removing
+**    only the numerator's bias, (m^2 - s^2/n)/s^2, leaves (n-1)/(n-3) r +
+**    2/(n(n-3)): 2.1 r at n = 16 and r = 0.01, 53 r at n = 4. r^ has finite
+**    variance only from n = 6 (1/s^2 has a second moment above 4 degrees of
+**    freedom), so use 8 or more samples; below 4 it is not defined (NAN).
+**    Heavier tails than Gaussian pull it below r: one nonzero gradient
+**    among n gives -2/(n(n-1)), and a mean near 0 can be negative.
+**    A group is summarised by the mean over its parameters, skipping those
+**    with zero variance.
+**
+** Parameters whose gradient is zero whatever the data (sb_grad_zero_by_construction)
+** are left out of every group and statistic: what the backward computes for
+** them is rounding, and would enter the GSNR as noise.
 **
 ** Per-parameter moments are accumulated in double with Welford's update, so
 ** a parameter whose gradient never changes has exactly zero variance.
@@ -63,10 +79,22 @@ typedef struct {
     double g2;         /* estimate of |G|^2 (can be negative for small n) */
     double trace;      /* estimate of tr(S), the per-sample covariance's trace */
     double bsimple;    /* trace / g2 (NAN when g2 <= 0) */
-    double gsnr;       /* mean de-biased GSNR over entries with nonzero variance (NAN: none) */
+    double gsnr;       /* mean unbiased GSNR over entries with nonzero variance (NAN: none, or n < 4) */
     long gsnr_n;       /* entries that mean is over */
     long size;         /* entries in the group */
 } sb_gradstat;
+
+/* Liu et al.'s GSNR of one parameter estimated without bias (Gaussian
+** samples) from n >= 4 samples of mean m and unbiased variance s2 > 0. */
+double sb_gsnr_unbiased(double m, double s2, int n);
+
+/* 1 when the gradient of tensor i of m is zero whatever the data: the key
+** bias b_k, unless RoPE rotates the keys. A query's scores q.(k_j + b_k) =
+** q.k_j + q.b_k move by the same q.b_k for every key j, and softmax is
+** shift invariant. (The other biases and every matrix reach the loss: the
+** value bias through sum_j a_j (v_j + b_v) = sum_j a_j v_j + b_v, the query
+** bias through (q + b_q).k_j, which differs between keys.) */
+int sb_grad_zero_by_construction(const sb_model *m, int i);
 
 /* The statistics of entries [off, off+len) of the moments, over a list of
 ** nr ranges (offs[i], lens[i]); needs n >= 2 samples. */
@@ -94,7 +122,8 @@ typedef struct {
 ** result depends on nm only through rounding. Gradient buffers are
 ** overwritten, parameters are not. A block's gradient is the model's
 ** gradient of that block (the sum of the depths' contributions, rescaled as
-** grad_scale asks). Returns 0, or -1 with a message (fewer than 2 sequences
+** grad_scale asks); tensors whose gradient is zero by construction are in
+** no statistic. Returns 0, or -1 with a message (fewer than 2 sequences
 ** with a scored position, a non-finite loss, no tracking, out of memory). */
 int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, const int *tokens, const int *types,
                          const int *targets, int n, int T, sb_gradnoise *out, char *err, size_t errlen);
