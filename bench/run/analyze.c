@@ -201,7 +201,7 @@ static int ensure_copies(sb_analysis *a, const sb_model *m, char *err, size_t er
     #pragma omp parallel for num_threads(nm) schedule(static, 1) reduction(+ : bad)
     for (int w = 0; w < nm; w++) {
         msg[w][0] = 0;
-        a->copies[w] = sb_model_create(c, 1, a->T, 1, 1, msg[w], sizeof msg[w]);
+        a->copies[w] = sb_model_create_with(c, sb_model_sharing(m), 1, a->T, 1, 1, msg[w], sizeof msg[w]);
         if (a->copies[w] && sb_moments_init(&a->work[w], sb_gradnoise_len(a->copies[w])))
             snprintf(msg[w], sizeof msg[w], "analysis: out of memory for the gradient moments");
         bad += msg[w][0] != 0;

@@ -162,7 +162,7 @@ int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb
     const sb_config *c = &plan->model;
     memset(need, 0, sizeof *need);
     need->batch = s->batch, need->length = plan->Tmax;
-    if (sb_model_plan(c, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
+    if (sb_model_plan_with(c, &plan->sharing, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
     need->step_total = plan_total(&need->step);
     if (s->analysis && s->grad_points > 0) {
         /* bench/run/analyze.c: one tracking copy per thread (at most grad_samples / 2, 16), batch 1,
@@ -171,7 +171,7 @@ int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb
         if (copies > 16) copies = 16;
         if (copies < 1) copies = 1;
         sb_memory cm;
-        if (sb_model_plan(c, 1, plan->T, 1, &n, &cm, err, errlen)) return -1;
+        if (sb_model_plan_with(c, &plan->sharing, 1, plan->T, 1, &n, &cm, err, errlen)) return -1;
         need->analysis = copies * ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch +
                                    2.0 * sizeof(double) * ((double)n + (double)cm.shared_every));
     }
