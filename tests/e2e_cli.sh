@@ -68,6 +68,12 @@ len=9999	run --task copy knobs=len=9999 --db NEW
 cycle:9	run --task copy --sharing cycle:9 --db NEW
 sequence:5	run --task copy --sharing sequence:5 layers=7 --db NEW
 map:0,1,2	run --task copy --sharing map:0,1,2 --db NEW
+sharing='cycle:2+': an empty term	run --task copy --sharing cycle:2+ --db NEW
+sharing='+': an empty term	run --task copy --sharing + --db NEW
+untie is given twice	run --task copy --sharing all+untie:1+untie:2 --db NEW
+quant=int8 with sharing modifier lowrank:2	run --task copy --sharing lowrank:2 quant=int8 --db NEW
+lowrank:2 with factor=4	run --task copy --sharing cycle:2+lowrank:2 factor=4 --db NEW
+sharing_ffn='kv_share:2': a per-sublayer map takes a base map and untie:K only	run --task copy sharing_ffn=kv_share:2 --db NEW
 heads=3 does not divide width=128	run --task copy heads=3 --db NEW
 kv_heads=3	run --task copy kv_heads=3 --db NEW
 max_len=4 is below task copy's longest sequence	run --task copy max_len=4 --db NEW
@@ -119,6 +125,7 @@ key 'layers' given twice	params layers=2 layers=3
 heads=3 does not divide	params heads=3
 length 300 is above the 256 positions	params --length 300
 sequence:5	params sharing=sequence:5 layers=7
+unknown term 'cycles:2'; known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,...; modifiers untie:K, lowrank:R, hyper:D, kv_share:S	params sharing=cycles:2
 more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
 unknown model key 'frob'	params frob=1
 option '--knobs' given twice	tasks --knobs --knobs

@@ -4,7 +4,8 @@
 ** sb_config_set / sb_config_get round-trip good values for every key listed
 ** by sb_config_keys; bad values (non-numbers, out of range, unknown enum
 ** names, unknown keys) are refused with a message naming key and value and
-** leave the configuration untouched. sb_config_validate refuses heads not
+** leave the configuration untouched. sb_sharing_resolve (the check of a
+** whole configuration) refuses heads not
 ** dividing the width, kv_heads not dividing heads, RoPE with an odd head
 ** width, embed > width, out-of-range fields written directly and a bad
 ** sharing specification, a factor:R rank that stores no less than the matrix
@@ -16,7 +17,6 @@
 #include "testutil.h"
 #include "core/config.h"
 #include "core/sharing.h"
-#include "core/validate.h"
 
 /* ---------------------------------------------------------------- tables */
 
@@ -81,7 +81,8 @@ static void set_ok(sb_config *c, const char *key, const char *value)
 static void validate_ok(const sb_config *c, const char *what)
 {
     char err[SB_ERR_LEN] = "";
-    int rc = sb_config_validate(c, err, sizeof err);
+    sb_sharing s;
+    int rc = sb_sharing_resolve(c, &s, err, sizeof err);
     if (rc) print_error("%s does not validate: %s\n", what, err);
     assert_int_equal(rc, 0);
 }
@@ -90,7 +91,8 @@ static void validate_ok(const sb_config *c, const char *what)
 static void validate_refused(const sb_config *c, const char *frag1, const char *frag2)
 {
     char err[SB_ERR_LEN] = "";
-    int rc = sb_config_validate(c, err, sizeof err);
+    sb_sharing s;
+    int rc = sb_sharing_resolve(c, &s, err, sizeof err);
     if (rc != -1) print_error("configuration accepted; expected a refusal naming '%s'\n", frag1);
     assert_int_equal(rc, -1);
     assert_true(strlen(err) > 0);
@@ -366,7 +368,8 @@ static void validate(void **state)
     for (size_t len = 1; len < 80; len += 3) {
         char *e = malloc(len);
         assert_non_null(e);
-        assert_int_equal(sb_config_validate(&c, e, len), -1);
+        sb_sharing s;
+        assert_int_equal(sb_sharing_resolve(&c, &s, e, len), -1);
         assert_true(strlen(e) < len);
         free(e);
     }

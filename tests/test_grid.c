@@ -108,6 +108,11 @@ static void bad_input(void **state)
         { "[run]\ntask copy\n", ":2:", "not INI" },
         { "[run]\ntask = copy\n[model]\nheads = 5\n", "cell 1", "heads=5" },
         { "[run]\ntask = copy\n[model]\nlayers = 3\nsharing = none cycle:4\n", "cell 2", "cycle:4" },
+        /* the sharing's syntax on its line, before any cell (sharing.c's check, no model invented) */
+        { "[run]\ntask = copy\n[model]\nsharing = none cycle:2+\n", ":4:", "sharing='cycle:2+'" },
+        { "[run]\ntask = copy\n[model]\nsharing = all+untie:1+untie:2\n", ":4:", "twice" },
+        { "[run]\ntask = copy\n[model]\nsharing = cycle:0\n", ":4:", "cycle:0" },
+        { "[run]\ntask = copy\n[model]\nsharing_attn = all lowrank:4\n", ":4:", "sharing_attn='lowrank:4'" },
         { "[sweep]\nlabel = x\n", ":2:", "label" },
         { "[run]\nsteps = 3\n", "cell 1", "no task" },
     };

@@ -15,6 +15,7 @@
 #include "testutil.h"
 #include "core/sharing.h"
 #include "core/config.h"
+#include "core/model.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -941,6 +942,157 @@ static void small_error_buffers(void **state)
         }
 }
 
+
+/* --------------------------------------------------- malformed and syntax */
+
+/* Terms are joined by single '+', none at either end; each modifier comes
+** once; numbers are digits only. Each malformed specification is refused by
+** the syntax check and by resolution, naming the specification. */
+static void malformed(void **state)
+{
+    (void)state;
+    static const struct { const char *spec, *frag; } bad[] = {
+        { "+", "empty term" }, { "cycle:2+", "empty term" }, { "+all", "empty term" }, { "all++untie:1", "empty term" },
+        { "progressive:all+", "empty term" }, { "progressive:+all", "empty term" },
+        { "all+untie:1+untie:2", "untie is given twice" }, { "kv_share:2+all+kv_share:2", "kv_share is given twice" },
+        { "lowrank:2+lowrank:2", "lowrank is given twice" }, { "untie:0+untie:0", "untie is given twice" },
+        { "cycle: 2", "' 2'" }, { "cycle:+2", "K=''" }, { "all+untie:1x", "'1x'" }, { "map:0, 1", "' 1'" },
+    };
+    char err[SB_ERR_LEN];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        if (sb_sharing_check("sharing", bad[i].spec, err, sizeof err) != -1) print_error("'%s' passed the syntax check\n", bad[i].spec);
+        assert_int_equal(sb_sharing_check("sharing", bad[i].spec, err, sizeof err), -1);
+        assert_mentions(err, bad[i].spec);
+        assert_mentions(err, bad[i].frag);
+        refused(6, bad[i].spec, bad[i].frag);
+    }
+}
+
+/* The syntax check needs no model and is exactly "some depth takes it" for
+** specifications whose fit depends on the depth alone: whatever it refuses,
+** every depth from 1 to SB_MAX_LAYERS refuses, and whatever it accepts here,
+** some depth resolves. */
+static void check_agrees_with_resolve(void **state)
+{
+    (void)state;
+    static const char *specs[] = {
+        "none", "", "all", "attn", "ffn", "cycle:3", "sequence:5", "cycle_rev:64", "cycle:65", "cycle:0", "map:0,1,1,2", "map:0,2",
+        "map:", "map:1", "untie:3", "all+untie:64", "all+untie:65", "lowrank:4", "lowrank:0", "hyper:4096", "hyper:4097",
+        "kv_share:64", "kv_share:65", "kv_share:0", "progressive", "progressive:", "progressive:cycle:2+kv_share:2",
+        "progressive:progressive", "progressive:lowrank:2", "cycle:2+progressive", "cycle:2+", "+", "all+cycle:2",
+        "lowrank:2+hyper:2", "bogus", "all:1", "cycle", "untie", "all+untie:1+untie:1", "map:0,1,1,2+untie:2+kv_share:2",
+    };
+    char err[SB_ERR_LEN], e2[SB_ERR_LEN];
+    int accepted = 0, refusals = 0;
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        int syntax = sb_sharing_check("sharing", specs[i], err, sizeof err), some = 0;
+        for (int n = 1; n <= SB_MAX_LAYERS && !some; n++) {
+            sb_config c;
+            sb_sharing s;
+            config_for(&c, n, specs[i]);
+            some = !sb_sharing_resolve(&c, &s, e2, sizeof e2);
+        }
+        if ((syntax == 0) != some)
+            print_error("'%s': syntax check %d, some depth resolves: %d (%s)\n", specs[i], syntax, some, syntax ? err : e2);
+        assert_int_equal(syntax == 0, some);
+        if (syntax) assert_mentions(err, "sharing=");
+        accepted += some;
+        refusals += !some;
+    }
+    assert_true(accepted >= 10 && refusals >= 10);   /* both sides exercised */
+}
+
+/* sharing_attn and sharing_ffn hold a base map of both sublayers and the
+** modifiers that change maps (untie:K) only; other keys are not the
+** sharing module's. */
+static void check_keys(void **state)
+{
+    (void)state;
+    char err[SB_ERR_LEN];
+    assert_int_equal(sb_sharing_check("sharing_attn", "all+untie:2", err, sizeof err), 0);
+    assert_int_equal(sb_sharing_check("sharing_ffn", "map:0,1,0", err, sizeof err), 0);
+    assert_int_equal(sb_sharing_check("sharing_ffn", "", err, sizeof err), 0);
+    static const char *bad[] = { "lowrank:4", "kv_share:2", "hyper:2", "progressive", "progressive:all", "attn", "ffn", "cycle:2+" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(sb_sharing_check("sharing_ffn", bad[i], err, sizeof err), -1);
+        assert_mentions(err, "sharing_ffn");
+        assert_mentions(err, bad[i]);
+    }
+    assert_int_equal(sb_sharing_check("width", "+", err, sizeof err), 0);
+}
+
+/* The resolution carries what consumers ask of it: which modifier builds
+** per-depth weights, and which configuration it was resolved for; a model is
+** not built from another configuration's resolution. */
+static void resolution_travels(void **state)
+{
+    (void)state;
+    sb_config c, d;
+    sb_sharing s;
+    char term[32], err[SB_ERR_LEN];
+    static const struct { const char *spec, *term; } w[] = {
+        { "cycle:2+lowrank:4", "lowrank:4" }, { "hyper:8", "hyper:8" }, { "all+kv_share:2", NULL }, { "progressive", NULL },
+    };
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
+        config_for(&c, 6, w[i].spec);
+        resolve_ok(&c, &s);
+        assert_int_equal(sb_sharing_weights_term(&s, term, sizeof term), w[i].term != NULL);
+        if (w[i].term) assert_string_equal(term, w[i].term);
+    }
+    config_for(&c, 6, "cycle:2+lowrank:4");
+    resolve_ok(&c, &s);
+    assert_true(sb_sharing_for(&s, &c));
+    d = c, d.width = 64;
+    assert_false(sb_sharing_for(&s, &d));
+    d = c, d.layers = 4;
+    assert_false(sb_sharing_for(&s, &d));
+    d = c, strcpy(d.sharing, "cycle:3+lowrank:4");
+    assert_false(sb_sharing_for(&s, &d));
+    d = c, d.vocab = 99;   /* any key: the resolution is of one configuration */
+    assert_false(sb_sharing_for(&s, &d));
+    assert_null(sb_model_create_with(&d, &s, 2, 8, 1, 0, err, sizeof err));
+    assert_mentions(err, "another configuration");
+    sb_model *m = sb_model_create_with(&c, &s, 2, 8, 1, 0, err, sizeof err);
+    assert_non_null(m);
+    assert_int_equal(sb_model_sharing(m)->lowrank, 4);
+    assert_int_equal(sb_model_sharing(m)->n_attn, 2);
+    sb_model_free(m);
+}
+
+/* The help text lists every term the parser takes, one line each, and small
+** buffers are never overrun. */
+static void syntax_lists_every_term(void **state)
+{
+    (void)state;
+    char out[4096], err[SB_ERR_LEN];
+    sb_sharing_syntax(out, sizeof out);
+    static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "progressive[:TARGET]" };
+    int lines = 0;
+    for (const char *p = out; *p; p++) lines += *p == '\n';
+    assert_int_equal(lines, (int)(sizeof terms / sizeof *terms) + 4);   /* and four headings */
+    for (size_t i = 0; i < sizeof terms / sizeof *terms; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", terms[i]);
+        assert_mentions(out, line);
+        /* and the parser takes it (K, R, D, S as 2; the list as a map of two depths) */
+        char spec[64];
+        const char *t = terms[i][0] == '+' ? terms[i] + 1 : terms[i];
+        snprintf(spec, sizeof spec, "%.*s", (int)strcspn(t, "[:"), t);
+        if (strchr(t, ':') && !strstr(t, "[:")) strcat(spec, strstr(t, "I,J") ? ":0,1" : ":2");
+        if (sb_sharing_check("sharing", spec, err, sizeof err)) print_error("'%s' refused: %s\n", spec, err);
+        assert_int_equal(sb_sharing_check("sharing", spec, err, sizeof err), 0);
+    }
+    for (size_t len = 1; len < 900; len += 13) {
+        char *buf = malloc(len);
+        assert_non_null(buf);
+        sb_sharing_syntax(buf, len);
+        assert_true(strlen(buf) < len);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -963,6 +1115,11 @@ int main(void)
         cmocka_unit_test(overrides),
         cmocka_unit_test(describe),
         cmocka_unit_test(small_error_buffers),
+        cmocka_unit_test(malformed),
+        cmocka_unit_test(check_agrees_with_resolve),
+        cmocka_unit_test(check_keys),
+        cmocka_unit_test(resolution_travels),
+        cmocka_unit_test(syntax_lists_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,6 @@
 #include "cli/cli.h"
 #include "core/model.h"
 #include "sys/fmt.h"
-#include "core/validate.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,8 @@
 
 static void help(FILE *f)
 {
+    char terms[2048];
+    sb_sharing_syntax(terms, sizeof terms);
     fprintf(f,
             "usage: sharebench params [--preset NAME] [--batch B] [--length T] [KEY=VALUE ...]\n\n"
             "Print the parameter count of a model per component, unique under its sharing and\n"
@@ -25,7 +26,8 @@ static void help(FILE *f)
             "  --batch B       batch size for the activation memory (default 8)\n"
             "  --length T      sequence length for the activation memory (default: max_len)\n"
             "  KEY=VALUE       set a model key, e.g. sharing=cycle:3 layers=6 width=256\n\n"
-            "example: sharebench params --preset albert-base sharing=none\n");
+            "sharing=SPEC, sharing_attn=SPEC, sharing_ffn=SPEC, for depth i of N:\n%s\n"
+            "example: sharebench params --preset albert-base sharing=none\n", terms);
 }
 
 int sb_cmd_params(int argc, char **argv)
@@ -62,13 +64,12 @@ int sb_cmd_params(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (sb_cli_assign(&c, argv[i], err, sizeof err)) return sb_usage_error("params: %s", err);
     if (!T) T = c.max_len;
-    if (sb_config_validate(&c, err, sizeof err)) return sb_usage_error("params: %s", err);
-    char e2[SB_ERR_LEN], a[32], b[32], d[32];
+    char a[32], b[32], d[32];
     long n, tu = 0, te = 0;
     sb_memory mem;
     sb_sharing sh;
-    if (sb_model_plan(&c, B, T, 0, &n, &mem, e2, sizeof e2)) return sb_usage_error("params: %s", e2);
-    sb_sharing_resolve(&c, &sh, e2, sizeof e2);
+    if (sb_sharing_resolve(&c, &sh, err, sizeof err)) return sb_usage_error("params: %s", err);
+    if (sb_model_plan_with(&c, &sh, B, T, 0, &n, &mem, err, sizeof err)) return sb_usage_error("params: %s", err);
     printf("%-24s %16s %16s\n", "component", "unique", "at every depth");
     for (int k = 0; k < SB_COMP_COUNT; k++) {
         if (!mem.comp[k]) continue;

@@ -3,7 +3,6 @@
 */
 #include "budget.h"
 #include "core/model.h"
-#include "core/validate.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,7 @@ double sb_budget_step_bytes(const sb_config *c, int B, long T, char *err, size_t
     long n;
     sb_memory mem;
     x.max_len = (int)T;
-    if (sb_config_validate(&x, err, errlen) || sb_model_plan(&x, B, (int)T, 0, &n, &mem, err, errlen)) return -1;
+    if (sb_model_plan(&x, B, (int)T, 0, &n, &mem, err, errlen)) return -1;
     return (double)mem.params + (double)mem.grads + (double)mem.optim + (double)mem.acts + (double)mem.scratch;
 }
 

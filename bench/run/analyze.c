@@ -205,13 +205,14 @@ static int tracking_copies(int threads, int grad_n)
     return nm < 1 ? 1 : nm;
 }
 
-int sb_analysis_memory(const sb_spec *s, const sb_config *c, int T, int threads, double *bytes, char *err, size_t errlen)
+int sb_analysis_memory(const sb_spec *s, const sb_config *c, const sb_sharing *sh, int T, int threads, double *bytes, char *err,
+                       size_t errlen)
 {
     long n;
     sb_memory cm;
     *bytes = 0;
     if (!s->analysis || s->grad_points <= 0) return 0;
-    if (sb_model_plan(c, 1, T, 1, &n, &cm, err, errlen)) return -1;
+    if (sb_model_plan_with(c, sh, 1, T, 1, &n, &cm, err, errlen)) return -1;
     /* each copy's moments: two doubles per entry of sb_gradnoise_len, the parameters and the shared blocks' per-depth uses */
     *bytes = tracking_copies(threads, s->grad_samples) *
              ((double)cm.params + (double)cm.grads + (double)cm.acts + (double)cm.scratch +
@@ -236,7 +237,7 @@ static int ensure_copies(sb_analysis *a, const sb_model *m, char *err, size_t er
     #pragma omp parallel for num_threads(nm) schedule(static, 1) reduction(+ : bad)
     for (int w = 0; w < nm; w++) {
         msg[w][0] = 0;
-        a->copies[w] = sb_model_create(c, 1, a->T, 1, 1, msg[w], sizeof msg[w]);
+        a->copies[w] = sb_model_create_with(c, sb_model_sharing(m), 1, a->T, 1, 1, msg[w], sizeof msg[w]);
         if (a->copies[w] && sb_moments_init(&a->work[w], sb_gradnoise_len(a->copies[w])))
             snprintf(msg[w], sizeof msg[w], "analysis: out of memory for the gradient moments");
         bad += msg[w][0] != 0;

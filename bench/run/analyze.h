@@ -83,11 +83,12 @@ typedef struct sb_analysis sb_analysis;
 int sb_analysis_check(const sb_spec *s, char *err, size_t errlen);
 
 /* The bytes the analyses of a run of s add to its model c at the task's
-** length T when threads threads run it: the gradient-noise analysis' tracking
+** length T (sh its resolved sharing) when threads threads run it: the gradient-noise analysis' tracking
 ** copies (batch 1, one per thread, at most 16 and grad_samples / 2), each
 ** with its gradient moments; 0 without analyses or gradient points. 0, or -1
 ** with a message when c cannot be planned. */
-int sb_analysis_memory(const sb_spec *s, const sb_config *c, int T, int threads, double *bytes, char *err, size_t errlen);
+int sb_analysis_memory(const sb_spec *s, const sb_config *c, const sb_sharing *sh, int T, int threads, double *bytes, char *err,
+                       size_t errlen);
 
 /* Prepare the analyses a spec asks for on a task: fetch the fixed batches,
 ** masks and vocabulary. NULL with a message on failure. */

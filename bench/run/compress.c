@@ -26,6 +26,7 @@
 struct sb_compress {
     sb_spec s;
     sb_config c;              /* the configuration the run ends with */
+    sb_sharing sh;            /* its sharing */
     sb_task *task;
     const sb_task_info *info;
     sb_run *r;
@@ -73,9 +74,11 @@ static sb_prune_config prune_config(const sb_spec *s)
     return pc;
 }
 
-int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_task_info *info, char *err, size_t errlen)
+int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_sharing *sh, const sb_task_info *info, char *err,
+                      size_t errlen)
 {
     int pm = prune_method(s);
+    if (quantises(s) && sb_quant_check(sh, err, errlen)) return -1;
     if ((pm == SB_PRUNE_GRADUAL || pm == SB_PRUNE_MOVEMENT)) {
         sb_prune_config pc = prune_config(s);
         if (pc.end <= pc.start) {
@@ -201,13 +204,14 @@ static int make_teacher(sb_compress *cs, char *err, size_t errlen)
     return (cs->distill = sb_distill_create(cs->teacher, cs->c.vocab, cs->B, cs->T, s->distill_temp, s->distill_alpha, err, errlen)) ? 0 : -1;
 }
 
-sb_compress *sb_compress_new(const sb_spec *s, const sb_config *c, sb_model *m, sb_task *task, sb_run *r, FILE *log, int B, int Tmax,
-                             long start, sb_compress_eval eval, void *ctx, char *err, size_t errlen)
+sb_compress *sb_compress_new(const sb_spec *s, const sb_config *c, const sb_sharing *sh, sb_model *m, sb_task *task, sb_run *r,
+                             FILE *log, int B, int Tmax, long start, sb_compress_eval eval, void *ctx, char *err, size_t errlen)
 {
     sb_compress *cs = calloc(1, sizeof *cs);
     if (!cs) { snprintf(err, errlen, "out of memory"); return NULL; }
     cs->s = *s;
     cs->c = *c;
+    cs->sh = *sh;
     cs->task = task;
     cs->info = sb_task_get_info(task);
     cs->r = r;
@@ -309,7 +313,7 @@ int sb_compress_finish(sb_compress *cs, sb_model **mp, sb_adamw *o, int steps_do
     if (post_factor(s)) {
         /* the trained dense model's matrices, factorised */
         double t0 = sb_now(), overall;
-        sb_model *f = sb_model_create(&cs->c, cs->B, cs->Tmax, (uint64_t)s->seed, 0, err, errlen);
+        sb_model *f = sb_model_create_with(&cs->c, &cs->sh, cs->B, cs->Tmax, (uint64_t)s->seed, 0, err, errlen);
         double *errors = f ? malloc(sizeof(double) * sb_model_tensor_count(f)) : NULL;
         if (!f || !errors) { sb_model_free(f); if (!errors) snprintf(err, errlen, "out of memory"); return -1; }
         if (sb_factor_model(m, f, !strcmp(s->factor_init, "als") ? SB_FACTOR_ALS : SB_FACTOR_SVD, s->als_iters, (uint64_t)s->seed, errors,

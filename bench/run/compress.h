@@ -32,10 +32,12 @@ typedef struct sb_compress sb_compress;
 typedef double (*sb_compress_eval)(void *ctx, sb_model *m, int split);
 
 /* What can be checked before work: a teacher checkpoint readable, with the
-** student's vocabulary (c is the model the run builds for its task) and
-** positions for the task's length; a schedule that fits the steps. Returns 0,
-** or -1 with a message naming the key or file. */
-int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_task_info *info, char *err, size_t errlen);
+** student's vocabulary (c is the model the run builds for its task, sh its
+** sharing) and positions for the task's length; a schedule that fits the
+** steps; a sharing that int8 can quantise. Returns 0, or -1 with a message
+** naming the key or file. */
+int sb_compress_check(const sb_spec *s, const sb_config *c, const sb_sharing *sh, const sb_task_info *info, char *err,
+                      size_t errlen);
 
 /* The teacher's configuration for a student of configuration c: c under the
 ** sharing of teacher=train:SHARING (*trained 1), or a teacher checkpoint's
@@ -59,11 +61,11 @@ int sb_compress_any(const sb_spec *s);
 
 /* Set up for a run about to train m: the teacher (trained here for train:),
 ** the pruner of the methods acting during training. c is the configuration
-** the run ends with; batches come from the training split from example
+** the run ends with, sh its sharing; batches come from the training split from example
 ** `start` on, B sequences of the task's length, built for length Tmax. NULL
 ** with a message on failure (recorded as the run's failure). */
-sb_compress *sb_compress_new(const sb_spec *s, const sb_config *c, sb_model *m, sb_task *task, sb_run *r, FILE *log, int B, int Tmax,
-                             long start, sb_compress_eval eval, void *ctx, char *err, size_t errlen);
+sb_compress *sb_compress_new(const sb_spec *s, const sb_config *c, const sb_sharing *sh, sb_model *m, sb_task *task, sb_run *r,
+                             FILE *log, int B, int Tmax, long start, sb_compress_eval eval, void *ctx, char *err, size_t errlen);
 
 /* One training step (sb_train_step_with the run's distillation and pruning). */
 double sb_compress_step(sb_compress *cs, sb_model *m, sb_adamw *o, const int *tokens, const int *types, const int *targets, int step,

@@ -144,10 +144,10 @@ int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb
     const sb_config *c = &plan->model;
     memset(need, 0, sizeof *need);
     need->batch = s->batch, need->length = plan->Tmax;
-    if (sb_model_plan(c, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
+    if (sb_model_plan_with(c, &plan->sharing, s->batch, plan->Tmax, 0, &n, &need->step, err, errlen)) return -1;
     need->step_total = plan_total(&need->step);
     /* what the analyses and a distillation teacher add, as the files that allocate it count it */
-    if (sb_analysis_memory(s, c, plan->T, threads, &need->analysis, err, errlen)) return -1;
+    if (sb_analysis_memory(s, c, &plan->sharing, plan->T, threads, &need->analysis, err, errlen)) return -1;
     if (sb_compress_teacher_memory(s, c, plan->T, &need->teacher, err, errlen)) return -1;
     need->total = need->step_total + need->analysis + need->teacher;
     return 0;

@@ -16,16 +16,15 @@
 #include "evaluate.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
-#include "core/validate.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <omp.h>
 
-/* The model configuration for a task: the task decides what was not set
-** explicitly (vocabulary, positions); a checkpoint decides all but sharing
-** and the factorisation keys. */
-static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config *c, char *err, size_t errlen)
+/* The model configuration for a task, and its sharing resolved: the task
+** decides what was not set explicitly (vocabulary, positions); a checkpoint
+** decides all but sharing and the factorisation keys. */
+static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config *c, sb_sharing *sh, char *err, size_t errlen)
 {
     int need_len = info->long_length > info->length ? info->long_length : info->length;
     if (s->init_from[0]) {
@@ -52,14 +51,19 @@ static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config 
         snprintf(err, errlen, "%s: task %s needs causal attention (its answers appear in the tokens) but causal=0", src, s->task);
         return -1;
     }
-    return sb_config_validate(c, err, errlen);
+    return sb_sharing_resolve(c, sh, err, errlen);
+}
+
+/* The checks of a valid spec that need its plan. */
+static int check_planned(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen)
+{
+    if (sb_compress_check(s, &plan->model, &plan->sharing, &plan->task, err, errlen)) return -1;
+    return s->analysis ? sb_analysis_check(s, err, errlen) : 0;
 }
 
 int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen)
 {
-    if (sb_spec_validate(s, err, errlen)) return -1;
-    if (sb_compress_check(s, &plan->model, &plan->task, err, errlen)) return -1;
-    return s->analysis ? sb_analysis_check(s, err, errlen) : 0;
+    return sb_spec_validate(s, err, errlen) || check_planned(s, plan, err, errlen) ? -1 : 0;
 }
 
 int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t errlen)
@@ -71,9 +75,9 @@ int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t er
     p.task = *sb_task_get_info(t);
     p.T = p.task.length;
     p.Tmax = p.task.long_length > p.task.length ? p.task.long_length : p.task.length;
-    int rc = model_for_task(s, &p.task, &p.model, err, errlen);
+    int rc = model_for_task(s, &p.task, &p.model, &p.sharing, err, errlen);
     sb_task_close(t);
-    if (rc || sb_runner_check_same(s, &p, err, errlen)) return -1;
+    if (rc || check_planned(s, &p, err, errlen)) return -1;
     if (plan) *plan = p;
     return 0;
 }
@@ -203,7 +207,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (!task) return NULL;
     const sb_task_info *info = sb_task_get_info(task);
     sb_config c;
-    if (model_for_task(s, info, &c, err, errlen)) { sb_task_close(task); return NULL; }
+    sb_sharing sh;
+    if (model_for_task(s, info, &c, &sh, err, errlen)) { sb_task_close(task); return NULL; }
     int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
     sb_run *r = sb_run_new();
     data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
@@ -225,9 +230,11 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (!d.tok || !d.typ || !d.tgt) { snprintf(failure, sizeof failure, "out of memory for batches"); goto fail; }
     /* the model: from a checkpoint (then resharing, e.g. untie:K), or new */
     sb_config built = c;
+    sb_sharing bsh = sh;
     if (s->init_from[0]) sb_checkpoint_config(s->init_from, &built, failure, sizeof failure);
     sb_compress_training_config(s, &built);
-    m = sb_model_create(&built, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure);
+    if (!sb_sharing_for(&bsh, &built) && sb_sharing_resolve(&built, &bsh, failure, sizeof failure)) goto fail;
+    m = sb_model_create_with(&built, &bsh, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure);
     if (!m) goto fail;
     sb_adamw_config oc;
     sb_adamw_config_default(&oc);
@@ -246,7 +253,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int log_every = s->steps >= 100 ? s->steps / 100 : 1;
     int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
     long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
-    if (!(cs = sb_compress_new(s, &c, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
+    if (!(cs = sb_compress_new(s, &c, &sh, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
     double train_time = 0, loss = NAN;
     int step;
     for (step = 0; step < s->steps; step++) {

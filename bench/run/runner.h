@@ -14,10 +14,11 @@
 
 /* What a run of a spec builds, as checking it finds out: the model
 ** configuration (the task's vocabulary and positions where not set, or the
-** checkpoint's configuration), the task's facts, its sequence length T and its
-** longest (Tmax, test_long's when it has one). */
+** checkpoint's configuration) and its sharing resolved, the task's facts, its
+** sequence length T and its longest (Tmax, test_long's when it has one). */
 typedef struct {
     sb_config model;
+    sb_sharing sharing;
     sb_task_info task;
     int T, Tmax;
 } sb_runner_plan;

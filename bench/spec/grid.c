@@ -113,20 +113,10 @@ static int put(sb_grid *g, const char *key, const char *value, int line, int app
             snprintf(err, errlen, "%s: %s", where, inner);
             goto out;
         }
-        /* a sharing term's syntax can be checked on its own, at the deepest and widest model */
-        if (!strncmp(key, "sharing", 7)) {
-            sb_sharing sh;
-            const char *map = strstr(t.items[i], "map:");
-            s.model.layers = SB_MAX_LAYERS;
-            if (map) {   /* an explicit map fixes the depth */
-                s.model.layers = 1;
-                for (const char *q = map; *q && *q != '+'; q++) s.model.layers += *q == ',';
-            }
-            s.model.width = s.model.ffn = 1 << 16;
-            if (sb_sharing_resolve(&s.model, &sh, inner, sizeof inner)) {
-                snprintf(err, errlen, "%s: %s", where, inner);
-                goto out;
-            }
+        /* a sharing specification's syntax, which needs no model; the rest when the cells are checked */
+        if (sb_sharing_check(key, t.items[i], inner, sizeof inner)) {
+            snprintf(err, errlen, "%s: %s", where, inner);
+            goto out;
         }
     }
     if (!e) e = &g->e[g->n++];

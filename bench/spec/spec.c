@@ -6,7 +6,6 @@
 #include "spec.h"
 #include "core/rng.h"
 #include "core/sharing.h"
-#include "core/validate.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,8 +235,9 @@ int sb_spec_get(const sb_spec *s, const char *key, char *out, size_t len)
 
 int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
 {
+    sb_sharing sh;
     if (!s->task[0]) { snprintf(err, errlen, "no task given (task=NAME; 'sharebench tasks' lists them)"); return -1; }
-    if (sb_config_validate(&s->model, err, errlen)) return -1;
+    if (sb_sharing_resolve(&s->model, &sh, err, errlen)) return -1;
     /* the compression keys together */
     int post_factor = strcmp(s->factor_init, "train") != 0, scheduled = !strcmp(s->prune, "gradual") || !strcmp(s->prune, "movement");
     if (post_factor && !s->model.factor) {
@@ -254,12 +254,6 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
                  "or als), and this run has none; train longer with steps instead", s->finetune_steps);
         return -1;
     }
-    sb_sharing sh;
-    if (!strcmp(s->quant, "int8") && !sb_sharing_resolve(&s->model, &sh, err, errlen) && (sh.lowrank || sh.hyper)) {
-        snprintf(err, errlen, "quant=int8 with sharing '%s': lowrank and hyper build each depth's weights at run time, so there is "
-                 "no unique tensor to quantise once", s->model.sharing);
-        return -1;
-    }
     if (!strncmp(s->teacher, "train:", 6)) {
         sb_config t = s->model;
         char inner[SB_ERR_LEN];
@@ -267,7 +261,7 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         snprintf(t.sharing, sizeof t.sharing, "%s", s->teacher + 6);
         t.sharing_attn[0] = t.sharing_ffn[0] = 0;
         t.factor = 0;
-        if (sb_config_validate(&t, inner, sizeof inner)) {
+        if (sb_sharing_resolve(&t, &sh, inner, sizeof inner)) {
             snprintf(err, errlen, "teacher='%s': the teacher's sharing does not fit the model: %s", s->teacher, inner);
             return -1;
         }

@@ -60,14 +60,19 @@ static void sb_quant_free(struct sb_quant *q)
     free(q);
 }
 
+int sb_quant_check(const sb_sharing *sh, char *err, size_t errlen)
+{
+    char term[64];
+    if (!sb_sharing_weights_term(sh, term, sizeof term)) return 0;
+    snprintf(err, errlen, "quant=int8 with sharing modifier %s: it builds every depth's weights at run time, so there is no unique "
+             "tensor to quantise once; not supported", term);
+    return -1;
+}
+
 static struct sb_quant *new_state(sb_model *m, int act, char *err, size_t errlen)
 {
     if (act < 0 || act >= SB_QACT_COUNT) { snprintf(err, errlen, "quantisation: unknown activation mode %d", act); return NULL; }
-    if (m->R || m->D) {
-        snprintf(err, errlen, "quant=int8 with sharing '%s': lowrank and hyper build every depth's weights at run time, so there is "
-                 "no unique tensor to quantise once; not supported", m->c.sharing);
-        return NULL;
-    }
+    if (sb_quant_check(&m->sh, err, errlen)) return NULL;
     struct sb_quant *q = calloc(1, sizeof *q);
     if (q) q->mat = calloc((size_t)m->nt, sizeof *q->mat);
     if (!q || !q->mat) { free(q); snprintf(err, errlen, "out of memory for the quantisation state"); return NULL; }

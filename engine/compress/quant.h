@@ -45,10 +45,16 @@ typedef struct {
 } sb_quant_stats;
 
 /* Start calibrating: from now on every forward records, for each block
-** matrix and depth, the largest |input|. Refused (-1 with a message) for
-** lowrank or hyper models, inputs wider than SB_Q8_MAX_IN, or a model
+** matrix and depth, the largest |input|. Refused (-1 with a message) for a
+** sharing sb_quant_check refuses, inputs wider than SB_Q8_MAX_IN, or a model
 ** already quantised. */
 int sb_quant_begin(sb_model *m, int act, char *err, size_t errlen);
+
+/* Whether a model of this sharing can be quantised, as sb_quant_begin
+** decides, for checks before any model is built: not when a modifier builds
+** each depth's weights at run time (sb_sharing_weights_term). 0, or -1 with
+** a message naming the modifier. */
+int sb_quant_check(const sb_sharing *sh, char *err, size_t errlen);
 
 /* Quantise every unique block matrix once: weight codes and scales, the
 ** activation scales from what was observed (each at least the smallest

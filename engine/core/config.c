@@ -315,5 +315,20 @@ int sb_config_check(const sb_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "embed=%d is larger than width=%d; factorisation needs E <= C", c->embed, c->width);
         return -1;
     }
+    int mask = sb_config_factor_mask(c, err, errlen);
+    if (mask < 0) return -1;
+    /* factors that are not smaller than the matrix save nothing */
+    int C = c->width, F = c->ffn, Ckv = g * (c->width / c->heads);
+    int outs[6] = { C, Ckv, Ckv, C, F, C }, ins[6] = { C, C, C, C, C, F };
+    static const char *const mats[] = { "wq", "wk", "wv", "wo", "w1", "w2" };
+    for (int k = 0; k < 6 && c->factor; k++) {
+        long most = ((long)outs[k] * ins[k] - 1) / (outs[k] + ins[k]);
+        if ((mask >> k & 1) && c->factor > most) {
+            snprintf(err, errlen, "factor=%d: %s is %d x %d, and rank %d factors (%ld parameters) are not smaller than the "
+                     "matrix (%ld); pick factor at most %ld, or leave %s out of factor_mats", c->factor, mats[k], outs[k], ins[k],
+                     c->factor, (long)c->factor * (outs[k] + ins[k]), (long)outs[k] * ins[k], most, mats[k]);
+            return -1;
+        }
+    }
     return 0;
 }

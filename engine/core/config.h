@@ -84,8 +84,9 @@ int sb_config_key_default(const char *key, const char *value);
 int sb_config_factor_mask(const sb_config *c, char *err, size_t errlen);
 
 /* Check the configuration's own values: each within its range, heads dividing
-** the width, key/value heads dividing the heads. The sharing is checked by
-** validate.h's sb_config_validate, which calls this first. Returns 0, or -1
+** the width, key/value heads dividing the heads, factor_mats understood and
+** factor:R smaller than the matrices it factorises. The sharing is checked by
+** sharing.h's sb_sharing_resolve, which calls this first. Returns 0, or -1
 ** with a message naming the value and what would fit. */
 int sb_config_check(const sb_config *c, char *err, size_t errlen);
 

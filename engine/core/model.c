@@ -28,7 +28,6 @@
 #include "model_internal.h"
 #include "ops.h"
 #include "rng.h"
-#include "validate.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,10 +297,13 @@ static int too_large(const sb_config *c, int B, int T, char *err, size_t errlen)
 }
 
 /* Fill the sizes of a model without allocating its buffers. */
-static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char *err, size_t errlen)
+static int setup(sb_model *m, const sb_config *c, const sb_sharing *sh, int B, int T, int track, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    if (sb_config_validate(c, err, errlen)) return -1;
+    if (!sb_sharing_for(sh, c)) {
+        snprintf(err, errlen, "sharing='%s': resolved for another configuration; resolve this one (sb_sharing_resolve)", c->sharing);
+        return -1;
+    }
     if (B < 1 || T < 1) { snprintf(err, errlen, "batch=%d, length=%d: both must be at least 1", B, T); return -1; }
     if (T > c->max_len) {
         snprintf(err, errlen, "length %d is above the %d positions the model has (max_len); raise max_len or shorten the sequences", T, c->max_len);
@@ -309,7 +311,7 @@ static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char 
     }
     if (too_large(c, B, T, err, errlen)) return -1;
     m->c = *c;
-    sb_sharing_resolve(c, &m->sh, err, errlen);
+    m->sh = *sh;
     m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;
     m->V = c->vocab; m->F = c->ffn; m->NH = c->heads; m->G = c->kv_heads ? c->kv_heads : c->heads;
     m->hd = m->C / m->NH; m->Ckv = m->G * m->hd; m->P = c->max_len; m->R = m->sh.lowrank; m->D = m->sh.hyper;
@@ -325,9 +327,16 @@ static int setup(sb_model *m, const sb_config *c, int B, int T, int track, char 
 
 int sb_model_plan(const sb_config *c, int B, int T, int track, long *n_params, sb_memory *mem, char *err, size_t errlen)
 {
+    sb_sharing sh;
+    return sb_sharing_resolve(c, &sh, err, errlen) ? -1 : sb_model_plan_with(c, &sh, B, T, track, n_params, mem, err, errlen);
+}
+
+int sb_model_plan_with(const sb_config *c, const sb_sharing *sh, int B, int T, int track, long *n_params, sb_memory *mem,
+                       char *err, size_t errlen)
+{
     sb_model *m = calloc(1, sizeof *m);
     if (!m) { snprintf(err, errlen, "out of memory"); return -1; }
-    int rc = setup(m, c, B, T, track, err, errlen);
+    int rc = setup(m, c, sh, B, T, track, err, errlen);
     if (!rc) {
         if (n_params) *n_params = m->n_params;
         if (mem) sb_model_memory(m, mem);
@@ -488,9 +497,16 @@ static void init_params(sb_model *m, uint64_t seed)
 
 sb_model *sb_model_create(const sb_config *c, int B, int T, uint64_t seed, int track_depth, char *err, size_t errlen)
 {
+    sb_sharing sh;
+    return sb_sharing_resolve(c, &sh, err, errlen) ? NULL : sb_model_create_with(c, &sh, B, T, seed, track_depth, err, errlen);
+}
+
+sb_model *sb_model_create_with(const sb_config *c, const sb_sharing *sh, int B, int T, uint64_t seed, int track_depth, char *err,
+                               size_t errlen)
+{
     sb_model *m = calloc(1, sizeof *m);
     if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
-    if (setup(m, c, B, T, track_depth, err, errlen)) { free(m->tensors); free(m); return NULL; }
+    if (setup(m, c, sh, B, T, track_depth, err, errlen)) { free(m->tensors); free(m); return NULL; }
     long ncur = m->cursor;
     m->params = calloc((size_t)m->n_params, sizeof(real));
     m->grads = calloc((size_t)m->n_params, sizeof(real));

@@ -59,15 +59,22 @@ typedef struct sb_model sb_model;
 /* Build a model for batches up to B sequences of up to T tokens (T <= max_len),
 ** initialised from seed. track_depth keeps each depth's gradient contribution
 ** to shared blocks (costs one unshared copy of the blocks). Returns NULL with a
-** message when the configuration cannot be built. */
+** message when the configuration cannot be built. Resolves c's sharing
+** (sb_sharing_resolve); sb_model_create_with takes a resolution already made,
+** sh of c, so that a caller building several models resolves once. */
 sb_model *sb_model_create(const sb_config *c, int B, int T, uint64_t seed, int track_depth,
                           char *err, size_t errlen);
+sb_model *sb_model_create_with(const sb_config *c, const sb_sharing *sh, int B, int T, uint64_t seed,
+                               int track_depth, char *err, size_t errlen);
 void sb_model_free(sb_model *m);
 
 /* Exact sizes for a configuration without building it: unique parameter count
-** and the memory of one step at B, T. Returns 0, or -1 with a message. */
+** and the memory of one step at B, T. Returns 0, or -1 with a message.
+** sb_model_plan_with takes c's resolved sharing, as sb_model_create_with. */
 int sb_model_plan(const sb_config *c, int B, int T, int track_depth, long *n_params, sb_memory *mem,
                   char *err, size_t errlen);
+int sb_model_plan_with(const sb_config *c, const sb_sharing *sh, int B, int T, int track_depth, long *n_params,
+                       sb_memory *mem, char *err, size_t errlen);
 
 const sb_config *sb_model_config(const sb_model *m);
 /* The batch and length the model was built for (the most a forward may take). */

@@ -1,136 +1,106 @@
 /*
-** sharing.c: parse sharing specifications into per-depth block maps.
+** sharing.c: the sharing module (sharing.h): the language of sharing
+** specifications as two tables, its one parser, and the resolution of a
+** configuration's specification into per-depth block maps.
 **
-** Every named scheme is a function from depth i (0-indexed) of N to a block
-** in [0,K). The definitions are those of Takase & Kiyono (2021, "Lessons on
+** A base map is a function from depth i (0-indexed) of N to a block; its row
+** says what follows its name (nothing, K, or map:'s list) and which sublayers
+** it maps. The definitions are those of Takase & Kiyono (2021, "Lessons on
 ** Parameter Sharing across Layers in Transformers", arXiv 2104.06022) and
 ** their code, and of ALBERT (Lan et al. 2020, arXiv 1909.11942):
 **   sequence:K   k = ceil(N/K) layers per block, block floor(i/k)       (Takase & Kiyono)
 **   cycle:K      block i mod K                                          (Takase & Kiyono)
 **   cycle_rev:K  i mod K for i < N-K, then K-1 down to 0                (Takase & Kiyono)
 **   all / attn / ffn: one block everywhere, for both or one sublayer   (ALBERT)
-** A scheme whose K leaves a block unused, or does not fit the depth, is
-** refused with the K values that would fit.
+** A map must use every block it numbers: a K that leaves one unused, or does
+** not fit the depth, is refused with the K values that would fit.
+**
+** A modifier's row says the range of its value, where the value goes in
+** sb_sharing, and what it changes (CH_*), which decides where it may appear
+** and what it excludes; a modifier that changes the maps brings the function
+** that does it. What a modifier does to the model itself is the model's.
+**
+** Parsing (parse) needs no model; resolving checks what depends on one: a
+** value against the depth or widths, a map's length.
 */
 #include "sharing.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <limits.h>
 
-/* Parse a whole positive decimal integer; -1 when it is not one. */
-static int parse_count(const char *s)
+/* ------------------------------------------------------------ base maps */
+
+enum { ARG_NONE, ARG_K, ARG_LIST };          /* what follows a base map's name */
+enum { SUB_ATTN = 1, SUB_FFN = 2, SUB_BOTH = 3 };
+static const char *const arg_names[] = { "", "K", "I,J,..." };
+
+typedef struct {
+    const char *name;
+    int arg;                                  /* ARG_*: nothing, K from 1 to the depth, or one block index per depth */
+    int sublayers;                            /* SUB_*: what it maps; the other sublayer keeps a block per depth */
+    int (*map)(int i, int n, const int *arg); /* the block of depth i of n; arg[0] is K, or arg is map:'s list */
+    const char *what;                         /* one line, for help and messages */
+} base_def;
+
+static int map_none(int i, int n, const int *a) { (void)n, (void)a; return i; }
+static int map_all(int i, int n, const int *a) { (void)i, (void)n, (void)a; return 0; }
+static int map_sequence(int i, int n, const int *a) { return i / ((n + a[0] - 1) / a[0]); }
+static int map_cycle(int i, int n, const int *a) { (void)n; return i % a[0]; }
+static int map_cycle_rev(int i, int n, const int *a) { return i < n - a[0] ? i % a[0] : n - 1 - i; }
+static int map_list(int i, int n, const int *a) { (void)n; return a[i]; }
+
+static const base_def bases[] = {
+    { "none", ARG_NONE, SUB_BOTH, map_none, "every depth its own blocks" },
+    { "all", ARG_NONE, SUB_BOTH, map_all, "one block at every depth; ALBERT" },
+    { "attn", ARG_NONE, SUB_ATTN, map_all, "one attention block at every depth, feed-forward blocks per depth; ALBERT" },
+    { "ffn", ARG_NONE, SUB_FFN, map_all, "one feed-forward block at every depth, attention blocks per depth; ALBERT" },
+    { "sequence", ARG_K, SUB_BOTH, map_sequence, "K blocks, each for ceil(N/K) consecutive depths; Takase & Kiyono" },
+    { "cycle", ARG_K, SUB_BOTH, map_cycle, "block i mod K at depth i; Takase & Kiyono" },
+    { "cycle_rev", ARG_K, SUB_BOTH, map_cycle_rev, "i mod K, then the last K depths K-1 down to 0; Takase & Kiyono" },
+    { "map", ARG_LIST, SUB_BOTH, map_list, "block I at depth 0, J at depth 1, ...: blocks numbered from 0 without gaps" },
+};
+#define NBASES ((int)(sizeof bases / sizeof bases[0]))
+
+/* ------------------------------------------------------------ modifiers */
+
+/* What a modifier changes, which decides where it may appear. */
+enum {
+    CH_MAPS = 1,    /* which block each depth uses: applied to the maps, so a per-sublayer map may carry it */
+    CH_KV = 2,      /* where keys and values are computed: the whole model's, in 'sharing' only */
+    CH_WEIGHTS = 4, /* each depth's weights built at run time from its block: no stored matrix per block
+                    ** to factorise, quantise or average (factor, int8 and progressive refuse it); one
+                    ** such modifier at a time; without a base map it shares 'all' */
+};
+
+typedef struct {
+    const char *name, *arg;     /* "lowrank", "R" */
+    int lo, hi;                 /* the values some model takes */
+    int (*most)(const sb_config *c, char *why, size_t len);   /* the largest c takes, and why; NULL: hi */
+    size_t off;                 /* its value in sb_sharing */
+    int off_value;              /* the value that changes nothing, also when absent */
+    int changes;                /* CH_* */
+    void (*apply)(int *map, int n, int v);   /* CH_MAPS: its change to one map (renumbered after) */
+    const char *what;           /* one line, for help and messages */
+    const char *shows;          /* sb_sharing_describe's line when on (%d: its value), or NULL */
+} mod_def;
+
+static int most_depth(const sb_config *c, char *why, size_t len)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < 0 || v > INT_MAX) return -1;
-    return (int)v;
+    snprintf(why, len, "the depth");
+    return c->layers;
 }
 
-static int seq_blocks(int n, int k) { int per = (n + k - 1) / k; return (n + per - 1) / per; }
-
-/* The K values of sequence:K that use every block for depth n, as "1, 2, 3". */
-static void seq_fits(int n, char *out, size_t len)
+static int most_rank(const sb_config *c, char *why, size_t len)
 {
-    size_t w = 0;
-    out[0] = 0;
-    for (int k = 1; k <= n && w < len; k++)
-        if (seq_blocks(n, k) == k) w += snprintf(out + w, len - w, "%s%d", w ? ", " : "", k);
+    int lim = c->width < c->ffn ? c->width : c->ffn;
+    snprintf(why, len, "below the %s %d", c->width <= c->ffn ? "width" : "feed-forward width ffn", lim);
+    return lim - 1;
 }
 
-int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *err, size_t errlen)
-{
-    const char *colon = strchr(term, ':');
-    size_t nl = colon ? (size_t)(colon - term) : strlen(term);
-    const char *arg = colon ? colon + 1 : NULL;
-    if (n < 1 || n > SB_MAX_LAYERS) {
-        snprintf(err, errlen, "layers=%d: depth must be between 1 and %d", n, SB_MAX_LAYERS);
-        return -1;
-    }
-    if (!arg && (!strcmp(term, "none"))) {
-        for (int i = 0; i < n; i++) map[i] = i;
-        *nblocks = n;
-        return 0;
-    }
-    if (!arg && !strcmp(term, "all")) {
-        for (int i = 0; i < n; i++) map[i] = 0;
-        *nblocks = 1;
-        return 0;
-    }
-    if (arg && nl == 3 && !strncmp(term, "map", 3)) {
-        int count = 0, maxb = -1, used[SB_MAX_LAYERS] = {0};
-        for (const char *tok = arg; count <= n;) {
-            const char *comma = strchr(tok, ',');
-            size_t len = comma ? (size_t)(comma - tok) : strlen(tok);
-            char num[16];
-            snprintf(num, sizeof num, "%.*s", (int)(len < 15 ? len : 15), tok);
-            int b = len < 15 ? parse_count(num) : -1;
-            if (b < 0 || b >= SB_MAX_LAYERS) {
-                snprintf(err, errlen, "sharing '%s': block index '%.*s' is not a whole number from 0 to %d", term, (int)len, tok, SB_MAX_LAYERS - 1);
-                return -1;
-            }
-            if (count < n) { map[count] = b; used[b] = 1; if (b > maxb) maxb = b; }
-            count++;
-            if (!comma) break;
-            tok = comma + 1;
-        }
-        if (count != n) {
-            snprintf(err, errlen, "sharing '%s': the map lists %s%d block indices but the model has %d layers; give exactly one index per layer",
-                     term, count > n ? "more than " : "", count > n ? n : count, n);
-            return -1;
-        }
-        for (int b = 0; b <= maxb; b++)
-            if (!used[b]) {
-                snprintf(err, errlen, "sharing '%s': block %d is never used; number the blocks 0 to %d without gaps", term, b, maxb);
-                return -1;
-            }
-        *nblocks = maxb + 1;
-        return 0;
-    }
-    if (arg && ((nl == 8 && !strncmp(term, "sequence", 8)) || (nl == 5 && !strncmp(term, "cycle", 5)) ||
-                (nl == 9 && !strncmp(term, "cycle_rev", 9)))) {
-        int k = parse_count(arg);
-        if (k < 1 || k > n) {
-            snprintf(err, errlen, "sharing '%s': K='%s' must be a whole number from 1 to the depth %d", term, arg, n);
-            return -1;
-        }
-        if (nl == 8) {
-            if (seq_blocks(n, k) != k) {
-                char fits[256];
-                seq_fits(n, fits, sizeof fits);
-                snprintf(err, errlen, "sharing '%s': with %d layers, ceil(%d/%d)=%d layers per block use only %d blocks, not %d; K values that fit: %s",
-                         term, n, n, k, (n + k - 1) / k, seq_blocks(n, k), k, fits);
-                return -1;
-            }
-            int per = (n + k - 1) / k;
-            for (int i = 0; i < n; i++) map[i] = i / per;
-        } else if (nl == 5) {
-            for (int i = 0; i < n; i++) map[i] = i % k;
-        } else {
-            for (int i = 0; i < n - k; i++) map[i] = i % k;
-            for (int i = n - k; i < n; i++) map[i] = n - 1 - i;
-        }
-        *nblocks = k;
-        return 0;
-    }
-    snprintf(err, errlen, "sharing term '%s' is not a map; known: none, all, sequence:K, cycle:K, cycle_rev:K, map:I,J,...", term);
-    return -1;
-}
-
-/* A base-map term by its name (its argument is checked when the map is built). */
-static int is_base(const char *t)
-{
-    static const char *const names[] = { "none", "all", "attn", "ffn", "sequence:", "cycle:", "cycle_rev:", "map:", NULL };
-    for (int i = 0; names[i]; i++) {
-        size_t n = strlen(names[i]);
-        if (names[i][n - 1] == ':' ? !strncmp(t, names[i], n) : !strcmp(t, names[i])) return 1;
-    }
-    return 0;
-}
-
-/* Give the last k depths blocks of their own, then renumber in order of first use. */
+/* untie:K: the last k depths get blocks of their own. */
 static void untie_last(int *map, int n, int k)
 {
     int next = 0;
@@ -138,6 +108,238 @@ static void untie_last(int *map, int n, int k)
     for (int i = n - k; i < n; i++) map[i] = next++;
 }
 
+static const mod_def mods[] = {
+    { "untie", "K", 0, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, untie), 0, CH_MAPS, untie_last,
+      "the last K depths get blocks of their own (fine-tuning: weights and moments copied)", NULL },
+    { "lowrank", "R", 1, INT_MAX, most_rank, offsetof(sb_sharing, lowrank), 0, CH_WEIGHTS, NULL,
+      "per-depth rank-R corrections W_l = W + B_l A_l of every block matrix; Relaxed Recursive Transformers",
+      "plus per-depth rank-%d corrections W_l = W + B_l A_l\n" },
+    { "hyper", "D", 1, 4096, NULL, offsetof(sb_sharing, hyper), 0, CH_WEIGHTS, NULL,
+      "per-depth row and column scales from a hypernetwork of layer embeddings of width D",
+      "plus per-depth row/column modulation from a hypernetwork of layer embeddings (D=%d)\n" },
+    { "kv_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, kv_share), 1, CH_KV, NULL,
+      "keys and values computed every S depths, reused by the S-1 after; Cross-Layer Attention",
+      "keys/values computed every %d layers (^ = reused)\n" },
+};
+#define NMODS ((int)(sizeof mods / sizeof mods[0]))
+
+static int *mod_value(sb_sharing *s, int k) { return (int *)((char *)s + mods[k].off); }
+static int mod_get(const sb_sharing *s, int k) { return *(const int *)((const char *)s + mods[k].off); }
+
+/* ------------------------------------------------------------- messages */
+
+/* Every message opens with the key and its whole value, then, when the value
+** has several terms, the term at fault. */
+static int fail(char *err, size_t errlen, const char *key, const char *whole, const char *term, const char *fmt, ...)
+{
+    size_t w = (size_t)snprintf(err, errlen, "%s='%s': ", key, whole);
+    if (term && strcmp(term, whole) && w < errlen) w += (size_t)snprintf(err + w, errlen - w, "%s: ", term);
+    if (w < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + w, errlen - w, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* "base maps none, all, ...; modifiers untie:K, ...; alone progressive[:TARGET]", from the tables. */
+static void known_terms(char *out, size_t len)
+{
+    size_t w = (size_t)snprintf(out, len, "base maps");
+    for (int b = 0; b < NBASES && w < len; b++)
+        w += (size_t)snprintf(out + w, len - w, "%s %s%s%s", b ? "," : "", bases[b].name, bases[b].arg ? ":" : "", arg_names[bases[b].arg]);
+    for (int k = 0; k < NMODS && w < len; k++)
+        w += (size_t)snprintf(out + w, len - w, "%s %s:%s", k ? "," : "; modifiers", mods[k].name, mods[k].arg);
+    if (w < len) snprintf(out + w, len - w, "; alone progressive[:TARGET]");
+}
+
+/* The modifiers whose change bits include (or, with want 0, exclude) `changes`, as "untie:K" or "lowrank, hyper". */
+static void mods_with(int changes, int want, int with_arg, char *out, size_t len)
+{
+    size_t w = 0;
+    out[0] = 0;
+    for (int k = 0; k < NMODS && w < len; k++)
+        if (!!(mods[k].changes & changes) == want)
+            w += (size_t)snprintf(out + w, len - w, "%s%s%s%s", w ? ", " : "", mods[k].name, with_arg ? ":" : "", with_arg ? mods[k].arg : "");
+}
+
+/* "a whole number from 1 to 6 (the depth)" */
+static void range_text(char *out, size_t len, int lo, int hi, const char *why)
+{
+    if (hi == INT_MAX) snprintf(out, len, "a whole number, at least %d", lo);
+    else snprintf(out, len, "a whole number from %d to %d%s%s%s", lo, hi, why ? " (" : "", why ? why : "", why ? ")" : "");
+}
+
+/* ---------------------------------------------------------------- parse */
+
+/* A specification parsed, before any model: its base map and argument, and
+** each modifier's value. */
+typedef struct {
+    const base_def *base;           /* NULL when none is given */
+    char base_term[SB_SPEC_LEN];    /* as written */
+    int arg[SB_MAX_LAYERS], narg;   /* K, or map:'s indices */
+    int given[NMODS], value[NMODS];
+    int progressive;                /* progressive[:TARGET]; the terms above are TARGET's */
+    char target[SB_SPEC_LEN];
+} parsed;
+
+/* A whole decimal number of digits only (no sign, space or anything else); -1 when s[0..len) is not one. */
+static long digits(const char *s, size_t len)
+{
+    long v = 0;
+    if (!len || len > 10) return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v > INT_MAX ? -1 : v;
+}
+
+/* map:I,J,...: block indices, numbered from 0 without gaps. */
+static int parse_list(const char *key, const char *whole, const char *term, const char *arg, parsed *p, char *err,
+                      size_t errlen)
+{
+    int used[SB_MAX_LAYERS] = {0}, top = -1;
+    p->narg = 0;
+    for (const char *tok = arg;;) {
+        const char *comma = strchr(tok, ',');
+        size_t len = comma ? (size_t)(comma - tok) : strlen(tok);
+        long b = digits(tok, len);
+        if (b < 0 || b >= SB_MAX_LAYERS)
+            return fail(err, errlen, key, whole, term, "block index '%.*s' is not a whole number from 0 to %d", (int)len, tok, SB_MAX_LAYERS - 1);
+        if (p->narg == SB_MAX_LAYERS)
+            return fail(err, errlen, key, whole, term, "more than %d block indices, and no model is deeper", SB_MAX_LAYERS);
+        p->arg[p->narg++] = (int)b;
+        used[b] = 1;
+        if (b > top) top = (int)b;
+        if (!comma) break;
+        tok = comma + 1;
+    }
+    for (int b = 0; b <= top; b++)
+        if (!used[b]) return fail(err, errlen, key, whole, term, "block %d is never used; number the blocks 0 to %d without gaps", b, top);
+    return 0;
+}
+
+/* One term t of whole, a base map or a modifier, into p. sub: a per-sublayer map. */
+static int parse_term(const char *key, const char *whole, const char *t, int sub, parsed *p, char *err, size_t errlen)
+{
+    const char *colon = strchr(t, ':'), *arg = colon ? colon + 1 : NULL;
+    size_t nl = colon ? (size_t)(colon - t) : strlen(t);
+    char known[320], list[128];
+    if (nl == 11 && !strncmp(t, "progressive", 11))
+        return fail(err, errlen, key, whole, t, "progressive must stand alone, as progressive or progressive:TARGET");
+    for (int b = 0; b < NBASES; b++) {
+        const base_def *d = &bases[b];
+        if (strlen(d->name) != nl || strncmp(t, d->name, nl)) continue;
+        if ((d->arg == ARG_NONE) != !arg) known_terms(known, sizeof known);
+        if (d->arg == ARG_NONE && arg) return fail(err, errlen, key, whole, t, "%s takes no argument; known: %s", d->name, known);
+        if (d->arg != ARG_NONE && !arg)
+            return fail(err, errlen, key, whole, t, "%s needs its argument, as %s:%s; known: %s", d->name, d->name, arg_names[d->arg], known);
+        if (sub && d->sublayers != SUB_BOTH)
+            return fail(err, errlen, key, whole, t, "give a map for this sublayer (for example all or cycle:2), not the name of a sublayer");
+        if (p->base) return fail(err, errlen, key, whole, NULL, "two base maps ('%s' and '%s'); give one", p->base_term, t);
+        if (d->arg == ARG_K) {
+            long k = digits(arg, strlen(arg));
+            if (k < 1 || k > SB_MAX_LAYERS)
+                return fail(err, errlen, key, whole, t, "K='%s' must be a whole number from 1 to the depth (at most %d)", arg, SB_MAX_LAYERS);
+            p->arg[0] = (int)k;
+            p->narg = 1;
+        } else if (d->arg == ARG_LIST && parse_list(key, whole, t, arg, p, err, errlen)) {
+            return -1;
+        }
+        p->base = d;
+        snprintf(p->base_term, sizeof p->base_term, "%s", t);
+        return 0;
+    }
+    for (int k = 0; k < NMODS; k++) {
+        const mod_def *d = &mods[k];
+        if (strlen(d->name) != nl || strncmp(t, d->name, nl)) continue;
+        if (!arg) return fail(err, errlen, key, whole, t, "%s needs its value, as %s:%s (%s)", d->name, d->name, d->arg, d->what);
+        if (sub && !(d->changes & CH_MAPS)) {
+            char other[128];
+            mods_with(CH_MAPS, 1, 1, list, sizeof list);
+            mods_with(CH_MAPS, 0, 0, other, sizeof other);
+            return fail(err, errlen, key, whole, NULL, "a per-sublayer map takes a base map and %s only; put %s and progressive in 'sharing'",
+                        list, other);
+        }
+        if (p->given[k]) return fail(err, errlen, key, whole, NULL, "%s is given twice; give each modifier once", d->name);
+        long v = digits(arg, strlen(arg));
+        if (v < d->lo || v > d->hi) {
+            range_text(list, sizeof list, d->lo, d->hi, NULL);
+            return fail(err, errlen, key, whole, t, "%s='%s' must be %s", d->arg, arg, list);
+        }
+        p->given[k] = 1;
+        p->value[k] = (int)v;
+        return 0;
+    }
+    known_terms(known, sizeof known);
+    return fail(err, errlen, key, whole, NULL, "unknown term '%s'; known: %s", t, known);
+}
+
+/* Terms joined by single '+' in text (whole, or progressive's target in whole). */
+static int parse_terms(const char *key, const char *whole, const char *text, int sub, parsed *p, char *err, size_t errlen)
+{
+    char t[SB_SPEC_LEN];
+    for (const char *s = text;;) {
+        const char *plus = strchr(s, '+');
+        size_t len = plus ? (size_t)(plus - s) : strlen(s);
+        if (!len) return fail(err, errlen, key, whole, NULL, "an empty term; join terms by single '+', with none at either end");
+        snprintf(t, sizeof t, "%.*s", (int)len, s);
+        if (parse_term(key, whole, t, sub, p, err, errlen)) return -1;
+        if (!plus) break;
+        s = plus + 1;
+    }
+    for (int k = 0, first = -1; k < NMODS; k++) {
+        if (!p->given[k] || !(mods[k].changes & CH_WEIGHTS)) continue;
+        if (first >= 0)
+            return fail(err, errlen, key, whole, NULL, "%s:%d and %s:%d both build each depth's weights from its block; choose one",
+                        mods[first].name, p->value[first], mods[k].name, p->value[k]);
+        first = k;
+    }
+    return 0;
+}
+
+static int is_progressive(const char *s) { return !strncmp(s, "progressive", 11) && (!s[11] || s[11] == ':'); }
+
+/* Parse key's value spec into p (sub: a per-sublayer map, sharing_attn or
+** sharing_ffn). The empty specification has no terms: no sharing, or no
+** override. */
+static int parse(const char *key, const char *spec, int sub, parsed *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    if (strlen(spec) >= SB_SPEC_LEN) {
+        snprintf(err, errlen, "%s='%.40s...': longer than %d characters", key, spec, SB_SPEC_LEN - 1);
+        return -1;
+    }
+    if (!*spec) return 0;
+    if (!is_progressive(spec)) return parse_terms(key, spec, spec, sub, p, err, errlen);
+    const char *target = spec[11] ? spec + 12 : "all";
+    if (sub) return fail(err, errlen, key, spec, NULL, "a per-sublayer map cannot be progressive; put progressive in 'sharing'");
+    if (!*target)
+        return fail(err, errlen, key, spec, NULL, "progressive: needs a target after the colon (for example progressive:cycle:2), "
+                                                  "or none at all for 'all'");
+    if (is_progressive(target)) return fail(err, errlen, key, spec, NULL, "the target of progressive cannot itself be progressive");
+    if (parse_terms(key, spec, target, 0, p, err, errlen)) return -1;
+    for (int k = 0; k < NMODS; k++)
+        if (p->given[k] && (mods[k].changes & CH_WEIGHTS))
+            return fail(err, errlen, key, spec, NULL, "progressive merges plain blocks by averaging them; its target cannot use %s:%d",
+                        mods[k].name, p->value[k]);
+    p->progressive = 1;
+    snprintf(p->target, sizeof p->target, "%s", target);
+    return 0;
+}
+
+/* -------------------------------------------------------------- resolve */
+
+static const base_def *base_named(const char *name)
+{
+    for (int b = 0; b < NBASES; b++)
+        if (!strcmp(bases[b].name, name)) return &bases[b];
+    return NULL;
+}
+
+/* Number the blocks of map[n] in order of first use; returns how many. */
 static int renumber(int *map, int n)
 {
     int remap[2 * SB_MAX_LAYERS], count = 0;
@@ -149,178 +351,190 @@ static int renumber(int *map, int n)
     return count;
 }
 
-/* Resolve a full specification (without per-sublayer overrides). */
-static int resolve_spec(const char *spec, const sb_config *c, sb_sharing *s, char *err, size_t errlen)
+/* Fill map[n] from base d; the blocks it uses, or -1 when one falls outside
+** [0, SB_MAX_LAYERS) (a map function's fault). *top: the largest. */
+static int fill(const base_def *d, const int *arg, int n, int *map, int *top)
 {
-    int n = c->layers;
-    char buf[SB_SPEC_LEN];
-    const char *base = NULL;
-    int untie = 0, both = 1, attn_only = 0, ffn_only = 0;
-    memset(s, 0, sizeof *s);
-    s->layers = n;
-    s->kv_share = 1;
-    if (strlen(spec) >= sizeof buf) { snprintf(err, errlen, "sharing '%.40s...' is too long", spec); return -1; }
-    if (!strncmp(spec, "progressive", 11) && (spec[11] == 0 || spec[11] == ':')) {
-        sb_config target = *c;
-        sb_sharing ts;
-        if (spec[11] && !spec[12]) {
-            snprintf(err, errlen, "sharing '%s': progressive: needs a target after the colon (for example progressive:cycle:2), or none at all for 'all'", spec);
-            return -1;
-        }
-        snprintf(target.sharing, sizeof target.sharing, "%s", spec[11] ? spec + 12 : "all");
-        if (!strncmp(target.sharing, "progressive", 11)) {
-            snprintf(err, errlen, "sharing '%s': the target of progressive cannot itself be progressive", spec);
-            return -1;
-        }
-        target.sharing_attn[0] = target.sharing_ffn[0] = 0;
-        if (resolve_spec(target.sharing, &target, &ts, err, errlen)) return -1;
-        if (ts.lowrank || ts.hyper) {
-            snprintf(err, errlen, "sharing '%s': progressive merges plain blocks; its target cannot use lowrank or hyper", spec);
-            return -1;
-        }
-        for (int i = 0; i < n; i++) s->attn[i] = s->ffn[i] = i;
-        s->n_attn = s->n_ffn = n;
-        s->progressive = 1;
-        s->kv_share = ts.kv_share;
-        snprintf(s->target, sizeof s->target, "%s", target.sharing);
-        goto kv;
+    int used[SB_MAX_LAYERS] = {0}, count = 0;
+    *top = -1;
+    for (int i = 0; i < n; i++) {
+        int v = d->map(i, n, arg);
+        if (v < 0 || v >= SB_MAX_LAYERS) return -1;
+        map[i] = v;
+        count += !used[v];
+        used[v] = 1;
+        if (v > *top) *top = v;
     }
-    snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save = NULL, *t = strtok_r(buf, "+", &save); t; t = strtok_r(NULL, "+", &save)) {
-        const char *arg = strchr(t, ':') ? strchr(t, ':') + 1 : NULL;
-        int v = arg ? parse_count(arg) : -1;
-        if (!strncmp(t, "lowrank:", 8)) {
-            int lim = c->width < c->ffn ? c->width : c->ffn;
-            if (v < 1 || v >= lim) {
-                snprintf(err, errlen, "sharing '%s': rank R='%s' must be a whole number from 1 to %d (below the %s %d)", spec, arg,
-                         lim - 1, c->width <= c->ffn ? "width" : "feed-forward width ffn", lim);
-                return -1;
-            }
-            s->lowrank = v;
-        } else if (!strncmp(t, "hyper:", 6)) {
-            if (v < 1 || v > 4096) {
-                snprintf(err, errlen, "sharing '%s': layer-embedding width D='%s' must be a whole number from 1 to 4096", spec, arg);
-                return -1;
-            }
-            s->hyper = v;
-        } else if (!strncmp(t, "kv_share:", 9)) {
-            if (v < 1 || v > n) {
-                snprintf(err, errlen, "sharing '%s': S='%s' must be a whole number from 1 to the depth %d", spec, arg, n);
-                return -1;
-            }
-            s->kv_share = v;
-        } else if (!strncmp(t, "untie:", 6)) {
-            if (v < 0 || v > n) {
-                snprintf(err, errlen, "sharing '%s': K='%s' must be a whole number from 0 to the depth %d", spec, arg, n);
-                return -1;
-            }
-            untie = v;
-        } else if (!strcmp(t, "progressive") || !strncmp(t, "progressive:", 12)) {
-            snprintf(err, errlen, "sharing '%s': progressive must stand alone, as progressive or progressive:TARGET", spec);
-            return -1;
-        } else if (!is_base(t)) {
-            snprintf(err, errlen, "sharing '%s': unknown term '%s'; known: none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, "
-                     "map:I,J,..., untie:K, lowrank:R, hyper:D, kv_share:S, progressive[:TARGET]", spec, t);
-            return -1;
-        } else {
-            if (base) {
-                snprintf(err, errlen, "sharing '%s': two base maps ('%s' and '%s'); give one", spec, base, t);
-                return -1;
-            }
-            base = t;
-        }
+    return count;
+}
+
+/* Base map d with its argument for depth n into map[n], *nb its blocks; -1
+** with a message when the argument does not fit the depth or leaves a block
+** unused (then with the K values that fit). */
+static int build_base(const char *key, const char *whole, const char *term, const base_def *d, const int *arg, int narg, int n,
+                      int *map, int *nb, char *err, size_t errlen)
+{
+    int top;
+    if (d->arg == ARG_K && arg[0] > n)
+        return fail(err, errlen, key, whole, term, "K=%d must be a whole number from 1 to the depth %d", arg[0], n);
+    if (d->arg == ARG_LIST && narg != n)
+        return fail(err, errlen, key, whole, term, "the map lists %d block indices but the model has %d layers; give exactly one index per layer",
+                    narg, n);
+    int used = fill(d, arg, n, map, &top), blocks = d->arg == ARG_K ? arg[0] : top + 1;
+    if (used < 0 || top >= blocks)
+        return fail(err, errlen, key, whole, term, "the map function of %s gives a block outside 0 to %d", d->name, blocks - 1);
+    if (used < blocks && d->arg == ARG_K) {
+        char fits[256];
+        size_t w = 0;
+        fits[0] = 0;
+        for (int k = 1, tmp[SB_MAX_LAYERS], t; k <= n && w < sizeof fits; k++)
+            if (fill(d, &k, n, tmp, &t) == k && t < k) w += (size_t)snprintf(fits + w, sizeof fits - w, "%s%d", w ? ", " : "", k);
+        return fail(err, errlen, key, whole, term, "with %d layers it uses only %d of its %d blocks (%s:K: %s); K values that fit: %s", n,
+                    used, blocks, d->name, d->what, fits);
     }
-    if (!base) base = (s->lowrank || s->hyper) ? "all" : "none";
-    if (s->lowrank && s->hyper) {
-        snprintf(err, errlen, "sharing '%s': lowrank and hyper are alternatives; choose one", spec);
-        return -1;
-    }
-    if (!strcmp(base, "attn")) { both = 0; attn_only = 1; }
-    else if (!strcmp(base, "ffn")) { both = 0; ffn_only = 1; }
-    if (both) {
-        if (sb_sharing_base_map(base, n, s->attn, &s->n_attn, err, errlen)) {
-            /* name the whole spec when the term came from a composite */
-            if (strcmp(base, spec)) {
-                char inner[SB_ERR_LEN];
-                snprintf(inner, sizeof inner, "%s", err);
-                snprintf(err, errlen, "%s (in '%s')", inner, spec);
-            }
-            return -1;
-        }
-        memcpy(s->ffn, s->attn, sizeof s->attn);
-        s->n_ffn = s->n_attn;
-    } else {
-        for (int i = 0; i < n; i++) {
-            s->attn[i] = attn_only ? 0 : i;
-            s->ffn[i] = ffn_only ? 0 : i;
-        }
-        s->n_attn = attn_only ? 1 : n;
-        s->n_ffn = ffn_only ? 1 : n;
-    }
-    if (untie) {
-        untie_last(s->attn, n, untie);
-        untie_last(s->ffn, n, untie);
-        s->n_attn = renumber(s->attn, n);
-        s->n_ffn = renumber(s->ffn, n);
-    }
-kv:
-    {
-        int prod[SB_MAX_LAYERS], np = 0;
-        for (int i = 0; i < n; i++) {
-            s->kv_src[i] = i - i % s->kv_share;
-            if (i % s->kv_share == 0) { s->kv[i] = s->attn[i]; prod[np++] = i; }
-            else s->kv[i] = -1;
-        }
-        /* renumber kv blocks over the producing depths only */
-        int tmp[SB_MAX_LAYERS];
-        for (int j = 0; j < np; j++) tmp[j] = s->kv[prod[j]];
-        s->n_kv = renumber(tmp, np);
-        for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
+    int seen[SB_MAX_LAYERS] = {0};
+    for (int i = 0; i < n; i++) seen[map[i]] = 1;
+    for (int b = 0; b < blocks; b++)
+        if (!seen[b]) return fail(err, errlen, key, whole, term, "block %d is never used; number the blocks 0 to %d without gaps", b, top);
+    *nb = blocks;
+    return 0;
+}
+
+/* Each modifier's value within what c takes. */
+static int check_values(const char *key, const char *whole, const parsed *p, const sb_config *c, char *err, size_t errlen)
+{
+    for (int k = 0; k < NMODS; k++) {
+        char why[64], range[160];
+        int most = p->given[k] && mods[k].most ? mods[k].most(c, why, sizeof why) : INT_MAX;
+        if (!p->given[k] || p->value[k] <= most) continue;
+        range_text(range, sizeof range, mods[k].lo, most, why);
+        return fail(err, errlen, key, whole, NULL, "%s:%d: %s=%d must be %s", mods[k].name, p->value[k], mods[k].arg, p->value[k], range);
     }
     return 0;
 }
 
-/* Apply a per-sublayer override: a base map (with optional untie) only. */
-static int override_map(const char *spec, const sb_config *c, int *map, int *nblocks, const char *key,
-                        char *err, size_t errlen)
+/* The map of base d (p's, or one standing in for it) for c's depth with p's
+** modifiers that change maps applied: map[N], *nb its blocks. */
+static int build_map(const char *key, const char *whole, const parsed *p, const base_def *d, const sb_config *c, int *map, int *nb,
+                     char *err, size_t errlen)
 {
-    sb_sharing o;
-    if (resolve_spec(spec, c, &o, err, errlen)) {
-        char inner[SB_ERR_LEN];
-        snprintf(inner, sizeof inner, "%s", err);
-        snprintf(err, errlen, "%s: %s", key, inner);
-        return -1;
-    }
-    if (o.lowrank || o.hyper || o.kv_share != 1 || o.progressive) {
-        snprintf(err, errlen, "%s='%s': a per-sublayer map takes a base map and untie:K only; put lowrank, hyper, kv_share and progressive in 'sharing'", key, spec);
-        return -1;
-    }
-    if (!strcmp(spec, "attn") || !strcmp(spec, "ffn")) {
-        snprintf(err, errlen, "%s='%s': give a map for this sublayer (for example all or cycle:2), not the name of a sublayer", key, spec);
-        return -1;
-    }
-    memcpy(map, o.attn, sizeof o.attn);
-    *nblocks = o.n_attn;
+    int n = c->layers, changed = 0;
+    if (build_base(key, whole, p->base == d ? p->base_term : d->name, d, p->arg, p->narg, n, map, nb, err, errlen)) return -1;
+    for (int k = 0; k < NMODS; k++)
+        if (p->given[k] && mods[k].apply && p->value[k] != mods[k].off_value) {
+            mods[k].apply(map, n, p->value[k]);
+            changed = 1;
+        }
+    if (changed) *nb = renumber(map, n);
     return 0;
+}
+
+/* Keys and values: produced at depths i with i % S == 0, reused by the next
+** S-1 (Cross-Layer Attention); the producers' blocks follow their attention
+** blocks, numbered over the producers only. */
+static void kv_maps(sb_sharing *s)
+{
+    int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0;
+    for (int i = 0; i < s->layers; i++) {
+        s->kv_src[i] = i - i % s->kv_share;
+        if (i % s->kv_share == 0) { prod[np] = i; tmp[np++] = s->attn[i]; }
+        else s->kv[i] = -1;
+    }
+    s->n_kv = renumber(tmp, np);
+    for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
+}
+
+/* A per-sublayer map (sharing_attn, sharing_ffn) in place of the one in map. */
+static int override(const char *key, const char *value, const sb_config *c, int *map, int *nb, char *err, size_t errlen)
+{
+    parsed o;
+    if (parse(key, value, 1, &o, err, errlen) || check_values(key, value, &o, c, err, errlen)) return -1;
+    return build_map(key, value, &o, o.base ? o.base : base_named("none"), c, map, nb, err, errlen);
 }
 
 int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errlen)
 {
-    if (resolve_spec(c->sharing[0] ? c->sharing : "none", c, s, err, errlen)) return -1;
-    if ((c->sharing_attn[0] || c->sharing_ffn[0]) && s->progressive) {
-        snprintf(err, errlen, "sharing '%s': progressive cannot be combined with sharing_attn or sharing_ffn", c->sharing);
+    parsed p;
+    int n = c->layers, map[SB_MAX_LAYERS], nb, weights = 0;
+    if (sb_config_check(c, err, errlen)) return -1;
+    if (parse("sharing", c->sharing, 0, &p, err, errlen) || check_values("sharing", c->sharing, &p, c, err, errlen)) return -1;
+    memset(s, 0, sizeof *s);
+    s->layers = n;
+    for (int k = 0; k < NMODS; k++) {
+        /* progressive starts with every depth's own blocks: its target's map changes wait for the merge */
+        int on = p.given[k] && !(p.progressive && (mods[k].changes & CH_MAPS));
+        *mod_value(s, k) = on ? p.value[k] : mods[k].off_value;
+        weights |= p.given[k] && (mods[k].changes & CH_WEIGHTS);
+    }
+    const base_def *d = p.base ? p.base : base_named(weights ? "all" : "none");
+    if (build_map("sharing", c->sharing, &p, d, c, map, &nb, err, errlen)) return -1;   /* progressive: its target fits */
+    for (int j = 0; j < 2; j++) {
+        int *to = j ? s->ffn : s->attn, *count = j ? &s->n_ffn : &s->n_attn;
+        if (p.progressive) {
+            for (int i = 0; i < n; i++) to[i] = i;
+            *count = n;
+        } else if (d->sublayers & (j ? SUB_FFN : SUB_ATTN)) {
+            memcpy(to, map, sizeof map);
+            *count = nb;
+        } else if (build_map("sharing", c->sharing, &p, base_named("none"), c, to, count, err, errlen)) {
+            return -1;   /* a sublayer the base map leaves keeps a block per depth, changed by the same modifiers */
+        }
+    }
+    s->progressive = p.progressive;
+    snprintf(s->target, sizeof s->target, "%s", p.target);
+    if (p.progressive && (c->sharing_attn[0] || c->sharing_ffn[0]))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "progressive cannot be combined with %s='%s'",
+                    c->sharing_attn[0] ? "sharing_attn" : "sharing_ffn", c->sharing_attn[0] ? c->sharing_attn : c->sharing_ffn);
+    if (c->sharing_attn[0] && override("sharing_attn", c->sharing_attn, c, s->attn, &s->n_attn, err, errlen)) return -1;
+    if (c->sharing_ffn[0] && override("sharing_ffn", c->sharing_ffn, c, s->ffn, &s->n_ffn, err, errlen)) return -1;
+    kv_maps(s);
+    char term[64];
+    if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
+                    "which factor:R replaces by U V^T; use one or the other", term, c->factor, term);
+    if (c->factor && s->progressive)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "progressive with factor=%d: merging averages weights, and the average of "
+                    "factors U, V is not the average of the matrices U V^T; train factor:R under the target sharing instead", c->factor);
+    s->config = sb_config_hash(c);
+    return 0;
+}
+
+int sb_sharing_for(const sb_sharing *s, const sb_config *c)
+{
+    return s->layers == c->layers && s->config == sb_config_hash(c);
+}
+
+int sb_sharing_check(const char *key, const char *value, char *err, size_t errlen)
+{
+    parsed p;
+    int sub = !strcmp(key, "sharing_attn") || !strcmp(key, "sharing_ffn");
+    if (!sub && strcmp(key, "sharing")) return 0;
+    return parse(key, value, sub, &p, err, errlen);
+}
+
+int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *err, size_t errlen)
+{
+    parsed p;
+    char known[320];
+    if (n < 1 || n > SB_MAX_LAYERS) {
+        snprintf(err, errlen, "layers=%d: depth must be between 1 and %d", n, SB_MAX_LAYERS);
         return -1;
     }
-    if (c->sharing_attn[0]) {
-        if (override_map(c->sharing_attn, c, s->attn, &s->n_attn, "sharing_attn", err, errlen)) return -1;
-        /* keys and values follow the attention map */
-        int prod[SB_MAX_LAYERS], np = 0, tmp[SB_MAX_LAYERS];
-        for (int i = 0; i < c->layers; i++)
-            if (s->kv[i] >= 0) { prod[np] = i; tmp[np++] = s->attn[i]; }
-        s->n_kv = renumber(tmp, np);
-        for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
+    if (parse("sharing", term, 0, &p, err, errlen)) return -1;
+    if (!p.base || p.base->sublayers != SUB_BOTH || strchr(term, '+') || p.progressive) {
+        known_terms(known, sizeof known);
+        return fail(err, errlen, "sharing", term, NULL, "not one base map of both sublayers; known: %s", known);
     }
-    if (c->sharing_ffn[0] && override_map(c->sharing_ffn, c, s->ffn, &s->n_ffn, "sharing_ffn", err, errlen)) return -1;
+    return build_base("sharing", term, term, p.base, p.arg, p.narg, n, map, nblocks, err, errlen);
+}
+
+int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len)
+{
+    for (int k = 0; k < NMODS; k++)
+        if ((mods[k].changes & CH_WEIGHTS) && mod_get(s, k) != mods[k].off_value) {
+            snprintf(term, len, "%s:%d", mods[k].name, mod_get(s, k));
+            return 1;
+        }
     return 0;
 }
 
@@ -332,15 +546,35 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     int counts[3] = { s->n_attn, s->n_ffn, s->n_kv };
     out[0] = 0;
     for (int m = 0; m < 3 && w < len; m++) {
-        w += snprintf(out + w, len - w, "%s (%d unique):", names[m], counts[m]);
+        w += (size_t)snprintf(out + w, len - w, "%s (%d unique):", names[m], counts[m]);
         for (int i = 0; i < s->layers && w < len; i++) {
-            if (maps[m][i] < 0) w += snprintf(out + w, len - w, " ^");
-            else w += snprintf(out + w, len - w, " %d", maps[m][i]);
+            if (maps[m][i] < 0) w += (size_t)snprintf(out + w, len - w, " ^");
+            else w += (size_t)snprintf(out + w, len - w, " %d", maps[m][i]);
         }
-        if (w < len) w += snprintf(out + w, len - w, "\n");
+        if (w < len) w += (size_t)snprintf(out + w, len - w, "\n");
     }
-    if (w < len && s->lowrank) w += snprintf(out + w, len - w, "plus per-depth rank-%d corrections W_l = W + B_l A_l\n", s->lowrank);
-    if (w < len && s->hyper) w += snprintf(out + w, len - w, "plus per-depth row/column modulation from a hypernetwork of layer embeddings (D=%d)\n", s->hyper);
-    if (w < len && s->kv_share > 1) w += snprintf(out + w, len - w, "keys/values computed every %d layers (^ = reused)\n", s->kv_share);
+    for (int k = 0; k < NMODS && w < len; k++)
+        if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
     if (w < len && s->progressive) snprintf(out + w, len - w, "progressive: starts untied, merges into '%s'\n", s->target);
+}
+
+void sb_sharing_syntax(char *out, size_t len)
+{
+    char term[32], maps[128], weights[128];
+    mods_with(CH_MAPS, 1, 1, maps, sizeof maps);
+    mods_with(CH_WEIGHTS, 1, 0, weights, sizeof weights);
+    size_t w = (size_t)snprintf(out, len, "terms joined by '+' (sharing_attn and sharing_ffn: a base map and %s only)\n"
+                                "one base map (when none is given: all with %s, else none):\n", maps, weights);
+    for (int b = 0; b < NBASES && w < len; b++) {
+        snprintf(term, sizeof term, "%s%s%s", bases[b].name, bases[b].arg ? ":" : "", arg_names[bases[b].arg]);
+        w += (size_t)snprintf(out + w, len - w, "  %-22s %s\n", term, bases[b].what);
+    }
+    if (w < len) w += (size_t)snprintf(out + w, len - w, "then modifiers, each at most once:\n");
+    for (int k = 0; k < NMODS && w < len; k++) {
+        snprintf(term, sizeof term, "+%s:%s", mods[k].name, mods[k].arg);
+        w += (size_t)snprintf(out + w, len - w, "  %-22s %s\n", term, mods[k].what);
+    }
+    if (w < len)
+        snprintf(out + w, len - w, "or alone:\n  %-22s %s\n", "progressive[:TARGET]",
+                 "every depth its own blocks, merged into TARGET (default all) during training");
 }

@@ -1,17 +1,24 @@
 /*
-** sharing.h: which depth uses which parameter block.
+** sharing.h: which depth uses which parameter block: the sharing module.
 **
 ** A sharing specification is a string of terms joined by '+':
-**   a base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:0,1,1,2
-**   modifiers:   untie:K  lowrank:R  hyper:D  kv_share:S
-**   or alone:    progressive[:TARGET]   (start untied, merge into TARGET later)
-** It resolves into one map per sublayer (attention, feed-forward, and the
-** key/value projections, which cross-layer attention can skip). Definitions
-** follow the papers: Takase & Kiyono 2021 (arXiv 2104.06022) for
+**   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,...
+**   modifiers:     untie:K  lowrank:R  hyper:D  kv_share:S   (each at most once)
+**   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
+** Two tables in sharing.c, one row per base map and per modifier, are the
+** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
+** it. A configuration's specification (its keys sharing, sharing_attn,
+** sharing_ffn) is resolved once, by sb_sharing_resolve, into an sb_sharing:
+** one map per sublayer (attention, feed-forward, and the key/value
+** projections, which cross-layer attention can skip) and the modifiers'
+** values. The resolution, not the string, is what the model, memory plans,
+** analyses, compression checks and `sharebench params` receive.
+**
+** Definitions follow the papers: Takase & Kiyono 2021 (arXiv 2104.06022) for
 ** sequence/cycle/cycle_rev, ALBERT (Lan et al. 2020, arXiv 1909.11942) for
 ** all/attn/ffn, Relaxed Recursive Transformers (Bae et al. 2025, arXiv
 ** 2410.20672) for lowrank, Cross-Layer Attention (Brandon et al. 2024, arXiv
-** 2405.12981) for kv_share).
+** 2405.12981) for kv_share.
 */
 #ifndef SB_SHARING_H
 #define SB_SHARING_H
@@ -25,23 +32,50 @@ typedef struct {
     int kv[SB_MAX_LAYERS];      /* key/value block at each depth, -1 where the depth reuses keys and values */
     int kv_src[SB_MAX_LAYERS];  /* the depth whose keys and values each depth attends with */
     int n_attn, n_ffn, n_kv;    /* unique blocks of each kind */
+    /* the modifiers' values, each written by its row of sharing.c's table */
+    int untie;                  /* K of untie:K, 0 when off (already applied to the maps) */
     int lowrank;                /* R of lowrank:R, 0 when off */
     int hyper;                  /* D of hyper:D, 0 when off */
     int kv_share;               /* S of kv_share:S, 1 when off */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
     char target[SB_SPEC_LEN];   /* the specification progressive merging moves to */
+    unsigned long long config;  /* sb_config_hash of the configuration resolved (sb_sharing_for) */
 } sb_sharing;
 
-/* Resolve the configuration's sharing (sharing, sharing_attn, sharing_ffn) for
-** its depth and width. Returns 0, or -1 with a message naming the term and
-** what would fit. */
+/* Check a configuration as a whole and resolve its sharing: its own values
+** first (sb_config_check), then its specification and per-sublayer maps
+** against its depth and widths, and the keys the sharing constrains (factor).
+** This is the one check a configuration needs before a model is built from
+** it. Returns 0, or -1 with a message naming the key, its value and what
+** would be accepted or would fit. */
 int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errlen);
+
+/* 1 when s is sb_sharing_resolve's resolution of c (the same values of every
+** key), 0 otherwise: a changed configuration must be resolved again. */
+int sb_sharing_for(const sb_sharing *s, const sb_config *c);
+
+/* The syntax of a sharing key's value, without a model: known terms, their
+** arguments' form and the values any model could take, one base map, each
+** modifier once, no empty term, what a per-sublayer map (sharing_attn,
+** sharing_ffn) may hold. Keys other than sharing, sharing_attn and
+** sharing_ffn pass. Returns 0, or -1 with a message naming the key, the
+** value and what is accepted. */
+int sb_sharing_check(const char *key, const char *value, char *err, size_t errlen);
 
 /* Resolve one base-map term ("cycle:3", "map:0,1,1") for n layers into map[n];
 ** *nblocks gets the number of unique blocks. Returns 0, or -1 with a message. */
 int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *err, size_t errlen);
 
+/* 1 with the term (e.g. "lowrank:4") of the modifier that builds each depth's
+** weights at run time from its block, 0 when none does. Such a model has no
+** single stored matrix per block: nothing to factorise, quantise once or
+** average. */
+int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len);
+
 /* One line per sublayer, e.g. "attn: 0 1 2 0 1 2", for `sharebench params`. */
 void sb_sharing_describe(const sb_sharing *s, char *out, size_t len);
+
+/* The accepted terms, one line each with what they do (for help texts). */
+void sb_sharing_syntax(char *out, size_t len);
 
 #endif

@@ -13,7 +13,6 @@
 #include "checkpoint.h"
 #include "safetensors.h"
 #include "compress/quant.h"
-#include "core/validate.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +198,8 @@ int sb_checkpoint_config(const char *path, sb_config *c, char *err, size_t errle
         else if (sb_config_set(c, *k, v, inner, sizeof inner)) { snprintf(err, errlen, "%s: metadata %s", path, inner); rc = -1; }
     }
     char inner[SB_ERR_LEN];
-    if (!rc && sb_config_validate(c, inner, sizeof inner)) {
+    sb_sharing sh;
+    if (!rc && sb_sharing_resolve(c, &sh, inner, sizeof inner)) {
         snprintf(err, errlen, "%s: configuration does not validate: %s", path, inner);
         rc = -1;
     }
