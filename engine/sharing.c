@@ -184,7 +184,28 @@ static int resolve_spec(const char *spec, const sb_config *c, sb_sharing *s, cha
         goto kv;
     }
     snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save = NULL, *t = strtok_r(buf, "+", &save); t; t = strtok_r(NULL, "+", &save)) {
+    /* terms split by hand: strtok would skip empty ones, and "+", "cycle:2+"
+    ** or "all++untie:1" would pass for other specifications (and hash as
+    ** other cells) */
+    const char *seen[4] = { NULL, NULL, NULL, NULL };   /* lowrank, hyper, kv_share, untie */
+    static const char *const mods[4] = { "lowrank:", "hyper:", "kv_share:", "untie:" };
+    for (char *t = buf, *next; t; t = next) {
+        next = strchr(t, '+');
+        if (next) *next++ = 0;
+        if (!*t) {
+            snprintf(err, errlen, "sharing '%s': an empty term (a '+' %s); join terms with one '+', e.g. cycle:2+untie:1", spec,
+                     t == buf ? "at the start" : next ? "after another" : "at the end");
+            return -1;
+        }
+        for (int m = 0; m < 4; m++)
+            if (!strncmp(t, mods[m], strlen(mods[m]))) {
+                if (seen[m]) {
+                    snprintf(err, errlen, "sharing '%s': %.*s given twice ('%s' and '%s'); give it once", spec,
+                             (int)strlen(mods[m]) - 1, mods[m], seen[m], t);
+                    return -1;
+                }
+                seen[m] = t;
+            }
         const char *arg = strchr(t, ':') ? strchr(t, ':') + 1 : NULL;
         int v = arg ? parse_count(arg) : -1;
         if (!strncmp(t, "lowrank:", 8)) {

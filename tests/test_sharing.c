@@ -10,7 +10,8 @@
 ** (none, all, attn, ffn), explicit map:..., the modifiers untie:K, lowrank:R,
 ** hyper:D and kv_share:S (Cross-Layer Attention), progressive[:TARGET], the
 ** sharing_attn / sharing_ffn overrides, sb_sharing_describe, and every
-** refusal: each returns -1 with a message naming the offending value.
+** refusal (empty terms and repeated modifiers too): each returns -1 with a
+** message naming the offending value.
 */
 #include "testutil.h"
 #include "sharing.h"
@@ -941,6 +942,35 @@ static void small_error_buffers(void **state)
         }
 }
 
+/* An empty term or a modifier given twice would pass for another
+** specification (and hash as another cell): "+" as none, "cycle:2+" as
+** cycle:2, the last untie:K winning. Each is refused, naming the spec. */
+static void empty_and_repeated_terms(void **state)
+{
+    (void)state;
+    static const struct { const char *spec, *frag; } cases[] = {
+        { "+", "an empty term" },
+        { "cycle:2+", "at the end" },
+        { "+all", "at the start" },
+        { "cycle:2++untie:1", "after another" },
+        { "all+untie:1+untie:1", "untie given twice" },
+        { "all+untie:1+untie:2", "untie given twice" },
+        { "lowrank:2+lowrank:2", "lowrank given twice" },
+        { "hyper:4+all+hyper:8", "hyper given twice" },
+        { "cycle:2+kv_share:2+kv_share:2", "kv_share given twice" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        refused(6, cases[i].spec, cases[i].frag);
+        refused(6, cases[i].spec, cases[i].spec);
+    }
+    /* and in a per-sublayer override, which goes through the same parser */
+    sb_config c;
+    char err[SB_ERR_LEN];
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "all+");
+    resolve_refused(&c, "an empty term", err, sizeof err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -963,6 +993,7 @@ int main(void)
         cmocka_unit_test(overrides),
         cmocka_unit_test(describe),
         cmocka_unit_test(small_error_buffers),
+        cmocka_unit_test(empty_and_repeated_terms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
