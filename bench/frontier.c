@@ -3,6 +3,7 @@
 ** (frontier.h), a section of `sharebench report` per task.
 */
 #include "frontier.h"
+#include "atomicfile.h"
 #include "cli.h"
 #include "stats.h"
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Names and captions are cut to their buffers when too long (directories are
 ** checked for length by the report first), so truncation warnings do not apply. */
@@ -104,6 +106,17 @@ static void num(char *out, size_t len, double v, const char *f)
 {
     if (isfinite(v)) snprintf(out, len, f, v);
     else snprintf(out, len, "-");
+}
+
+/* A figure's data file: a regular file only (atomicfile.h's sb_scratch_open);
+** NULL when it cannot be written, and the figure is left out. */
+static FILE *scratch_file(const char *path)
+{
+    char err[512];
+    int fd = sb_scratch_open(path, err, sizeof err);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (fd >= 0 && !f) close(fd);
+    return f;
 }
 
 int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const char *task, char *figname, size_t len, int *drawn)
@@ -221,7 +234,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
     char path[4096], q1[4200], q2[4200], vars[9000], t[400], qt[500], yl[300];
     snprintf(figname, len, "compress-%s", task);
     snprintf(path, sizeof path, "%s/%s.dat", fig->outdir, figname);
-    FILE *f = fopen(path, "w");
+    FILE *f = scratch_file(path);
     if (f) {
         sb_figures_quote(path, q1, sizeof q1);
         for (int k = 0; k < n; k++) {
@@ -232,7 +245,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
         }
         fclose(f);
         snprintf(path, sizeof path, "%s/%s-front.dat", fig->outdir, figname);
-        FILE *ff = fopen(path, "w");
+        FILE *ff = scratch_file(path);
         if (ff) {
             sb_figures_quote(path, q2, sizeof q2);
             for (int k = 0; k < n; k++)
