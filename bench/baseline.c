@@ -161,7 +161,7 @@ static const char *const col_names[NCOLS] = { "run", "kind", "key", "step", "lay
 typedef struct {
     const char *path;
     char *field[NCOLS];
-    int nfield;
+    int nfield, nul;        /* nul: a field of the row holds a NUL byte */
     long row;               /* records read, the header being 1 */
     sb_run **runs;          /* by number - 1 */
     long nruns;
@@ -182,6 +182,7 @@ static void fail_at(loader *L, const char *fmt, const char *a, const char *b)
 static void on_field(void *s, size_t len, void *data)
 {
     loader *L = data;
+    if (len && memchr(s, 0, len)) L->nul = 1;   /* C strings would end the field there */
     if (L->nfield < NCOLS) {
         char *c = malloc(len + 1);
         if (!c) { L->oom = 1; return; }
@@ -200,6 +201,24 @@ static int parse_long(const char *s, long *v)
     return !*s || *end || errno;
 }
 
+/* Times, throughputs, sizes and counts are never negative: a baseline saying
+** so was damaged or edited by hand (the gate would compare nonsense). 1 when
+** the metric or series named key may be negative. */
+static int may_be_negative(const char *kind, const char *key)
+{
+    static const char *const suffixes[] = { "_ms", "_seconds", "_per_s", "_bytes", "_gflops" };
+    static const char *const prefixes[] = { "bytes_", "params_" };
+    size_t n = strlen(key);
+    if (!strcmp(kind, "series")) return strcmp(key, "step_ms") != 0;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t l = strlen(suffixes[i]);
+        if (n >= l && !strcmp(key + n - l, suffixes[i])) return 0;
+    }
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (!strncmp(key, prefixes[i], strlen(prefixes[i]))) return 0;
+    return 1;
+}
+
 static void on_row(int term, void *data)
 {
     loader *L = data;
@@ -207,6 +226,10 @@ static void on_row(int term, void *data)
     L->row++;
     char **f = L->field;
     if (L->failed || L->oom) goto done;
+    if (L->nul) {
+        fail_at(L, "a NUL byte in a field: not a text file%s%s", "", "");
+        goto done;
+    }
     if (L->nfield != NCOLS) {
         char n[32];
         snprintf(n, sizeof n, "%d", L->nfield);
@@ -266,6 +289,10 @@ static void on_row(int term, void *data)
             fail_at(L, "%s row without a key%s", f[C_KIND], "");
             goto done;
         }
+        if ((v < 0 || isinf(v)) && !may_be_negative(f[C_KIND], f[C_KEY])) {
+            fail_at(L, "%s: value '%s': a time, throughput or size is a finite number >= 0", f[C_KEY], f[C_VALUE]);
+            goto done;
+        }
         if (f[C_KIND][0] == 'm') {
             if (sb_run_metric(r, f[C_KEY], v)) L->oom = 1;
         } else {
@@ -285,6 +312,7 @@ done:
     for (int c = 0; c < NCOLS && c < L->nfield; c++) free(f[c]);
     memset(L->field, 0, sizeof L->field);
     L->nfield = 0;
+    L->nul = 0;
 }
 
 sb_store *sb_baseline_load(const char *path, char *err, size_t errlen)

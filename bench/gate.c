@@ -5,6 +5,7 @@
 #include "atomicfile.h"
 #include "cli.h"
 #include "stats.h"
+#include "textfile.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -376,11 +377,15 @@ static int append(double **v, int *n, int *cap, double x)
 }
 
 /* The repetitions of metric m over the runs idx[0..n) of set s. calib: the
-** run's calibration (1 when not normalising). Returns the count, -1 on error. */
-static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, const char *m, double **out)
+** run's calibration (1 when not normalising). Returns the count, -1 on error.
+** A time, a throughput or a size must be a positive finite number: the first
+** that is not, with its seed (and step), goes to bad ("" when none). */
+static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, const char *m, double **out, char *bad,
+                       size_t badlen)
 {
     int cnt = 0, cap = 0;
     *out = NULL;
+    bad[0] = 0;
     for (int k = 0; k < n; k++) {
         const sb_rs_run *r = &s->runs[idx[k]];
         double calib = c->o->normalise ? sb_rs_metric(r, "calib_gflops") : 1;
@@ -389,19 +394,23 @@ static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, const 
             double *vals;
             int np;
             if (sb_rs_series(s, r, "step_ms", -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
-            for (int i = 0; i < np; i++)
-                if (steps[i] >= c->o->warmup && append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
+            for (int i = 0; i < np; i++) {
+                if (steps[i] < c->o->warmup) continue;
+                if (!(vals[i] > 0 && isfinite(vals[i])) && !bad[0])
+                    snprintf(bad, badlen, "seed %ld step %ld: step_ms %g", r->seed, steps[i], vals[i]);
+                if (append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
                     free(steps);
                     free(vals);
                     return -1;
                 }
+            }
             free(steps);
             free(vals);
-        } else if (!strcmp(m, "peak_rss_bytes")) {
-            if (append(out, &cnt, &cap, sb_rs_metric(r, m))) return -1;
-        } else if (append(out, &cnt, &cap, sb_rs_metric(r, m) / calib)) {
-            return -1;
+            continue;
         }
+        double v = sb_rs_metric(r, m);
+        if (!(v > 0 && isfinite(v)) && !bad[0]) snprintf(bad, badlen, "seed %ld: %s %g", r->seed, m, v);
+        if (append(out, &cnt, &cap, !strcmp(m, "peak_rss_bytes") ? v : v / calib)) return -1;
     }
     return cnt;
 }
@@ -415,6 +424,12 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
     /* which metrics apply: those the baseline has */
     int applies[NGATED];
     for (int i = 0; i < NGATED; i++) applies[i] = metric_selected(o, gated[i].name) && group_has(B, bg, gated[i].name);
+    /* quality is compared whichever side lacks it: a baseline whose test rows
+    ** were lost, or hold NaN, must not pass for want of rows (a benchmark's
+    ** runs, tasks bench.*, have no quality) */
+    for (int i = 0; i < NGATED; i++)
+        if (gated[i].kind == SB_GATE_QUALITY && metric_selected(o, gated[i].name) && strncmp(bg->task, "bench.", 6))
+            applies[i] |= !strcmp(gated[i].name, "test") || (cg && group_has(C, cg, gated[i].name));
     const sb_rs_run *b0 = &B->runs[bg->run[0]];
     int higher = sb_rs_higher_is_better(b0);
     char why[512] = "";
@@ -488,18 +503,30 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 c->failed = 1;
                 break;
             }
+            /* a finished run without a finite value, on either side: the
+            ** record is broken, and the comparison not possible (exit 2) */
+            char bad[2][160] = { "", "" };
             for (int k = 0; k < np; k++) {
-                double x = sb_rs_metric(&B->runs[pb[k]], m), y = sb_rs_metric(&C->runs[pc[k]], m);
-                if (!isfinite(x)) continue;
-                if (!isfinite(y)) { nan_now++; continue; }
+                const sb_rs_run *rb = &B->runs[pb[k]], *rcand = &C->runs[pc[k]];
+                double x = sb_rs_metric(rb, m), y = sb_rs_metric(rcand, m);
+                for (int side = 0; side < 2; side++) {
+                    const sb_rs_run *r = side ? rcand : rb;
+                    double v = side ? y : x;
+                    size_t l = strlen(bad[side]);
+                    if (!isfinite(v) && l < sizeof bad[side] - 40)
+                        snprintf(bad[side] + l, sizeof bad[side] - l, "%sseed %ld %s", l ? ", " : "", r->seed,
+                                 isnan(v) && !sb_rs_has_metric(r, m) ? "has none" : isnan(v) ? "is nan" : v > 0 ? "is inf" : "is -inf");
+                }
+                if (!isfinite(x) || !isfinite(y)) { nan_now++; continue; }
                 bv[n] = x;
                 cv[n] = y;
                 n++;
             }
             const char *metric_name = sb_rs_param(b0, "metric");
             if (nan_now) {
-                row->mark = SB_MARK_NEWLY_FAILING;
-                note(row, "%d seed%s without a %s value now", nan_now, nan_now > 1 ? "s" : "", m);
+                row->mark = SB_MARK_MISSING;
+                if (bad[0][0]) note(row, "baseline: %s of a finished run must be a finite number: %s", m, bad[0]);
+                if (bad[1][0]) note(row, "candidate: %s of a finished run must be a finite number: %s", m, bad[1]);
                 row->base = sb_stats_mean(bv, n);
             } else {
                 sb_gate_quality(bv, cv, n, higher, !strcmp(m, "test") ? o->tol_test : o->tol_test_long, o->alpha, o->min_seeds,
@@ -539,12 +566,21 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             continue;
         }
         double *bv, *cv;
-        int nbv = repetitions(c, B, pb, np, m, &bv), ncv = repetitions(c, C, pc, np, m, &cv);
+        char badb[160], badc[160];
+        int nbv = repetitions(c, B, pb, np, m, &bv, badb, sizeof badb), ncv = repetitions(c, C, pc, np, m, &cv, badc, sizeof badc);
         if (nbv < 0 || ncv < 0) {
             free(bv);
             free(cv);
             c->failed = 2;
             break;
+        }
+        if (badb[0] || badc[0]) {   /* a broken record: not comparable (exit 2) */
+            row->mark = SB_MARK_MISSING;
+            if (badb[0]) note(row, "baseline: a time, throughput or size must be a positive finite number: %s", badb);
+            if (badc[0]) note(row, "candidate: a time, throughput or size must be a positive finite number: %s", badc);
+            free(bv);
+            free(cv);
+            continue;
         }
         int per_step = !strcmp(m, "train_step_ms");
         sb_gate_ratio(bv, nbv, cv, ncv, row->higher_is_better, gated[i].kind == SB_GATE_SPEED ? o->speed_factor : o->memory_factor,
@@ -752,6 +788,18 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     return ferror(f) ? -1 : 0;
 }
 
+/* Text from the runs (labels, notes, sources) as a JSON string: JSON is UTF-8,
+** and a database made elsewhere may hold other bytes (U+FFFD in their place). */
+static cJSON *json_str(const char *s)
+{
+    int bad;
+    if (sb_utf8_invalid(s, strlen(s)) < 0) return cJSON_CreateString(s);
+    char *t = sb_utf8_repair(s, &bad);
+    cJSON *j = t ? cJSON_CreateString(t) : NULL;
+    free(t);
+    return j;
+}
+
 static cJSON *num_or_null(double x)
 {
     return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
@@ -765,11 +813,11 @@ static cJSON *set_json(const sb_runset *s)
     distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
     distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
     calib_range(s, &lo, &hi);
-    cJSON_AddStringToObject(o, "source", s->source);
+    cJSON_AddItemToObject(o, "source", json_str(s->source));
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
-    cJSON_AddStringToObject(o, "code_version", code);
-    cJSON_AddStringToObject(o, "cpu", cpu);
+    cJSON_AddItemToObject(o, "code_version", json_str(code));
+    cJSON_AddItemToObject(o, "cpu", json_str(cpu));
     cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
     cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
     return o;
@@ -802,8 +850,8 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
     for (int i = 0; i < res->nrows; i++) {
         const sb_gate_row *r = &res->rows[i];
         cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "configuration", r->config);
-        cJSON_AddStringToObject(x, "metric", r->metric);
+        cJSON_AddItemToObject(x, "configuration", json_str(r->config));
+        cJSON_AddItemToObject(x, "metric", json_str(r->metric));
         cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
         cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
         cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
@@ -816,11 +864,11 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
         cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
         cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
         cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));
-        cJSON_AddStringToObject(x, "note", r->note);
+        cJSON_AddItemToObject(x, "note", json_str(r->note));
         cJSON_AddItemToArray(rows, x);
     }
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
-    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(res->notes[i]));
+    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, json_str(res->notes[i]));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return -1;
@@ -936,7 +984,7 @@ int sb_cmd_gate(int argc, char **argv)
     /* the candidate's runs of the baseline's sweep, unless told otherwise */
     if (!sweep) {
         sweep = b->runs[0].sweep;
-        for (int i = 1; i < b->nruns; i++)
+        for (int i = 1; i < b->nruns && sweep; i++)   /* runs of several sweeps: no selection */
             if (strcmp(b->runs[i].sweep, sweep)) sweep = NULL;
         if (sweep && !*sweep) sweep = NULL;
     }
@@ -962,6 +1010,14 @@ int sb_cmd_gate(int argc, char **argv)
                 verdict(res.status), res.status, res.count[SB_MARK_WORSE], res.count[SB_MARK_NEWLY_FAILING],
                 res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_SIGNIFICANT],
                 res.count[SB_MARK_BETTER], res.count[SB_MARK_UNCHANGED]);
+        /* what made it incomparable, where CI logs show it (the table may be in a file) */
+        int shown = 0;
+        for (int i = 0; i < res.nrows; i++) {
+            const sb_gate_row *r = &res.rows[i];
+            if (r->mark != SB_MARK_MISSING && r->mark != SB_MARK_TOO_FEW) continue;
+            if (shown++ == 10) { fprintf(stderr, "gate: ... and more in the table\n"); break; }
+            fprintf(stderr, "gate: %s: %s, %s: %s\n", sb_mark_name(r->mark), r->config, r->metric, r->note);
+        }
     }
     sb_gate_result_free(&res);
     sb_runset_free(b);

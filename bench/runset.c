@@ -71,6 +71,11 @@ double sb_rs_metric(const sb_rs_run *r, const char *key)
     return i < 0 ? NAN : r->mval[i];
 }
 
+int sb_rs_has_metric(const sb_rs_run *r, const char *key)
+{
+    return bsearch_key(r->mkey, r->nmetrics, key) >= 0;
+}
+
 const char *sb_rs_param(const sb_rs_run *r, const char *key)
 {
     int i = bsearch_key(r->pkey, r->nparams, key);

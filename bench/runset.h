@@ -78,6 +78,8 @@ sqlite3 *sb_runset_db(const sb_runset *s);
 
 /* A run's scalar metric (NAN when absent) and param (NULL when absent). */
 double sb_rs_metric(const sb_rs_run *r, const char *key);
+/* 1 when the run has a metrics row of key (its value may be NAN: stored NULL). */
+int sb_rs_has_metric(const sb_rs_run *r, const char *key);
 const char *sb_rs_param(const sb_rs_run *r, const char *key);
 
 /* 1 when the run ended "finished". */
