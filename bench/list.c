@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "store.h"
 #include <sqlite3.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static char *format_cell(sqlite3_stmt *st, int col)
     if (sqlite3_column_type(st, col) == SQLITE_NULL) v = "";
     else if (col < NFIXED) v = (const char *)sqlite3_column_text(st, col);
     else if (col == NFIXED + 2) snprintf(num, sizeof num, "%.0f", x);     /* tokens per second */
-    else if (col == NFIXED + 3) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
+    else if (col == NFIXED + 3 && isfinite(x) && fabs(x) < 1e18) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
     else if (col == NCOLS - 1) snprintf(num, sizeof num, "%.1f", x);      /* wall seconds */
     else snprintf(num, sizeof num, "%.4g", x);                             /* test metrics */
     return printable(v ? v : "");

@@ -44,6 +44,8 @@
 
 typedef struct {
     int nfin;                      /* finished runs (seeds) */
+    int ndiv;                      /* diverged runs, at steps div_lo to div_hi */
+    long div_lo, div_hi;
     double params, params_every;
     sb_summary test, test_long;
     double train_tps, infer_tps, decode_tps, step_bytes, bytes[5], rss, calib;
@@ -86,6 +88,10 @@ static void summarise(const sb_runset *s, int gi, gstat *st, double budget)
     const sb_rs_run *first = NULL;
     for (int k = 0; k < g->nrun; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
+        if (!strcmp(r->status, "diverged")) {
+            if (!st->ndiv++ || r->diverged_step < st->div_lo) st->div_lo = r->diverged_step;
+            if (st->ndiv == 1 || r->diverged_step > st->div_hi) st->div_hi = r->diverged_step;
+        }
         if (!sb_rs_finished(r)) continue;
         if (!first) first = r;
         st->nfin++;
@@ -159,6 +165,29 @@ static void fmt_num(char *buf, size_t len, double x)
     else snprintf(buf, len, "%.0f", x);
 }
 
+/* A count of parameters, "-" when no finished run measured it. */
+static char *fmt_params(char *buf, size_t len, double x)
+{
+    if (!isfinite(x)) snprintf(buf, len, "-");
+    else sb_fmt_count((long)x, buf, len);
+    return buf;
+}
+
+/* Why a configuration has no result to compare: "diverged at step 6 (3 of 3
+** runs)", "diverged at steps 5 to 9 (2 of 3 runs; 1 failed)", "failed (3 of 3
+** runs)". */
+static char *fmt_no_result(char *buf, size_t len, const gstat *g, int nrun)
+{
+    if (g->ndiv && g->div_lo == g->div_hi)
+        snprintf(buf, len, "diverged at step %ld (%d of %d runs%s)", g->div_lo, g->ndiv, nrun, g->ndiv < nrun ? "; the rest failed" : "");
+    else if (g->ndiv)
+        snprintf(buf, len, "diverged at steps %ld to %ld (%d of %d runs%s)", g->div_lo, g->div_hi, g->ndiv, nrun,
+                 g->ndiv < nrun ? "; the rest failed" : "");
+    else
+        snprintf(buf, len, "failed (%d of %d runs)", nrun, nrun);
+    return buf;
+}
+
 /* ---- figure data ---- */
 
 typedef struct {
@@ -170,11 +199,17 @@ typedef struct {
     int nfigs_skipped;
 } rctx;
 
+/* A figure's data file in the figures directory: a regular file only (a
+** link, FIFO or device in its place is refused, not written through). */
 static FILE *data_file(rctx *c, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s", c->fig->outdir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) snprintf(c->err, c->errlen, "%s: %s", path, strerror(errno));
+    int fd = sb_scratch_open(path, c->err, c->errlen);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (fd >= 0 && !f) {
+        snprintf(c->err, c->errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
     return f;
 }
 
@@ -363,7 +398,9 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
         for (int i = 0; i < n; i++) {
             const gstat *g = &c->st[idx[i]];
             double lo = g->test.n > 1 ? g->test.lo : g->test.mean, hi = g->test.n > 1 ? g->test.hi : g->test.mean;
-            fprintf(fp, "%.0f %.6g %.6g %.6g\n", g->params, g->test.mean, lo, hi);
+            /* a configuration without a finished run has no point (gnuplot skips NaN) */
+            if (!g->nfin || !isfinite(g->params) || !isfinite(g->test.mean)) fprintf(fp, "NaN NaN NaN NaN\n");
+            else fprintf(fp, "%.0f %.6g %.6g %.6g\n", g->params, g->test.mean, lo, hi);
             if (g->test.n > seeds) seeds = g->test.n;
         }
         fclose(fp);
@@ -383,7 +420,7 @@ static void task_figures(rctx *c, const char *task, task_figs *tf)
             double best = higher ? -INFINITY : INFINITY;
             for (int i = 0; i < n; i++) {
                 double m = c->st[order[i]].test.mean;
-                if (isfinite(m) && (higher ? m > best : m < best)) {
+                if (isfinite(m) && isfinite(c->st[order[i]].params) && (higher ? m > best : m < best)) {
                     fprintf(ff, "%.0f %.6g\n", c->st[order[i]].params, m);
                     best = m;
                 }
@@ -759,19 +796,29 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
             }
         int higher = st[idx[0]].higher;
         double best = higher ? -INFINITY : INFINITY;
+        char none_fin[1024] = "";
         for (int i = 0; i < n; i++) {
             const gstat *g = &st[order[i]];
-            char item[256];
-            char pc[32];
-            snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, sb_fmt_count((long)g->params, pc, sizeof pc), g->test.mean);
-            int front = isfinite(g->test.mean) && (higher ? g->test.mean > best : g->test.mean < best);
+            char item[512], pc[32], why[128];
+            /* no finished run (every one diverged or failed): no quality to
+            ** compare, said as such rather than ranked */
+            int compared = g->nfin && isfinite(g->params) && isfinite(g->test.mean);
+            if (!compared) {
+                size_t l = strlen(none_fin);
+                snprintf(none_fin + l, sizeof none_fin - l, "%s%s (%s)", l ? "; " : "", g->mode,
+                         g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
+                continue;
+            }
+            snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, fmt_params(pc, sizeof pc, g->params), g->test.mean);
+            int front = higher ? g->test.mean > best : g->test.mean < best;
             if (front) best = g->test.mean;
             char *dst = front ? on : off;
             size_t l = strlen(dst);
             snprintf(dst + l, 1024 - l, "%s%s", l ? "; " : "", item);
         }
-        sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s.", tasks[t], on, off[0] ? ". Dominated (a mode with fewer "
-                                                                                                    "parameters does as well): " : "", off);
+        sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s%s%s.", tasks[t], on[0] ? on : "none",
+                    off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off,
+                    none_fin[0] ? ". Not compared (no finished run): " : "", none_fin);
     }
 
     for (int t = 0; t < ntasks; t++) {
@@ -796,9 +843,10 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
             int is_none = !strcmp(s->groups[idx[i]].sharing, "none");
             snprintf(c[0], sizeof c[0], "%s", g->mode);
             snprintf(c[1], sizeof c[1], "%d/%d", g->nfin, s->groups[idx[i]].nrun);
-            sb_fmt_count((long)g->params, c[2], sizeof c[2]);
+            fmt_params(c[2], sizeof c[2], g->params);
             if (is_none) snprintf(c[3], sizeof c[3], "-");
-            else if (g->none >= 0 && st[g->none].params > 0) snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
+            else if (g->none >= 0 && st[g->none].params > 0 && isfinite(g->params))
+                snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
             else snprintf(c[3], sizeof c[3], "-");
             fmt_num(c[4], sizeof c[4], g->train_tps);
             fmt_num(c[5], sizeof c[5], g->infer_tps);
@@ -806,7 +854,8 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
             else snprintf(c[6], sizeof c[6], "-");
             if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
             else snprintf(c[7], sizeof c[7], "-");
-            fmt_ci(c[8], sizeof c[8], &g->test);
+            if (!g->nfin) fmt_no_result(c[8], sizeof c[8], g, s->groups[idx[i]].nrun);
+            else fmt_ci(c[8], sizeof c[8], &g->test);
             fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, is_none);
             fmt_ci(c[10], sizeof c[10], &g->test_long);
             fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, is_none);
