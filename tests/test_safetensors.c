@@ -387,7 +387,7 @@ static const bad_case bad_cases[] = {
     { "duplicate entry key", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
       "tensor 'a'", "duplicate key 'dtype'" },
     /* an escaped NUL would end the name in C: "a\u0000b" would load as tensor 'a' */
-    { "escaped NUL in a name", "{\"a\\u0000b\":" F32A("[0,4]") "}", 4, "NUL character", "at byte 5" },
+    { "escaped NUL in a name", "{\"a\\u0000b\":" F32A("[0,4]") "}", 4, "NUL character", "at byte 3" },
     { "escaped NUL in metadata", "{\"__metadata__\":{\"k\":\"x\\u0000y\"}}", 0, "NUL character", NULL },
 };
 
