@@ -58,7 +58,7 @@ VALGRIND_PKGS := valgrind
 
 # The fuzz targets (tests/fuzz/fuzz_NAME.c), each run for FUZZ_TIME seconds,
 # FUZZ_JOBS at a time, by `make fuzz`.
-FUZZ_TARGETS := config suite safetensors baseline database wn_data wn_index wn_lexnames claims
+FUZZ_TARGETS := config suite safetensors baseline database wn_data wn_index wn_lexnames claims runpack meminfo
 FUZZ_TIME    ?= 60
 FUZZ_JOBS    ?= 1
 

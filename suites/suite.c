@@ -4,6 +4,7 @@
 #include "suite.h"
 #include "task.h"
 #include <ctype.h>
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +52,14 @@ int sb_suite_load(const char *path, char names[][SB_SUITE_NAME], char knobs[][SB
     size_t cap = 0;
     long lineno = 0;
     int count = 0, rc = 0;
-    while (getline(&line, &cap, f) >= 0) {
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        if ((size_t)n != strlen(line)) {   /* C strings would end the line there */
+            snprintf(err, errlen, "%s:%ld: a NUL byte: not a text file", path, lineno);
+            rc = -1;
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash) *hash = 0;
         char name[SB_SUITE_NAME], kn[SB_SUITE_KNOBS];
@@ -68,6 +75,10 @@ int sb_suite_load(const char *path, char names[][SB_SUITE_NAME], char knobs[][SB
         strcpy(names[count], name);
         strcpy(knobs[count], kn);
         count++;
+    }
+    if (!rc && ferror(f)) {   /* a directory, an I/O error */
+        snprintf(err, errlen, "%s: cannot read suite file: %s", path, strerror(errno));
+        rc = -1;
     }
     free(line);
     fclose(f);

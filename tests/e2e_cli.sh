@@ -41,6 +41,12 @@ printf '[run]\ntask = copy:len=4\nsteps = 2\npgd_eps = 0.1 200\n[model]\npreset 
 # a cell far too large for this machine's memory (and not for the engine's counts)
 printf '[run]\ntask = copy\nbatch = 4096\n[model]\nwidth = 4096\nheads = 32\nffn = 16384\nlayers = 48\n' > "$dir/toobig.ini"
 printf '[run]\ntask = copy\nsteps = 3\n[model]\nwidth = 64\n[run]\nsteps = 4\n' > "$dir/twice.ini"
+# a NUL byte (steps = 3 would be read for "3<NUL>0"), a name that is not UTF-8
+printf '[run]\ntask = copy\nsteps = 3\0000\n' > "$dir/nul.ini"
+printf '[sweep]\nname = caf\351\n[run]\ntask = copy\n' > "$dir/latin1.ini"
+printf '[claim]\nclaim = x\000y\ncheck = params a=all b=none\n' > "$dir/nul-claims.txt"
+printf 'copy len=8\nsort\000 len=4\n' > "$dir/nul.suite"
+mkdir -p "$dir/adir"
 sum() { md5sum "$DB" | cut -d' ' -f1; }
 before=$(sum)
 
@@ -66,6 +72,17 @@ no task given	run --db NEW
 nosuchtask	run --task nosuchtask --db NEW
 len=9999	run --task copy knobs=len=9999 --db NEW
 cycle:9	run --task copy --sharing cycle:9 --db NEW
+sharing='cycle:2++untie:1': an empty term	run --task copy --sharing cycle:2++untie:1 --db NEW
+lowrank is given twice	sweep DIR/ok.ini sharing=lowrank:2+lowrank:4 --db NEW
+an empty term	params sharing=all+
+nul.ini:3: a NUL byte	sweep DIR/nul.ini --db NEW
+nul.ini:3: a NUL byte	run --config DIR/nul.ini --db NEW
+latin1.ini:2: name: byte 0xE9	sweep DIR/latin1.ini --db NEW
+adir: is a directory	sweep DIR/adir --db NEW
+adir: is a directory	run --config DIR/adir --db NEW
+nul.suite:2: a NUL byte	sweep DIR/ok.ini suite=DIR/nul.suite --db NEW
+save=/dev/full: not a regular file	run --task copy --save /dev/full --db NEW
+nosuchdir' does not exist	run --task copy --save DIR/nosuchdir/x.safetensors --db NEW
 sequence:5	run --task copy --sharing sequence:5 layers=7 --db NEW
 map:0,1,2	run --task copy --sharing map:0,1,2 --db NEW
 sharing='cycle:2+': an empty term	run --task copy --sharing cycle:2+ --db NEW
@@ -165,6 +182,11 @@ name the same file	gate --baseline BASE --db DB --markdown OUT/g --json OUT/g
 --budget 'lots'	report --db DB --out OUT --budget lots
 --name 'a/b'	report --db DB --out OUT --name a/b
 /nonexistent-claims.txt	report --db DB --out OUT --claims /nonexistent-claims.txt
+adir: is a directory	report --db DB --out OUT --claims DIR/adir
+nul-claims.txt:2: a NUL byte	report --db DB --out OUT --claims DIR/nul-claims.txt
+a directory: refusing to write over it	export --db DB -o DIR/adir
+a directory: refusing to write over it	baseline --db DB -o DIR/adir
+a directory: refusing to write over it	gate --baseline BASE --db DB --markdown DIR/adir
 option '--out' needs a value	report --db DB --out
 No such file or directory	report --db NEW --out OUT
 --threads '0'	bench --threads 0
@@ -190,6 +212,32 @@ while IFS=$'\t' read -r frag args; do
   [ -z "$(ls -A "$OUT")" ] || fail "$what: wrote $(ls -A "$OUT")"
   n=$((n + 1))
 done <<<"$cases"
+
+# a file read once: a pipe, /dev/stdin, a process substitution read as the file itself
+want=$("$SB" sweep "$dir/ok.ini" --db "$NEW" --dry-run | tail -1)
+[ "$want" = "2 cells, 2 to run (without --resume every cell runs)" ] || fail "dry run of ok.ini: $want"
+got=$("$SB" sweep <(cat "$dir/ok.ini") --db "$NEW" --dry-run 2>&1 | tail -1)
+[ "$got" = "$want" ] || fail "a sweep file from a process substitution: $got"
+got=$(cat "$dir/ok.ini" | "$SB" sweep /dev/stdin --db "$NEW" --dry-run 2>&1 | tail -1)
+[ "$got" = "$want" ] || fail "a sweep file from a pipe (/dev/stdin): $got"
+got=$("$SB" sweep /dev/stdin --db "$NEW" --dry-run < "$dir/ok.ini" 2>&1 | tail -1)
+[ "$got" = "$want" ] || fail "a sweep file from /dev/stdin: $got"
+printf '[run]\ntask = copy:len=4\nsteps = 1\nanalysis = 0\n[model]\npreset = tiny\n' | "$SB" run --config /dev/stdin --no-store --quiet 2>"$dir/stderr" ||
+  fail "a run file from a pipe: $(cat "$dir/stderr")"
+[ ! -e "$NEW" ] || fail "a dry run created $NEW"
+n=$((n + 4))
+# a value that is not UTF-8 on the command line (stored with every run, exported as JSON)
+"$SB" sweep "$dir/ok.ini" "sweep=caf"$'\xe9' --db "$NEW" 2>"$dir/stderr"; rc=$?
+[ $rc = 2 ] && grep -q "not UTF-8" "$dir/stderr" && [ ! -e "$NEW" ] || fail "a sweep name not UTF-8 on the command line: exit $rc: $(cat "$dir/stderr")"
+# a database holding such bytes (made elsewhere): JSON stays UTF-8, and says so
+cp "$DB" "$dir/latin1.db"
+sqlite3 "$dir/latin1.db" "UPDATE runs SET sweep = CAST(X'636166E9' AS TEXT) WHERE id = 1"
+"$SB" export --db "$dir/latin1.db" --format json -o "$dir/latin1.json" 2>"$dir/stderr" || fail "export of a database with Latin-1 text: $(cat "$dir/stderr")"
+grep -q "not UTF-8: written with U+FFFD" "$dir/stderr" || fail "export did not say it replaced bytes: $(cat "$dir/stderr")"
+/usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$dir/latin1.json" || fail "export wrote invalid JSON"
+"$SB" gate --baseline "$dir/latin1.db" --db "$dir/latin1.db" --json "$dir/gate.json" --markdown /dev/null 2>/dev/null
+/usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$dir/gate.json" || fail "gate wrote invalid JSON"
+n=$((n + 3))
 
 echo "e2e_cli: $n argument vectors refused with exit 2, each naming its option or value; nothing written"
 echo "e2e_cli: $n passed, 0 failed"

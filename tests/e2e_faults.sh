@@ -12,7 +12,17 @@
 #   4. two sweeps writing to one database at once: both complete, no row lost;
 #   5. a full disk (a file size limit, ulimit -f) and a read-only database:
 #      a clear message, the sweep stops, the database stays consistent with
-#      every earlier run;
+#      every earlier run; a database created on a full disk says so;
+#   6. two `sweep --resume` of one file at once: they share the cells (each
+#      runs once); a sweep killed with SIGKILL leaves its cell's lease, which
+#      the next --resume takes over;
+#   7. a damaged database (a table missing, rows of runs that do not exist)
+#      and a checkpoint missing a tensor: refused before any cell runs,
+#      nothing written;
+#   8. read-only storage (a directory this user cannot write, a read-only
+#      mount): every command that only reads works;
+#   9. configurations whose runs all diverged: the report says so, with the
+#      steps, and compares them with nothing;
 # and after each, `sharebench check` finds no problem.
 set -u
 SB=${1:-build/release/sharebench}
@@ -63,6 +73,14 @@ grep -q "0 to run" "$dir/log" || fail "resume ran diverged cells again: $(head -
 checked "$db" divergence
 step=$(q "$db" "select min(diverged_step) from runs where status = 'diverged'")
 faults=$((faults + 2)); rows=$((rows + $(count_rows "$db")))
+# the report: the configuration whose runs all diverged is said to have, with its steps, and compared with nothing
+"$SB" report --db "$db" --out "$dir/divrep" 2>"$dir/log" || fail "report of a sweep with diverged runs: $(cat "$dir/log")"
+grep -q "Not compared (no finished run): none (init_from=$dir/huge.safetensors) (diverged at step" "$dir/divrep/report.md" ||
+  fail "report: the diverged configuration is not said to be: $(grep -n 'frontier' "$dir/divrep/report.md")"
+grep -qE '\| diverged at steps? [0-9]' "$dir/divrep/report.md" || fail "report: no 'diverged at step' in the table"
+grep -qiE -- '-9,223|nan|Dominated' "$dir/divrep/report.md" && fail "report: a diverged configuration ranked or shown as a number: $(grep -niE -- '-9,223|nan|Dominated' "$dir/divrep/report.md" | head -3)"
+grep -q NaN "$dir/divrep/report-figures/pareto-copy.dat" || fail "report: the diverged configuration has a point in the quality figure"
+faults=$((faults + 1))
 
 # ---- 2. one job of a sweep killed
 db=$dir/job.db
@@ -179,6 +197,7 @@ faults=$((faults + 1)); rows=$((rows + $(count_rows "$db")))
 mnt=$dir/mnt
 mkdir -p "$mnt"
 if mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
+  mnt_ok=1
   trap 'umount "$mnt" 2>/dev/null; rm -rf "$dir"' EXIT
   "$SB" sweep "$dir/f1.ini" --db "$mnt/r.db" --threads 1 2>/dev/null || fail "making a database on a small tmpfs"
   stored=$(q "$mnt/r.db" "select group_concat(id || status || cell) from runs")
@@ -215,5 +234,134 @@ grep -q "finished" "$dir/log" && fail "read-only database: cells ran before the 
 checked "$ro" "read-only database"
 faults=$((faults + 1))
 
-echo "e2e_faults: $faults faults injected (divergence at step $step, a killed job, power cuts, two writers, $disk, a read-only file) in $SECONDS s; $rows rows checked, none lost or half-written"
+# a database created on a full disk: said so, not "disk I/O error"
+if [ -n "${mnt_ok:-}" ] && mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null; then
+  dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null
+  "$SB" sweep "$dir/f1.ini" --db "$mnt/new.db" --threads 1 2>"$dir/log"
+  rc=$?
+  umount "$mnt"
+  [ $rc = 2 ] || fail "creating a database on a full disk: exit $rc, want 2: $(cat "$dir/log")"
+  grep -q "no room to write: the disk is full" "$dir/log" || fail "creating a database on a full disk: $(cat "$dir/log")"
+  grep -q "disk I/O error" "$dir/log" && fail "creating a database on a full disk: $(cat "$dir/log")"
+  faults=$((faults + 1))
+fi
+
+# ---- 6. two `sweep --resume` of one file at once, and a killed sweep's lease
+db=$dir/share.db
+STEPS=30 tiny share "1 2 3" "" | sed 's/^task = copy:len=4$/task = copy:len=4 reverse:len=4 sort:len=4/' > "$dir/share.ini"
+"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume 2>"$dir/loga" &
+a=$!
+"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume 2>"$dir/logb" &
+b=$!
+wait $a || fail "first of two resumed sweeps: $(cat "$dir/loga")"
+wait $b || fail "second of two resumed sweeps: $(cat "$dir/logb")"
+[ "$(q "$db" "select count(*) || ' ' || count(distinct cell) from runs")" = "18 18" ] ||
+  fail "two resumed sweeps of 18 cells stored $(q "$db" "select count(*) || ' runs of ' || count(distinct cell) || ' cells' from runs")"
+ran=$(( $(sed -n 's/^sweep share: \([0-9]*\) cells run.*/\1/p' "$dir/loga") + $(sed -n 's/^sweep share: \([0-9]*\) cells run.*/\1/p' "$dir/logb") ))
+[ "$ran" = 18 ] || fail "two resumed sweeps ran $ran cells between them: $(tail -1 "$dir/loga"); $(tail -1 "$dir/logb")"
+[ "$(q "$db" "select count(*) from leases")" = 0 ] || fail "two resumed sweeps left leases: $(q "$db" "select * from leases")"
+checked "$db" "two resumed sweeps"
+echo "e2e_faults: two resumed sweeps of 18 cells: $(sed -n 's/^sweep share: \([0-9]*\) cells run.*/\1/p' "$dir/loga") and $(sed -n 's/^sweep share: \([0-9]*\) cells run.*/\1/p' "$dir/logb") run, each cell once"
+faults=$((faults + 1)); rows=$((rows + $(count_rows "$db")))
+# a sweep killed while its cell runs: the lease stays, its process is gone, the next sweep takes it over
+db=$dir/lease.db
+STEPS=100000 tiny lease "1" "" | sed '/^sharing/d' > "$dir/lease.ini"
+"$SB" sweep "$dir/lease.ini" --db "$db" --threads 1 2>/dev/null &
+sweep=$!
+for _ in $(seq 1 600); do
+  [ -f "$db" ] && [ "$(q "$db" "select count(*) from leases" 2>/dev/null)" = 1 ] && break
+  sleep 0.05
+done
+[ "$(q "$db" "select count(*) from leases")" = 1 ] || fail "no lease taken by a running sweep"
+kill -9 $sweep
+wait $sweep 2>/dev/null
+pid=$(q "$db" "select pid from leases")
+for _ in $(seq 1 200); do   # its cell dies with it (PR_SET_PDEATHSIG)
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+# the same sweep, shorter: its one cell given the lease left behind
+STEPS=3 tiny lease "1" "" | sed '/^sharing/d' > "$dir/lease3.ini"
+cell=$("$SB" sweep "$dir/lease3.ini" --db "$db" --dry-run | awk 'NR == 1 { print $2 }')
+sqlite3 "$db" "UPDATE leases SET cell = '$cell'"
+"$SB" sweep "$dir/lease3.ini" --db "$db" --resume --dry-run >"$dir/out"
+grep -q "running: pid" "$dir/out" && fail "a dead sweep's lease is shown as running: $(cat "$dir/out")"
+"$SB" sweep "$dir/lease3.ini" --db "$db" --threads 1 --resume 2>"$dir/log" || fail "resume after a killed sweep: $(cat "$dir/log")"
+grep -q "taking over its cell from pid $pid" "$dir/log" || fail "the dead sweep's lease was not taken over: $(cat "$dir/log")"
+[ "$(q "$db" "select count(*) from runs")" = 1 ] || fail "resume after a killed sweep: $(q "$db" "select count(*) from runs") runs"
+[ "$(q "$db" "select count(*) from leases")" = 0 ] || fail "resume after a killed sweep left a lease"
+checked "$db" "a killed sweep's lease"
+faults=$((faults + 1))
+
+# ---- 7. a damaged database, a checkpoint missing a tensor: refused before any cell runs
+cp "$dir/two.db" "$dir/dmg.db"
+sqlite3 "$dir/dmg.db" "PRAGMA wal_checkpoint(TRUNCATE); DROP TABLE params" >/dev/null
+sum=$(md5sum < "$dir/dmg.db")
+"$SB" sweep "$dir/f1.ini" --db "$dir/dmg.db" --threads 1 2>"$dir/log"
+rc=$?
+[ $rc = 2 ] && grep -q "damaged: table 'params' is missing" "$dir/log" || fail "a database without params: exit $rc: $(cat "$dir/log")"
+grep -q "finished" "$dir/log" && fail "a database without params: a cell ran before the refusal"
+[ "$(md5sum < "$dir/dmg.db")" = "$sum" ] || fail "a database without params was changed"
+cp "$dir/two.db" "$dir/dmg.db"
+sqlite3 "$dir/dmg.db" "PRAGMA foreign_keys = OFF; INSERT INTO metrics VALUES(9999, 'test', 0.5); PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+sum=$(md5sum < "$dir/dmg.db")
+"$SB" sweep "$dir/b.ini" --db "$dir/dmg.db" --threads 1 --resume 2>"$dir/log"
+rc=$?
+[ $rc = 2 ] && grep -q "is damaged (1 problem: metrics row (run_id 9999" "$dir/log" || fail "resume into a damaged database: exit $rc: $(cat "$dir/log")"
+[ "$(md5sum < "$dir/dmg.db")" = "$sum" ] || fail "resume into a damaged database changed it"
+"$PYTHON" - "$dir/ok.safetensors" "$dir/lacking.safetensors" <<'PY' || fail "making a checkpoint without a tensor"
+import json, struct, sys
+f = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', f[:8])[0]
+h = json.loads(f[8:8 + n])
+del h['attn.0.wq']
+t = json.dumps(h).encode()
+t += b' ' * ((8 - len(t) % 8) % 8)
+open(sys.argv[2], 'wb').write(struct.pack('<Q', len(t)) + t + f[8 + n:])
+PY
+for key in init_from teacher; do
+  STEPS=2 tiny lack "1" "$key = $dir/lacking.safetensors" | sed '/^sharing/d' > "$dir/lack.ini"
+  "$SB" sweep "$dir/lack.ini" --db "$dir/lack.db" --threads 1 2>"$dir/log"
+  rc=$?
+  [ $rc = 2 ] && grep -q "lacking.safetensors: tensor 'attn.0.wq' is missing" "$dir/log" ||
+    fail "$key: a checkpoint missing a tensor: exit $rc: $(cat "$dir/log")"
+  [ ! -e "$dir/lack.db" ] || fail "$key: a checkpoint missing a tensor: a database was created"
+done
+faults=$((faults + 4))
+
+# ---- 8. read-only storage: the readers read
+db=$dir/two.db
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+mkdir -p "$dir/ro"
+"$SB" baseline --db "$db" -o "$dir/ro/base.csv" 2>/dev/null || fail "baseline of two.db"
+cp "$db" "$dir/ro/r.db"
+mkdir -p "$dir/rw"
+chmod 777 "$dir/rw"
+chmod 444 "$dir/ro/r.db"
+readers() { # $1: the read-only directory; the commands as the user of as_user
+  local d=$1 what=$2 c
+  for c in "list --db $d/r.db" "export --db $d/r.db --format json" "check --db $d/r.db" "baseline --db $d/r.db -o $dir/rw/b.csv" \
+           "gate --baseline $d/base.csv --db $d/r.db --metrics test --markdown $dir/rw/g.md" \
+           "report --db $d/r.db --out $dir/rw/rep" "sweep $dir/a.ini --db $d/r.db --resume --dry-run"; do
+    read -ra argv <<<"$c"
+    "${as_user[@]}" "$SB" "${argv[@]}" >"$dir/rw/out" 2>"$dir/rw/err" || fail "$what: sharebench $c: exit $?: $(cat "$dir/rw/err")"
+    faults=$((faults + 1))
+  done
+  [ -z "$(ls "$d" | grep -v -e '^r.db$' -e '^base.csv$')" ] || fail "$what: files created: $(ls "$d")"
+}
+chmod 555 "$dir/ro"
+if [ "$(id -u)" = 0 ]; then readers "$dir/ro" "a directory nobody may write"; fi
+chmod 755 "$dir/ro"
+if [ -n "${mnt_ok:-}" ] && mount -t tmpfs -o size=4m tmpfs "$mnt" 2>/dev/null; then
+  cp "$dir/ro/r.db" "$dir/ro/base.csv" "$mnt/"
+  mount -o remount,ro "$mnt"
+  as_user=()
+  readers "$mnt" "a read-only mount"
+  "$SB" sweep "$dir/f1.ini" --db "$mnt/r.db" --threads 1 2>"$dir/log"
+  rc=$?
+  umount "$mnt"
+  [ $rc = 2 ] && grep -q "read-only file system" "$dir/log" || fail "sweep into a read-only mount: exit $rc: $(cat "$dir/log")"
+fi
+
+echo "e2e_faults: $faults faults injected (divergence at step $step, a killed job, power cuts, two writers, $disk, a read-only file, shared and taken-over cells, damaged databases and checkpoints, read-only storage) in $SECONDS s; $rows rows checked, none lost or half-written"
 echo "e2e_faults: 1 passed, 0 failed"

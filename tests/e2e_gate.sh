@@ -3,8 +3,10 @@
 # `sharebench baseline` writes the baseline file; candidates are copies of the
 # database edited with sqlite3: identical (exit 0), a quality drop (exit 1), a
 # slowdown (exit 1), a run that diverges (exit 1), a missing run (exit 2), too
-# few seeds for the tests (exit 2), a different configuration (exit 2); bad
-# input exits 2 and writes nothing.
+# few seeds for the tests (exit 2), a different configuration (exit 2); a
+# broken baseline or candidate (quality NaN, infinite or deleted, a negative
+# step time, a NUL byte) exit 2 naming the rows; bad input exits 2 and writes
+# nothing.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-gate-XXXXXX)
@@ -104,6 +106,54 @@ check "different configuration named" grep -q 'steps 30 -> 31' "$dir/out.md"
 gate "$db" --min-seeds 4
 check "too few seeds exits 2 (got $rc)" test "$rc" = 2
 check "too few repetitions said" grep -q 'too few repetitions' "$dir/out.md"
+
+# a broken baseline never passes: test values NaN or infinite, quality rows
+# deleted, a candidate's finished run without its test: 2, naming the rows
+broken() { # name, sed script: a copy of the baseline edited
+  sed "$2" "$dir/baseline.csv" > "$dir/$1.csv"
+  echo "$dir/$1.csv"
+}
+# (checked through the command line: the exit status, and the metric, seed and
+# value named, whatever words a later gate uses around them)
+for edit in "nan|s/^\([0-9]*\),metric,test,,,,.*/\1,metric,test,,,,nan/|test|nan" \
+            "inf|s/^\([0-9]*\),metric,test,,,,.*/\1,metric,test,,,,inf/|test|inf" \
+            "neginf|s/^\([0-9]*\),metric,test_long,,,,.*/\1,metric,test_long,,,,-inf/|test_long|-inf" \
+            "deleted|/,metric,test,/d|test|" \
+            "all-quality-deleted|/,metric,test/d|test|" \
+            "one-nan|0,/,metric,test,,,,/s/\(,metric,test,,,,\).*/\1nan/|test|nan"; do
+  IFS='|' read -r name script metric value <<<"$edit"
+  base=$(broken "$name" "$script")
+  rm -f "$dir/out.md" "$dir/out.json"
+  "$SB" gate --baseline "$base" --db "$db" --markdown "$dir/out.md" --json "$dir/out.json" 2>"$dir/gate.log"
+  rc=$?
+  check "broken baseline ($name) exits 2 (got $rc)" test "$rc" = 2
+  check "broken baseline ($name): metric and seed named on stderr" grep -q "$metric.*seed 1" "$dir/gate.log"
+  [ -n "$value" ] && check "broken baseline ($name): value named on stderr" grep -q -- "seed 1.*$value" "$dir/gate.log"
+  check "broken baseline ($name): JSON" json_ok "$dir/out.json" 2
+done
+cand=$(edited nulltest "UPDATE metrics SET value = NULL WHERE key = 'test' AND run_id = (SELECT id FROM runs WHERE sharing = 'all' AND seed = 1)")
+gate "$cand"
+check "a candidate's finished run without a test value exits 2 (got $rc)" test "$rc" = 2
+check "candidate's broken row named" grep -q "test.*seed 1.*nan" "$dir/out.md"
+# a step time that cannot be: negative in the baseline (refused on loading, naming the row), or in the candidate (2)
+awk -F, 'BEGIN { OFS = "," } $2 == "series" && $3 == "step_ms" && !done { $7 = "-" $7; done = 1 } { print }' "$dir/baseline.csv" > "$dir/neg.csv"
+"$SB" gate --baseline "$dir/neg.csv" --db "$db" --markdown "$dir/out.md" 2>"$dir/err"; rc=$?
+check "negative step_ms in a baseline exits 2 (got $rc)" test "$rc" = 2
+check "negative step_ms named with its row" grep -qE "neg.csv: row [0-9]+: step_ms: value '-[0-9.e-]+': a time, throughput or size is a finite number >= 0" "$dir/err"
+cand=$(edited negstep "UPDATE series SET value = -value WHERE metric = 'step_ms' AND step = 10 AND run_id IN (SELECT id FROM runs WHERE sharing = 'all' AND seed = 2)")
+gate "$cand" --metrics train_step_ms
+check "negative step_ms in the candidate exits 2 (got $rc)" test "$rc" = 2
+check "negative step_ms in the candidate named" grep -q "seed 2 step 10" "$dir/out.md"
+# a baseline database whose runs belong to two sweeps (the candidate's runs
+# are then not selected by sweep): compared, not a crash
+cand=$(edited twosweeps "UPDATE runs SET sweep = 'other' WHERE seed = 3")
+"$SB" gate --baseline "$cand" --db "$cand" --metrics test --markdown "$dir/out.md" 2>"$dir/err"; rc=$?
+check "a baseline of two sweeps is compared (exit $rc, want 0)" test "$rc" = 0
+# a NUL byte in a baseline would end its field there
+printf '0,meta,note,,,,a\000b\r\n' | cat "$dir/baseline.csv" - > "$dir/nul.csv"
+"$SB" gate --baseline "$dir/nul.csv" --db "$db" --markdown "$dir/out.md" 2>"$dir/err"; rc=$?
+check "a NUL byte in a baseline exits 2 (got $rc)" test "$rc" = 2
+check "a NUL byte in a baseline named" grep -q "nul.csv: row [0-9]*: a NUL byte in a field" "$dir/err"
 
 # bad input: 2 and nothing written
 rm -f "$dir/out.md" "$dir/out.json"

@@ -159,7 +159,15 @@ static const struct {
     { "UPDATE series SET step = 'a' WHERE rowid = 2", { "series row 2 ", "step 'a'" }, 1, 0 },
     { "UPDATE params SET value = X'0102' WHERE run_id = 1 AND key = 'width'", { "params row (run_id 1, key 'width')", "value X'0102' is not text" }, 1, 0 },
     { "PRAGMA user_version = 7", { "schema", "version (PRAGMA user_version) is 7" }, 1, 0 },
-    { "UPDATE meta SET value = '3' WHERE key = 'schema_version'", { "meta: schema_version is '3'", "expected 1" }, 1, 0 },
+    { "UPDATE meta SET value = '3' WHERE key = 'schema_version'", { "meta: schema_version is '3'", "expected 2" }, 1, 0 },
+    /* the leases of schema version 2 (lease.h) */
+    { "DROP TABLE leases", { "table 'leases' is missing", "schema" }, 1, 0 },
+    { "INSERT INTO leases VALUES('c1', 's', 'host', 0, 5, 'b', '2026-01-01T00:00:00Z')", { "leases row (cell 'c1')", "pid 0" }, 1, 0 },
+    { "INSERT INTO leases VALUES('c2', 's', '', 7, 5, 'b', '2026-01-01T00:00:00Z')", { "leases row (cell 'c2')", "no host" }, 1, 0 },
+    { "INSERT INTO leases VALUES('c3', 's', 'h', 7, 'x', 'b', '2026-01-01T00:00:00Z')", { "leases row (cell 'c3')", "proc_start 'x'" }, 1, 0 },
+    /* a database of schema version 1 (before leases) is older, not damaged */
+    { "DROP TABLE leases; PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+      { "version (PRAGMA user_version) is 1", "older" }, 0, 1 },
     { "DROP INDEX series_run_metric_step", { "index 'series_run_metric_step' is missing", "schema" }, 1, 0 },
     { "DROP TABLE series", { "table 'series' is missing", "index 'series_run_metric_step' is missing" }, 2, 0 },
     { "INSERT INTO runs(cell, config_hash, task, sharing, seed, status, started, ended) "

@@ -22,6 +22,7 @@ static const struct {
     { "config", sb_fuzz_config },       { "suite", sb_fuzz_suite },     { "safetensors", sb_fuzz_safetensors },
     { "baseline", sb_fuzz_baseline },   { "database", sb_fuzz_database }, { "wn_data", sb_fuzz_wn_data },
     { "wn_index", sb_fuzz_wn_index },   { "wn_lexnames", sb_fuzz_wn_lexnames }, { "claims", sb_fuzz_claims },
+    { "runpack", sb_fuzz_runpack },     { "meminfo", sb_fuzz_meminfo },
 };
 #define NTARGETS (int)(sizeof targets / sizeof targets[0])
 

@@ -3,10 +3,13 @@
 ** preset first), cell hashing (equal specs equal cells, every result-changing
 ** key changes it, threads do not), every bad-input case with the file,
 ** line and key in its message, and the limits (cells in a grid, tasks from
-** suites) that keep a typo from becoming a runaway grid.
+** suites) that keep a typo from becoming a runaway grid; a file read once
+** (a pipe); command-line overrides winning over the file.
 */
 #include "testutil.h"
 #include "spec/grid.h"
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[96];
@@ -194,9 +197,101 @@ static void limits(void **state)
     assert_mentions(err, "bracket.ini:4:");
 }
 
+/* A file read once, whole: a pipe reads as a disk file does, and what would
+** be misread (a directory, a NUL byte, a name that is not UTF-8) is refused
+** naming the file and line. */
+static void read_once(void **state)
+{
+    (void)state;
+    static const char text[] = "[sweep]\nname = piped\n[run]\ntask = copy\nseed = 1 2 3\n[model]\npreset = tiny\n";
+    char fifo[200], err[SB_ERR_LEN];
+    snprintf(fifo, sizeof fifo, "%s/sweep.fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {   /* the writer: once, as a shell pipe or process substitution would */
+        FILE *f = fopen(fifo, "w");
+        fputs(text, f);
+        fclose(f);
+        _exit(0);
+    }
+    sb_grid *g = sb_grid_load(fifo, err, sizeof err);
+    int ws;
+    waitpid(p, &ws, 0);
+    if (!g) print_error("%s\n", err);
+    assert_non_null(g);
+    assert_string_equal(sb_grid_name(g), "piped");
+    assert_int_equal(sb_grid_count(g), 3);
+    sb_grid_free(g);
+    unlink(fifo);
+    /* a directory: said, not "no task given" */
+    assert_null(sb_grid_load(dir, err, sizeof err));
+    assert_mentions(err, "is a directory");
+    /* a NUL byte would end the value there (steps = 3 read for "3\0 junk") */
+    const char *p2 = write_file("nul.ini", "[run]\ntask = copy\n");
+    FILE *f = fopen(p2, "a");
+    fwrite("steps = 3\0 junk\n", 1, 17, f);
+    fclose(f);
+    assert_null(sb_grid_load(p2, err, sizeof err));
+    assert_mentions(err, "nul.ini:3:");
+    assert_mentions(err, "NUL byte");
+    /* a sweep name that is not UTF-8 (it is stored with each run and exported as JSON) */
+    assert_null(sb_grid_load(write_file("latin1.ini", "[sweep]\nname = caf\xe9\n[run]\ntask = copy\n"), err, sizeof err));
+    assert_mentions(err, "latin1.ini:2:");
+    assert_mentions(err, "not UTF-8");
+}
+
+/* A command-line override wins over the file wherever two keys set one
+** thing: task=NAME:KNOBS over the file's knobs, knobs= over the file's
+** task=NAME:KNOBS; the cell is the one the same values in the file give. */
+static void overrides_win(void **state)
+{
+    (void)state;
+    char err[SB_ERR_LEN], want[17], got[17];
+    sb_spec s;
+    sb_grid *g = sb_grid_load(write_file("k6.ini", "[run]\ntask = copy\nknobs = len=6\n[model]\npreset = tiny\n"), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_cell(g, 0, &s, err, sizeof err), 0);
+    sb_spec_cell(&s, want);
+    sb_grid_free(g);
+    /* the file says len=4; the command line copy:len=6 */
+    g = sb_grid_load(write_file("k4.ini", "[run]\ntask = copy\nknobs = len=4\n[model]\npreset = tiny\n"), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_override(g, "task=copy:len=6", err, sizeof err), 0);
+    assert_int_equal(sb_grid_cell(g, 0, &s, err, sizeof err), 0);
+    assert_string_equal(s.knobs, "len=6");
+    sb_spec_cell(&s, got);
+    assert_string_equal(got, want);
+    sb_grid_free(g);
+    /* the file's knobs after its task, or before it: the same */
+    g = sb_grid_load(write_file("k4b.ini", "[run]\nknobs = len=4\ntask = copy\n[model]\npreset = tiny\n"), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_override(g, "task=copy:len=6", err, sizeof err), 0);
+    assert_int_equal(sb_grid_cell(g, 0, &s, err, sizeof err), 0);
+    assert_string_equal(s.knobs, "len=6");
+    sb_grid_free(g);
+    /* the file says copy:len=4; the command line knobs=len=6 */
+    g = sb_grid_load(write_file("t4.ini", "[run]\ntask = copy:len=4\n[model]\npreset = tiny\n"), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_override(g, "knobs=len=6", err, sizeof err), 0);
+    assert_int_equal(sb_grid_cell(g, 0, &s, err, sizeof err), 0);
+    assert_string_equal(s.knobs, "len=6");
+    sb_spec_cell(&s, got);
+    assert_string_equal(got, want);
+    sb_grid_free(g);
+    /* a suite's tasks carry their knobs too (smoke's copy: len=8) */
+    g = sb_grid_load(write_file("k4c.ini", "[run]\ntask = copy\nknobs = len=4\n[model]\npreset = tiny\n"), err, sizeof err);
+    assert_non_null(g);
+    assert_int_equal(sb_grid_override(g, "suite=smoke", err, sizeof err), 0);
+    assert_int_equal(sb_grid_cell(g, 0, &s, err, sizeof err), 0);
+    assert_string_equal(s.task, "copy");
+    assert_string_equal(s.knobs, "len=8");
+    sb_grid_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = { cmocka_unit_test(expansion), cmocka_unit_test(cells), cmocka_unit_test(bad_input),
-                                        cmocka_unit_test(limits) };
+                                        cmocka_unit_test(limits), cmocka_unit_test(read_once), cmocka_unit_test(overrides_win) };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

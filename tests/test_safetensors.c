@@ -30,6 +30,20 @@ static void mkpath(char *buf, size_t n, const char *name)
     snprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* No temporary file of path's (path.tmpXXXXXX) is left in its directory. */
+static void no_tmp_left(const char *path)
+{
+    const char *base = strrchr(path, '/') + 1;
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s.tmp", base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) fail_msg("temporary file left: %s", e->d_name);
+    closedir(d);
+}
+
 static void write_bytes(const char *path, const void *data, size_t len)
 {
     FILE *fp = fopen(path, "wb");
@@ -242,9 +256,7 @@ static void test_round_trip(void **state)
     assert_int_equal(sb_st_count(NULL), 0);
 
     /* no tmp file left behind */
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    assert_int_equal(access(tmp, F_OK), -1);
+    no_tmp_left(path);
     unlink(path);
 }
 
@@ -374,6 +386,9 @@ static const bad_case bad_cases[] = {
       "duplicate tensor 'a'", NULL },
     { "duplicate entry key", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
       "tensor 'a'", "duplicate key 'dtype'" },
+    /* an escaped NUL would end the name in C: "a\u0000b" would load as tensor 'a' */
+    { "escaped NUL in a name", "{\"a\\u0000b\":" F32A("[0,4]") "}", 4, "NUL character", "at byte 3" },
+    { "escaped NUL in metadata", "{\"__metadata__\":{\"k\":\"x\\u0000y\"}}", 0, "NUL character", NULL },
 };
 
 static void test_malformed(void **state)
@@ -432,7 +447,7 @@ static void test_bad_lengths(void **state)
     put_le64(buf, 4);       /* a NUL byte inside the header */
     memcpy(buf + 8, "{}\0 ", 4);
     write_bytes(path, buf, 12);
-    expect_open_fails(path, "after the JSON object", NULL);
+    expect_open_fails(path, "a NUL character (at byte 2)", NULL);
 
     /* not a file */
     expect_open_fails(dir, "not a regular file", NULL);
@@ -543,7 +558,7 @@ static int file_equals(const char *path, const void *data, size_t len)
 static void test_write_errors(void **state)
 {
     (void)state;
-    char path[256], tmp[300], err[512];
+    char path[400], err[512];
     init_sample();
 
     /* an unwritable path */
@@ -556,7 +571,6 @@ static void test_write_errors(void **state)
 
     /* invalid arguments are refused with a message, before anything is written */
     mkpath(path, sizeof path, "args.safetensors");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     static const char old[] = "previous contents";
     write_bytes(path, old, sizeof old);
     struct {
@@ -584,7 +598,7 @@ static void test_write_errors(void **state)
         if (!strstr(err, path) || !strstr(err, bad[i].frag))
             fail_msg("case %zu: message \"%s\" lacks the path or '%s'", i, err, bad[i].frag);
         assert_true(file_equals(path, old, sizeof old));
-        assert_int_equal(access(tmp, F_OK), -1);
+        no_tmp_left(path);
     }
     static const sb_st_meta dupmeta[] = { { "k", "1" }, { "k", "2" } }, nullmeta[] = { { "k", NULL } };
     assert_int_equal(sb_st_write(path, sample, 1, dupmeta, 2, err, sizeof err), -1);
@@ -598,13 +612,56 @@ static void test_write_errors(void **state)
     assert_int_equal(sb_st_write("", sample, 1, NULL, 0, err, sizeof err), -1);
     assert_true(file_equals(path, old, sizeof old));
 
-    /* the temporary file cannot be created (a directory is in the way) */
-    assert_int_equal(mkdir(tmp, 0700), 0);
+    /* the temporary file cannot be created (its name, 10 bytes longer, is past NAME_MAX) */
+    char longpath[400], name[256];
+    memset(name, 'n', 250);
+    name[250] = 0;
+    mkpath(longpath, sizeof longpath, name);
+    write_bytes(longpath, old, sizeof old);
     err[0] = 0;
-    assert_int_equal(sb_st_write(path, sample, NT, sample_meta, 3, err, sizeof err), -1);
-    assert_non_null(strstr(err, path));
-    assert_true(file_equals(path, old, sizeof old));
-    assert_int_equal(rmdir(tmp), 0);
+    assert_int_equal(sb_st_write(longpath, sample, NT, sample_meta, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, longpath));
+    assert_true(file_equals(longpath, old, sizeof old));
+    no_tmp_left(longpath);
+    unlink(longpath);
+
+    /* what is not a regular file is never replaced: a FIFO, a directory, a
+    ** link to nothing; a link to a file is written through */
+    char other[400], link[400];
+    mkpath(other, sizeof other, "fifo.safetensors");
+    assert_int_equal(mkfifo(other, 0600), 0);
+    assert_int_equal(sb_st_write(other, sample, NT, sample_meta, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    struct stat lst;
+    assert_int_equal(lstat(other, &lst), 0);
+    assert_true(S_ISFIFO(lst.st_mode));
+    unlink(other);
+    mkpath(other, sizeof other, "adir.safetensors");
+    assert_int_equal(mkdir(other, 0700), 0);
+    assert_int_equal(sb_st_write(other, sample, NT, sample_meta, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    rmdir(other);
+    mkpath(link, sizeof link, "dangling.safetensors");
+    assert_int_equal(symlink("nowhere.safetensors", link), 0);
+    assert_int_equal(sb_st_write(link, sample, NT, sample_meta, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "does not exist"));
+    mkpath(other, sizeof other, "nowhere.safetensors");
+    assert_int_equal(access(other, F_OK), -1);
+    unlink(link);
+    mkpath(other, sizeof other, "real.safetensors");
+    write_bytes(other, old, sizeof old);
+    mkpath(link, sizeof link, "link.safetensors");
+    assert_int_equal(symlink("real.safetensors", link), 0);
+    assert_int_equal(sb_st_write(link, sample, NT, sample_meta, 3, err, sizeof err), 0);
+    assert_int_equal(lstat(link, &lst), 0);
+    assert_true(S_ISLNK(lst.st_mode));
+    sb_st_file *through = sb_st_open(other, err, sizeof err);
+    assert_non_null(through);
+    assert_int_equal(sb_st_count(through), NT);
+    sb_st_close(through);
+    no_tmp_left(other);
+    unlink(link);
+    unlink(other);
 
     /* the write fails half way (file size limit): tmp removed, old file intact */
     static unsigned char big[1 << 16];
@@ -624,7 +681,7 @@ static void test_write_errors(void **state)
         assert_non_null(strstr(err, path));
         assert_non_null(strstr(err, "File too large"));
         assert_true(file_equals(path, old, sizeof old));
-        assert_int_equal(access(tmp, F_OK), -1);
+        no_tmp_left(path);
     }
 
     /* and a successful write replaces it */
@@ -634,7 +691,7 @@ static void test_write_errors(void **state)
     assert_int_equal(sb_st_count(f), 1);
     assert_memory_equal(sb_st_get(f, 0)->data, big, sizeof big);
     sb_st_close(f);
-    assert_int_equal(access(tmp, F_OK), -1);
+    no_tmp_left(path);
     unlink(path);
 }
 

@@ -10,7 +10,8 @@
 ** (none, all, attn, ffn), explicit map:..., the modifiers untie:K, lowrank:R,
 ** hyper:D and kv_share:S (Cross-Layer Attention), progressive[:TARGET], the
 ** sharing_attn / sharing_ffn overrides, sb_sharing_describe, and every
-** refusal: each returns -1 with a message naming the offending value.
+** refusal (empty terms and repeated modifiers too): each returns -1 with a
+** message naming the offending value.
 */
 #include "testutil.h"
 #include "core/sharing.h"
@@ -956,6 +957,7 @@ static void malformed(void **state)
         { "progressive:all+", "empty term" }, { "progressive:+all", "empty term" },
         { "all+untie:1+untie:2", "untie is given twice" }, { "kv_share:2+all+kv_share:2", "kv_share is given twice" },
         { "lowrank:2+lowrank:2", "lowrank is given twice" }, { "untie:0+untie:0", "untie is given twice" },
+        { "hyper:4+all+hyper:8", "hyper is given twice" }, { "cycle:2++untie:1", "empty term" },
         { "cycle: 2", "' 2'" }, { "cycle:+2", "K=''" }, { "all+untie:1x", "'1x'" }, { "map:0, 1", "' 1'" },
     };
     char err[SB_ERR_LEN];
@@ -967,6 +969,11 @@ static void malformed(void **state)
         assert_mentions(err, bad[i].frag);
         refused(6, bad[i].spec, bad[i].frag);
     }
+    /* and in a per-sublayer override, which goes through the same parser */
+    sb_config c;
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "all+");
+    resolve_refused(&c, "empty term", err, sizeof err);
 }
 
 /* The syntax check needs no model and is exactly "some depth takes it" for

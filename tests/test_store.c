@@ -6,7 +6,10 @@
 ** succeed (MLflow's "database is locked"); a process killed in the middle of
 ** writing leaves an intact database holding only whole runs. Then the
 ** commands that read it: `sharebench list` and `sharebench export` (CSV per
-** RFC 4180, JSON, series, -o replacing a file only when complete).
+** RFC 4180, JSON, series, -o replacing a file only when complete). Then a
+** damaged schema refused on open, an older one read and upgraded, and the
+** cells' leases (lease.h): held, taken over from dead processes, done, given
+** back, and shared out one to a cell among processes racing for them.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mkdtemp, nftw */
@@ -15,6 +18,7 @@
 #include "results/store.h"
 #include "cli/cli.h"
 #include "cmd/commands.h"
+#include "results/lease.h"
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -310,7 +314,8 @@ static void newer_schema_refused(void **state)
         err[0] = 0;
         assert_null(sb_store_open(f->db, ro, err, sizeof err));
         assert_mentions(err, f->db);
-        assert_mentions(err, "schema version 99 is newer than this sharebench (1); upgrade sharebench");
+        assert_mentions(err, "schema version 99 is newer than this sharebench (");
+        assert_mentions(err, "); upgrade sharebench");
     }
     assert_int_equal(q_int(f->db, "PRAGMA user_version"), 99);
 }
@@ -963,6 +968,240 @@ static void export_to_file(void **state)
     assert_int_equal(run_cmd(f, sb_cmd_export, (const char *[]){ "export", "--format", "xml", NULL }), SB_EXIT_USAGE);
 }
 
+/* ---- the schema checked on open, older schemas, leases ---- */
+
+/* A damaged schema (a table or a column missing) is refused on open, read-only
+** or not, naming what is missing, and the file is left as it was. */
+static void damaged_schema_refused(void **state)
+{
+    fixture *f = *state;
+    static const struct { const char *sql, *frag; } damage[] = {
+        { "DROP TABLE params", "table 'params' is missing" },
+        { "DROP TABLE series", "table 'series' is missing" },
+        { "ALTER TABLE runs DROP COLUMN host", "table 'runs' has no column 'host'" },
+        { "DROP TABLE leases", "table 'leases' is missing" },
+    };
+    for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+        char side[400], err[1024];
+        unlink(f->db);
+        snprintf(side, sizeof side, "%s-wal", f->db);
+        unlink(side);
+        sb_store *s = open_ok(f->db, 0);
+        sb_run *r = make_run("c1", "finished", 1);
+        commit_ok(s, r);
+        sb_run_free(r);
+        sb_store_close(s);
+        exec_raw(f->db, damage[i].sql);
+        exec_raw(f->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        long size = file_size(f->db);
+        for (int ro = 0; ro < 2; ro++) {
+            err[0] = 0;
+            assert_null(sb_store_open(f->db, ro, err, sizeof err));
+            assert_mentions(err, f->db);
+            assert_mentions(err, damage[i].frag);
+            assert_mentions(err, "sharebench check");
+        }
+        assert_int_equal(file_size(f->db), size);
+        assert_int_equal(q_int(f->db, "PRAGMA user_version"), SB_SCHEMA_VERSION);
+    }
+}
+
+/* A database of schema version 1 (before leases): read as it is read-only
+** (nothing written: it may be on read-only storage), upgraded when opened to
+** write. */
+static void older_schema_read_then_upgraded(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    sb_store *s = open_ok(f->db, 0);
+    sb_run *r = make_run("c1", "finished", 1);
+    commit_ok(s, r);
+    sb_run_free(r);
+    sb_store_close(s);
+    exec_raw(f->db, "DROP TABLE leases; PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+                    "PRAGMA wal_checkpoint(TRUNCATE)");
+    long size = file_size(f->db);
+    s = open_ok(f->db, 1);
+    assert_int_equal(sb_store_version(s), 1);
+    assert_int_equal(sb_store_has_cell(s, "c1", err, sizeof err), 1);
+    sb_lease_holder h;
+    assert_int_equal(sb_lease_holder_of(s, "c1", &h, err, sizeof err), 0);
+    sb_store_close(s);
+    assert_int_equal(q_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(file_size(f->db), size);
+    s = open_ok(f->db, 0);
+    assert_int_equal(sb_store_version(s), SB_SCHEMA_VERSION);
+    sb_store_close(s);
+    assert_int_equal(q_int(f->db, "PRAGMA user_version"), SB_SCHEMA_VERSION);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'leases'"), 1);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM runs"), 1);
+}
+
+static int take(sb_store *s, const char *cell, long after, int results, sb_lease_holder *h, int *over)
+{
+    char err[512] = "";
+    int rc = sb_lease_take(s, cell, "t", after, results, h, over, err, sizeof err);
+    if (rc < 0) {
+        print_error("lease: %s\n", err);
+        fail();
+    }
+    return rc;
+}
+
+/* A child that takes the lease of cell, says so on ready, and exits when go
+** is closed. */
+static pid_t holder_child(const char *db, const char *cell, int *ready_fd, int *go_fd)
+{
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        char err[512], c;
+        sb_lease_holder h;
+        int over;
+        close(ready[0]);
+        close(go[1]);
+        sb_store *s = sb_store_open(db, 0, err, sizeof err);
+        int rc = s ? sb_lease_take(s, cell, "t", 0, 1, &h, &over, err, sizeof err) : -1;
+        sb_store_close(s);
+        c = rc == SB_LEASE_TAKEN ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1) _exit(1);
+        while (read(go[0], &c, 1) > 0) {}
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    *ready_fd = ready[0];
+    *go_fd = go[1];
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    return p;
+}
+
+/* Leases: a cell another live process holds is held; one whose process
+** died (exited, a zombie not yet reaped, its pid reused, another boot or
+** host) is taken over; a cell with a result is done; giving back removes only
+** this process's lease. */
+static void leases(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    sb_lease_holder h, me;
+    int over, rfd, gfd;
+    sb_store *s = open_ok(f->db, 0);
+    sb_lease_self(&me);
+    assert_true(sb_lease_alive(&me));
+    /* free, then ours (taking again is ours still) */
+    assert_int_equal(take(s, "a", 0, 1, &h, &over), SB_LEASE_TAKEN);
+    assert_int_equal(over, 0);
+    assert_int_equal(take(s, "a", 0, 1, &h, &over), SB_LEASE_TAKEN);
+    assert_int_equal(over, 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases WHERE cell = 'a'"), 1);
+    assert_int_equal(q_int(f->db, "SELECT pid FROM leases WHERE cell = 'a'"), getpid());
+    /* a live other process holds b */
+    pid_t p = holder_child(f->db, "b", &rfd, &gfd);
+    assert_int_equal(take(s, "b", 0, 1, &h, &over), SB_LEASE_HELD);
+    assert_int_equal(h.pid, p);
+    assert_int_equal(sb_lease_holder_of(s, "b", &h, err, sizeof err), 1);
+    assert_int_equal(h.pid, p);
+    /* its process ends: a zombie not yet reaped holds nothing, nor does it once reaped */
+    close(gfd);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT), 0);
+    assert_int_equal(sb_lease_holder_of(s, "b", &h, err, sizeof err), 0);
+    assert_int_equal(take(s, "b", 0, 1, &h, &over), SB_LEASE_TAKEN);
+    assert_int_equal(over, 1);
+    assert_int_equal(h.pid, p);
+    waitpid(p, NULL, 0);
+    close(rfd);
+    /* this pid with another start time (a reused pid), another boot, another host: all gone */
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO leases VALUES('c', 't', '%s', %d, %lld, '%s', 'x'); INSERT INTO leases VALUES('d', 't', '%s', %d, %lld, 'other-boot', 'x');"
+             "INSERT INTO leases VALUES('e', 't', 'elsewhere', %d, %lld, '%s', 'x')",
+             me.host, (int)getpid(), me.start + 1, me.boot, me.host, (int)getpid(), me.start, (int)getpid(), me.start, me.boot);
+    exec_raw(f->db, sql);
+    for (const char *c = "cde"; *c; c++) {
+        char cell[2] = { *c, 0 };
+        assert_int_equal(sb_lease_holder_of(s, cell, &h, err, sizeof err), 0);
+        assert_int_equal(take(s, cell, 0, 1, &h, &over), SB_LEASE_TAKEN);
+        assert_int_equal(over, 1);
+    }
+    /* done: a result (with results set), or any run stored after `after` */
+    sb_run *r = make_run("f", "failed", 1);
+    long id = commit_ok(s, r);
+    sb_run_free(r);
+    r = make_run("g", "diverged", 1);
+    sb_run_set(r, "diverged_step", "3");
+    commit_ok(s, r);
+    sb_run_free(r);
+    assert_int_equal(take(s, "g", 0, 1, &h, &over), SB_LEASE_DONE);
+    assert_int_equal(take(s, "f", id, 1, &h, &over), SB_LEASE_TAKEN);   /* failed before: run again */
+    assert_int_equal(take(s, "f", id - 1, 0, &h, &over), SB_LEASE_DONE); /* stored since the sweep began */
+    assert_int_equal(sb_lease_last_run(s, err, sizeof err), id + 1);
+    /* giving back: ours only */
+    assert_int_equal(sb_lease_release(s, "a", err, sizeof err), 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases WHERE cell = 'a'"), 0);
+    exec_raw(f->db, "UPDATE leases SET pid = pid + 1 WHERE cell = 'c'");
+    assert_int_equal(sb_lease_release(s, "c", err, sizeof err), 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases WHERE cell = 'c'"), 1);
+    sb_store_close(s);
+}
+
+/* Processes taking the leases of one set of cells at once: each cell goes
+** to exactly one of them. */
+static void leases_race(void **state)
+{
+    fixture *f = *state;
+    enum { P = 3, CELLS = 40 };
+    int out[P][2], go[2];
+    pid_t pid[P];
+    sb_store_close(open_ok(f->db, 0));
+    assert_int_equal(pipe(go), 0);
+    for (int k = 0; k < P; k++) {
+        assert_int_equal(pipe(out[k]), 0);
+        pid[k] = fork();
+        assert_true(pid[k] >= 0);
+        if (pid[k] == 0) {
+            char err[512], c, taken[CELLS];
+            sb_lease_holder h;
+            int over;
+            close(go[1]);
+            sb_store *s = sb_store_open(f->db, 0, err, sizeof err);
+            for (int i = 0; i < CELLS; i++) {
+                char cell[16];
+                snprintf(cell, sizeof cell, "cell%d", i);
+                int rc = s ? sb_lease_take(s, cell, "t", 0, 1, &h, &over, err, sizeof err) : -1;
+                taken[i] = rc == SB_LEASE_TAKEN ? 'T' : rc == SB_LEASE_HELD ? 'H' : 'E';
+            }
+            sb_store_close(s);
+            if (write(out[k][1], taken, CELLS) != CELLS) _exit(1);
+            while (read(go[0], &c, 1) > 0) {}   /* alive, holding, until every process has taken its share */
+            _exit(0);
+        }
+        close(out[k][1]);
+    }
+    close(go[0]);
+    int owners[CELLS] = { 0 }, errors = 0;
+    for (int k = 0; k < P; k++) {
+        char taken[CELLS];
+        assert_int_equal(read(out[k][0], taken, CELLS), CELLS);
+        for (int i = 0; i < CELLS; i++) {
+            owners[i] += taken[i] == 'T';
+            errors += taken[i] == 'E';
+        }
+        close(out[k][0]);
+    }
+    close(go[1]);
+    for (int k = 0; k < P; k++) waitpid(pid[k], NULL, 0);
+    assert_int_equal(errors, 0);
+    for (int i = 0; i < CELLS; i++) assert_int_equal(owners[i], 1);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases"), CELLS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1221,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(export_json, setup, teardown),
         cmocka_unit_test_setup_teardown(export_to_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(older_schema_read_then_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(leases_race, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

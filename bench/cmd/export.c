@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "cli/cli.h"
 #include "results/store.h"
+#include "sys/atomicfile.h"
+#include "sys/textfile.h"
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -61,7 +63,22 @@ typedef struct {
     long rows;
     cJSON *obj; /* the JSON row being built */
     int oom;
+    long repaired; /* texts not UTF-8, written to JSON with U+FFFD for the bad bytes */
 } writer;
+
+/* JSON text must be UTF-8; a database made elsewhere (or edited) may hold
+** other bytes. s, or when it is not UTF-8 a copy in *fixed with U+FFFD in
+** place of the bad bytes (counted, and said at the end); NULL when out of
+** memory. */
+static const char *json_text(writer *w, const char *s, char **fixed)
+{
+    int bad;
+    *fixed = NULL;
+    if (sb_utf8_invalid(s, strlen(s)) < 0) return s;
+    if (!(*fixed = sb_utf8_repair(s, &bad))) w->oom = 1;
+    w->repaired++;
+    return *fixed;
+}
 
 static void csv_text(FILE *f, const char *s)
 {
@@ -103,9 +120,12 @@ static void w_sep(writer *w)
 
 static void w_add(writer *w, cJSON *item)
 {
+    char *fixed = NULL;
+    const char *key = item && w->obj ? json_text(w, w->names[w->col], &fixed) : NULL;
     if (!item) w->oom = 1;
-    else if (w->obj) cJSON_AddItemToObject(w->obj, w->names[w->col], item);
+    else if (key) cJSON_AddItemToObject(w->obj, key, item);
     else cJSON_Delete(item);
+    free(fixed);
 }
 
 static void w_null(writer *w)
@@ -137,8 +157,13 @@ static void w_real(writer *w, double v)
 static void w_text(writer *w, const char *v)
 {
     w_sep(w);
-    if (w->json) w_add(w, cJSON_CreateString(v));
-    else csv_text(w->f, v);
+    if (w->json) {
+        char *fixed;
+        const char *t = json_text(w, v, &fixed);
+        w_add(w, t ? cJSON_CreateString(t) : NULL);
+        free(fixed);
+    } else
+        csv_text(w->f, v);
     w->col++;
 }
 
@@ -366,30 +391,6 @@ static int export_series(sqlite3 *db, const selection *sel, writer *w, char *err
 
 /* ---- the command ---- */
 
-/* -o FILE: written to a temporary file beside it, renamed over it when complete,
-** so a reader never sees half an export and a failure leaves the old file. */
-static FILE *open_output(const char *path, char *tmp, size_t len)
-{
-    int fd;
-    mode_t mask;
-    if (snprintf(tmp, len, "%s.tmp.XXXXXX", path) >= (int)len) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    if ((fd = mkstemp(tmp)) < 0) return NULL;
-    mask = umask(0); /* mkstemp makes 0600; give the file the usual permissions */
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask)) { /* not fatal */ }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        errno = e;
-    }
-    return f;
-}
-
 int sb_cmd_export(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -403,7 +404,7 @@ int sb_cmd_export(int argc, char **argv)
     const char *db = SB_DEFAULT_DB, *out = NULL;
     selection sel = { { NULL, NULL, NULL, NULL }, -1 };
     int json = 0, series = 0, opt;
-    char *end, err[1024], tmp[4096];
+    char *end, err[1024];
     sb_cli_opts co;
     sb_cli_opts_init(&co, "export", argc, argv);
     while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("ho:"), opts, NULL)) != -1) {
@@ -450,38 +451,32 @@ int sb_cmd_export(int argc, char **argv)
         sb_store_close(s);
         return SB_EXIT_USAGE;
     }
+    /* -o FILE: whole or not at all, and never over a device (atomicfile.h) */
     FILE *f = stdout;
-    if (out && !(f = open_output(out, tmp, sizeof tmp))) {
-        sb_usage_error("export: %s: cannot create a file beside it: %s", out, strerror(errno));
-        sb_store_close(s);
-        return SB_EXIT_USAGE;
+    sb_atomic a;
+    if (out) {
+        if (sb_atomic_open(&a, out, err, sizeof err)) {
+            sb_usage_error("export: %s", err);
+            sb_store_close(s);
+            return SB_EXIT_USAGE;
+        }
+        f = a.f;
     }
-    writer w = { f, json, 0, 0, NULL, 0, NULL, 0 };
+    writer w = { f, json, 0, 0, NULL, 0, NULL, 0, 0 };
     int rc = series ? export_series(sq, &sel, &w, err, sizeof err) : export_runs(sq, &sel, &w, err, sizeof err);
     sqlite3_exec(sq, "COMMIT", NULL, NULL, NULL);
     sb_store_close(s);
     if (rc) {
-        if (out) {
-            fclose(f);
-            unlink(tmp);
-        }
+        if (out) sb_atomic_abort(&a);
         return sb_usage_error("export: %s: %s", db, err);
     }
     if (out) {
-        int bad = fflush(f) || ferror(f) || fsync(fileno(f));
-        int e = errno;
-        if (fclose(f) || bad) {
-            if (!bad) e = errno;
-            unlink(tmp);
-            return sb_usage_error("export: %s: cannot write: %s", out, strerror(e));
-        }
-        if (rename(tmp, out)) {
-            e = errno;
-            unlink(tmp);
-            return sb_usage_error("export: %s: cannot replace: %s", out, strerror(e));
-        }
+        if (sb_atomic_commit(&a, err, sizeof err)) return sb_usage_error("export: %s", err);
     } else if (fflush(stdout) || ferror(stdout))
         return sb_usage_error("export: cannot write to standard output: %s", strerror(errno));
+    if (w.repaired)
+        fprintf(stderr, "sharebench: export: warning: %ld text%s in %s %s not UTF-8: written with U+FFFD in place of the bad "
+                "bytes (JSON is UTF-8)\n", w.repaired, w.repaired == 1 ? "" : "s", db, w.repaired == 1 ? "is" : "are");
     if (!w.rows) fprintf(stderr, "sharebench: export: no %s in %s%s\n", series ? "series points" : "runs", db,
                          sel.filter[0] || sel.filter[1] || sel.filter[2] || sel.filter[3] ? " match" : "");
     return SB_EXIT_OK;

@@ -116,7 +116,7 @@ int sb_cmd_gate(int argc, char **argv)
     /* the candidate's runs of the baseline's sweep, unless told otherwise */
     if (!sweep) {
         sweep = b->runs[0].sweep;
-        for (int i = 1; i < b->nruns; i++)
+        for (int i = 1; i < b->nruns && sweep; i++)   /* runs of several sweeps: no selection */
             if (strcmp(b->runs[i].sweep, sweep)) sweep = NULL;
         if (sweep && !*sweep) sweep = NULL;
     }
@@ -142,6 +142,14 @@ int sb_cmd_gate(int argc, char **argv)
                 sb_gate_verdict(res.status), res.status, res.count[SB_MARK_WORSE], res.count[SB_MARK_NEWLY_FAILING],
                 res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_SIGNIFICANT],
                 res.count[SB_MARK_BETTER], res.count[SB_MARK_UNCHANGED]);
+        /* what made it incomparable, where CI logs show it (the table may be in a file) */
+        int shown = 0;
+        for (int i = 0; i < res.nrows; i++) {
+            const sb_gate_row *r = &res.rows[i];
+            if (r->mark != SB_MARK_MISSING && r->mark != SB_MARK_TOO_FEW) continue;
+            if (shown++ == 10) { fprintf(stderr, "gate: ... and more in the table\n"); break; }
+            fprintf(stderr, "gate: %s: %s, %s: %s\n", sb_mark_name(r->mark), r->config, r->metric, r->note);
+        }
     }
     sb_gate_result_free(&res);
     sb_runset_free(b);

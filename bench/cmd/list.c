@@ -68,7 +68,7 @@ static char *number_cell(int col, double x)
     char num[64] = "";
     if (isnan(x)) num[0] = 0;
     else if (col == NFIXED + 2) snprintf(num, sizeof num, "%.0f", x);     /* tokens per second */
-    else if (col == NFIXED + 3) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
+    else if (col == NFIXED + 3 && isfinite(x) && fabs(x) < 1e18) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
     else if (col == NCOLS - 1) snprintf(num, sizeof num, "%.1f", x);      /* wall seconds */
     else snprintf(num, sizeof num, "%.4g", x);                             /* test metrics */
     return printable(num);

@@ -4,7 +4,10 @@
 ** memory is its own), up to --jobs at a time with the cores split among them.
 ** Each child stores its own run in one transaction; a child dies with the
 ** sweep (PR_SET_PDEATHSIG), so a killed sweep leaves only whole runs and
-** --resume runs exactly the cells that are missing.
+** --resume runs exactly the cells that are missing. Each child takes its
+** cell's lease in the database first (lease.h), so sweeps of one file running
+** at once share its cells: none runs a cell another stored meanwhile or is
+** running now, and a cell whose process died is taken over.
 */
 #include "commands.h"
 #include "cli/cli.h"
@@ -17,6 +20,8 @@
 #include "report/budget.h"
 #include "sys/clock.h"
 #include "sys/fmt.h"
+#include "results/check.h"
+#include "results/lease.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +36,12 @@ static void help(FILE *f)
     fprintf(f,
             "usage: sharebench sweep FILE [--jobs N] [--resume] [--dry-run] [--db FILE] [KEY=VALUE ...]\n\n"
             "Expand a sweep file into its grid (the product of every key given several\n"
-            "space-separated values) and run every cell, storing each run.\n\n"
+            "space-separated values) and run every cell, storing each run. Sweeps of one\n"
+            "file running at once share its cells: none runs a cell another is running or\n"
+            "stored since it started.\n\n"
             "  --jobs N      cells run in parallel processes, each with its share of the cores (default 1)\n"
-            "  --resume      skip cells already finished (or diverged) in the database\n"
+            "  --resume      skip cells already finished (or diverged) in the database; refuse a\n"
+            "                database sharebench check finds damaged\n"
             "  --dry-run     list the cells, whether each is done and which would not fit in memory; run\n"
             "                nothing (exit 0 even when the sweep would be refused for memory)\n"
             "  --db FILE     results database (default results/sharebench.db)\n"
@@ -50,32 +58,48 @@ static void help(FILE *f)
 }
 
 /* A child's exit status when its run could not be stored (disk full, database
-** read-only or damaged): the next cells would fare no better, so the sweep stops. */
-enum { NOT_STORED = 4 };
+** read-only or damaged): the next cells would fare no better, so the sweep
+** stops. DONE_ELSEWHERE: another sweep stored the cell meanwhile (or its
+** result, with --resume); HELD: a live process holds its lease. */
+enum { DIVERGED = 3, NOT_STORED = 4, DONE_ELSEWHERE = 5, HELD = 6 };
 
-/* Run one cell in this (child) process and store it; the exit status is the result. */
-static int child(const sb_spec *s, const char *db, int threads)
+/* Run one cell in this (child) process and store it; the exit status is the
+** result. after: the last run stored when the sweep started. */
+static int child(const sb_spec *s, const char *db, int threads, long after, int resume)
 {
-    char err[SB_ERR_LEN];
+    char err[SB_ERR_LEN], cell[17], label[256];
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(SB_EXIT_CHECK);       /* the sweep died before we got here */
     sb_machine_threads(threads);
     sb_store *st = sb_store_open(db, 0, err, sizeof err);
     if (!st) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
+    sb_spec_cell(s, cell);
+    sb_spec_label(s, label, sizeof label);
+    sb_lease_holder old;
+    int took_over, lease = sb_lease_take(st, cell, s->sweep, after, resume, &old, &took_over, err, sizeof err);
+    if (lease != SB_LEASE_TAKEN) {
+        if (lease < 0) fprintf(stderr, "sharebench: sweep: %s\n", err);
+        sb_store_close(st);
+        return lease == SB_LEASE_DONE ? DONE_ELSEWHERE : lease == SB_LEASE_HELD ? HELD : NOT_STORED;
+    }
+    if (took_over)
+        fprintf(stderr, "sweep: %s: taking over its cell from pid %ld on %s (lease taken %s; that process is gone)\n", label,
+                old.pid, old.host, old.taken);
     int status;
     sb_run *r = sb_runner_execute(s, NULL, &status, err, sizeof err);
     if (!r) {   /* something checked before the sweep started changed since (a checkpoint removed) */
-        char label[256];
-        sb_spec_label(s, label, sizeof label);
         fprintf(stderr, "sharebench: sweep: %s: %s\n", label, err);
+        sb_lease_release(st, cell, err, sizeof err);
         sb_store_close(st);
         return SB_EXIT_USAGE;
     }
     long id = sb_store_commit(st, r, err, sizeof err);
     sb_run_free(r);
+    if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); sb_store_close(st); return NOT_STORED; }
+    /* stored: a lease left behind (the disk filled since) is stale once this process ends */
+    if (sb_lease_release(st, cell, err, sizeof err)) fprintf(stderr, "sharebench: sweep: %s\n", err);
     sb_store_close(st);
-    if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); return NOT_STORED; }
-    return status == SB_RUN_FAILED ? SB_EXIT_CHECK : status == SB_RUN_DIVERGED ? 3 : SB_EXIT_OK;
+    return status == SB_RUN_FAILED ? SB_EXIT_CHECK : status == SB_RUN_DIVERGED ? DIVERGED : SB_EXIT_OK;
 }
 
 int sb_cmd_sweep(int argc, char **argv)
@@ -174,10 +198,15 @@ int sb_cmd_sweep(int argc, char **argv)
         rc = sb_mpi_sweep(&a);
         goto out;
     }
+    /* --resume into a database `sharebench check` finds damaged would add
+    ** runs to what cannot be trusted */
+    if (resume && sb_check_damaged(db, err, sizeof err)) { sb_usage_error("sweep: --resume: %s", err); goto out; }
     if (!dry || access(db, F_OK) == 0) {
         st = sb_store_open(db, dry, err, sizeof err);
         if (!st) { sb_usage_error("sweep: %s", err); goto out; }
     }
+    long after = st ? sb_lease_last_run(st, err, sizeof err) : 0;
+    if (after < 0) { sb_usage_error("sweep: %s", err); goto out; }
     long pending = 0;
     for (long i = 0; i < n; i++) {
         char cell[17];
@@ -189,46 +218,56 @@ int sb_cmd_sweep(int argc, char **argv)
     }
     if (dry) {
         for (long i = 0; i < n; i++) {
-            char cell[17], what[512];
+            char cell[17], what[512], state[400] = "";
+            sb_lease_holder h;
             sb_spec_cell(&cells[i], cell);
             sb_grid_describe(g, i, what, sizeof what);
-            printf("%4ld  %s  %-7s  %s%s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task,
-                   over[i] ? "  (does not fit in memory)" : "");
+            int held = !done[i] && st ? sb_lease_holder_of(st, cell, &h, err, sizeof err) : 0;
+            if (held < 0) { sb_usage_error("sweep: %s", err); goto out; }
+            if (held) snprintf(state, sizeof state, "  (running: pid %ld on %s since %s)", h.pid, h.host, h.taken);
+            printf("%4ld  %s  %-7s  %s%s%s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task,
+                   over[i] ? "  (does not fit in memory)" : "", state);
         }
         printf("%ld cells, %ld to run%s\n", n, pending, resume ? "" : " (without --resume every cell runs)");
         if (refused) printf("the sweep would be refused: %s\n", err);
         rc = SB_EXIT_OK;
         goto out;
     }
-    sb_store_close(st);   /* children open their own connections */
+    sb_store_close(st);   /* children open their own connections (none may cross a fork) */
     st = NULL;
     int tty = isatty(2), failed = 0, diverged = 0, running = 0, stop = 0;
-    long next = 0, finished = 0;
+    long next = 0, finished = 0, elsewhere = 0, held = 0, ntodo = 0;
     pid_t pids[256];
     long pid_cell[256];
     double t0 = sb_now(), cell_start[256];
+    /* the cells to run, in order; a cell held by another sweep is tried once
+    ** more at the end (its process may have died or finished by then) */
+    long *todo = calloc(2 * (size_t)n + 1, sizeof *todo);
+    char *retried = calloc((size_t)n + 1, 1);
+    if (!todo || !retried) { free(todo); free(retried); sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
+    for (long i = 0; i < n; i++)
+        if (!done[i]) todo[ntodo++] = i;
     fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
             jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
     fflush(stderr);
-    while (running > 0 || (!stop && finished < pending)) {
-        while (!stop && running < jobs && next < n) {
-            if (done[next]) { next++; continue; }
+    while (running > 0 || (!stop && next < ntodo)) {
+        while (!stop && running < jobs && next < ntodo) {
+            long i = todo[next++];
             fflush(NULL);
             pid_t p = fork();
-            if (p < 0) { perror("sharebench: sweep: fork"); rc = SB_EXIT_CHECK; goto out; }
-            if (p == 0) _exit(child(&cells[next], db, per));
+            if (p < 0) { perror("sharebench: sweep: fork"); rc = SB_EXIT_CHECK; free(todo); free(retried); goto out; }
+            if (p == 0) _exit(child(&cells[i], db, per, after, resume));
             pids[running] = p;
-            pid_cell[running] = next;
+            pid_cell[running] = i;
             cell_start[running] = sb_now();
             running++;
             if (tty) {
                 char label[256], el[32];
-                sb_spec_label(&cells[next], label, sizeof label);
+                sb_spec_label(&cells[i], label, sizeof label);
                 sb_fmt_time(sb_now() - t0, el, sizeof el);
                 fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", finished, pending, label, el);
                 fflush(stderr);
             }
-            next++;
         }
         int ws;
         pid_t p = wait(&ws);
@@ -240,15 +279,30 @@ int sb_cmd_sweep(int argc, char **argv)
         double took = sb_now() - cell_start[k];
         pids[k] = pids[running - 1]; pid_cell[k] = pid_cell[running - 1]; cell_start[k] = cell_start[running - 1];
         running--;
-        finished++;
         int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-        const char *what = code == 0 ? "finished" : code == 3 ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
+        if (code == HELD && !retried[c]) {   /* once more at the end */
+            retried[c] = 1;
+            todo[ntodo++] = c;
+            continue;
+        }
+        finished++;
+        if (code == DONE_ELSEWHERE || code == HELD) {
+            char label[256];
+            sb_spec_label(&cells[c], label, sizeof label);
+            if (code == DONE_ELSEWHERE) elsewhere++;
+            else held++;
+            if (!tty)
+                fprintf(stderr, "sweep: %ld/%ld %s: %s\n", finished, pending,
+                        code == DONE_ELSEWHERE ? "stored by another sweep meanwhile" : "running in another sweep, not here", label);
+            continue;
+        }
+        const char *what = code == 0 ? "finished" : code == DIVERGED ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
         /* why, where a failure's reason is not in the line above it: a failed
         ** run's is in its record; a cell refused before it ran stored nothing */
         const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
                           : code < 0 ? " (killed by a signal)"
-                          : code > 0 && code != 3 && code != NOT_STORED ? " (see the run's error in the database)" : "";
-        if (code == 3) diverged++;
+                          : code > 0 && code != DIVERGED && code != NOT_STORED ? " (see the run's error in the database)" : "";
+        if (code == DIVERGED) diverged++;
         else if (code != 0) failed++;
         char label[256], el[32], left[32];
         sb_spec_label(&cells[c], label, sizeof label);
@@ -270,10 +324,15 @@ int sb_cmd_sweep(int argc, char **argv)
         fflush(stderr);
     }
     if (tty && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
-    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), finished,
-            finished - diverged - failed, diverged, failed);
+    long ran = finished - elsewhere - held;
+    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), ran,
+            ran - diverged - failed, diverged, failed);
+    if (elsewhere) fprintf(stderr, "; %ld stored by another sweep meanwhile", elsewhere);
+    if (held) fprintf(stderr, "; %ld running in another sweep (not run here)", held);
     if (stop) fprintf(stderr, "; %ld not started", pending - finished);
     fputc('\n', stderr);
+    free(todo);
+    free(retried);
     rc = failed ? SB_EXIT_CHECK : SB_EXIT_OK;
 out:
     sb_store_close(st);

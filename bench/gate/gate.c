@@ -256,11 +256,14 @@ static int append(double **v, int *n, int *cap, double x)
 }
 
 /* The repetitions of gated metric m over the runs idx[0..n) of set s. calib:
-** the run's calibration (1 when not normalising). Returns the count, -1 on error. */
-static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m, double **out)
+** the run's calibration (1 when not normalising). Returns the count, -1 on error.
+** A time, a throughput or a size must be a positive finite number: the first
+** that is not, with its seed (and step), goes to bad ("" when none). */
+static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m, double **out, char *bad, size_t badlen)
 {
     int cnt = 0, cap = 0;
     *out = NULL;
+    bad[0] = 0;
     for (int k = 0; k < n; k++) {
         const sb_rs_run *r = &s->runs[idx[k]];
         double calib = c->o->normalise ? sb_rs_metric(r, SB_M_CALIB_GFLOPS) : 1;
@@ -269,19 +272,23 @@ static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m,
             double *vals;
             int np;
             if (sb_rs_series(s, r, SB_S_STEP_MS, -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
-            for (int i = 0; i < np; i++)
-                if (steps[i] >= c->o->warmup && append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
+            for (int i = 0; i < np; i++) {
+                if (steps[i] < c->o->warmup) continue;
+                if (!(vals[i] > 0 && isfinite(vals[i])) && !bad[0])
+                    snprintf(bad, badlen, "seed %ld step %ld: %s %g", r->seed, steps[i], sb_series_key(SB_S_STEP_MS), vals[i]);
+                if (append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
                     free(steps);
                     free(vals);
                     return -1;
                 }
+            }
             free(steps);
             free(vals);
-        } else if (gated[m].kind == SB_GATE_MEMORY) {
-            if (append(out, &cnt, &cap, sb_rs_metric(r, gated[m].reads))) return -1;
-        } else if (append(out, &cnt, &cap, sb_rs_metric(r, gated[m].reads) / calib)) {
-            return -1;
+            continue;
         }
+        double v = sb_rs_metric(r, gated[m].reads);
+        if (!(v > 0 && isfinite(v)) && !bad[0]) snprintf(bad, badlen, "seed %ld: %s %g", r->seed, gated[m].name, v);
+        if (append(out, &cnt, &cap, gated[m].kind == SB_GATE_MEMORY ? v : v / calib)) return -1;
     }
     return cnt;
 }
@@ -295,6 +302,12 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
     /* which metrics apply: those the baseline has */
     int applies[NGATED];
     for (int i = 0; i < NGATED; i++) applies[i] = metric_selected(o, gated[i].name) && group_has(B, bg, i);
+    /* quality is compared whichever side lacks it: a baseline whose test rows
+    ** were lost, or hold NaN, must not pass for want of rows (a benchmark's
+    ** runs, tasks bench.*, have no quality) */
+    for (int i = 0; i < NGATED; i++)
+        if (gated[i].kind == SB_GATE_QUALITY && metric_selected(o, gated[i].name) && strncmp(bg->task, "bench.", 6))
+            applies[i] |= gated[i].reads == SB_M_TEST || (cg && group_has(C, cg, i));
     const sb_rs_run *b0 = &B->runs[bg->run[0]];
     int higher = sb_rs_higher_is_better(b0);
     char why[512] = "";
@@ -370,18 +383,33 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 c->failed = 1;
                 break;
             }
+            /* a finished run without a finite value, on either side: the
+            ** record is broken, and the comparison not possible (exit 2) */
+            char bad[2][160] = { "", "" };
             for (int k = 0; k < np; k++) {
-                double x = sb_rs_metric(&B->runs[pb[k]], gated[i].reads), y = sb_rs_metric(&C->runs[pc[k]], gated[i].reads);
-                if (!isfinite(x)) continue;
-                if (!isfinite(y)) { nan_now++; continue; }
+                const sb_rs_run *rb = &B->runs[pb[k]], *rcand = &C->runs[pc[k]];
+                double x = sb_rs_metric(rb, gated[i].reads), y = sb_rs_metric(rcand, gated[i].reads);
+                for (int side = 0; side < 2; side++) {
+                    const sb_rs_run *r = side ? rcand : rb;
+                    double v = side ? y : x;
+                    size_t l = strlen(bad[side]);
+                    if (!isfinite(v) && l < sizeof bad[side] - 40)
+                        snprintf(bad[side] + l, sizeof bad[side] - l, "%sseed %ld %s", l ? ", " : "", r->seed,
+                                 isnan(v) && !sb_rs_has_metric(r, gated[i].reads) ? "has none"
+                                 : isnan(v)                                         ? "is nan"
+                                 : v > 0                                            ? "is inf"
+                                                                                    : "is -inf");
+                }
+                if (!isfinite(x) || !isfinite(y)) { nan_now++; continue; }
                 bv[n] = x;
                 cv[n] = y;
                 n++;
             }
             const char *metric_name = sb_rs_param(b0, "metric");
             if (nan_now) {
-                row->mark = SB_MARK_NEWLY_FAILING;
-                sb_gate_note(row, "%d seed%s without a %s value now", nan_now, nan_now > 1 ? "s" : "", m);
+                row->mark = SB_MARK_MISSING;
+                if (bad[0][0]) sb_gate_note(row, "baseline: %s of a finished run must be a finite number: %s", m, bad[0]);
+                if (bad[1][0]) sb_gate_note(row, "candidate: %s of a finished run must be a finite number: %s", m, bad[1]);
                 row->base = sb_stats_mean(bv, n);
             } else {
                 sb_gate_quality(bv, cv, n, higher, !strcmp(m, "test") ? o->tol_test : o->tol_test_long, o->alpha, o->min_seeds,
@@ -421,12 +449,21 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             continue;
         }
         double *bv, *cv;
-        int nbv = repetitions(c, B, pb, np, i, &bv), ncv = repetitions(c, C, pc, np, i, &cv);
+        char badb[160], badc[160];
+        int nbv = repetitions(c, B, pb, np, i, &bv, badb, sizeof badb), ncv = repetitions(c, C, pc, np, i, &cv, badc, sizeof badc);
         if (nbv < 0 || ncv < 0) {
             free(bv);
             free(cv);
             c->failed = 2;
             break;
+        }
+        if (badb[0] || badc[0]) {   /* a broken record: not comparable (exit 2) */
+            row->mark = SB_MARK_MISSING;
+            if (badb[0]) sb_gate_note(row, "baseline: a time, throughput or size must be a positive finite number: %s", badb);
+            if (badc[0]) sb_gate_note(row, "candidate: a time, throughput or size must be a positive finite number: %s", badc);
+            free(bv);
+            free(cv);
+            continue;
         }
         int per_step = gated[i].reads == STEP_TIMES;
         sb_gate_ratio(bv, nbv, cv, ncv, row->higher_is_better, gated[i].kind == SB_GATE_SPEED ? o->speed_factor : o->memory_factor,

@@ -4,6 +4,7 @@
 #include "tables.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
+#include "sys/textfile.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
@@ -129,6 +130,18 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     return ferror(f) ? -1 : 0;
 }
 
+/* Text from the runs (labels, notes, sources) as a JSON string: JSON is UTF-8,
+** and a database made elsewhere may hold other bytes (U+FFFD in their place). */
+static cJSON *json_str(const char *s)
+{
+    int bad;
+    if (sb_utf8_invalid(s, strlen(s)) < 0) return cJSON_CreateString(s);
+    char *t = sb_utf8_repair(s, &bad);
+    cJSON *j = t ? cJSON_CreateString(t) : NULL;
+    free(t);
+    return j;
+}
+
 static cJSON *num_or_null(double x)
 {
     return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
@@ -142,11 +155,11 @@ static cJSON *set_json(const sb_runset *s)
     sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
     sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
     calib_range(s, &lo, &hi);
-    cJSON_AddStringToObject(o, "source", s->source);
+    cJSON_AddItemToObject(o, "source", json_str(s->source));
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
-    cJSON_AddStringToObject(o, "code_version", code);
-    cJSON_AddStringToObject(o, "cpu", cpu);
+    cJSON_AddItemToObject(o, "code_version", json_str(code));
+    cJSON_AddItemToObject(o, "cpu", json_str(cpu));
     cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
     cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
     return o;
@@ -179,8 +192,8 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
     for (int i = 0; i < res->nrows; i++) {
         const sb_gate_row *r = &res->rows[i];
         cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "configuration", r->config);
-        cJSON_AddStringToObject(x, "metric", r->metric);
+        cJSON_AddItemToObject(x, "configuration", json_str(r->config));
+        cJSON_AddItemToObject(x, "metric", json_str(r->metric));
         cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
         cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
         cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
@@ -193,11 +206,11 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
         cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
         cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
         cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));
-        cJSON_AddStringToObject(x, "note", r->note);
+        cJSON_AddItemToObject(x, "note", json_str(r->note));
         cJSON_AddItemToArray(rows, x);
     }
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
-    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(res->notes[i]));
+    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, json_str(res->notes[i]));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return -1;

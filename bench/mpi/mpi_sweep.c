@@ -9,7 +9,9 @@
 **   0 -> worker  TAG_ASSIGN  the next cell, or -1: stop
 ** Waiting is polling with short sleeps (MPI_Iprobe, MPI_Test, poll on the
 ** cell's pipe), never a blocking MPI call: Open MPI's blocking calls spin a
-** core, which the cells' own threads need.
+** core, which the cells' own threads need. Rank 0 takes each cell's lease
+** (lease.h) before handing it out and gives it back once its run is stored,
+** so a local sweep of the same file running meanwhile shares the cells.
 */
 #include "mpi_sweep.h"
 #include "cli/cli.h"
@@ -20,6 +22,8 @@
 #include "results/runpack.h"
 #include "sys/clock.h"
 #include "sys/fmt.h"
+#include "results/lease.h"
+#include "results/check.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -203,17 +207,45 @@ typedef struct {
     char (*host)[64];       /* each rank's node */
     const char *pending;    /* 1 per cell still to run */
     long next;              /* the next cell to look at */
-    long to_run, done, finished, diverged, failed, lost;
+    long to_run, done, finished, diverged, failed, lost, elsewhere, held;
     int stop;               /* a run could not be stored: no more cells start */
     double t0;
     sb_store *st;
+    long after;             /* the last run stored when the sweep started */
 } coordinator;
 
+/* The next cell whose lease rank 0 takes: cells another sweep stored
+** meanwhile, or is running now, are passed over and said so. */
 static long next_cell(coordinator *c)
 {
-    if (c->stop) return -1;
-    while (c->next < c->a->n && !c->pending[c->next]) c->next++;
-    return c->next < c->a->n ? c->next++ : -1;
+    while (!c->stop && c->next < c->a->n) {
+        long i = c->next++;
+        if (!c->pending[i]) continue;
+        char cell[17], label[256], err[SB_ERR_LEN];
+        sb_lease_holder h;
+        int over;
+        sb_spec_cell(&c->a->cells[i], cell);
+        sb_spec_label(&c->a->cells[i], label, sizeof label);
+        int l = sb_lease_take(c->st, cell, c->a->cells[i].sweep, c->after, c->a->resume, &h, &over, err, sizeof err);
+        if (l == SB_LEASE_TAKEN) {
+            if (over)
+                fprintf(stderr, "sweep: %s: taking over its cell from pid %ld on %s (lease taken %s; that process is gone)\n",
+                        label, h.pid, h.host, h.taken);
+            return i;
+        }
+        if (l < 0) {
+            c->stop = 1;
+            fprintf(stderr, "sharebench: sweep: %s\nsweep: stopping: no more cells start; fix that and run the sweep again with "
+                    "--resume\n", err);
+            break;
+        }
+        c->to_run--;
+        if (l == SB_LEASE_DONE) c->elsewhere++;
+        else c->held++;
+        fprintf(stderr, "sweep: %s: %s\n", label,
+                l == SB_LEASE_DONE ? "stored by another sweep meanwhile" : "running in another sweep, not here");
+    }
+    return -1;
 }
 
 /* Store a cell's run (when it sent one) and report the cell. A run that
@@ -234,6 +266,9 @@ static void store_result(coordinator *c, int from, const result_header *h, const
     }
     if (r && sb_store_commit(c->st, r, err, sizeof err) < 0) what = "NOT STORED", not_stored = 1;
     sb_run_free(r);
+    char cell[17], lerr[SB_ERR_LEN];
+    sb_spec_cell(&c->a->cells[h->cell], cell);
+    if (sb_lease_release(c->st, cell, lerr, sizeof lerr) && !not_stored) fprintf(stderr, "sharebench: sweep: %s\n", lerr);
     if (h->code < 0) snprintf(err, sizeof err, "its process was killed by signal %d", -h->code);
     else if (h->code == CELL_NOT_STARTED) snprintf(err, sizeof err, "its process could not be started");
     c->done++;
@@ -343,6 +378,8 @@ static int coordinate(coordinator *c)
         }
     fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %ld diverged, %ld failed", sb_grid_name(a->grid), c->done,
             c->finished, c->diverged, c->failed);
+    if (c->elsewhere) fprintf(stderr, "; %ld stored by another sweep meanwhile", c->elsewhere);
+    if (c->held) fprintf(stderr, "; %ld running in another sweep (not run here)", c->held);
     if (c->stop) fprintf(stderr, "; %ld not started", c->to_run - c->done);
     fprintf(stderr, "; %ld rank%s lost\n", c->lost, c->lost == 1 ? "" : "s");
     rc = c->failed || c->lost ? SB_EXIT_CHECK : SB_EXIT_OK;
@@ -447,7 +484,15 @@ int sb_mpi_sweep(const sb_mpi_sweep_args *a)
                                "the suites must be the same on every node", w, c.host[w], a->file, c.host[0]);
                 ok = 0;
             }
+        if (ok && a->resume && sb_check_damaged(a->db, err, sizeof err)) {
+            sb_usage_error("sweep: --resume: %s", err);
+            ok = 0;
+        }
         if (ok && !(c.st = sb_store_open(a->db, 0, err, sizeof err))) {
+            sb_usage_error("sweep: %s", err);
+            ok = 0;
+        }
+        if (ok && (c.after = sb_lease_last_run(c.st, err, sizeof err)) < 0) {
             sb_usage_error("sweep: %s", err);
             ok = 0;
         }

@@ -3,6 +3,7 @@
 ** evaluate a claim against a set of runs (see claims.h and bench/claims.txt).
 */
 #include "claims.h"
+#include "sys/textfile.h"
 #include "budget.h"
 #include "results/metrics.h"
 #include "results/series.h"
@@ -192,6 +193,12 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 {
     loader *L = user;
     sb_claims *cs = L->out;
+    /* claims are written into the reports (Markdown, HTML): UTF-8 only */
+    if (sb_utf8_invalid(section, strlen(section)) >= 0 || sb_utf8_invalid(value, strlen(value)) >= 0) {
+        snprintf(L->err, L->errlen, "%s: [%s]: %s: not UTF-8 text", L->path, section, name);
+        L->failed = 1;
+        return 0;
+    }
     if (!*section) {
         snprintf(L->err, L->errlen, "%s: '%s' before the first [claim] section", L->path, name);
         L->failed = 1;
@@ -261,9 +268,12 @@ int sb_claims_load(const char *path, sb_claims *out, char *err, size_t errlen)
     /* the first error's line and message go together (libinih otherwise reads
     ** on and reports the first bad line, while a later handler call writes the message) */
     ini_stop_on_first_error = 1;
-    int rc = ini_parse(path, on_entry, &L);
-    if (rc == -1) snprintf(err, errlen, "%s: cannot open", path);
-    else if (rc == -2) snprintf(err, errlen, "%s: out of memory", path);
+    size_t len;
+    char *text = sb_text_read(path, 4L << 20, &len, err, errlen);   /* once; a directory or a NUL byte refused */
+    if (!text) return -1;
+    int rc = ini_parse_string(text, on_entry, &L);
+    free(text);
+    if (rc == -2 || rc == -1) snprintf(err, errlen, "%s: out of memory", path);
     else if (rc > 0 && !L.failed)
         snprintf(err, errlen, "%s:%d: not KEY = VALUE or [section] (lines are limited to 199 characters)", path, rc);
     else if (L.failed && rc > 0) {

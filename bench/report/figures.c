@@ -3,6 +3,7 @@
 ** it directly (fork and exec, no shell), so paths need no shell quoting.
 */
 #include "figures.h"
+#include "sys/atomicfile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,8 +45,14 @@ void sb_figures_quote(const char *text, char *out, size_t len)
 
 FILE *sb_figures_data(const sb_figures *f, const char *name, char *path, size_t len)
 {
+    char err[512];
     snprintf(path, len, "%s/%s", f->outdir, name);
-    return fopen(path, "w");
+    /* a regular file only: a link, FIFO or device in its place is refused,
+    ** not written through (atomicfile.h's sb_scratch_open) */
+    int fd = sb_scratch_open(path, err, sizeof err);
+    FILE *fp = fd < 0 ? NULL : fdopen(fd, "w");
+    if (fd >= 0 && !fp) close(fd);
+    return fp;
 }
 
 void sb_figures_words(const char *const *labels, int n, char *out, size_t len)
@@ -75,25 +82,44 @@ int sb_figures_draw(sb_figures *f, const char *script, const char *name, const c
     snprintf(assign, n, "plotdir=%s; out=%s; %s", qplot, qout, vars);
     snprintf(script_path, sizeof script_path, "%s/%s", f->plotdir, script);
     snprintf(errfile, sizeof errfile, "%s/%s.log", f->outdir, name);
+    /* gnuplot writes out.png and out.svg itself: never over a FIFO or a
+    ** device (it would block on one, or replace what it is) */
+    for (int k = 0; k < 2; k++) {
+        struct stat ls;
+        snprintf(path, sizeof path, "%s.%s", out, k ? "svg" : "png");
+        if (!lstat(path, &ls) && !S_ISREG(ls.st_mode) && !S_ISLNK(ls.st_mode)) {
+            snprintf(f->last_error, sizeof f->last_error, "%.400s: not a regular file: refusing to draw over it", path);
+            f->failed++;
+            free(assign);
+            return -1;
+        }
+    }
     snprintf(path, sizeof path, "%s.png", out);
     unlink(path);
+    char why[512];
+    int logfd = sb_scratch_open(errfile, why, sizeof why);
+    if (logfd < 0) {
+        snprintf(f->last_error, sizeof f->last_error, "%s", why);
+        f->failed++;
+        free(assign);
+        return -1;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(f->last_error, sizeof f->last_error, "fork: %s", strerror(errno));
+        close(logfd);
         free(assign);
         return -1;
     }
     if (pid == 0) {
-        int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            dup2(fd, 1);
-            close(fd);
-        }
+        dup2(logfd, 2);
+        dup2(logfd, 1);
+        close(logfd);
         execlp("gnuplot", "gnuplot", "-e", assign, script_path, (char *)NULL);
         _exit(127);
     }
+    close(logfd);
     free(assign);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}

@@ -31,7 +31,8 @@ int sb_figures_draw(sb_figures *f, const char *script, const char *name, const c
 void sb_figures_quote(const char *text, char *out, size_t len);
 
 /* A figure's data file outdir/name opened for writing, its path in path; NULL
-** when it cannot be created (the figure is then not drawn). */
+** when it cannot be created or something other than a regular file is in its
+** place (the figure is then not drawn). */
 FILE *sb_figures_data(const sb_figures *f, const char *name, char *path, size_t len);
 
 /* n labels as one gnuplot string of words, each label's spaces as '_' ("none

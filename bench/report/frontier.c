@@ -206,10 +206,10 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
                 count[1], count[2], count[3]);
 
     /* the figure */
-    char path[4096], q1[4200], q2[4200], vars[9000], t[400], qt[500], yl[300];
+    char path[4096], file[300], q1[4200], q2[4200], vars[9000], t[400], qt[500], yl[300];
     snprintf(figname, len, "compress-%s", task);
-    snprintf(path, sizeof path, "%s/%s.dat", fig->outdir, figname);
-    FILE *f = fopen(path, "w");
+    snprintf(file, sizeof file, "%s.dat", figname);
+    FILE *f = sb_figures_data(fig, file, path, sizeof path);
     if (f) {
         sb_figures_quote(path, q1, sizeof q1);
         for (int k = 0; k < n; k++) {
@@ -219,8 +219,8 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             fprintf(f, "%.6g %.6g %.6g %.6g %d\n", w->disk / 1024, w->test.mean, lo, hi, w->kind);
         }
         fclose(f);
-        snprintf(path, sizeof path, "%s/%s-front.dat", fig->outdir, figname);
-        FILE *ff = fopen(path, "w");
+        snprintf(file, sizeof file, "%s-front.dat", figname);
+        FILE *ff = sb_figures_data(fig, file, path, sizeof path);
         if (ff) {
             sb_figures_quote(path, q2, sizeof q2);
             for (int k = 0; k < n; k++)

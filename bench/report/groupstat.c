@@ -32,6 +32,10 @@ void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
     const sb_rs_run *first = NULL;
     for (int k = 0; k < g->nrun; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
+        if (!strcmp(r->status, "diverged")) {
+            if (!st->ndiv++ || r->diverged_step < st->div_lo) st->div_lo = r->diverged_step;
+            if (st->ndiv == 1 || r->diverged_step > st->div_hi) st->div_hi = r->diverged_step;
+        }
         if (!sb_rs_finished(r)) continue;
         if (!first) first = r;
         st->nfin++;
@@ -86,7 +90,7 @@ void sb_gstat_frontier(const sb_gstat *st, const int *idx, int n, int *order, ch
     double best = higher ? -INFINITY : INFINITY;
     for (int i = 0; i < n; i++) {
         double m = st[order[i]].test.mean;
-        front[i] = isfinite(m) && (higher ? m > best : m < best);
+        front[i] = isfinite(m) && isfinite(st[order[i]].params) && (higher ? m > best : m < best);
         if (front[i]) best = m;
     }
 }

@@ -14,6 +14,8 @@
 
 typedef struct {
     int nfin;                      /* finished runs (seeds) */
+    int ndiv;                      /* diverged runs, at steps div_lo to div_hi */
+    long div_lo, div_hi;
     double params, params_every;
     sb_summary test, test_long;
     double train_tps, infer_tps, decode_tps, step_bytes, bytes[5], rss, calib;
@@ -31,7 +33,8 @@ void sb_gstat_of(const sb_runset *s, int g, double budget, sb_gstat *st);
 /* The configurations idx[0..n) of a task (st indexed by group) by unique
 ** parameters ascending, ties in their order, into order; front[i] 1 when
 ** order[i] is on the quality-per-parameter frontier: a test mean better than
-** that of every configuration before it. */
+** that of every configuration before it (one without a finished run, all of
+** whose runs diverged or failed, is on no frontier). */
 void sb_gstat_frontier(const sb_gstat *st, const int *idx, int n, int *order, char *front);
 
 #endif

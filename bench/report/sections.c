@@ -74,6 +74,29 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
 
 /* ---- the summary ---- */
 
+/* A count of parameters, "-" when no finished run measured it. */
+static char *fmt_params(char *buf, size_t len, double x)
+{
+    if (!isfinite(x)) snprintf(buf, len, "-");
+    else sb_fmt_count((long)x, buf, len);
+    return buf;
+}
+
+/* Why a configuration has no result to compare: "diverged at step 6 (3 of 3
+** runs)", "diverged at steps 5 to 9 (2 of 3 runs; the rest failed)", "failed
+** (3 of 3 runs)". */
+static char *fmt_no_result(char *buf, size_t len, const sb_gstat *g, int nrun)
+{
+    if (g->ndiv && g->div_lo == g->div_hi)
+        snprintf(buf, len, "diverged at step %ld (%d of %d runs%s)", g->div_lo, g->ndiv, nrun, g->ndiv < nrun ? "; the rest failed" : "");
+    else if (g->ndiv)
+        snprintf(buf, len, "diverged at steps %ld to %ld (%d of %d runs%s)", g->div_lo, g->div_hi, g->ndiv, nrun,
+                 g->ndiv < nrun ? "; the rest failed" : "");
+    else
+        snprintf(buf, len, "failed (%d of %d runs)", nrun, nrun);
+    return buf;
+}
+
 void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
                         const int count[4])
 {
@@ -85,16 +108,26 @@ void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const
         char *front = malloc((size_t)n + 1), on[1024] = "", off[1024] = "";
         if (idx && order && front) {
             sb_gstat_frontier(st, idx, n, order, front);
+            char none_fin[1024] = "";
             for (int i = 0; i < n; i++) {
                 const sb_gstat *g = &st[order[i]];
-                char item[256], pc[32], *dst = front[i] ? on : off;
-                snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, sb_fmt_count((long)g->params, pc, sizeof pc),
+                char item[512], pc[32], why[128], *dst = front[i] ? on : off;
+                /* no finished run (every one diverged or failed): no quality to
+                ** compare, said as such rather than ranked */
+                if (!g->nfin || !isfinite(g->params) || !isfinite(g->test.mean)) {
+                    size_t l = strlen(none_fin);
+                    snprintf(none_fin + l, sizeof none_fin - l, "%s%s (%s)", l ? "; " : "", g->mode,
+                             g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
+                    continue;
+                }
+                snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, fmt_params(pc, sizeof pc, g->params),
                          g->test.mean);
                 size_t l = strlen(dst);
                 snprintf(dst + l, 1024 - l, "%s%s", l ? "; " : "", item);
             }
-            sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s.", tasks[t], on,
-                        off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off);
+            sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s%s%s.", tasks[t], on[0] ? on : "none",
+                        off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off,
+                        none_fin[0] ? ". Not compared (no finished run): " : "", none_fin);
         }
         free(idx);
         free(order);
@@ -138,9 +171,10 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
         int is_none = !strcmp(s->groups[idx[i]].sharing, "none");
         snprintf(c[0], sizeof c[0], "%s", g->mode);
         snprintf(c[1], sizeof c[1], "%d/%d", g->nfin, s->groups[idx[i]].nrun);
-        sb_fmt_count((long)g->params, c[2], sizeof c[2]);
+        fmt_params(c[2], sizeof c[2], g->params);
         if (is_none) snprintf(c[3], sizeof c[3], "-");
-        else if (g->none >= 0 && st[g->none].params > 0) snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
+        else if (g->none >= 0 && st[g->none].params > 0 && isfinite(g->params))
+            snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
         else snprintf(c[3], sizeof c[3], "-");
         fmt_num(c[4], sizeof c[4], g->train_tps);
         fmt_num(c[5], sizeof c[5], g->infer_tps);
@@ -148,7 +182,8 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
         else snprintf(c[6], sizeof c[6], "-");
         if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
         else snprintf(c[7], sizeof c[7], "-");
-        fmt_ci(c[8], sizeof c[8], &g->test);
+        if (!g->nfin) fmt_no_result(c[8], sizeof c[8], g, s->groups[idx[i]].nrun);
+        else fmt_ci(c[8], sizeof c[8], &g->test);
         fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, is_none);
         fmt_ci(c[10], sizeof c[10], &g->test_long);
         fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, is_none);

@@ -136,7 +136,9 @@ static void pareto(task *t)
     for (int i = 0; i < t->n; i++) {
         const sb_gstat *g = &t->st[t->idx[i]];
         double lo = g->test.n > 1 ? g->test.lo : g->test.mean, hi = g->test.n > 1 ? g->test.hi : g->test.mean;
-        fprintf(fp, "%.0f %.6g %.6g %.6g\n", g->params, g->test.mean, lo, hi);
+        /* a configuration without a finished run has no point (gnuplot skips NaN) */
+        if (!g->nfin || !isfinite(g->params) || !isfinite(g->test.mean)) fprintf(fp, "NaN NaN NaN NaN\n");
+        else fprintf(fp, "%.0f %.6g %.6g %.6g\n", g->params, g->test.mean, lo, hi);
         if (g->test.n > seeds) seeds = g->test.n;
     }
     fclose(fp);

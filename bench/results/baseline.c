@@ -4,6 +4,7 @@
 ** CSV is read and quoted by libcsv (Debian's libcsv-dev).
 */
 #include "baseline.h"
+#include "metrics.h"
 #include "sys/atomicfile.h"
 #include <csv.h>
 #include <sqlite3.h>
@@ -159,7 +160,7 @@ static const char *const col_names[NCOLS] = { "run", "kind", "key", "step", "lay
 typedef struct {
     const char *path;
     char *field[NCOLS];
-    int nfield;
+    int nfield, nul;        /* nul: a field of the row holds a NUL byte */
     long row;               /* records read, the header being 1 */
     sb_run **runs;          /* by number - 1 */
     long nruns;
@@ -180,6 +181,7 @@ static void fail_at(loader *L, const char *fmt, const char *a, const char *b)
 static void on_field(void *s, size_t len, void *data)
 {
     loader *L = data;
+    if (len && memchr(s, 0, len)) L->nul = 1;   /* C strings would end the field there */
     if (L->nfield < NCOLS) {
         char *c = malloc(len + 1);
         if (!c) { L->oom = 1; return; }
@@ -198,6 +200,22 @@ static int parse_long(const char *s, long *v)
     return !*s || *end || errno;
 }
 
+/* Times, throughputs, sizes and counts are never negative: a baseline saying
+** so was damaged or edited by hand (the gate would compare nonsense). 1 when
+** the registry's unit for the metric or series named key allows a negative
+** value, or the registry does not know the key. */
+static int may_be_negative(const char *kind, const char *key)
+{
+    static const char *const units[] = { "ms", "s", "tokens/s", "GFLOP/s", "bytes", "parameters" };
+    int series = !strcmp(kind, "series");
+    int id = series ? sb_series_lookup(key) : sb_metric_lookup(key);
+    const sb_metric_info *m = id < 0 ? NULL : series ? sb_series_info_of((sb_series_id)id) : sb_metric_info_of((sb_metric_id)id);
+    if (!m) return 1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(m->unit, units[i])) return 0;
+    return 1;
+}
+
 static void on_row(int term, void *data)
 {
     loader *L = data;
@@ -205,6 +223,10 @@ static void on_row(int term, void *data)
     L->row++;
     char **f = L->field;
     if (L->failed || L->oom) goto done;
+    if (L->nul) {
+        fail_at(L, "a NUL byte in a field: not a text file%s%s", "", "");
+        goto done;
+    }
     if (L->nfield != NCOLS) {
         char n[32];
         snprintf(n, sizeof n, "%d", L->nfield);
@@ -264,6 +286,10 @@ static void on_row(int term, void *data)
             fail_at(L, "%s row without a key%s", f[C_KIND], "");
             goto done;
         }
+        if ((v < 0 || isinf(v)) && !may_be_negative(f[C_KIND], f[C_KEY])) {
+            fail_at(L, "%s: value '%s': a time, throughput or size is a finite number >= 0", f[C_KEY], f[C_VALUE]);
+            goto done;
+        }
         if (f[C_KIND][0] == 'm') {
             if (sb_run_metric(r, f[C_KEY], v)) L->oom = 1;
         } else {
@@ -283,6 +309,7 @@ done:
     for (int c = 0; c < NCOLS && c < L->nfield; c++) free(f[c]);
     memset(L->field, 0, sizeof L->field);
     L->nfield = 0;
+    L->nul = 0;
 }
 
 sb_store *sb_baseline_load(const char *path, char *err, size_t errlen)

@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 typedef struct {
@@ -71,20 +73,7 @@ static long count(checker *c, const char *table)
     return n;
 }
 
-/* ---- the schema ---- */
-
-static const struct {
-    const char *table;
-    const char *columns[20];
-} tables[] = {
-    { "meta", { "key", "value" } },
-    { "runs", { "id", "cell", "config_hash", "sweep", "task", "sharing", "seed", "status", "error", "diverged_step", "started",
-                "ended", "wall_seconds", "code_version", "host", "cpu", "cores", "threads", "blas" } },
-    { "params", { "run_id", "key", "value" } },
-    { "metrics", { "run_id", "key", "value" } },
-    { "series", { "run_id", "metric", "step", "layer", "head", "value" } },
-};
-static const char *const indexes[] = { "runs_cell_status", "runs_task_sharing", "series_run_metric_step" };
+/* ---- the schema (store.h's description of it) ---- */
 
 /* 1 when column exists in table. */
 static int has_column(checker *c, const char *table, const char *column)
@@ -127,20 +116,27 @@ static int check_schema(checker *c)
                version == 0 && count(c, "sqlite_master") == 0 ? " (an empty file)" : "");
         return 0;
     }
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-        if (!has_object(c, "table", tables[t].table)) {
-            report(c, 0, &shown, "schema: table '%s' is missing", tables[t].table);
+    /* what the file's version has; a later version's tables are not missing
+    ** from an older file (the next writer adds them) */
+    int ntables, nindexes, upto = version >= 1 && version <= SB_SCHEMA_VERSION ? version : SB_SCHEMA_VERSION;
+    const sb_store_table *tables = sb_store_tables(&ntables);
+    const sb_store_index *indexes = sb_store_indexes(&nindexes);
+    for (int t = 0; t < ntables; t++) {
+        if (tables[t].since > upto) continue;
+        if (!has_object(c, "table", tables[t].name)) {
+            report(c, 0, &shown, "schema: table '%s' is missing", tables[t].name);
             complete = 0;
             continue;
         }
         for (int k = 0; tables[t].columns[k]; k++)
-            if (!has_column(c, tables[t].table, tables[t].columns[k])) {
-                report(c, 0, &shown, "schema: table '%s' has no column '%s'", tables[t].table, tables[t].columns[k]);
+            if (!has_column(c, tables[t].name, tables[t].columns[k])) {
+                report(c, 0, &shown, "schema: table '%s' has no column '%s'", tables[t].name, tables[t].columns[k]);
                 complete = 0;
             }
     }
-    for (size_t i = 0; i < sizeof indexes / sizeof indexes[0]; i++)
-        if (!has_object(c, "index", indexes[i])) report(c, 0, &shown, "schema: index '%s' is missing", indexes[i]);
+    for (int i = 0; i < nindexes; i++)
+        if (indexes[i].since <= upto && !has_object(c, "index", indexes[i].name))
+            report(c, 0, &shown, "schema: index '%s' is missing", indexes[i].name);
     /* an older schema is not damage: the next command that writes upgrades it (store.c's migrations) */
     int older = version > 0 && version < SB_SCHEMA_VERSION;
     if (version != SB_SCHEMA_VERSION)
@@ -153,7 +149,7 @@ static int check_schema(checker *c)
                  "SELECT printf('meta: schema_version is %%s, expected %d', coalesce(quote(value), 'missing'))"
                  " FROM (SELECT (SELECT value FROM meta WHERE key = 'schema_version') AS value)"
                  " WHERE value IS NULL OR CAST(value AS TEXT) != '%d'",
-                 SB_SCHEMA_VERSION, SB_SCHEMA_VERSION);
+                 upto, upto);
         query(c, 0, "the schema version in meta", sql);
     }
     more(c, shown);
@@ -234,6 +230,16 @@ static void check_rows(checker *c)
         query(c, 0, "runs' required columns", sql);
     }
     for (size_t i = 0; i < sizeof row_checks / sizeof row_checks[0]; i++) query(c, 0, row_checks[i].what, row_checks[i].sql);
+    /* the cells being run (schema version 2): a lease must name its process */
+    if (has_object(c, "table", "leases"))
+        query(c, 0, "leases",
+              "SELECT printf('leases row (cell %s): %s', quote(cell),"
+              " CASE WHEN typeof(pid) != 'integer' OR pid <= 0 THEN 'pid ' || quote(pid) || ' is not a whole number above 0'"
+              " WHEN typeof(proc_start) != 'integer' THEN 'proc_start ' || quote(proc_start) || ' is not a whole number'"
+              " WHEN host IS NULL OR host = '' THEN 'no host'"
+              " ELSE 'taken ' || quote(taken) || ' is not a time' END) FROM leases"
+              " WHERE typeof(pid) != 'integer' OR pid <= 0 OR typeof(proc_start) != 'integer' OR host IS NULL OR host = ''"
+              " OR taken IS NULL OR typeof(taken) != 'text' OR taken = ''");
     /* A cell with two results is what a sweep run again without --resume
     ** makes; readers count the latest. Worth knowing, not a fault. A
     ** benchmark (tasks bench.*) is repeated on purpose: every result counts. */
@@ -291,12 +297,12 @@ int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, si
     }
     checker c = { NULL, path, out, res };
     long shown = 0;
-    if (sqlite3_open_v2(path, &c.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        report(&c, 0, &shown, "cannot open: %s", c.db ? sqlite3_errmsg(c.db) : "out of memory");
-        sqlite3_close(c.db);
+    char why[1024];
+    /* read-only, on read-only storage too */
+    if (sb_store_open_sqlite_readonly(path, &c.db, why, sizeof why)) {
+        report(&c, 0, &shown, "cannot open: %s", why);
         return 0;
     }
-    sqlite3_busy_timeout(c.db, 60000);
     /* one snapshot for every check */
     if (sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(c.db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
@@ -318,3 +324,48 @@ int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, si
     sqlite3_close(c.db);
     return 0;
 }
+
+int sb_check_damaged(const char *path, char *err, size_t errlen)
+{
+    sb_check_result res;
+    char *text = NULL;
+    size_t len = 0;
+    if (access(path, F_OK) != 0) return 0;
+    /* an empty file (or one another sweep is creating the schema in, which
+    ** readers see empty until it commits) becomes a database on open */
+    sqlite3 *db;
+    int empty = 0;
+    if (!sb_store_open_sqlite_readonly(path, &db, err, errlen)) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master) = 0 AND (SELECT user_version FROM pragma_user_version) = 0",
+                               -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            empty = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    if (empty) return 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = sb_check_db(path, out, &res, err, errlen);
+    fclose(out);
+    if (!rc && res.problems) {
+        /* the first problems, without each line's "path: problem: " */
+        char first[1024] = "";
+        int shown = 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && shown < 3; line = strtok_r(NULL, "\n", &save)) {
+            char *p = strstr(line, ": problem: ");
+            if (!p) continue;
+            size_t l = strlen(first);
+            snprintf(first + l, sizeof first - l, "%s%s", shown++ ? "; " : "", p + 11);
+        }
+        snprintf(err, errlen, "%s is damaged (%ld problem%s: %s%s); nothing was run. sharebench check --db %s lists them all",
+                 path, res.problems, res.problems == 1 ? "" : "s", first, res.problems > shown ? "; ..." : "", path);
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+

@@ -74,6 +74,11 @@ double sb_rs_metric(const sb_rs_run *r, sb_metric_id id)
     return sb_rs_metric_key(r, sb_metric_key(id));
 }
 
+int sb_rs_has_metric(const sb_rs_run *r, sb_metric_id id)
+{
+    return bsearch_key(r->mkey, r->nmetrics, sb_metric_key(id)) >= 0;
+}
+
 const char *sb_rs_param(const sb_rs_run *r, const char *key)
 {
     int i = bsearch_key(r->pkey, r->nparams, key);

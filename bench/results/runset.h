@@ -78,6 +78,9 @@ struct sqlite3 *sb_runset_db(const sb_runset *s);
 ** instance), and a param (NULL when absent). */
 double sb_rs_metric(const sb_rs_run *r, sb_metric_id id);
 double sb_rs_metric_key(const sb_rs_run *r, const char *key);
+/* 1 when the run has a metrics row of the metric (its value may be NAN:
+** stored NULL). */
+int sb_rs_has_metric(const sb_rs_run *r, sb_metric_id id);
 const char *sb_rs_param(const sb_rs_run *r, const char *key);
 
 /* 1 when the run ended "finished". */

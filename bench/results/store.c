@@ -17,7 +17,11 @@
 **   database or a non-database is refused untouched (not even switched to WAL).
 ** - Schema changes go through migrations[]: migrations[v] takes version v to
 **   v + 1, and an empty file is version 0, so creating and upgrading are the
-**   same code path.
+**   same code path. tables[] describes the result, for the check every open
+**   makes (a table or column missing refuses the file before any work) and
+**   for `sharebench check`.
+** - Readers open read-only and never write, so a database on read-only
+**   storage reads (see sb_store_open_sqlite_readonly).
 */
 #include "store.h"
 #include "record_internal.h"
@@ -31,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- schema ---- */
 
@@ -55,13 +60,48 @@ static const char schema_v1[] =
     "CREATE INDEX runs_task_sharing ON runs(task, sharing);\n"
     "CREATE INDEX series_run_metric_step ON series(run_id, metric, step);\n";
 
+/* Version 2: the cells being run now, one process each (lease.c), so that
+** sweeps of one file running at once share its cells. A row names its
+** process by host, pid, the process's start time (clock ticks after boot,
+** /proc/PID/stat) and the boot's id, so that a pid reused after the process
+** died, or a reboot, does not keep the cell. */
+static const char schema_v2[] =
+    "CREATE TABLE leases(cell TEXT PRIMARY KEY, sweep TEXT, host TEXT NOT NULL, pid INTEGER NOT NULL,\n"
+    "  proc_start INTEGER NOT NULL, boot_id TEXT NOT NULL, taken TEXT NOT NULL) WITHOUT ROWID;\n";
+
 /* migrations[v] takes the database from schema version v to v + 1 (version 0
 ** is an empty file). To change the schema: append a step here (ALTER TABLE,
-** CREATE INDEX, ...) and bump SB_SCHEMA_VERSION; never edit a published step. */
-static const char *const migrations[] = { schema_v1 };
+** CREATE INDEX, ...), describe its result in tables[] and indexes[], and bump
+** SB_SCHEMA_VERSION; never edit a published step. */
+static const char *const migrations[] = { schema_v1, schema_v2 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == SB_SCHEMA_VERSION,
                "one migration per schema version");
 
+/* What the migrations make, table by table (in the order of the columns). */
+static const sb_store_table tables[] = {
+    { "meta", 1, { "key", "value" } },
+    { "runs", 1, { "id", "cell", "config_hash", "sweep", "task", "sharing", "seed", "status", "error", "diverged_step",
+                   "started", "ended", "wall_seconds", "code_version", "host", "cpu", "cores", "threads", "blas" } },
+    { "params", 1, { "run_id", "key", "value" } },
+    { "metrics", 1, { "run_id", "key", "value" } },
+    { "series", 1, { "run_id", "metric", "step", "layer", "head", "value" } },
+    { "leases", 2, { "cell", "sweep", "host", "pid", "proc_start", "boot_id", "taken" } },
+};
+static const sb_store_index indexes[] = {
+    { "runs_cell_status", 1 }, { "runs_task_sharing", 1 }, { "series_run_metric_step", 1 },
+};
+
+const sb_store_table *sb_store_tables(int *n)
+{
+    *n = (int)(sizeof tables / sizeof tables[0]);
+    return tables;
+}
+
+const sb_store_index *sb_store_indexes(int *n)
+{
+    *n = (int)(sizeof indexes / sizeof indexes[0]);
+    return indexes;
+}
 
 /* Bound by position: ?k is sb_run_columns[k - 1] (record_internal.h). */
 static const char insert_run_sql[] =
@@ -86,6 +126,7 @@ struct sb_store {
     sqlite3 *db;
     char *path;
     int readonly;
+    int version;                  /* the schema version of the file */
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, kept for reuse */
 };
 
@@ -113,12 +154,15 @@ static void sleep_ms(long ms)
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
 
-/* Run constant SQL (no user values). */
+static const char *storage_error(sb_store *s, char *buf, size_t len);
+
+/* Run constant SQL (no user values). A fault of the storage (a full disk) is
+** said in the user's terms: creating a database on a full disk fails here. */
 static int exec(sb_store *s, const char *sql, char *err, size_t errlen)
 {
-    char *msg = NULL;
+    char *msg = NULL, why[1024];
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
-    set_err(err, errlen, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    set_err(err, errlen, "%s: %s", s->path, storage_error(s, why, sizeof why) ? why : msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -135,10 +179,12 @@ static int begin_immediate(sb_store *s, char *err, size_t errlen)
         if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) break;
         sleep_ms(100L << attempt);
     }
+    char why[1024];
     if ((rc & 0xff) == SQLITE_BUSY)
         set_err(err, errlen, "%s: database is locked (another process has held the write lock for over 60 s)", s->path);
     else
-        set_err(err, errlen, "%s: cannot start a transaction: %s", s->path, sqlite3_errmsg(s->db));
+        set_err(err, errlen, "%s: cannot start a transaction: %s", s->path,
+                storage_error(s, why, sizeof why) ? why : sqlite3_errmsg(s->db));
     return -1;
 }
 
@@ -226,10 +272,10 @@ static int migrate(sb_store *s, char *err, size_t errlen)
         char sql[64];
         sqlite3_stmt *st = NULL;
         for (int v = version; v < SB_SCHEMA_VERSION; v++) {
-            char *msg = NULL;
+            char *msg = NULL, why[1024];
             if (sqlite3_exec(s->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
                 set_err(err, errlen, "%s: cannot %s schema version %d: %s", s->path, v ? "upgrade to" : "create",
-                        v + 1, msg ? msg : sqlite3_errmsg(s->db));
+                        v + 1, storage_error(s, why, sizeof why) ? why : msg ? msg : sqlite3_errmsg(s->db));
                 sqlite3_free(msg);
                 goto fail;
             }
@@ -247,7 +293,9 @@ static int migrate(sb_store *s, char *err, size_t errlen)
         sqlite3_finalize(st);
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "%s: cannot write the schema: %s", s->path, sqlite3_errmsg(s->db));
+        char why[1024];
+        set_err(err, errlen, "%s: cannot write the schema: %s", s->path,
+                storage_error(s, why, sizeof why) ? why : sqlite3_errmsg(s->db));
         goto fail;
     }
     return 0;
@@ -278,7 +326,9 @@ static int set_wal(sb_store *s, char *err, size_t errlen)
         if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) break;
         sleep_ms(20 + 10 * attempt);
     }
-    set_err(err, errlen, "%s: cannot switch to WAL journal mode: %s", s->path, sqlite3_errmsg(s->db));
+    char why[1024];
+    set_err(err, errlen, "%s: cannot switch to WAL journal mode: %s", s->path,
+            storage_error(s, why, sizeof why) ? why : sqlite3_errmsg(s->db));
     return -1;
 }
 
@@ -308,6 +358,104 @@ static void open_error(sqlite3 *db, const char *path, int readonly, char *err, s
                 db ? sqlite3_errmsg(db) : "out of memory");
 }
 
+/* A table or column of schema version `version` missing from the file: -1
+** with a message naming it, else 0. The indexes only speed queries up:
+** `sharebench check` reports a missing one. */
+static int schema_damage(sb_store *s, int version, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*), count(CASE WHEN name = ?2 THEN 1 END) FROM pragma_table_info(?1)",
+                                -1, &st, NULL);
+    for (size_t t = 0; rc == SQLITE_OK && t < sizeof tables / sizeof tables[0]; t++) {
+        if (tables[t].since > version) continue;
+        for (int k = 0; rc == SQLITE_OK && tables[t].columns[k]; k++) {
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, tables[t].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, tables[t].columns[k], -1, SQLITE_STATIC);
+            if ((rc = sqlite3_step(st)) != SQLITE_ROW) break;
+            rc = SQLITE_OK;
+            if (sqlite3_column_int(st, 0) == 0)
+                set_err(err, errlen, "%s: damaged: table '%s' is missing; sharebench check --db %s lists every problem", s->path,
+                        tables[t].name, s->path);
+            else if (sqlite3_column_int(st, 1) == 0)
+                set_err(err, errlen, "%s: damaged: table '%s' has no column '%s'; sharebench check --db %s lists every problem",
+                        s->path, tables[t].name, tables[t].columns[k], s->path);
+            else
+                continue;
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "%s: cannot read the schema: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* path as a file: URI (RFC 3986: every byte but the unreserved ones and '/'
+** percent-encoded), for SQLite's URI parameters. */
+static char *file_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path), q = strlen(query);
+    char *u = malloc(3 * n + q + 16), *o = u;
+    if (!u) return NULL;
+    o += sprintf(o, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
+            *o++ = (char)*p;
+        else
+            o += sprintf(o, "%%%02X", *p);
+    sprintf(o, "?%s", query);
+    return u;
+}
+
+int sb_store_open_sqlite_readonly(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+    struct stat st;
+    char first[512], wal[4200];
+    *db = NULL;
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        open_error(*db, path, 1, err, errlen);
+        sqlite3_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(*db, 60000);
+    /* The first read of a WAL database maps its -shm file, which SQLite
+    ** creates when missing: on a read-only mount or in a directory this user
+    ** cannot write that fails ("unable to open database file", "attempt to
+    ** write a readonly database"). */
+    int rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY) return 0;   /* other faults: the caller's to say */
+    snprintf(first, sizeof first, "%s", sqlite3_errmsg(*db));
+    sqlite3_close(*db);
+    *db = NULL;
+    /* Immutable (no locks, no -shm) reads the file alone: right when no
+    ** write-ahead log holds commits, wrong (silently stale) when one does. */
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (!stat(wal, &st) && st.st_size > 0) {
+        set_err(err, errlen, "%s: cannot read: %s; its write-ahead log %s holds commits not yet in the file, and SQLite can "
+                "read them only where it may create %s-shm: open it once as a user who can write its directory (any "
+                "sharebench command moves them into the file), or copy %s and %s to a writable directory",
+                path, first, wal, path, path, wal);
+        return -1;
+    }
+    char *uri = file_uri(path, "immutable=1");
+    if (!uri) { set_err(err, errlen, "%s: out of memory", path); return -1; }
+    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "%s: cannot read: %s", path, first);
+        sqlite3_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 sb_store *sb_store_open(const char *path, int readonly, char *err, size_t errlen)
 {
     sb_store *s;
@@ -333,35 +481,38 @@ sb_store *sb_store_open(const char *path, int readonly, char *err, size_t errlen
         return NULL;
     }
     s->readonly = readonly;
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    if (readonly) {
+        if (sb_store_open_sqlite_readonly(path, &s->db, err, errlen)) goto fail;
+    } else if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         open_error(s->db, path, readonly, err, errlen);
         goto fail;
     }
     /* SQLite falls back to read-only silently when the file is not writable. */
     if (!readonly && sqlite3_db_readonly(s->db, "main") == 1) {
-        set_err(err, errlen, "%s: cannot write: the file is read-only (%s)", path, strerror(EACCES));
+        int e = access(path, W_OK) ? errno : EACCES;
+        set_err(err, errlen, "%s: cannot write: %s (%s)", path, e == EROFS ? "it is on a read-only file system" : "the file is read-only",
+                strerror(e));
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 60000);
     if (exec(s, "PRAGMA foreign_keys = ON", err, errlen)) goto fail;
     /* Look before writing anything: a foreign file is left untouched. */
     if (inspect(s, &kind, &version, err, errlen)) goto fail;
+    /* and a damaged one too: refused before any work rather than when a run
+    ** that took hours is stored */
+    if (kind == KIND_OURS && schema_damage(s, version, err, errlen)) goto fail;
+    s->version = version;
     if (readonly) {
         if (kind == KIND_EMPTY) {
             set_err(err, errlen, "%s: empty file, not a sharebench database", path);
             goto fail;
         }
-        if (version < SB_SCHEMA_VERSION) {
-            set_err(err, errlen, "%s: schema version %d is older than this sharebench (%d); open it for writing once "
-                    "(e.g. with sharebench run) to upgrade it", path, version, SB_SCHEMA_VERSION);
-            goto fail;
-        }
-        return s;
+        return s;   /* an older schema reads as it is: what readers read has not changed */
     }
     if (set_wal(s, err, errlen)) goto fail;
     if (exec(s, "PRAGMA synchronous = FULL", err, errlen)) goto fail;
     if ((kind == KIND_EMPTY || version < SB_SCHEMA_VERSION) && migrate(s, err, errlen)) goto fail;
+    s->version = SB_SCHEMA_VERSION;
     return s;
 fail:
     sb_store_close(s);
@@ -380,6 +531,39 @@ void sb_store_close(sb_store *s)
 struct sqlite3 *sb_store_db(sb_store *s)
 {
     return s ? s->db : NULL;
+}
+
+const char *sb_store_path(const sb_store *s)
+{
+    return s->path;
+}
+
+int sb_store_version(const sb_store *s)
+{
+    return s->version;
+}
+
+int sb_store_begin(sb_store *s, char *err, size_t errlen)
+{
+    if (s->readonly) {
+        set_err(err, errlen, "%s: the database is open read-only", s->path);
+        return -1;
+    }
+    return begin_immediate(s, err, errlen);
+}
+
+int sb_store_commit_tx(sb_store *s, char *err, size_t errlen)
+{
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return 0;
+    char why[1024];
+    set_err(err, errlen, "%s: %s", s->path, storage_error(s, why, sizeof why) ? why : sqlite3_errmsg(s->db));
+    rollback(s);
+    return -1;
+}
+
+void sb_store_rollback(sb_store *s)
+{
+    rollback(s);
 }
 
 static sqlite3_stmt *stmt(sb_store *s, int which, char *err, size_t errlen)

@@ -6,6 +6,7 @@
 #include "analyze.h"
 #include "compress.h"
 #include "sys/fmt.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static double file_key(const char *path, const char *key)
         if (!strncmp(line, key, kl) && (line[kl] == ' ' || line[kl] == ':' || line[kl] == '\t')) {
             char *p = line + kl + (line[kl] == ':'), *end;
             double x = strtod(p, &end);
-            if (end != p) v = strstr(end, "kB") ? x * 1024 : x;
+            /* a size: "nan", "inf" or a negative number is no figure to compare with */
+            if (end != p && isfinite(x) && x >= 0) v = strstr(end, "kB") ? x * 1024 : x;
             break;
         }
     fclose(f);
@@ -41,7 +43,7 @@ static double file_number(const char *path)
     if (!f) return -1;
     if (fgets(line, sizeof line, f)) {
         double x = strtod(line, &end);
-        if (end != line) v = x;
+        if (end != line && isfinite(x) && x >= 0) v = x;
     }
     fclose(f);
     return v;

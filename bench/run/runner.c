@@ -16,8 +16,11 @@
 #include "evaluate.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <omp.h>
 
@@ -54,9 +57,41 @@ static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config 
     return sb_sharing_resolve(c, sh, err, errlen);
 }
 
+/* Where save= will write, checked before training: a regular file (or a
+** link to one) that may be written, or a new file in a directory that
+** exists; never a FIFO, a device or a directory (atomicfile.h's rules). */
+static int check_save(const char *path, char *err, size_t errlen)
+{
+    struct stat l, st;
+    char dir[SB_PATH_LEN];
+    if (!lstat(path, &l)) {
+        if (stat(path, &st)) {
+            snprintf(err, errlen, "save=%s: %s", path, errno == ENOENT ? "a symbolic link to a file that does not exist" : strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "save=%s: not a regular file: refusing to write a checkpoint over it", path);
+            return -1;
+        }
+        if (access(path, W_OK)) {
+            snprintf(err, errlen, "save=%s: cannot write: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "save=%s: directory '%s' %s", path, dir, errno == ENOENT ? "does not exist" : "is not a directory");
+        return -1;
+    }
+    return 0;
+}
+
 /* The checks of a valid spec that need its plan. */
 static int check_planned(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen)
 {
+    if (s->save[0] && check_save(s->save, err, errlen)) return -1;
     if (sb_compress_check(s, &plan->model, &plan->sharing, &plan->task, err, errlen)) return -1;
     return s->analysis ? sb_analysis_check(s, err, errlen) : 0;
 }
@@ -76,6 +111,9 @@ int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t er
     p.T = p.task.length;
     p.Tmax = p.task.long_length > p.task.length ? p.task.long_length : p.task.length;
     int rc = model_for_task(s, &p.task, &p.model, &p.sharing, err, errlen);
+    /* every tensor too, not only the configuration: a checkpoint missing one
+    ** would otherwise fail every cell that loads it */
+    if (!rc && s->init_from[0]) rc = sb_checkpoint_check(s->init_from, err, errlen);
     sb_task_close(t);
     if (rc || check_planned(s, &p, err, errlen)) return -1;
     if (plan) *plan = p;

@@ -4,6 +4,7 @@
 #include "grid.h"
 #include "core/sharing.h"
 #include "suite.h"
+#include "sys/textfile.h"
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,14 @@
 #include <errno.h>
 
 #define MAX_ENTRIES 128
+/* far more than any sweep file holds: every key, every value, their comments */
+#define SB_GRID_MAX_FILE (4L << 20)
 #define MAX_ITEMS 64
 
 typedef struct {
     char key[64];
     char *items[MAX_ITEMS];
-    int n, line;
+    int n, line;    /* line 0: from the command line, which a cell applies after the file */
 } entry;
 
 struct sb_grid {
@@ -182,6 +185,12 @@ static int handler(void *user, const char *section, const char *name, const char
     if (!strcmp(section, "sweep")) {
         if (strcmp(name, "name")) { snprintf(c->err, c->errlen, "%s: unknown key '%s' in [sweep] (known: name)", where, name); return 0; }
         if (c->g->name[0]) { snprintf(c->err, c->errlen, "%s: key 'name' given twice in [sweep]", where); return 0; }
+        long bad = sb_utf8_invalid(value, strlen(value));   /* stored with every run, exported as JSON */
+        if (bad >= 0) {
+            snprintf(c->err, c->errlen, "%s: name: byte 0x%02X at position %ld of the value is not UTF-8 text", where,
+                     (unsigned char)value[bad], bad + 1);
+            return 0;
+        }
         snprintf(c->g->name, sizeof c->g->name, "%s", value);
         return 1;
     }
@@ -215,36 +224,29 @@ static int handler(void *user, const char *section, const char *name, const char
     return put(c->g, name, value, at.line, cont, where, c->err, c->errlen) ? 0 : 1;
 }
 
-/* Read the file once before libinih does: the number of each line it will
-** hand to the handler (it passes none), and a line too long for it refused by
-** its number (libinih reads at most INI_MAX_LINE - 1 characters at a time and
-** would take the rest of a longer line for a line of its own). 0, or -1 with
-** a message. */
-static int scan_lines(const char *path, parse_ctx *c, char *err, size_t errlen)
+/* The number of each line libinih will hand to the handler (it passes
+** none), and a line too long for it refused by its number (libinih reads at
+** most INI_MAX_LINE - 1 characters at a time and would take the rest of a
+** longer line for a line of its own). 0, or -1 with a message. */
+static int scan_lines(const char *path, const char *text, parse_ctx *c, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int number = 0, alloc = 0, rc = 0, below_key = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    while ((len = getline(&buf, &cap, f)) >= 0) {
+    int number = 0, alloc = 0, below_key = 0;
+    for (const char *at = text; *at;) {
+        const char *eol = strchr(at, '\n'), *next = eol ? eol + 1 : at + strlen(at);
+        size_t len = (size_t)(next - at);
         number++;
-        while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = 0;
+        while (len && (at[len - 1] == '\n' || at[len - 1] == '\r')) len--;
         if (len > INI_MAX_LINE - 2) {
-            snprintf(err, errlen, "%s:%d: line of %zd characters, longer than the %d the INI reader takes; continue a long "
+            snprintf(err, errlen, "%s:%d: line of %zu characters, longer than the %d the INI reader takes; continue a long "
                      "list on indented lines below its key", path, number, len, INI_MAX_LINE - 2);
-            rc = -1;
-            break;
+            return -1;
         }
-        char *p = buf;
-        if (number == 1 && !strncmp(p, "\xEF\xBB\xBF", 3)) p += 3;   /* libinih skips a UTF-8 byte order mark */
-        char *q = p;
-        while (isspace((unsigned char)*q)) q++;
-        if (!*q || *q == ';' || *q == '#') continue;
+        const char *p = at, *end = at + len;
+        at = next;
+        if (number == 1 && len >= 3 && !strncmp(p, "\xEF\xBB\xBF", 3)) p += 3;   /* libinih skips a UTF-8 byte order mark */
+        const char *q = p;
+        while (q < end && isspace((unsigned char)*q)) q++;
+        if (q == end || *q == ';' || *q == '#') continue;
         /* as libinih: an indented line below a key continues it, even one
         ** that starts with '['; any other '[' line opens a section */
         if (*q == '[' && !(q > p && below_key)) {
@@ -255,14 +257,12 @@ static int scan_lines(const char *path, parse_ctx *c, char *err, size_t errlen)
         if (c->nlines == alloc) {
             alloc = alloc ? 2 * alloc : 64;
             content_line *l = realloc(c->lines, sizeof *l * (size_t)alloc);
-            if (!l) { snprintf(err, errlen, "%s: out of memory", path); rc = -1; break; }
+            if (!l) { snprintf(err, errlen, "%s: out of memory", path); return -1; }
             c->lines = l;
         }
         c->lines[c->nlines++] = (content_line){ number, q > p };
     }
-    free(buf);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 sb_grid *sb_grid_single(void)
@@ -277,18 +277,23 @@ sb_grid *sb_grid_load(const char *path, char *err, size_t errlen)
     if (!g) { snprintf(err, errlen, "out of memory"); return NULL; }
     snprintf(g->path, sizeof g->path, "%s", path);
     parse_ctx c = { .g = g, .err = err, .errlen = errlen };
-    if (scan_lines(path, &c, err, errlen)) {
+    /* read once: a pipe or /dev/stdin can be read only once */
+    size_t len;
+    char *text = sb_text_read(path, SB_GRID_MAX_FILE, &len, err, errlen);
+    if (!text || scan_lines(path, text, &c, err, errlen)) {
+        free(text);
         free(c.lines);
         free(g);
         return NULL;
     }
     err[0] = 0;
     ini_stop_on_first_error = 1;
-    int rc = ini_parse(path, handler, &c);
+    int rc = ini_parse_string(text, handler, &c);
+    free(text);
     free(c.lines);
     if (rc) {
         if (!err[0] && rc > 0) snprintf(err, errlen, "%s:%d: not INI (expected [section] or key = value)", path, rc);
-        else if (!err[0]) snprintf(err, errlen, "%s: cannot read", path);
+        else if (!err[0]) snprintf(err, errlen, "%s: out of memory", path);
         sb_grid_free(g);
         return NULL;
     }
@@ -349,10 +354,13 @@ int sb_grid_cell(const sb_grid *g, long idx, sb_spec *s, char *err, size_t errle
     for (int i = g->n - 1; i >= 0; i--) { pick[i] = rest % g->e[i].n; rest /= g->e[i].n; }
     sb_spec_default(s);
     snprintf(s->sweep, sizeof s->sweep, "%s", g->name);
-    /* the preset first: it resets the model */
-    for (int pass = 0; pass < 2; pass++)
+    /* the preset first: it resets the model; then the file's keys; then the
+    ** command line's, so that an override wins where two keys set one thing
+    ** (task=copy:len=8 and the file's knobs = len=4 both set the knobs) */
+    for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < g->n; i++) {
-            if ((pass == 0) != !strcmp(g->e[i].key, "preset")) continue;
+            int preset = !strcmp(g->e[i].key, "preset");
+            if (pass == 0 ? !preset : preset || (pass == 2) != (g->e[i].line == 0)) continue;
             if (sb_spec_set(s, g->e[i].key, g->e[i].items[pick[i]], err, errlen)) return -1;
         }
     return 0;

@@ -6,6 +6,7 @@
 #include "spec.h"
 #include "core/rng.h"
 #include "core/sharing.h"
+#include "sys/textfile.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,12 @@ int sb_spec_model_set(const sb_spec *s, const char *key)
 
 int sb_spec_set(sb_spec *s, const char *key, const char *value, char *err, size_t errlen)
 {
+    /* every value is stored and exported (JSON, HTML): UTF-8 only */
+    long bad = sb_utf8_invalid(value, strlen(value));
+    if (bad >= 0) {
+        snprintf(err, errlen, "%s: byte 0x%02X at position %ld of the value is not UTF-8 text", key, (unsigned char)value[bad], bad + 1);
+        return -1;
+    }
     if (!strcmp(key, "preset")) {
         sb_config c;
         if (sb_config_preset(&c, value, err, errlen)) return -1;

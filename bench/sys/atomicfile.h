@@ -1,7 +1,18 @@
 /*
-** atomicfile.h: files that readers see whole or not at all: written to a
-** temporary file beside the target and renamed over it once complete, so a
-** failure or a kill leaves the old file (or none), never half a new one.
+** atomicfile.h: the one way sharebench writes an output file (-o, --markdown,
+** --json, a report): readers see it whole or not at all, and what is at the
+** path is respected.
+**
+** - A regular file (or none): written to a temporary file beside it and
+**   renamed over it once complete, so a failure or a kill leaves the old file
+**   (or none), never half a new one; the old file's permissions are kept.
+** - A symbolic link: written through it, to the file it names (the link
+**   stays); a link to nothing is refused, as cp refuses it.
+** - A FIFO or a character device (/dev/stdout, a pipe, /dev/null): never
+**   replaced; the output is kept in a temporary file and written to it once
+**   complete, so a failure writes nothing there.
+** - A directory, a block device, a socket, a file this user may not write:
+**   refused, naming the path.
 */
 #ifndef SB_ATOMICFILE_H
 #define SB_ATOMICFILE_H
@@ -11,19 +22,30 @@
 
 typedef struct {
     FILE *f;             /* write here */
-    char path[4096];     /* the target */
-    char tmp[4096];      /* the temporary file beside it */
+    char path[4096];     /* the path given */
+    char target[4096];   /* the file written: path, or the file a link names */
+    char tmp[4096];      /* the temporary file beside the target ("" for a stream) */
+    int stream;          /* 1: a FIFO or a character device, written at commit */
 } sb_atomic;
 
-/* Create the temporary file for path (mode as a new file would get). Returns
-** 0, or -1 with a message naming path. */
+/* Prepare to write path (see above). Returns 0, or -1 with a message naming
+** path when it cannot or must not be written. */
 int sb_atomic_open(sb_atomic *a, const char *path, char *err, size_t errlen);
 
-/* Flush, sync and rename the temporary file over the target. Returns 0, or -1
-** with a message naming the target (the temporary file is removed then). */
+/* Make the output visible: rename the temporary file over the target (after
+** flushing and syncing it), or copy it to the stream. Returns 0, or -1 with a
+** message naming the path (nothing changed at the path then, but for a
+** stream's partial write). */
 int sb_atomic_commit(sb_atomic *a, char *err, size_t errlen);
 
-/* Give up: close and remove the temporary file. */
+/* Give up: close and remove the temporary file; nothing is written. */
 void sb_atomic_abort(sb_atomic *a);
+
+/* Open a working file a command makes in its own output directory (a
+** figure's data, gnuplot's log) for writing, created or emptied: a regular
+** file only; a link, FIFO, device or directory in its place is refused rather
+** than written through, blocked on or replaced. Returns the descriptor, or -1
+** with a message naming path. */
+int sb_scratch_open(const char *path, char *err, size_t errlen);
 
 #endif

@@ -332,6 +332,19 @@ static int take_tensor(const sb_st_file *f, const char *path, const char *name, 
     return 0;
 }
 
+int sb_checkpoint_check(const char *path, char *err, size_t errlen)
+{
+    sb_config c;
+    if (sb_checkpoint_config(path, &c, err, errlen)) return -1;
+    /* loaded, as a run loads it, into the smallest model of its configuration
+    ** (batch 1, length 1): the same checks, and no others to keep in step */
+    sb_model *m = sb_model_create(&c, 1, 1, 1, 0, err, errlen);
+    if (!m) return -1;
+    int rc = sb_checkpoint_load(path, m, NULL, err, errlen);
+    sb_model_free(m);
+    return rc;
+}
+
 int sb_checkpoint_load(const char *path, sb_model *m, sb_adamw *o, char *err, size_t errlen)
 {
     sb_config c;

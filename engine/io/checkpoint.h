@@ -31,6 +31,13 @@ int sb_checkpoint_save_compressed(const char *path, const sb_model *m, const cha
 ** message naming the file and the key. */
 int sb_checkpoint_config(const char *path, sb_config *c, char *err, size_t errlen);
 
+/* Check a checkpoint whole, for checks before work starts: its configuration,
+** and every tensor a model of that configuration needs (present, with its
+** shape and dtype, compressed forms included) and no other, by loading it
+** into the smallest such model (the memory of its parameters, three times).
+** Returns 0, or -1 with a message naming the file and the tensor. */
+int sb_checkpoint_check(const char *path, char *err, size_t errlen);
+
 /* Load the weights (and, when o is not NULL and the file has them, the moments
 ** and step) into m, which must have been built from the checkpoint's
 ** configuration: every tensor present, with its shape and dtype. Compressed

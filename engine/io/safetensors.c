@@ -3,8 +3,10 @@
 **
 ** Writing builds the JSON header with cJSON (tensors in the caller's order,
 ** "__metadata__" first as the reference writer does), pads it with spaces so
-** the data starts at an 8-byte aligned file offset, and goes through path.tmp,
-** fsync and rename so a crash never leaves a half-written file under path.
+** the data starts at an 8-byte aligned file offset, and goes through a
+** temporary file beside it (path.tmpXXXXXX), fsync and rename so a crash never
+** leaves a half-written file under path; a link is written through, and a
+** FIFO, device or directory at path is refused, never replaced.
 **
 ** Reading loads the whole file into one buffer and checks everything before
 ** returning: the file is untrusted input (it is fuzzed), so every length and
@@ -275,6 +277,13 @@ done:
     return text;
 }
 
+static mode_t current_umask(void)
+{
+    mode_t m = umask(0);
+    umask(m);
+    return m;
+}
+
 /* Best effort: make the rename durable by syncing the directory holding path. */
 static void sync_dir(const char *path)
 {
@@ -302,7 +311,7 @@ int sb_st_write(const char *path, const sb_st_tensor *tensors, int n, const sb_s
         return -1;
     }
     uint64_t *bytes = malloc((size_t)(n > 0 ? n : 1) * sizeof *bytes);
-    char *text = NULL, *tmp = NULL;
+    char *text = NULL, *tmp = NULL, *target = NULL;
     FILE *fp = NULL;
     int rc = -1, created = 0;
     if (!bytes) {
@@ -311,27 +320,52 @@ int sb_st_write(const char *path, const sb_st_tensor *tensors, int n, const sb_s
     }
     if (check_write_args(path, tensors, n, meta, nmeta, bytes, err, errlen) < 0)
         goto done;
+    /* Where: path, or the file a link names (written through: the link
+    ** stays); a FIFO, a device or a directory is never replaced. */
+    struct stat lst, tst;
+    if (!lstat(path, &lst)) {
+        if (stat(path, &tst)) {
+            seterr(err, errlen, "%s: %s", path, errno == ENOENT ? "a symbolic link to a file that does not exist" : strerror(errno));
+            goto done;
+        }
+        if (!S_ISREG(tst.st_mode)) {
+            seterr(err, errlen, "%s: not a regular file: refusing to write a checkpoint over it", path);
+            goto done;
+        }
+        if (S_ISLNK(lst.st_mode) && !(target = realpath(path, NULL))) {
+            seterr(err, errlen, "%s: cannot follow the link: %s", path, strerror(errno));
+            goto done;
+        }
+    }
+    const char *dest = target ? target : path;
     text = build_header(tensors, n, meta, nmeta, bytes);
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 5);
+    size_t plen = strlen(dest);
+    tmp = malloc(plen + 12);
     if (!text || !tmp) {
         seterr(err, errlen, "%s: out of memory", path);
         goto done;
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
+    /* a name of its own: two processes saving to one path do not share it */
+    snprintf(tmp, plen + 12, "%s.tmpXXXXXX", dest);
+    int tfd = mkstemp(tmp);
+    if (tfd < 0) {
+        seterr(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        goto done;
+    }
+    created = 1;
+    if (fchmod(tfd, 0666 & ~current_umask())) { /* mkstemp made 0600; not fatal */ }
 
     size_t hlen = strlen(text), pad = (8 - hlen % 8) % 8;
     unsigned char lenbuf[8];
     static const char spaces[8] = "        ";
     put_le64(lenbuf, (uint64_t)(hlen + pad));
 
-    fp = fopen(tmp, "wb");
+    fp = fdopen(tfd, "wb");
     if (!fp) {
         seterr(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        close(tfd);
         goto done;
     }
-    created = 1;
     int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(text, 1, hlen, fp) == hlen && fwrite(spaces, 1, pad, fp) == pad;
     for (int i = 0; ok && i < n; i++)
         if (bytes[i] > 0)
@@ -347,16 +381,17 @@ int sb_st_write(const char *path, const sb_st_tensor *tensors, int n, const sb_s
         seterr(err, errlen, "%s: writing %s failed: %s", path, tmp, strerror(e));
         goto done;
     }
-    if (rename(tmp, path) != 0) {
+    if (rename(tmp, dest) != 0) {
         seterr(err, errlen, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
         goto done;
     }
     created = 0;
-    sync_dir(path);
+    sync_dir(dest);
     rc = 0;
 done:
     if (created)
         unlink(tmp);
+    free(target);
     free(tmp);
     free(text);
     free(bytes);
@@ -563,6 +598,15 @@ static int parse(sb_st_file *f, const char *path, char *err, size_t errlen)
     const unsigned char *data = f->buf + 8 + hlen;
     size_t datasize = f->size - 8 - (size_t)hlen;
 
+    /* a NUL, raw or escaped (\u0000), would end a name or value early in C:
+    ** "attn.0.wq\u0000x" would load as attn.0.wq */
+    for (uint64_t i = 0; i < hlen; i++) {
+        if (!hdr[i] || (hdr[i] == '\\' && i + 5 < hlen && hdr[i + 1] == 'u' && !memcmp(hdr + i + 2, "0000", 4))) {
+            seterr(err, errlen, "%s: header has a NUL character (at byte %" PRIu64 "): not a name or value", path, i);
+            return -1;
+        }
+        if (hdr[i] == '\\') i++;   /* the escaped character: never the start of an escape */
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &endp, 0);
     if (!root) {
         size_t at = endp && endp >= hdr && endp <= hdr + hlen ? (size_t)(endp - hdr) : 0;

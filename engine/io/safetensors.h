@@ -27,9 +27,11 @@ typedef struct {
     const char *key, *value;
 } sb_st_meta;
 
-/* Write tensors and metadata to path atomically (written to path.tmp, fsynced,
-** renamed), so a crash never leaves a half-written checkpoint under the name.
-** Returns 0, or -1 with a message naming the file. */
+/* Write tensors and metadata to path atomically (written to a temporary file
+** beside it, fsynced, renamed), so a crash never leaves a half-written
+** checkpoint under the name. A symbolic link is written through (to the file
+** it names); a FIFO, device or directory at path is refused. Returns 0, or -1
+** with a message naming the file. */
 int sb_st_write(const char *path, const sb_st_tensor *tensors, int n, const sb_st_meta *meta, int nmeta,
                 char *err, size_t errlen);
 

@@ -30,6 +30,8 @@ int sb_fuzz_wn_data(const uint8_t *data, size_t size, char *err, size_t errlen);
 int sb_fuzz_wn_index(const uint8_t *data, size_t size, char *err, size_t errlen);    /* WordNet index.* */
 int sb_fuzz_wn_lexnames(const uint8_t *data, size_t size, char *err, size_t errlen); /* WordNet lexnames */
 int sb_fuzz_claims(const uint8_t *data, size_t size, char *err, size_t errlen);      /* report claims files */
+int sb_fuzz_runpack(const uint8_t *data, size_t size, char *err, size_t errlen);     /* runs sent between MPI ranks */
+int sb_fuzz_meminfo(const uint8_t *data, size_t size, char *err, size_t errlen);     /* /proc/meminfo and cgroup files */
 
 /* Write data to NAME in this process's scratch directory (made on first use
 ** under $TMPDIR, removed at exit) and return its path, or NULL with a message.
