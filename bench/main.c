@@ -2,6 +2,7 @@
 ** main.c: the sharebench command: dispatch to subcommands.
 */
 #include "cli.h"
+#include "cpuenv.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    sb_cpuenv_start(argv);   /* may run this program again, on the right kernels */
     if (argc < 2) { usage(stderr); return SB_EXIT_USAGE; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return SB_EXIT_OK; }
     for (int i = 0; i < NCOMMANDS; i++)
