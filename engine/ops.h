@@ -44,8 +44,9 @@ void layernorm_backward(real *dx, real *dw, real *db, const real *dy, const real
 /* linear.c: y = x W^T + b, PyTorch's layout. x (R,I), W (O,I), b (O) or NULL, y (R,O). */
 void linear_forward(real *y, const real *x, const real *w, const real *b, int R, int I, int O);
 /* dx (R,I) = dy W + dx_beta * dx: 1 adds to what dx holds, 0 overwrites it;
-** dx may be NULL when the input needs no gradient. dw += dy^T x; db (or
-** NULL) += dy summed over rows. */
+** dx may be NULL when the input needs no gradient. dw (or NULL, when the
+** weight gradient is left for later) += dy^T x; db (or NULL) += dy summed
+** over rows. */
 void linear_backward(real *dx, real dx_beta, real *dw, real *db, const real *dy, const real *x, const real *w,
                      int R, int I, int O);
 
