@@ -83,7 +83,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c)) $(BUILD)/tests/libkillwrite.so
 
-.PHONY: all deps deps-torch deps-fuzz deps-valgrind test demo bench baseline fuzz fuzz-build valgrind valgrind-run clean mpi
+.PHONY: all deps deps-torch deps-fuzz deps-valgrind deps-gemm gemm-libs test demo bench baseline fuzz fuzz-build valgrind valgrind-run clean mpi
 all: deps $(BUILD)/sharebench
 
 # $(call install_missing,PACKAGES): apt-get install those not installed (as root), or say what to run.
@@ -112,6 +112,21 @@ deps-valgrind: deps
 deps-torch: deps
 	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null; }
+
+# The matrix-multiply libraries of Debian 12 compared at the training step's shapes
+# (tools/gemm_libs.c: OpenBLAS, BLIS, oneDNN, libxsmm): a measuring program,
+# not needed to build, test or run sharebench. `make gemm-libs [GEMM_THREADS=N]`.
+GEMM_PKGS    := libblis-openmp-dev libdnnl-dev libxsmm-dev
+GEMM_THREADS ?= $(shell nproc)
+deps-gemm: deps
+	$(call install_missing,$(GEMM_PKGS))
+
+gemm-libs: deps-gemm
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -std=c11 -D_GNU_SOURCE -march=$(ARCH) -fopenmp -Wall -Wextra -Werror -I/usr/include/x86_64-linux-gnu/openblas-openmp \
+	  -isystem /usr/include/x86_64-linux-gnu/blis-openmp tools/gemm_libs.c -o $(BUILD)/tools/gemm_libs \
+	  -lopenblas -L/usr/lib/x86_64-linux-gnu/blis-openmp -lblis -ldnnl -lxsmmext -lxsmm -lopenblas -lm
+	$(BUILD)/tools/gemm_libs $(GEMM_THREADS)
 
 # Engine speed and memory against PyTorch (Debian's, installed here) and the GEMM
 # ceiling; the figures are also stored as runs of the sweep 'bench'.

@@ -3,6 +3,7 @@
 */
 #include "commands.h"
 #include "cli/cli.h"
+#include "sys/cpuenv.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    sb_cpuenv_start(argv);   /* may run this program again, on the right kernels */
     if (argc < 2) { usage(stderr); return SB_EXIT_USAGE; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return SB_EXIT_OK; }
     for (int i = 0; i < NCOMMANDS; i++)
