@@ -1,0 +1,153 @@
+/*
+** hf.c: `sharebench export-hf` and `sharebench import-hf`: checkpoints to and
+** from Hugging Face transformers directories (engine/hf.h does the mapping).
+** export-hf --reference also writes what sharebench itself computes for a
+** fixed batch, so an export can be checked wherever transformers runs
+** (tests/hf_check.py does, with NumPy or with transformers).
+*/
+#include "cli.h"
+#include "checkpoint.h"
+#include "hf.h"
+#include "rng.h"
+#include "safetensors.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The batch of the reference file: 2 sequences of up to 32 tokens. */
+enum { REF_B = 2, REF_T = 32 };
+
+static void export_help(FILE *f)
+{
+    fprintf(f, "usage: sharebench export-hf CHECKPOINT DIR [--reference] [--quiet]\n\n"
+               "Write CHECKPOINT (from sharebench run --save) as a Hugging Face transformers model:\n"
+               "DIR/config.json and DIR/model.safetensors, which transformers' from_pretrained loads.\n"
+               "  causal models (pre-LN, learned positions)  -> GPT2LMHeadModel, one layer per depth\n"
+               "                                               (shared blocks unrolled, tied embeddings kept)\n"
+               "  encoders (post-LN, embedding LayerNorm)    -> AlbertModel, depths with the same weights\n"
+               "                                               kept once as ALBERT's layer groups; sharebench's\n"
+               "                                               head in DIR/sharebench_head.safetensors\n"
+               "Anything without a counterpart in transformers is refused, naming the key.\n\n"
+               "  --reference  also write DIR/sharebench_reference.safetensors: a batch of token ids\n"
+               "               (input_ids), sharebench's logits for it and, for ALBERT, its last hidden state\n"
+               "  --quiet      no closing line\n\n"
+               "example: sharebench export-hf results/copy.safetensors results/copy-hf --reference\n"
+               "exit status: 0 written, 2 bad input (nothing written)\n");
+}
+
+static void import_help(FILE *f)
+{
+    fprintf(f, "usage: sharebench import-hf DIR CHECKPOINT [--quiet]\n\n"
+               "Read a Hugging Face transformers GPT-2 or ALBERT model (DIR/config.json and\n"
+               "DIR/model.safetensors, float32, float16 or bfloat16) into a sharebench checkpoint:\n"
+               "the architecture and the weights, so that sharebench run --init-from CHECKPOINT\n"
+               "--sharing ... starts a sharing experiment from it. ALBERT's layer groups become a\n"
+               "sharing map; what cannot be carried exactly is said on standard error.\n\n"
+               "  --quiet  no closing line\n\n"
+               "example: sharebench import-hf gpt2-dir results/gpt2.safetensors\n"
+               "exit status: 0 written, 2 bad input (nothing written)\n");
+}
+
+/* Options shared by both: --quiet and --help. 1 after --help, -1 on an error, 0 to go on. */
+static int options(const char *cmd, int argc, char **argv, void (*help)(FILE *), int *reference, int *quiet)
+{
+    static const struct option opts[] = {
+        { "reference", no_argument, NULL, 'r' }, { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    sb_cli_opts co;
+    sb_cli_opts_init(&co, cmd, argc, argv);
+    while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts + (reference ? 0 : 1), NULL)) != -1) {
+        if (sb_cli_opt_bad(&co, opt, opts + (reference ? 0 : 1))) return -1;
+        if (opt == 'h') { help(stdout); return 1; }
+        if (opt == 'r') *reference = 1;
+        if (opt == 'q') *quiet = 1;
+    }
+    if (argc - optind != 2) {
+        sb_usage_error("%s: expected two arguments, got %d (see sharebench %s --help)", cmd, argc - optind, cmd);
+        return -1;
+    }
+    return 0;
+}
+
+/* sharebench's own outputs for a fixed batch, beside the export. */
+static int write_reference(sb_model *m, int family, const char *dir, char *err, size_t errlen)
+{
+    const sb_config *c = sb_model_config(m);
+    int B, T, V = c->vocab, C = c->width;
+    sb_model_capacity(m, &B, &T);
+    int *tok = malloc(sizeof(int) * B * T);
+    int64_t *ids = malloc(sizeof(int64_t) * B * T);
+    real *logits = malloc(sizeof(real) * B * T * V);
+    float *lf = malloc(sizeof(float) * B * T * V), *hf = malloc(sizeof(float) * B * T * C);
+    int rc = -1;
+    if (!tok || !ids || !logits || !lf || !hf) { snprintf(err, errlen, "out of memory for the reference batch"); goto out; }
+    sb_rng r;
+    sb_rng_seed(&r, 1, "export-hf reference");
+    for (int i = 0; i < B * T; i++) ids[i] = tok[i] = (int)sb_rng_below(&r, (uint32_t)V);
+    sb_model_forward(m, tok, NULL, NULL, NULL, B, T);
+    sb_model_logits(m, logits);
+    for (long i = 0; i < (long)B * T * V; i++) lf[i] = (float)logits[i];
+    const real *h = sb_model_layer_output(m, c->layers - 1);
+    for (long i = 0; i < (long)B * T * C; i++) hf[i] = (float)h[i];
+    sb_st_tensor ts[3] = {
+        { .name = "input_ids", .dtype = "I64", .ndim = 2, .shape = { B, T }, .data = ids },
+        { .name = "logits", .dtype = "F32", .ndim = 3, .shape = { B, T, V }, .data = lf },
+        { .name = "last_hidden_state", .dtype = "F32", .ndim = 3, .shape = { B, T, C }, .data = hf },
+    };
+    const sb_st_meta meta[] = { { "format", "pt" }, { "sharebench.family", family == SB_HF_GPT2 ? "gpt2" : "albert" } };
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sharebench_reference.safetensors", dir);
+    rc = sb_st_write(path, ts, family == SB_HF_ALBERT ? 3 : 2, meta, 2, err, errlen);
+out:
+    free(tok); free(ids); free(logits); free(lf); free(hf);
+    return rc;
+}
+
+int sb_cmd_export_hf(int argc, char **argv)
+{
+    int reference = 0, quiet = 0, rc = options("export-hf", argc, argv, export_help, &reference, &quiet);
+    if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+    const char *ckpt = argv[optind], *dir = argv[optind + 1];
+    char err[SB_ERR_LEN];
+    sb_config c;
+    if (sb_checkpoint_config(ckpt, &c, err, sizeof err)) return sb_usage_error("export-hf: %s", err);
+    sb_model *m = sb_model_create(&c, REF_B, c.max_len < REF_T ? c.max_len : REF_T, 1, 0, err, sizeof err);
+    if (!m) return sb_usage_error("export-hf: %s: %s", ckpt, err);
+    int family, layers;
+    if (sb_checkpoint_load(ckpt, m, err, sizeof err) || (family = sb_hf_family(m, err, sizeof err)) < 0 ||
+        sb_hf_export(m, dir, ckpt, &layers, err, sizeof err) || (reference && write_reference(m, family, dir, err, sizeof err))) {
+        sb_model_free(m);
+        return sb_usage_error("export-hf: %s: %s", ckpt, err);
+    }
+    if (!quiet)
+        printf("export-hf: wrote %s: %s, %d layer%s for %d depths (sharing %s): config.json, model.safetensors%s%s\n", dir,
+               family == SB_HF_GPT2 ? "GPT2LMHeadModel" : "AlbertModel", layers, layers > 1 ? "s" : "", c.layers, c.sharing,
+               family == SB_HF_ALBERT ? ", sharebench_head.safetensors" : "", reference ? ", sharebench_reference.safetensors" : "");
+    sb_model_free(m);
+    return fflush(stdout) ? SB_EXIT_USAGE : SB_EXIT_OK;
+}
+
+int sb_cmd_import_hf(int argc, char **argv)
+{
+    int quiet = 0, rc = options("import-hf", argc, argv, import_help, NULL, &quiet);
+    if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+    const char *dir = argv[optind], *out = argv[optind + 1];
+    char err[SB_ERR_LEN], note[1024];
+    sb_model *m = sb_hf_import(dir, 1, 1, note, sizeof note, err, sizeof err);
+    if (!m) return sb_usage_error("import-hf: %s", err);
+    const char *extra[] = { "sharebench.imported_from", dir, NULL };
+    if (sb_checkpoint_save(out, m, extra, err, sizeof err)) {
+        sb_model_free(m);
+        return sb_usage_error("import-hf: %s", err);
+    }
+    const sb_config *c = sb_model_config(m);
+    char count[32];
+    if (note[0]) fprintf(stderr, "import-hf: note: %s\n", note);
+    if (!quiet)
+        printf("import-hf: wrote %s: %s, %d layers of width %d, sharing %s, %s parameters\n", out, c->causal ? "GPT-2" : "ALBERT",
+               c->layers, c->width, c->sharing, sb_fmt_count(sb_model_n_params(m), count, sizeof count));
+    sb_model_free(m);
+    return fflush(stdout) ? SB_EXIT_USAGE : SB_EXIT_OK;
+}
