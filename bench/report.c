@@ -12,6 +12,7 @@
 #include "atomicfile.h"
 #include "budget.h"
 #include "claims.h"
+#include "datadir.h"
 #include "cli.h"
 #include "doc.h"
 #include "figures.h"
@@ -22,6 +23,7 @@
 #include "stats.h"
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -639,9 +641,10 @@ static void help(FILE *f)
             "  --name NAME     file names (default report: report.md, report.html, report-figures/)\n"
             "  --budget SIZE   memory budget for the longest-sequence table (default 1GiB; units B, KiB,\n"
             "                  MiB, GiB, KB, MB, GB)\n"
-            "  --claims FILE   the claims (default " SB_CLAIMS_FILE ")\n"
-            "  --plots DIR     the gnuplot scripts (default plots)\n"
-            "  --title TEXT    the report's title\n\n"
+            "  --claims FILE   the claims (default: the claims.txt sharebench ships)\n"
+            "  --plots DIR     the gnuplot scripts (default: the plots sharebench ships)\n"
+            "  --title TEXT    the report's title\n"
+            "  --quiet         no closing line; --verbose: also each figure written\n\n"
             "example: sharebench report --db results/sharebench.db --sweep smoke\n"
             "exit status: 0 written, 2 bad input (nothing written)\n");
 }
@@ -998,6 +1001,17 @@ static void write_document(sb_doc *d, rctx *c, const char *db, const char *sweep
     sb_doc_end(d);
 }
 
+/* --verbose: every file of the figure directory, one a line. */
+static void list_figures(const char *figdir)
+{
+    glob_t g;
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s/*", figdir);
+    if (glob(pattern, 0, NULL, &g)) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) printf("report: figure %s\n", g.gl_pathv[i]);
+    globfree(&g);
+}
+
 int sb_cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1006,9 +1020,10 @@ int sb_cmd_report(int argc, char **argv)
         { "name", required_argument, NULL, 'n' },   { "budget", required_argument, NULL, 'b' },
         { "claims", required_argument, NULL, 'c' }, { "plots", required_argument, NULL, 'p' },
         { "title", required_argument, NULL, 'T' },  { "help", no_argument, NULL, 'h' },
+        { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 }
     };
-    const char *db = DEFAULT_DB, *outdir = "results", *name = "report", *claims_path = SB_CLAIMS_FILE, *plotdir = "plots",
+    const char *db = DEFAULT_DB, *outdir = "results", *name = "report", *claims_path = NULL, *plotdir = NULL,
                *title = NULL;
     sb_rs_filter flt = { NULL, NULL, NULL };
     double budget = 1073741824.0;
@@ -1038,6 +1053,18 @@ int sb_cmd_report(int argc, char **argv)
         }
     }
     if (optind < argc) return sb_usage_error("report: unexpected argument '%s' (see sharebench report --help)", argv[optind]);
+    int verbosity = sb_cli_verbosity(&co);
+    if (verbosity == SB_VERBOSITY_BAD) return SB_EXIT_USAGE;
+    /* the shipped claims and figures, wherever sharebench is installed (datadir.h) */
+    char claims_found[4096], plots_found[4096];
+    if (!claims_path) {
+        if (sb_data_path("claims.txt", claims_found, sizeof claims_found, err, sizeof err)) return sb_usage_error("report: %s", err);
+        claims_path = claims_found;
+    }
+    if (!plotdir) {
+        if (sb_data_path("plots", plots_found, sizeof plots_found, err, sizeof err)) return sb_usage_error("report: %s", err);
+        plotdir = plots_found;
+    }
     /* everything checked before anything is written */
     if (strlen(outdir) > 1024 || strlen(plotdir) > 1024 || strlen(name) > 128)
         return sb_usage_error("report: --out, --plots or --name too long");
@@ -1106,12 +1133,16 @@ int sb_cmd_report(int argc, char **argv)
             rc = sb_usage_error("report: %s", err);
         }
     }
-    if (rc == SB_EXIT_OK) {
-        fprintf(stderr, "report: wrote %s and %s (%d runs, %d configurations; %d figures in %s", mdpath, htmlpath, s->nruns,
-                s->ngroups, fig.drawn, figdir);
-        if (fig.failed) fprintf(stderr, "; %d not drawn: %s", fig.failed, fig.last_error);
-        fprintf(stderr, ")\n");
+    if (rc == SB_EXIT_OK && verbosity > 0) list_figures(figdir);
+    if (rc == SB_EXIT_OK && verbosity >= 0) {
+        /* what was written is the command's result: standard output */
+        printf("report: wrote %s and %s (%d runs, %d configurations; %d figures in %s", mdpath, htmlpath, s->nruns,
+               s->ngroups, fig.drawn, figdir);
+        if (fig.failed) printf("; %d not drawn: %s", fig.failed, fig.last_error);
+        printf(")\n");
     }
+    if (rc == SB_EXIT_OK && fig.failed && verbosity < 0)
+        fprintf(stderr, "sharebench: report: %d figures not drawn: %s\n", fig.failed, fig.last_error);
     free(st);
     sb_runset_free(s);
     sb_claims_free(&claims);

@@ -11,6 +11,7 @@
 ** refused with the K values that would fit.
 */
 #include "sharing.h"
+#include "suggest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,21 @@ static int parse_count(const char *s)
     long v = strtol(s, &end, 10);
     if (!*s || *end || errno || v < 0 || v > INT_MAX) return -1;
     return (int)v;
+}
+
+/* " (did you mean 'cycle:2'?)" for a mistyped term such as "cylce:2", else "". */
+static const char *term_hint(const char *term, int base_only, char *out, size_t len)
+{
+    static const char *const all[] = { "none", "all", "attn", "ffn", "sequence", "cycle", "cycle_rev", "map", "untie",
+                                       "lowrank", "hyper", "kv_share", "progressive", NULL };
+    static const char *const bases[] = { "none", "all", "sequence", "cycle", "cycle_rev", "map", NULL };
+    char name[64];
+    const char *colon = strchr(term, ':');
+    snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - term) : (int)strlen(term), term);
+    const char *s = sb_suggest(name, base_only ? bases : all);
+    if (s) snprintf(out, len, " (did you mean '%s%s'?)", s, colon ? colon : "");
+    else if (len) out[0] = 0;
+    return out;
 }
 
 static int seq_blocks(int n, int k) { int per = (n + k - 1) / k; return (n + per - 1) / per; }
@@ -113,7 +129,9 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
         *nblocks = k;
         return 0;
     }
-    snprintf(err, errlen, "sharing term '%s' is not a map; known: none, all, sequence:K, cycle:K, cycle_rev:K, map:I,J,...", term);
+    char hint[96];
+    snprintf(err, errlen, "sharing term '%s' is not a map%s; known: none, all, sequence:K, cycle:K, cycle_rev:K, map:I,J,...", term,
+             term_hint(term, 1, hint, sizeof hint));
     return -1;
 }
 
@@ -217,8 +235,10 @@ static int resolve_spec(const char *spec, const sb_config *c, sb_sharing *s, cha
             snprintf(err, errlen, "sharing '%s': progressive must stand alone, as progressive or progressive:TARGET", spec);
             return -1;
         } else if (!is_base(t)) {
-            snprintf(err, errlen, "sharing '%s': unknown term '%s'; known: none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, "
-                     "map:I,J,..., untie:K, lowrank:R, hyper:D, kv_share:S, progressive[:TARGET]", spec, t);
+            char hint[96];
+            snprintf(err, errlen, "sharing '%s': unknown term '%s'%s; known: none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, "
+                     "map:I,J,..., untie:K, lowrank:R, hyper:D, kv_share:S, progressive[:TARGET]", spec, t,
+                     term_hint(t, 0, hint, sizeof hint));
             return -1;
         } else {
             if (base) {

@@ -12,6 +12,7 @@
 */
 #include "task_impl.h"
 #include "knobs.h"
+#include "suggest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,8 @@ static const su_task_def *find(const char *name, char *err, size_t errlen)
         int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
         if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
     }
-    snprintf(err, errlen, "unknown task '%s' (tasks: %s)", name ? name : "(null)", list);
+    char hint[96];
+    snprintf(err, errlen, "unknown task '%s'%s (tasks: %s)", name ? name : "(null)", sb_suggest_text(name, names, hint, sizeof hint), list);
     return NULL;
 }
 
