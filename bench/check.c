@@ -12,14 +12,18 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #define DEFAULT_DB "results/sharebench.db"
+#define SB_XSTR(x) #x
+#define SB_STR(x) SB_XSTR(x)
 
 typedef struct {
     sqlite3 *db;
     const char *path;
     FILE *out;
+    long shown;   /* of each kind, at most */
     sb_check_result *res;
 } checker;
 
@@ -29,7 +33,7 @@ static void report(checker *c, int warning, long *shown, const char *fmt, ...)
 {
     if (warning) c->res->warnings++;
     else c->res->problems++;
-    if (!c->out || (*shown)++ >= SB_CHECK_SHOWN) return;
+    if (!c->out || (*shown)++ >= c->shown) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(c->out, "%s: %s: ", c->path, warning ? "warning" : "problem");
@@ -40,7 +44,7 @@ static void report(checker *c, int warning, long *shown, const char *fmt, ...)
 
 static void more(checker *c, long shown)
 {
-    if (c->out && shown > SB_CHECK_SHOWN) fprintf(c->out, "%s: ... and %ld more like the above\n", c->path, shown - SB_CHECK_SHOWN);
+    if (c->out && shown > c->shown) fprintf(c->out, "%s: ... and %ld more like the above (--verbose shows all)\n", c->path, shown - c->shown);
 }
 
 /* Run a query whose first column is the text of one problem per row; what
@@ -245,7 +249,7 @@ static void check_rows(checker *c)
           " GROUP BY cell HAVING count(*) > 1)");
 }
 
-int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, size_t errlen)
+int sb_check_db(const char *path, FILE *out, long shown, sb_check_result *res, char *err, size_t errlen)
 {
     struct stat st;
     memset(res, 0, sizeof *res);
@@ -261,8 +265,8 @@ int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, si
         snprintf(err, errlen, "%s: is a directory, not a database file", path);
         return -1;
     }
-    checker c = { NULL, path, out, res };
-    long shown = 0;
+    checker c = { NULL, path, out, shown > 0 ? shown : SB_CHECK_SHOWN, res };
+    shown = 0;
     if (sqlite3_open_v2(path, &c.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         report(&c, 0, &shown, "cannot open: %s", c.db ? sqlite3_errmsg(c.db) : "out of memory");
         sqlite3_close(c.db);
@@ -295,14 +299,16 @@ int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, si
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: sharebench check [--db FILE] [--quiet]\n\n"
+            "usage: sharebench check [--db FILE] [--quiet | --verbose]\n\n"
             "Check a results database without writing to it: SQLite's integrity check,\n"
             "the schema and its version, and that every run is whole (its required\n"
             "columns, its configuration, its final metrics when it finished) and every\n"
             "params, metrics and series row belongs to a run. Each problem is printed\n"
-            "with its table and row; a cell finished more than once is a warning.\n\n"
+            "with its table and row (the first " SB_STR(SB_CHECK_SHOWN) " of each kind); a cell finished more\n"
+            "than once is a warning. The problems and the closing summary go to standard output.\n\n"
             "  --db FILE   the results database (default " DEFAULT_DB ")\n"
-            "  --quiet     print only the summary line\n\n"
+            "  --quiet     print only the summary line\n"
+            "  --verbose   print every problem and warning, not the first " SB_STR(SB_CHECK_SHOWN) " of each kind\n\n"
             "example: sharebench check --db results/sharebench.db\n"
             "exit status: 0 no problems, 1 problems found, 2 bad input (no such file)\n");
 }
@@ -311,28 +317,31 @@ int sb_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 }
+        { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 }
     };
     const char *db = DEFAULT_DB;
-    int opt, quiet = 0;
+    int opt;
     sb_cli_opts seen;
     sb_cli_opts_init(&seen, "check", argc, argv);
     while ((opt = getopt_long(argc, argv, SB_CLI_SHORT("h"), opts, NULL)) != -1) {
         if (sb_cli_opt_bad(&seen, opt, opts)) return SB_EXIT_USAGE;
         switch (opt) {
         case 'd': db = optarg; break;
-        case 'q': quiet = 1; break;
         case 'h': help(stdout); return SB_EXIT_OK;
         }
     }
     if (optind < argc) return sb_usage_error("check: unexpected argument '%s' (see sharebench check --help)", argv[optind]);
+    int verbosity = sb_cli_verbosity(&seen);
+    if (verbosity == SB_VERBOSITY_BAD) return SB_EXIT_USAGE;
     sb_check_result r;
     char err[1024];
-    if (sb_check_db(db, quiet ? NULL : stdout, &r, err, sizeof err)) return sb_usage_error("check: %s", err);
-    fflush(stdout);
+    if (sb_check_db(db, verbosity < 0 ? NULL : stdout, verbosity > 0 ? LONG_MAX : SB_CHECK_SHOWN, &r, err, sizeof err))
+        return sb_usage_error("check: %s", err);
     char a[32], b[32], c[32], d[32];
-    fprintf(stderr, "check: %s: %s runs, %s params, %s metrics, %s series rows checked: %ld problem%s, %ld warning%s\n", db,
+    /* the result: on standard output with the problems it sums up */
+    printf("check: %s: %s runs, %s params, %s metrics, %s series rows checked: %ld problem%s, %ld warning%s\n", db,
             sb_fmt_count(r.runs, a, sizeof a), sb_fmt_count(r.params, b, sizeof b), sb_fmt_count(r.metrics, c, sizeof c),
             sb_fmt_count(r.series, d, sizeof d), r.problems, r.problems == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s");
+    if (fflush(stdout)) return sb_usage_error("check: cannot write to standard output");
     return r.problems ? SB_EXIT_CHECK : SB_EXIT_OK;
 }

@@ -161,7 +161,7 @@ stored=$(q "$db" "select group_concat(id || status || cell) from runs")
 STEPS=2000 tiny full "2 3 4 5" "" > "$dir/f2.ini"
 # no file may grow past the database's size and 1 KiB: the next commit's log cannot be written
 limit=$(( $(stat -c %s "$db") / 1024 + 1 ))
-( trap '' XFSZ; ulimit -f $limit; exec "$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 ) 2>"$dir/log"
+( trap '' XFSZ; ulimit -f $limit; exec "$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 ) >"$dir/log" 2>&1
 rc=$?
 [ $rc = 1 ] || fail "full disk: exit $rc, want 1: $(cat "$dir/log")"
 grep -q "no room to write: a file reached the size limit" "$dir/log" || fail "full disk: the message does not say so: $(cat "$dir/log")"

@@ -85,4 +85,20 @@ cp "$dir/gpt-none/model.safetensors" "$dir/llama/"
 # a transformers directory given where a checkpoint is expected says what to do
 "$SB" run --task copy --init-from "$dir/gpt-none/model.safetensors" --no-store 2>"$dir/err"; rc=$?
 [ $rc = 2 ] && grep -q "import-hf" "$dir/err" || fail "--init-from an exported model.safetensors: exit $rc, $(cat "$dir/err")"
+# the optimizer state apart from the weights, and a run resumed from both
+"$SB" run --task copy:len=4 $quick --save "$dir/w.safetensors" --save-optim "$dir/w.optim.safetensors" || fail "--save-optim"
+"$PY" - "$dir/w.safetensors" "$dir/w.optim.safetensors" <<'PY' || fail "the weights and optimizer files"
+import json, struct, sys
+def header(p):
+    b = open(p, "rb").read()
+    return json.loads(b[8:8 + struct.unpack("<Q", b[:8])[0]])
+w, o = header(sys.argv[1]), header(sys.argv[2])
+assert w["__metadata__"]["format"] == "pt" and w["__metadata__"]["sharebench.content"] == "weights"
+assert not any(k.startswith("optim") or k.endswith(".exp_avg") for k in w)
+assert o["__metadata__"]["sharebench.content"] == "optimizer" and o["__metadata__"]["sharebench.optim.step"] == "8"
+assert {k[:-len(".exp_avg")] for k in o if k.endswith(".exp_avg")} == {k for k in w if k != "__metadata__"}
+PY
+"$SB" run --task copy:len=4 $quick --init-from "$dir/w.safetensors" --init-optim "$dir/w.optim.safetensors" || fail "--init-optim"
+"$SB" run --task copy:len=4 $quick --init-from "$dir/w.safetensors" --init-optim "$dir/w.safetensors" 2>"$dir/err"; rc=$?
+[ $rc = 2 ] && grep -q "optimizer state" "$dir/err" || fail "weights given as optimizer state: exit $rc, $(cat "$dir/err")"
 echo "e2e_hf: ${#dirs[@]} exports checked, 4 round trips byte-identical, 6 refusals and 3 bad imports refused"
