@@ -48,7 +48,7 @@ static void help(FILE *f)
             "  --quiet           nothing on success but --json's output; --verbose: every metric too\n"
             "  --dp              data-parallel: under mpirun or srun, split each batch across the ranks\n"
             "                    and sum their gradients (MPI_Allreduce); see README, Running on a cluster\n"
-            "  KEY=VALUE         any training or model key (see README), e.g. width=64 layers=6\n\n"
+            "  KEY=VALUE         any run or model key (sharebench keys lists them), e.g. width=64 layers=6\n\n"
             "example: sharebench run --task copy --sharing cycle:2 --steps 200\n"
             "The headline (the test metrics, speed, parameters and where the run was stored) goes to\n"
             "standard output, progress to standard error.\n"
