@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int sb_usage_error(const char *fmt, ...)
 {
@@ -83,6 +84,11 @@ int sb_cli_verbosity(const sb_cli_opts *o)
         return SB_VERBOSITY_BAD;
     }
     return o->seen['q'] ? -1 : o->seen['v'] ? 1 : 0;
+}
+
+void sb_cli_default_db_dir(const char *db)
+{
+    if (db && !strcmp(db, "results/sharebench.db")) mkdir("results", 0777);   /* EEXIST is fine; another error shows at open */
 }
 
 int sb_cli_parse_long(const char *text, long lo, long hi, long *v)

@@ -42,6 +42,11 @@ int sb_cli_opt_bad(sb_cli_opts *o, int opt, const struct option *longopts);
 enum { SB_VERBOSITY_BAD = -2 };
 int sb_cli_verbosity(const sb_cli_opts *o);
 
+/* Before a command writes runs to db: when db is the default database
+** (results/sharebench.db), make its directory in the current one, so that a
+** first run works from any directory. Other paths are the user's to make. */
+void sb_cli_default_db_dir(const char *db);
+
 /* Parse a whole number in [lo, hi] written in decimal, nothing else (no
 ** blanks, no trailing text, no overflow). 0 with *v, or -1. */
 int sb_cli_parse_long(const char *text, long lo, long hi, long *v);

@@ -58,12 +58,12 @@ static void print_rows(const row *r, int n, const int *pick)
         int l[4] = { (int)strlen(r[i].info.key), (int)strlen(r[i].info.type), range > VALUES_COLUMN ? 6 : range, (int)strlen(r[i].def) };
         for (int k = 0; k < 4; k++) if (l[k] > w[k]) w[k] = l[k];
     }
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0, shown = 0; model < 2; model++) {
         int any = 0;
         for (int i = 0; i < n; i++) any |= pick[i] && r[i].model == model;
         if (!any) continue;
-        printf("%s%s\n", model ? "\n" : "", model ? "model keys ([model] in sweep files; kept in checkpoints):"
-                                                   : "run keys ([run] in sweep files):");
+        printf("%s%s\n", shown++ ? "\n" : "", model ? "model keys ([model] in sweep files; kept in checkpoints):"
+                                                    : "run keys ([run] in sweep files):");
         printf("  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], "key", w[1], "type", w[2], "values", w[3], "default", "meaning");
         for (int i = 0; i < n; i++) {
             if (!pick[i] || r[i].model != model) continue;

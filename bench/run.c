@@ -227,6 +227,7 @@ int sb_cmd_run(int argc, char **argv)
     }
     if (!config) s.sweep[0] = 0;
     if (dp && json) { sb_usage_error("run: --json with --dp: read the run from the database (sharebench export)"); goto out; }
+    if (dp && store) sb_cli_default_db_dir(db);
     if (dp) { rc = sb_dp_run(&s, store ? db : NULL, quiet); goto out; }
     if (sb_mpi_launched_size() != 0 && sb_mpi_launched_size() != 1) {
         sb_usage_error("run: started by an MPI launcher as several processes: each would train the same run; "
@@ -234,6 +235,7 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     sb_store *st = NULL;
+    if (store) sb_cli_default_db_dir(db);
     if (store && !(st = sb_store_open(db, 0, err, sizeof err))) { sb_usage_error("run: %s", err); goto out; }
     sb_machine_threads(s.threads);
     char label[256];

@@ -187,6 +187,7 @@ int sb_cmd_sweep(int argc, char **argv)
     int refused = sb_mpi_launched_rank() == 0 &&
                   sb_memcheck_cells(cells, plan_of, n, mpi ? 1 : jobs, per, budget, dry ? over : NULL, err, sizeof err);
     if (refused && !dry) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
+    if (!dry && sb_mpi_launched_rank() <= 0) sb_cli_default_db_dir(db);
     if (mpi) {
         sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
         rc = sb_mpi_sweep(&a);

@@ -213,7 +213,7 @@ def from_transformers(sb, work):
             for p in model.parameters():
                 p.add_(0.05 * torch.randn_like(p))
         src, ckpt, back = (os.path.join(work, name + s) for s in ("", ".safetensors", "-back"))
-        model.save_pretrained(src, safe_serialization=True)
+        model.save_pretrained(src)   # safetensors: the default of transformers 4.35 and later
         for cmd in ([sb, "import-hf", src, ckpt], [sb, "export-hf", ckpt, back, "--reference"]):
             subprocess.run(cmd, check=True)
         cfg, ref = load(back)
