@@ -449,7 +449,7 @@ sb_model *sb_hf_import(const char *dir, int B, int T, char *note, size_t notelen
         snprintf(bin, sizeof bin, "%s/pytorch_model.bin", dir);
         snprintf(err, errlen, "%s: cannot read it%s", wpath,
                  !access(idx, R_OK) ? ": the model is sharded (model.safetensors.index.json); sharebench reads one model.safetensors"
-                 : !access(bin, R_OK) ? ": only pytorch_model.bin is there; save it as safetensors (save_pretrained(dir, safe_serialization=True))"
+                 : !access(bin, R_OK) ? ": only pytorch_model.bin is there; save the model again with save_pretrained(dir) from transformers 4.35 or later (safetensors)"
                                       : "");
         return NULL;
     }
