@@ -1,18 +1,24 @@
 /*
 ** export.c: `sharebench export`: the runs of the results database (store.h)
 ** as CSV (RFC 4180) or JSON, one row per run with every column of runs, then
-** every param as param.<key> and every metric as metric.<key>; or, with
-** --series, the series points. For analysis outside sharebench (pandas, R,
-** spreadsheets). Read-only on the database; takes the filters of `list`.
-** JSON objects are printed by cJSON one row at a time, so a large export
-** never holds more than one row in memory.
+** every param as param.<key> and every metric as metric.<key>; or in long
+** form (--long), one row per run and metric or param, carrying the run's
+** identity; or, with --series, the series points with the run's identity.
+** For analysis outside sharebench (pandas, R, spreadsheets). Values are
+** typed: metrics and numeric keys as numbers, words as text. Text that is not
+** valid UTF-8 is written with U+FFFD in place of each bad byte, so the output
+** is always valid JSON (and UTF-8 CSV). Read-only on the database; takes the
+** filters of `list`. JSON objects are printed by cJSON one row at a time, so
+** a large export never holds more than one row in memory.
 */
 #include "commands.h"
 #include "cli/cli.h"
 #include "results/store.h"
+#include "spec/spec.h"
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +30,21 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: sharebench export [--db FILE] [--format csv|json] [--series] [-o FILE]\n"
+            "usage: sharebench export [--db FILE] [--format csv|json] [--long | --series] [-o FILE]\n"
             "                         [--task T] [--sharing S] [--status S] [--sweep NAME] [--limit N]\n\n"
             "Write the recorded runs, one row each: every column of the runs table, then each\n"
             "configuration key as param.<key> and each scalar metric as metric.<key> (over the\n"
             "runs selected, sorted; empty in CSV and null in JSON when a run lacks one).\n"
-            "With --series, write the series points of the selected runs instead\n"
-            "(run_id, metric, step, layer, head, value; layer and head -1 when not applicable).\n\n"
+            "With --long, one row per run and metric or key instead (tidy data): run_id, sweep,\n"
+            "task, sharing, seed, status, kind (metric or param), key, value (a number) and text\n"
+            "(for keys whose value is a word). With --series, the series points of the selected\n"
+            "runs (run_id, sweep, task, sharing, seed, metric, step, layer, head, value; layer and\n"
+            "head -1 when not applicable). Numbers are JSON numbers; text that is not valid UTF-8\n"
+            "has U+FFFD in place of each bad byte.\n\n"
             "  --db FILE          the results database (default " SB_DEFAULT_DB ")\n"
             "  --format csv|json  CSV per RFC 4180 (CRLF line ends, a header row) or a JSON array\n"
             "                     of objects (default csv)\n"
+            "  --long             one row per run and metric or key\n"
             "  --series           export the series points instead of the runs\n"
             "  -o, --output FILE  write to FILE, replaced whole only once complete (default: standard output)\n"
             "  --task T, --sharing S, --status S, --sweep NAME, --limit N\n"
@@ -62,6 +73,44 @@ typedef struct {
     cJSON *obj; /* the JSON row being built */
     int oom;
 } writer;
+
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms,
+** no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static int utf8_char(const unsigned char *s)
+{
+    if (s[0] < 0x80) return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        int lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        int lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* s as valid UTF-8: s itself when it is, else a malloc'd copy with U+FFFD
+** for each byte that begins no valid sequence (NULL when out of memory). The
+** database may hold such text from before its input was checked. */
+static const char *valid_utf8(const char *s, char **owned)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t bad = 0, n = 0;
+    *owned = NULL;
+    for (int k; p[n]; n += k ? (size_t)k : 1) bad += !(k = utf8_char(p + n));
+    if (!bad) return s;
+    char *out = malloc(n + 2 * bad + 1), *o = out;
+    if (!out) return NULL;
+    for (size_t i = 0; p[i];) {
+        int k = utf8_char(p + i);
+        if (k) memcpy(o, p + i, (size_t)k), o += k, i += (size_t)k;
+        else memcpy(o, "\xef\xbf\xbd", 3), o += 3, i++;
+    }
+    *o = 0;
+    return *owned = out;
+}
 
 static void csv_text(FILE *f, const char *s)
 {
@@ -103,9 +152,12 @@ static void w_sep(writer *w)
 
 static void w_add(writer *w, cJSON *item)
 {
-    if (!item) w->oom = 1;
-    else if (w->obj) cJSON_AddItemToObject(w->obj, w->names[w->col], item);
+    char *owned;
+    const char *name = valid_utf8(w->names[w->col], &owned);   /* keys come from the database too */
+    if (!item || !name) w->oom = 1;
+    if (item && name && w->obj) cJSON_AddItemToObject(w->obj, name, item);
     else cJSON_Delete(item);
+    free(owned);
 }
 
 static void w_null(writer *w)
@@ -136,9 +188,12 @@ static void w_real(writer *w, double v)
 
 static void w_text(writer *w, const char *v)
 {
+    char *owned;
     w_sep(w);
-    if (w->json) w_add(w, cJSON_CreateString(v));
+    if (!(v = valid_utf8(v, &owned))) w->oom = 1;
+    else if (w->json) w_add(w, cJSON_CreateString(v));
     else csv_text(w->f, v);
+    free(owned);
     w->col++;
 }
 
@@ -172,8 +227,12 @@ static void w_start(writer *w)
 {
     if (w->json) return;
     for (int c = 0; c < w->ncols; c++) {
+        char *owned;
+        const char *name = valid_utf8(w->names[c], &owned);
         if (c) fputc(',', w->f);
-        csv_text(w->f, w->names[c]);
+        if (name) csv_text(w->f, name);
+        else w->oom = 1;
+        free(owned);
     }
     fputs("\r\n", w->f);
 }
@@ -254,12 +313,25 @@ static int fetch_kv(sqlite3_stmt *st, sqlite3_int64 id, char **keys, int n, sqli
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The value of a param (text) or metric (number) kept by fetch_kv. */
-static void w_value(writer *w, sqlite3_value *v)
+/* A param's text as a number, when its key holds numbers and the text is
+** one: 1 with *x, else 0 (a word, or text a damaged row made not a number). */
+static int param_number(const char *key, const char *text, double *x)
 {
+    char *end;
+    if (!key || !text || !*text || !sb_spec_key_is_number(key)) return 0;
+    *x = strtod(text, &end);
+    return !*end && isfinite(*x);
+}
+
+/* The value of a param or metric kept by fetch_kv: numbers as numbers (a
+** param by its key's type, key without the "param." prefix), text as text. */
+static void w_value(writer *w, const char *key, sqlite3_value *v)
+{
+    double x;
     if (!v || sqlite3_value_type(v) == SQLITE_NULL) w_null(w);
     else if (sqlite3_value_type(v) == SQLITE_INTEGER || sqlite3_value_type(v) == SQLITE_FLOAT)
         w_real(w, sqlite3_value_double(v));
+    else if (param_number(key, (const char *)sqlite3_value_text(v), &x)) w_real(w, x);
     else w_text(w, (const char *)sqlite3_value_text(v));
 }
 
@@ -303,7 +375,7 @@ static int export_runs(sqlite3 *db, const selection *sel, writer *w, char *err, 
         w_begin_row(w);
         for (int c = 0; c < nr; c++) w_column(w, runs, c);
         for (int k = 0; k < np + nm; k++) {
-            w_value(w, slot[k]);
+            w_value(w, k < np ? pkeys[k] + strlen("param.") : NULL, slot[k]);
             sqlite3_value_free(slot[k]);
             slot[k] = NULL;
         }
@@ -334,24 +406,72 @@ done:
     return status;
 }
 
-static int export_series(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
+/* Long form: one row per run and metric, then per run and param, each with the
+** run's identity; value a number (metrics, numeric params), text a word. */
+static int export_long(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
 {
-    static const char *names[] = { "run_id", "metric", "step", "layer", "head", "value" };
+    static const char *names[] = { "run_id", "sweep", "task", "sharing", "seed", "status", "kind", "key", "value", "text" };
+    enum { N = sizeof names / sizeof names[0] };
     sqlite3_stmt *st;
     int rc;
     if (prepare(db,
-                "SELECT run_id, metric, step, layer, head, value FROM series WHERE run_id IN (" SELECTED_RUNS ")"
-                " ORDER BY run_id, metric, step, layer, head",
+                "SELECT * FROM ("
+                " SELECT r.id, r.sweep, r.task, r.sharing, r.seed, r.status, 'metric' AS kind, m.key, m.value, 0 AS ord"
+                " FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.id IN (" SELECTED_RUNS ")"
+                " UNION ALL"
+                " SELECT r.id, r.sweep, r.task, r.sharing, r.seed, r.status, 'param', p.key, p.value, 1"
+                " FROM params p JOIN runs r ON r.id = p.run_id WHERE r.id IN (" SELECTED_RUNS "))"
+                " ORDER BY 1, ord, 8",
                 sel, &st)) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(db));
         return -1;
     }
     w->names = names;
-    w->ncols = 6;
+    w->ncols = N;
     w_start(w);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && !w->oom) {
         w_begin_row(w);
-        for (int c = 0; c < 6; c++) w_column(w, st, c);
+        for (int c = 0; c < 8; c++) w_column(w, st, c);
+        const char *key = (const char *)sqlite3_column_text(st, 7), *text = (const char *)sqlite3_column_text(st, 8);
+        int type = sqlite3_column_type(st, 8), metric = sqlite3_column_int(st, 9) == 0;
+        double x;
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) w_real(w, sqlite3_column_double(st, 8)), w_null(w);
+        else if (!metric && param_number(key, text, &x)) w_real(w, x), w_null(w);
+        else if (type == SQLITE_NULL) w_null(w), w_null(w);
+        else w_null(w), w_text(w, text);
+        w_end_row(w);
+    }
+    if (w->oom || rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s", w->oom ? "out of memory" : sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    w_finish(w);
+    return 0;
+}
+
+static int export_series(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
+{
+    /* each point with its run's identity, so that no use needs a join */
+    static const char *names[] = { "run_id", "sweep", "task", "sharing", "seed", "metric", "step", "layer", "head", "value" };
+    enum { N = sizeof names / sizeof names[0] };
+    sqlite3_stmt *st;
+    int rc;
+    if (prepare(db,
+                "SELECT s.run_id, r.sweep, r.task, r.sharing, r.seed, s.metric, s.step, s.layer, s.head, s.value"
+                " FROM series s JOIN runs r ON r.id = s.run_id WHERE s.run_id IN (" SELECTED_RUNS ")"
+                " ORDER BY s.run_id, s.metric, s.step, s.layer, s.head",
+                sel, &st)) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    w->names = names;
+    w->ncols = N;
+    w_start(w);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !w->oom) {
+        w_begin_row(w);
+        for (int c = 0; c < N; c++) w_column(w, st, c);
         w_end_row(w);
     }
     if (w->oom || rc != SQLITE_DONE) {
@@ -395,6 +515,7 @@ int sb_cmd_export(int argc, char **argv)
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },     { "format", required_argument, NULL, 'f' },
         { "series", no_argument, NULL, 'r' },       { "output", required_argument, NULL, 'o' },
+        { "long", no_argument, NULL, 'L' },
         { "task", required_argument, NULL, 't' },   { "sharing", required_argument, NULL, 's' },
         { "status", required_argument, NULL, 'S' }, { "sweep", required_argument, NULL, 'w' },
         { "limit", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
@@ -402,7 +523,7 @@ int sb_cmd_export(int argc, char **argv)
     };
     const char *db = SB_DEFAULT_DB, *out = NULL;
     selection sel = { { NULL, NULL, NULL, NULL }, -1 };
-    int json = 0, series = 0, opt;
+    int json = 0, series = 0, tidy = 0, opt;
     char *end, err[1024], tmp[4096];
     sb_cli_opts co;
     sb_cli_opts_init(&co, "export", argc, argv);
@@ -416,6 +537,7 @@ int sb_cmd_export(int argc, char **argv)
             else return sb_usage_error("export: --format '%s': expected csv or json", optarg);
             break;
         case 'r': series = 1; break;
+        case 'L': tidy = 1; break;
         case 'o': out = optarg; break;
         case 't': sel.filter[0] = optarg; break;
         case 's': sel.filter[1] = optarg; break;
@@ -435,6 +557,7 @@ int sb_cmd_export(int argc, char **argv)
     }
     if (optind < argc) return sb_usage_error("export: unexpected argument '%s' (see sharebench export --help)", argv[optind]);
     if (out && !strcmp(out, "-")) out = NULL;
+    if (series && tidy) return sb_usage_error("export: --long and --series together: give one (series points are long already)");
 
     /* Reading never creates it (sb_store_open read-only); say where runs come from. */
     if (access(db, F_OK) != 0 && errno == ENOENT)
@@ -457,7 +580,9 @@ int sb_cmd_export(int argc, char **argv)
         return SB_EXIT_USAGE;
     }
     writer w = { f, json, 0, 0, NULL, 0, NULL, 0 };
-    int rc = series ? export_series(sq, &sel, &w, err, sizeof err) : export_runs(sq, &sel, &w, err, sizeof err);
+    int rc = series ? export_series(sq, &sel, &w, err, sizeof err)
+             : tidy ? export_long(sq, &sel, &w, err, sizeof err)
+                    : export_runs(sq, &sel, &w, err, sizeof err);
     sqlite3_exec(sq, "COMMIT", NULL, NULL, NULL);
     sb_store_close(s);
     if (rc) {

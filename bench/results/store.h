@@ -40,6 +40,9 @@ typedef struct sb_store sb_store;
 sb_store *sb_store_open(const char *path, int readonly, char *err, size_t errlen);
 void sb_store_close(sb_store *s);
 
+/* The version of the SQLite library linked in ("3.40.1"), for --version. */
+const char *sb_store_sqlite_version(void);
+
 /* Write the run and all its rows in one transaction. Returns the new run id,
 ** or -1 with a message (nothing written). */
 long sb_store_commit(sb_store *s, const sb_run *r, char *err, size_t errlen);

@@ -26,4 +26,7 @@ int sb_atomic_commit(sb_atomic *a, char *err, size_t errlen);
 /* Give up: close and remove the temporary file. */
 void sb_atomic_abort(sb_atomic *a);
 
+/* Write len bytes to path atomically. 0, or -1 with a message. */
+int sb_atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 #endif
