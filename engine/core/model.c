@@ -229,8 +229,18 @@ static int block_pos(const sb_model *m, int part, int l)
 }
 
 /* A weight-gradient product of fewer FLOPs than this, one depth's, waits to
-** be one product over its block's depths. */
-#define DEFER_FLOPS (1L << 29)
+** be one product over its block's depths. Off (0) until it is shown to pay:
+** it costs (depths - 1) x B x T x (3C + F) floats of scratch (15% more
+** training memory for the smoke sweep's shared modes, more than `none` needs
+** at S1), and on one and two threads it measured no faster; its purpose is
+** many cores (1L << 29 keeps S1's and S2's products, not S3's), where it is
+** not yet measured. The double-precision build the tests use turns it on
+** (-DSB_DEFER_FLOPS), so tests/test_model_f64.c checks the path. */
+#ifdef SB_DEFER_FLOPS
+#define DEFER_FLOPS SB_DEFER_FLOPS
+#else
+#define DEFER_FLOPS 0L
+#endif
 
 /* Each part's depths in block order, and which matrices' weight gradients wait
 ** for all their depths: those of a part with a block used at several depths,
