@@ -25,8 +25,8 @@ LDLIBS   += -lsqlite3 -linih -lgsl -lopenblas -lcjson -lcsv -lm -fopenmp
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PYTHON   ?= /usr/bin/python3
 
-# Parallel by default: one job per core, unless -j was given (or a parent make shares its jobs).
-ifeq ($(filter -j% j% --jobserver%,$(MAKEFLAGS)),)
+# Parallel by default: one job per core, unless -j was given.
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
 endif
 
