@@ -292,7 +292,7 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
         return 0;
     }
     known_terms(known, sizeof known);
-    return fail(err, errlen, key, whole, NULL, "unknown term '%s'; known: %s%s", t, known, term_hint(t, nl, list, sizeof list));
+    return fail(err, errlen, key, whole, NULL, "unknown term '%s'%s; known: %s", t, term_hint(t, nl, list, sizeof list), known);
 }
 
 /* Terms joined by single '+' in text (whole, or progressive's target in whole). */
