@@ -193,7 +193,7 @@ $(BUILD)/double/%.o: %.c | deps
 	@$(CC) $(CFLAGS) $(ENGINE_INC) $(DEPFLAGS) -DSB_DOUBLE -DSB_DEFER_FLOPS='(1L << 29)' -c $< -o $@
 
 # Every #include against the layer table (tools/check-layers), before linking.
-$(LAYERS_OK): tools/check-layers $(wildcard engine/*/*.[ch] suites/*.[ch] bench/*/*.[ch])
+$(LAYERS_OK): tools/check-layers $(wildcard engine/*/*.[ch] suites/*.[ch] bench/*/*.[ch]) | deps
 	@mkdir -p $(dir $@)
 	@tools/check-layers
 	@touch $@
