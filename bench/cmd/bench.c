@@ -18,7 +18,7 @@
 ** forward, backward and optimizer.
 **
 ** The peer runs with the python of SB_PYTHON (default /usr/bin/python3,
-** Debian's), from the directory that holds bench/peers, and in the user's
+** Debian's), found with the data files (sys/datadir.h), and in the user's
 ** own environment: without the wait policy sharebench set for itself, with
 ** the OpenBLAS kernels it set (a PyTorch built on OpenBLAS then runs the
 ** same ones).
@@ -36,6 +36,7 @@
 #include "core/rng.h"
 #include "sys/clock.h"
 #include "sys/cpuenv.h"
+#include "sys/datadir.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,11 +144,13 @@ static const char *python(void)
 ** version, attention and optimizer forms), when not NULL. */
 static double torch_step_ms(const shape *s, const char *sharing, int threads, int steps, int compiled, char *about, size_t alen)
 {
-    char cmd[1024], out[1 << 16];
+    char cmd[2048], out[1 << 16], peer[1024], err[512];
+    /* the peer where the data files are (an installed tree, or the checkout), not the current directory */
+    if (sb_data_path("peers/torch_train.py", peer, sizeof peer, err, sizeof err)) return -1;
     snprintf(cmd, sizeof cmd,
-             "%s'%s' bench/peers/torch_train.py --width %d --layers %d --heads %d --length %d --batch %d "
+             "%s'%s' '%s' --width %d --layers %d --heads %d --length %d --batch %d "
              "--vocab 256 --threads %d --steps %d --sharing %s%s 2>/dev/null",
-             sb_cpuenv_wait_added() ? "env -u OMP_WAIT_POLICY " : "", python(), s->width, s->layers, s->heads, s->length,
+             sb_cpuenv_wait_added() ? "env -u OMP_WAIT_POLICY " : "", python(), peer, s->width, s->layers, s->heads, s->length,
              s->batch, threads, steps, sharing, compiled ? " --compile" : "");
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
