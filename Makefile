@@ -1,5 +1,7 @@
-# sharebench: build, test, demo. On a fresh Debian 12 machine as root, `make demo`
-# and `make test` install what is missing (through `make deps`) and then run.
+# sharebench: build, test, demo, install. On a fresh Debian 12 machine as root,
+# `make demo`, `make test` and `make install` install what is missing (through
+# `make deps`) and then run. Elsewhere, with the libraries of DEB_PKGS already
+# installed by other means, `make NO_DEPS=1 ...` skips the Debian step.
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 # The build runs on the machine that runs it (make builds from source), so it
@@ -10,7 +12,10 @@ ifeq ($(VALGRIND),1)
 ARCH     := x86-64-v3
 endif
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -march=$(ARCH) -fno-math-errno \
-            -I/usr/include/x86_64-linux-gnu/openblas-openmp
+            $(BLAS_CFLAGS)
+# OpenBLAS's headers where pkg-config says (Debian: the OpenMP build's, by its
+# alternatives); expanded when a rule runs, after `make deps` installed it.
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
 # Dependency files: a header change rebuilds only the objects that include it.
 DEPFLAGS  = -MMD -MP
 # GSL for distribution functions: -lgsl only, never -lgslcblas: OpenBLAS provides
@@ -19,6 +24,11 @@ DEPFLAGS  = -MMD -MP
 LDLIBS   += -lsqlite3 -linih -lgsl -lopenblas -lcjson -lcsv -lm -fopenmp
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PYTHON   ?= /usr/bin/python3
+
+# Parallel by default: one job per core, unless -j was given.
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
 
 ifeq ($(FUZZ),1)
 # The libFuzzer build (make fuzz): clang, every object instrumented for coverage
@@ -49,9 +59,10 @@ BUILD    := $(MPI_BUILD)
 endif
 
 # Debian packages the project needs; `make deps` installs the missing ones.
+# (DEB_PKGS= or NO_DEPS=1 skips them: for systems that have the libraries otherwise.)
 DEB_PKGS := libopenblas-openmp-dev libcmocka-dev libsqlite3-dev sqlite3 gnuplot-nox libcjson-dev \
             libinih-dev libgsl-dev libcsv-dev wordnet-base pkg-config python3 python3-numpy \
-            libopenmpi-dev openmpi-bin
+            libopenmpi-dev openmpi-bin help2man
 # For `make fuzz` (clang's libFuzzer and its OpenMP) and `make valgrind`.
 FUZZ_PKGS     := clang-14 libclang-rt-14-dev llvm-14 libomp-14-dev
 VALGRIND_PKGS := valgrind
@@ -83,12 +94,18 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/torch_export.c)) $(BUILD)/tests/libkillwrite.so
 
-.PHONY: all deps deps-torch deps-fuzz deps-valgrind test demo bench baseline fuzz fuzz-build valgrind valgrind-run clean mpi
+.PHONY: all deps deps-torch deps-fuzz deps-valgrind deps-gemm gemm-libs test demo bench baseline fuzz fuzz-build valgrind valgrind-run clean mpi \
+        install uninstall
 all: deps $(BUILD)/sharebench
 
 # $(call install_missing,PACKAGES): apt-get install those not installed (as root), or say what to run.
 define install_missing
-@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+@if [ "$(NO_DEPS)" = 1 ] || [ -z "$(strip $(1))" ]; then exit 0; fi; \
+if ! command -v dpkg-query >/dev/null; then \
+  echo "make deps: not a Debian system (no dpkg-query): install the libraries of DEB_PKGS (README: Building elsewhere)," \
+       "then run make with NO_DEPS=1" >&2; exit 1; \
+fi; \
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 if [ -n "$$missing" ]; then \
   if [ "$$(id -u)" = 0 ]; then \
     echo "make deps: installing $$missing"; \
@@ -110,12 +127,30 @@ deps-valgrind: deps
 
 # Optional: PyTorch for the cross-check (tests/torch_check.py) and the speed peers.
 deps-torch: deps
-	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null; }
+	$(call install_missing,python3-torch)
 
-# Engine speed and memory against PyTorch (Debian's, installed here) and the GEMM
-# ceiling; the figures are also stored as runs of the sweep 'bench'.
-bench: deps-torch $(BUILD)/sharebench
+# The matrix-multiply libraries of Debian 12 compared at the training step's shapes
+# (tools/gemm_libs.c: OpenBLAS, BLIS, oneDNN, libxsmm): a measuring program,
+# not needed to build, test or run sharebench. `make gemm-libs [GEMM_THREADS=N]`.
+GEMM_PKGS    := libblis-openmp-dev libdnnl-dev libxsmm-dev
+GEMM_THREADS ?= $(shell nproc)
+deps-gemm: deps
+	$(call install_missing,$(GEMM_PKGS))
+
+gemm-libs: deps-gemm
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -std=c11 -D_GNU_SOURCE -march=$(ARCH) -fopenmp -Wall -Wextra -Werror $(BLAS_CFLAGS) \
+	  -isystem /usr/include/x86_64-linux-gnu/blis-openmp tools/gemm_libs.c -o $(BUILD)/tools/gemm_libs \
+	  -lopenblas -L/usr/lib/x86_64-linux-gnu/blis-openmp -lblis -ldnnl -lxsmmext -lxsmm -lopenblas -lm
+	$(BUILD)/tools/gemm_libs $(GEMM_THREADS)
+
+# Engine speed and memory against PyTorch (Debian's, installed here when root) and
+# the GEMM ceiling; the figures are also stored as runs of the sweep 'bench'.
+# Without PyTorch (and not root to install it) it measures the rest and says so.
+bench: deps $(BUILD)/sharebench
+	@if [ "$$(id -u)" = 0 ] && [ "$(NO_DEPS)" != 1 ]; then $(MAKE) --no-print-directory deps-torch; \
+	elif ! $(PYTHON) -c 'import torch' 2>/dev/null; then \
+	  echo "make bench: PyTorch is not installed (as root: apt-get install python3-torch); measuring without the PyTorch peer"; fi
 	@mkdir -p results
 	$(BUILD)/sharebench bench --db results/sharebench.db
 
@@ -150,14 +185,15 @@ $(BUILD)/bench/%.o: bench/%.c | deps
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) $(BENCH_INC) $(DEPFLAGS) -c $< -o $@
 
-# The engine again in double precision, for the finite-difference gradient tests.
+# The engine again in double precision, for the finite-difference gradient tests,
+# with the one-product weight gradients on (engine/core/model.c: off by default).
 $(BUILD)/double/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "CC $< (double)"
-	@$(CC) $(CFLAGS) $(ENGINE_INC) $(DEPFLAGS) -DSB_DOUBLE -c $< -o $@
+	@$(CC) $(CFLAGS) $(ENGINE_INC) $(DEPFLAGS) -DSB_DOUBLE -DSB_DEFER_FLOPS='(1L << 29)' -c $< -o $@
 
 # Every #include against the layer table (tools/check-layers), before linking.
-$(LAYERS_OK): tools/check-layers $(wildcard engine/*/*.[ch] suites/*.[ch] bench/*/*.[ch])
+$(LAYERS_OK): tools/check-layers $(wildcard engine/*/*.[ch] suites/*.[ch] bench/*/*.[ch]) | deps
 	@mkdir -p $(dir $@)
 	@tools/check-layers
 	@touch $@
@@ -174,8 +210,10 @@ $(BUILD)/libsbsuites.a: $(SUITES_OBJ)
 $(BUILD)/libsbbench.a: $(BENCH_OBJ)
 	@ar rcs $@ $^
 
-# the code version recorded with every run
+# the code version recorded with every run, and what --version says it was built with
 $(BUILD)/bench/sys/machine.o: CFLAGS += -DSB_VERSION='"$(VERSION)"'
+BUILD_FLAGS := $(filter-out -I% -D% -W%,$(CFLAGS))
+$(BUILD)/bench/cmd/version.o: CFLAGS += -DSB_BUILD_CC='"$(CC)"' -DSB_BUILD_FLAGS='"$(BUILD_FLAGS)"'
 
 $(BUILD)/sharebench: $(BUILD)/bench/cmd/main.o $(LIBS) | $(LAYERS_OK)
 	@echo "LINK $@"
@@ -240,5 +278,41 @@ test: deps $(LAYERS_OK) $(TESTS) $(TEST_HELPERS) $(BUILD)/sharebench mpi
 
 clean:
 	rm -rf build sharebench
+
+# ---- install ----
+# make install [PREFIX=/usr/local] [DESTDIR=]: the program; its data under
+# share/sharebench (found there at run time: bench/sys/datadir.h); a man page made
+# from the help text by help2man; bash completion; the engine as a static
+# library with its headers and a pkg-config file (pkg-config --cflags --libs
+# sharebench). INSTALL_FROM names the build to install (default $(BUILD)).
+PREFIX       ?= /usr/local
+INSTALL_FROM ?= $(BUILD)
+SHARE        := $(DESTDIR)$(PREFIX)/share/sharebench
+# the engine's public headers, in their folders (core/, io/, ...: they include
+# one another by those paths); the private ones stay behind
+ENGINE_HEADERS := $(filter-out engine/core/model_internal.h,$(wildcard engine/*/*.h))
+
+install: deps $(INSTALL_FROM)/sharebench $(INSTALL_FROM)/libsbengine.a
+	@echo "INSTALL $(DESTDIR)$(PREFIX)"
+	@install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/sweeps $(SHARE)/suites $(SHARE)/plots $(SHARE)/peers \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(patsubst engine/%/,$(DESTDIR)$(PREFIX)/include/sharebench/%,$(wildcard engine/*/))
+	@install -m 755 $(INSTALL_FROM)/sharebench $(DESTDIR)$(PREFIX)/bin/sharebench
+	@install -m 644 bench/claims.txt $(SHARE)/claims.txt
+	@install -m 644 bench/sweeps/*.ini $(SHARE)/sweeps/
+	@install -m 644 suites/*.suite $(SHARE)/suites/
+	@install -m 644 plots/*.gp $(SHARE)/plots/
+	@install -m 644 bench/peers/*.py $(SHARE)/peers/
+	@tools/manpage.sh $(INSTALL_FROM)/sharebench $(DESTDIR)$(PREFIX)/share/man/man1/sharebench.1
+	@install -m 644 bench/sharebench.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sharebench
+	@install -m 644 $(INSTALL_FROM)/libsbengine.a $(DESTDIR)$(PREFIX)/lib/libsharebench.a
+	@for h in $(ENGINE_HEADERS); do install -m 644 $$h $(DESTDIR)$(PREFIX)/include/sharebench/$${h#engine/} || exit 1; done
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bench/sharebench.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/sharebench.pc
+
+uninstall:
+	rm -rf $(SHARE) $(DESTDIR)$(PREFIX)/include/sharebench
+	rm -f $(DESTDIR)$(PREFIX)/bin/sharebench $(DESTDIR)$(PREFIX)/share/man/man1/sharebench.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sharebench $(DESTDIR)$(PREFIX)/lib/libsharebench.a \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/sharebench.pc
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -89,31 +89,42 @@ int sb_suite_load(const char *path, char names[][SB_SUITE_NAME], char knobs[][SB
     return rc ? -1 : count;
 }
 
-int sb_suite_find(const char *name, char *path, size_t pathlen, char *err, size_t errlen)
+/* The suites in dir, as "a, b, c", into list. */
+static void list_suites(const char *dir, char *list, size_t len)
 {
-    const char *dir = getenv("SHAREBENCH_SUITES");
-    if (!dir || !*dir) dir = "suites";
+    char pattern[1024];
+    size_t used = 0;
+    glob_t g;
+    list[0] = 0;
+    snprintf(pattern, sizeof pattern, "%s/*.suite", dir);
+    if (glob(pattern, 0, NULL, &g)) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *b = strrchr(g.gl_pathv[i], '/');
+        b = b ? b + 1 : g.gl_pathv[i];
+        int n = (int)(strlen(b) - strlen(".suite"));
+        int k = snprintf(list + used, len - used, "%s%.*s", used ? ", " : "", n, b);
+        if (k > 0 && (size_t)k < len - used) used += (size_t)k;
+    }
+    globfree(&g);
+}
+
+int sb_suite_find(const char *name, const char *dir, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    const char *env = getenv("SHAREBENCH_SUITES");
     if (!access(name, R_OK) && !strchr(name, '\n')) {
         snprintf(path, pathlen, "%s", name);
         return 0;
     }
-    int w = snprintf(path, pathlen, "%s/%s.suite", dir, name);
+    int w;
+    if (env && *env && (w = snprintf(path, pathlen, "%s/%s.suite", env, name)) > 0 && (size_t)w < pathlen && !access(path, R_OK))
+        return 0;
+    w = snprintf(path, pathlen, "%s/%s.suite", dir, name);
     if (w > 0 && (size_t)w < pathlen && !access(path, R_OK)) return 0;
-    char pattern[1024], list[512] = "";
-    size_t used = 0;
-    glob_t g;
-    snprintf(pattern, sizeof pattern, "%s/*.suite", dir);
-    if (!glob(pattern, 0, NULL, &g)) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            const char *b = strrchr(g.gl_pathv[i], '/');
-            b = b ? b + 1 : g.gl_pathv[i];
-            int n = (int)(strlen(b) - strlen(".suite"));
-            int k = snprintf(list + used, sizeof list - used, "%s%.*s", used ? ", " : "", n, b);
-            if (k > 0 && (size_t)k < sizeof list - used) used += (size_t)k;
-        }
-        globfree(&g);
-    }
-    snprintf(err, errlen, "no suite '%s': not a readable file and no %s/%s.suite (suites in %s: %s)", name, dir, name,
-             dir, used ? list : "none");
+    char shipped[512], own[512] = "";
+    list_suites(dir, shipped, sizeof shipped);
+    if (env && *env) list_suites(env, own, sizeof own);
+    snprintf(err, errlen, "no suite '%s': not a readable file and no %s/%s.suite (suites there: %s)%s%s%s%s", name, dir, name,
+             shipped[0] ? shipped : "none", env && *env ? "; in $SHAREBENCH_SUITES (" : "", env && *env ? env : "",
+             env && *env ? "): " : "", env && *env ? (own[0] ? own : "none") : "");
     return -1;
 }

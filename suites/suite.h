@@ -4,7 +4,7 @@
 ** One task a line: its name, then optionally its knobs ("copy len=8",
 ** "recall pairs=4,eval=500"; knobs may be separated by commas or spaces).
 ** '#' starts a comment; blank lines are ignored. The shipped suites live in
-** suites/: smoke.suite (fast, for CI), standard.suite (all twelve
+** suites/ (installed: share/sharebench/suites/): smoke.suite (fast, for CI), standard.suite (all twelve
 ** categories) and full.suite (every task); users can write their own.
 */
 #ifndef SB_SUITE_H
@@ -22,8 +22,8 @@
 int sb_suite_load(const char *path, char names[][SB_SUITE_NAME], char knobs[][SB_SUITE_KNOBS], int max,
                   char *err, size_t errlen);
 /* Find a suite: `name` itself when it is a readable file, else $SHAREBENCH_SUITES/name.suite when
-   that variable is set, else suites/name.suite. 0 with the path, or -1 with a message listing the
-   suites found in that directory. */
-int sb_suite_find(const char *name, char *path, size_t pathlen, char *err, size_t errlen);
+   that variable is set and the file is there, else dir/name.suite (the shipped suites: the caller
+   says where they are). 0 with the path, or -1 with a message listing the suites found. */
+int sb_suite_find(const char *name, const char *dir, char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif

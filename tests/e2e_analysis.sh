@@ -36,7 +36,7 @@ layers = 4
 sharing = none all cycle:2
 INI
 
-"$SB" sweep "$dir/tiny.ini" --db "$db" 2>"$dir/log" || fail "sweep failed: $(cat "$dir/log")"
+"$SB" sweep "$dir/tiny.ini" --db "$db" >"$dir/log" 2>&1 || fail "sweep failed: $(cat "$dir/log")"
 [ "$(q "select count(*) from runs where status = 'finished'")" = 3 ] || fail "want 3 finished runs: $(q 'select sharing, status, error from runs')"
 [ "$(q "select count(*) from params where key = 'analysis_error'")" = 0 ] || fail "analysis errors: $(q "select value from params where key = 'analysis_error'")"
 

@@ -10,8 +10,11 @@ trap 'rm -rf "$dir"' EXIT
 db=$dir/r.db
 fail() { echo "e2e_bench: FAIL: $*"; exit 1; }
 
-"$SB" bench --quick --no-torch --shape S1 --db "$db" > "$dir/out" || fail "bench exited $?"
+env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$SB" bench --quick --no-torch --shape S1 --db "$db" > "$dir/out" || fail "bench exited $?"
 grep -q "not measured: speed-up against PyTorch" "$dir/out" || fail "the missing PyTorch figures are not said"
+# the kernels OpenBLAS runs, said and judged; the wait policy sharebench set for itself, recorded with each run
+grep -Eq "^kernels: OpenBLAS's [A-Za-z0-9_]+ kernels on this [A-Z0-9.-]+ CPU.*target: this CPU's best kernels: (met|MISSED)" "$dir/out" ||
+  fail "the kernels line is missing: $(grep kernels "$dir/out")"
 q() { sqlite3 "$db" "$1"; }
 [ "$(q "select count(*) from runs where sweep='bench' and task='bench.S1' and status='finished'")" = 2 ] || fail "not two S1 runs"
 [ "$(q "select group_concat(sharing) from (select sharing from runs order by sharing)")" = "all,none" ] || fail "modes are not none and all"
@@ -25,6 +28,11 @@ for id in $(q "select id from runs"); do
           from metrics m where m.run_id=$id and m.key='train_step_ms'")" = 1 ] || fail "run $id: step time is not the median"
 done
 [ "$(q "select count(*) from params where key in ('width','batch','length') and value in ('128','32','64')")" = 6 ] || fail "shape not recorded"
+[ "$(q "select count(*) from runs where blas like '%set by sharebench: %OMP_WAIT_POLICY=passive'")" = 2 ] ||
+  fail "the wait policy sharebench set is not in the runs' blas column: $(q "select blas from runs limit 1")"
+for m in train_forward_ms train_backward_ms train_optimizer_ms; do
+  [ "$(q "select count(*) from metrics where key='$m' and value > 0")" = 2 ] || fail "metric $m missing or not positive"
+done
 "$SB" list --db "$db" --sweep bench | grep -q "bench.S1" || fail "list does not show the bench runs"
 "$SB" check --db "$db" --quiet >/dev/null || fail "sharebench check finds problems in the bench runs: $("$SB" check --db "$db")"
 # every key stored is one the metric registry lists (check warns of any other)

@@ -142,7 +142,7 @@ key 'layers' given twice	params layers=2 layers=3
 heads=3 does not divide	params heads=3
 length 300 is above the 256 positions	params --length 300
 sequence:5	params sharing=sequence:5 layers=7
-unknown term 'cycles:2'; known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,...; modifiers untie:K, lowrank:R, hyper:D, kv_share:S	params sharing=cycles:2
+unknown term 'cycles:2' (did you mean 'cycle:2'?); known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,...; modifiers untie:K, lowrank:R, hyper:D, kv_share:S	params sharing=cycles:2
 more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
 unknown model key 'frob'	params frob=1
 option '--knobs' given twice	tasks --knobs --knobs
@@ -194,6 +194,28 @@ option '--quick' given twice	bench --quick --quick
 unexpected argument 'extra'	bench extra
 --shape 'S4'	bench --shape S4
 option '--db' needs a value	bench --db
+did you mean 'run'?	runn
+did you mean 'width'?	run --task copy widht=3 --db NEW
+did you mean 'seed'?	sweep DIR/ok.ini seeds=3 --db NEW
+did you mean 'copy'?	run --task cpy --db NEW
+did you mean 'cycle:2'?	run --task copy --sharing cylce:2 --db NEW
+did you mean 'albert-base'?	run --task copy --preset albert-bse --db NEW
+did you mean '--steps'?	run --task copy --stesp 3 --db NEW
+--quiet and --verbose together	run --task copy --quiet --verbose --db NEW
+--quiet and --verbose together	sweep DIR/ok.ini --quiet --verbose --db NEW
+--quiet and --verbose together	check --db DB --quiet --verbose
+--quiet and --verbose together	report --db DB --out OUT --quiet --verbose
+option '--json' needs a value	run --task copy --db NEW --json
+init_optim=/nonexistent	run --task copy init_optim=/nonexistent --db NEW
+/nonexistent.optim	run --task copy --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --init-optim /nonexistent.optim --db NEW
+nosuchsweep	sweep nosuchsweep --db NEW
+--long and --series together	export --db DB --long --series -o OUT/x.csv
+did you mean 'width'?	keys widht
+did you mean 'sharing'?	params sharin=all
+expected two arguments	export-hf OUT/x.safetensors
+/nonexistent.safetensors	export-hf /nonexistent.safetensors OUT/hf
+config.json	import-hf /nonexistent OUT/x.safetensors
+expected two arguments	import-hf /nonexistent
 TABLE
 )
 

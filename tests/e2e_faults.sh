@@ -62,13 +62,13 @@ open(sys.argv[2], 'wb').write(f)
 PY
 db=$dir/div.db
 STEPS=20 tiny div "1 2" "init_from = $dir/ok.safetensors $dir/huge.safetensors" | sed '/^sharing/d' > "$dir/div.ini"
-"$SB" sweep "$dir/div.ini" --db "$db" --threads 1 2>"$dir/log" || fail "sweep with a diverging cell: exit $?: $(cat "$dir/log")"
+"$SB" sweep "$dir/div.ini" --db "$db" --threads 1 >"$dir/log" 2>&1 || fail "sweep with a diverging cell: exit $?: $(cat "$dir/log")"
 grep -q "2 finished, 2 diverged, 0 failed" "$dir/log" || fail "divergence: $(tail -1 "$dir/log")"
 [ "$(q "$db" "select count(*) from runs where status = 'diverged' and diverged_step > 0 and error is null")" = 2 ] ||
   fail "diverged runs: $(q "$db" "select status, diverged_step from runs")"
 [ "$(q "$db" "select count(*) from runs r where status = 'diverged' and exists (select 1 from metrics m where m.run_id = r.id and m.key = 'test')")" = 0 ] ||
   fail "a diverged run reports a test result"
-"$SB" sweep "$dir/div.ini" --db "$db" --threads 1 --resume 2>"$dir/log" || fail "resume"
+"$SB" sweep "$dir/div.ini" --db "$db" --threads 1 --resume >"$dir/log" 2>&1 || fail "resume"
 grep -q "0 to run" "$dir/log" || fail "resume ran diverged cells again: $(head -1 "$dir/log")"
 checked "$db" divergence
 step=$(q "$db" "select min(diverged_step) from runs where status = 'diverged'")
@@ -85,7 +85,7 @@ faults=$((faults + 1))
 # ---- 2. one job of a sweep killed
 db=$dir/job.db
 STEPS=4000 tiny job "1 2 3" "" > "$dir/job.ini"
-"$SB" sweep "$dir/job.ini" --db "$db" --threads 1 --jobs 2 2>"$dir/log" &
+"$SB" sweep "$dir/job.ini" --db "$db" --threads 1 --jobs 2 >"$dir/log" 2>&1 &
 sweep=$!
 victim=
 for _ in $(seq 1 600); do
@@ -102,7 +102,7 @@ rc=$?
 [ $rc = 1 ] || fail "sweep with a killed job: exit $rc, want 1: $(cat "$dir/log")"
 grep -q "killed by a signal" "$dir/log" || fail "the killed job is not reported: $(cat "$dir/log")"
 grep -q "5 finished, 0 diverged, 1 failed" "$dir/log" || fail "the sweep did not go on: $(tail -1 "$dir/log")"
-"$SB" sweep "$dir/job.ini" --db "$db" --threads 1 --jobs 2 --resume 2>"$dir/log" || fail "resume after a killed job: $(cat "$dir/log")"
+"$SB" sweep "$dir/job.ini" --db "$db" --threads 1 --jobs 2 --resume >"$dir/log" 2>&1 || fail "resume after a killed job: $(cat "$dir/log")"
 grep -q "1 to run" "$dir/log" || fail "resume: $(head -1 "$dir/log")"
 [ "$(q "$db" "select count(*) || ' ' || count(distinct cell) from runs where status = 'finished'")" = "6 6" ] ||
   fail "after resume: $(q "$db" "select count(*), count(distinct cell) from runs")"
@@ -158,9 +158,9 @@ db=$dir/two.db
 STEPS=30 tiny two "1 2 3 4" "" > "$dir/a.ini"
 STEPS=30 tiny two "5 6 7 8" "" > "$dir/b.ini"
 # one thread each: two sweeps of cores-many threads each would oversubscribe the cores
-"$SB" sweep "$dir/a.ini" --db "$db" --threads 1 2>"$dir/loga" &
+"$SB" sweep "$dir/a.ini" --db "$db" --threads 1 >"$dir/loga" 2>&1 &
 a=$!
-"$SB" sweep "$dir/b.ini" --db "$db" --threads 1 2>"$dir/logb" &
+"$SB" sweep "$dir/b.ini" --db "$db" --threads 1 >"$dir/logb" 2>&1 &
 b=$!
 wait $a || fail "first of two concurrent sweeps: $(cat "$dir/loga")"
 wait $b || fail "second of two concurrent sweeps: $(cat "$dir/logb")"
@@ -172,14 +172,14 @@ faults=$((faults + 1)); rows=$((rows + $(count_rows "$db")))
 # ---- 5. a full disk, and a read-only database
 db=$dir/full.db
 STEPS=2 tiny full "1" "" > "$dir/f1.ini"
-"$SB" sweep "$dir/f1.ini" --db "$db" --threads 1 2>/dev/null || fail "making the database"
+"$SB" sweep "$dir/f1.ini" --db "$db" --threads 1 >/dev/null 2>&1 || fail "making the database"
 sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 stored=$(q "$db" "select group_concat(id || status || cell) from runs")
 # runs with a long series each: one commit's log is larger than the database
 STEPS=2000 tiny full "2 3 4 5" "" > "$dir/f2.ini"
 # no file may grow past the database's size and 1 KiB: the next commit's log cannot be written
 limit=$(( $(stat -c %s "$db") / 1024 + 1 ))
-( trap '' XFSZ; ulimit -f $limit; exec "$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 ) 2>"$dir/log"
+( trap '' XFSZ; ulimit -f $limit; exec "$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 ) >"$dir/log" 2>&1
 rc=$?
 [ $rc = 1 ] || fail "full disk: exit $rc, want 1: $(cat "$dir/log")"
 grep -q "no room to write: a file reached the size limit" "$dir/log" || fail "full disk: the message does not say so: $(cat "$dir/log")"
@@ -188,7 +188,7 @@ grep -q "not started" "$dir/log" || fail "full disk: $(tail -1 "$dir/log")"
 [ "$(q "$db" "pragma integrity_check")" = ok ] || fail "full disk: integrity check"
 [ "$(q "$db" "select group_concat(id || status || cell) from runs")" = "$stored" ] || fail "full disk: the stored runs changed"
 checked "$db" "full disk"
-"$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 --resume 2>"$dir/log" || fail "resume after the disk was freed: $(cat "$dir/log")"
+"$SB" sweep "$dir/f2.ini" --db "$db" --threads 1 --resume >"$dir/log" 2>&1 || fail "resume after the disk was freed: $(cat "$dir/log")"
 [ "$(q "$db" "select count(*) from runs where status = 'finished'")" = 10 ] || fail "full disk: resume did not complete the sweep"
 checked "$db" "full disk, resumed"
 faults=$((faults + 1)); rows=$((rows + $(count_rows "$db")))
@@ -199,9 +199,9 @@ mkdir -p "$mnt"
 if mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
   mnt_ok=1
   trap 'umount "$mnt" 2>/dev/null; rm -rf "$dir"' EXIT
-  "$SB" sweep "$dir/f1.ini" --db "$mnt/r.db" --threads 1 2>/dev/null || fail "making a database on a small tmpfs"
+  "$SB" sweep "$dir/f1.ini" --db "$mnt/r.db" --threads 1 >/dev/null 2>&1 || fail "making a database on a small tmpfs"
   stored=$(q "$mnt/r.db" "select group_concat(id || status || cell) from runs")
-  "$SB" sweep "$dir/f2.ini" --db "$mnt/r.db" --threads 1 2>"$dir/log"
+  "$SB" sweep "$dir/f2.ini" --db "$mnt/r.db" --threads 1 >"$dir/log" 2>&1
   rc=$?
   [ $rc = 1 ] || fail "full tmpfs: exit $rc, want 1: $(cat "$dir/log")"
   grep -q "no room to write: the disk is full" "$dir/log" || fail "full tmpfs: the message does not say so: $(cat "$dir/log")"
@@ -225,7 +225,7 @@ chmod 444 "$ro"
 as_user=()
 [ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 sum=$(md5sum "$ro")
-"${as_user[@]}" "$SB" sweep "$dir/f2.ini" --db "$ro" --threads 1 2>"$dir/log"
+"${as_user[@]}" "$SB" sweep "$dir/f2.ini" --db "$ro" --threads 1 >"$dir/log" 2>&1
 rc=$?
 [ $rc = 2 ] || fail "read-only database: exit $rc, want 2: $(cat "$dir/log")"
 grep -q "read-only" "$dir/log" || fail "read-only database: $(cat "$dir/log")"

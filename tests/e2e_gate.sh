@@ -33,10 +33,10 @@ preset = tiny
 sharing = none all
 INI
 db=$dir/base.db
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 2>"$dir/sweep.log" || { echo "e2e_gate: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_gate: 0 passed, 1 failed"; exit 1; }
+"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 >"$dir/sweep.log" 2>&1 || { echo "e2e_gate: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_gate: 0 passed, 1 failed"; exit 1; }
 
 # the baseline, as text
-"$SB" baseline --db "$db" -o "$dir/baseline.csv" 2>"$dir/b.log"
+"$SB" baseline --db "$db" -o "$dir/baseline.csv" >"$dir/b.log" 2>&1
 check "baseline written" test -s "$dir/baseline.csv"
 check "baseline header" grep -q '^run,kind,key,step,layer,head,value' "$dir/baseline.csv"
 check "baseline keeps step times" grep -q ',series,step_ms,' "$dir/baseline.csv"
@@ -45,7 +45,7 @@ check "baseline says what it wrote" grep -q "6 runs of 2 configurations (3 seeds
 gate() { # candidate db, extra options...; sets rc, writes $dir/out.md and $dir/out.json
   local cand=$1; shift
   rm -f "$dir/out.md" "$dir/out.json"
-  "$SB" gate --baseline "$dir/baseline.csv" --db "$cand" --markdown "$dir/out.md" --json "$dir/out.json" "$@" 2>"$dir/gate.log"
+  "$SB" gate --baseline "$dir/baseline.csv" --db "$cand" --markdown "$dir/out.md" --json "$dir/out.json" "$@" >"$dir/gate.log" 2>&1
   rc=$?
 }
 edited() { # name, SQL: a copy of the database edited

@@ -21,7 +21,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:thre
   printf '\n[model]\npreset = tiny\nwidth = 8\nheads = 2\nffn = 16\nlayers = 1\n'; } > "$dir/flat.ini"
 cells=300
 
-"$SB" sweep "$dir/flat.ini" --db "$dir/r.db" --threads 1 2>"$dir/log" &
+"$SB" sweep "$dir/flat.ini" --db "$dir/r.db" --threads 1 >"$dir/log" 2>&1 &
 pid=$!
 : > "$dir/samples"
 while kill -0 $pid 2>/dev/null; do

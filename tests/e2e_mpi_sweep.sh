@@ -83,7 +83,7 @@ running_cell() { for c in $(children "$1"); do tr '\0' ' ' < /proc/"$c"/cmdline 
 kill_rank_during() {
   local db=$1 log=$2; shift 2
   # a hung job fails the test (timeout's status 124) rather than hanging it
-  timeout -k 10 300 mpirun "${MPI_OPTS[@]}" "$@" "$SB_MPI" sweep "$dir/long.ini" --db "$db" --threads 1 --rank-timeout 10 2>"$log" &
+  timeout -k 10 300 mpirun "${MPI_OPTS[@]}" "$@" "$SB_MPI" sweep "$dir/long.ini" --db "$db" --threads 1 --rank-timeout 10 >"$log" 2>&1 &
   local mp=$! r="" n=0
   for _ in $(seq 1 600); do
     n=$(sqlite3 "$db" "select count(*) from runs" 2>/dev/null || echo 0)
@@ -136,7 +136,7 @@ if mount -t tmpfs -o size=160k tmpfs "$mnt" 2>/dev/null; then
   stored=$(sqlite3 "$mnt/r.db" "select group_concat(id || status || cell) from runs")
   # runs with a long series each: no commit fits in what is left
   sed 's/steps = 30/steps = 2000/; s/seed = 1 2 3 4/seed = 2 3 4 5 6 7/' "$dir/tiny.ini" > "$dir/full.ini"
-  mpi_run 2 "$SB_MPI" sweep "$dir/full.ini" --db "$mnt/r.db" --threads 1 2>"$dir/full.log"; rc=$?
+  mpi_run 2 "$SB_MPI" sweep "$dir/full.ini" --db "$mnt/r.db" --threads 1 >"$dir/full.log" 2>&1; rc=$?
   [ $rc = 1 ] || fail "full disk under mpirun: exit $rc, want 1: $(cat "$dir/full.log")"
   grep -q "NOT STORED: .*the disk is full" "$dir/full.log" && grep -q "^sweep: stopping: runs cannot be stored in $mnt/r.db" "$dir/full.log" ||
     fail "full disk under mpirun: the sweep did not stop saying why: $(cat "$dir/full.log")"

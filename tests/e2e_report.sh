@@ -30,7 +30,7 @@ preset = tiny
 sharing = none all
 INI
 db=$dir/r.db
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 2>"$dir/sweep.log" || { echo "e2e_report: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_report: 0 passed, 1 failed"; exit 1; }
+"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 >"$dir/sweep.log" 2>&1 || { echo "e2e_report: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_report: 0 passed, 1 failed"; exit 1; }
 
 # the analyses' series, when this sharebench records them, are left out first
 # (the report must say they were not measured), then replaced by known ones

@@ -39,7 +39,7 @@ cells=12
 [ ! -e "$db" ] || fail "a dry run created the database"
 
 # kill the sweep (not its children: they die with it) once two runs are stored
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 2>"$dir/log1" &
+"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 >"$dir/log1" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   n=$(sqlite3 "$db" "select count(*) from runs" 2>/dev/null || echo 0)
@@ -57,12 +57,12 @@ incomplete=$(sqlite3 "$db" "select count(*) from runs r where (select count(*) f
                             or (r.status = 'finished' and not exists (select 1 from metrics m where m.run_id = r.id and m.key = 'test'))")
 [ "$incomplete" = 0 ] || fail "$incomplete runs are half-written"
 
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 --resume 2>"$dir/log2" || fail "resumed sweep failed: $(cat "$dir/log2")"
+"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 --resume >"$dir/log2" 2>&1 || fail "resumed sweep failed: $(cat "$dir/log2")"
 grep -q "$((cells - before)) to run" "$dir/log2" || fail "resume did not skip the $before finished cells: $(head -1 "$dir/log2")"
 total=$(sqlite3 "$db" "select count(*) from runs")
 distinct=$(sqlite3 "$db" "select count(distinct cell) from runs")
 [ "$total" = $cells ] && [ "$distinct" = $cells ] || fail "after resume: $total runs, $distinct cells (want $cells each)"
-"$SB" sweep "$dir/tiny.ini" --db "$db" --resume 2>"$dir/log3" || fail "second resume"
+"$SB" sweep "$dir/tiny.ini" --db "$db" --resume >"$dir/log3" 2>&1 || fail "second resume"
 [ "$(sqlite3 "$db" "select count(*) from runs")" = $cells ] || fail "a resume of a complete sweep ran cells again"
 
 # bad input: exit 2, nothing written
@@ -89,7 +89,7 @@ until grep -q "cells, 2 to run" "$dir/gone.log" 2>/dev/null; do sleep 0.02; done
 rm "$dir/ck.safetensors"   # the first cell (run first: --jobs 1) may have read it, or not, or half
 wait $pid; rc=$?
 [ $rc = 1 ] || fail "a cell refused when it started: exit $rc, want 1: $(cat "$dir/gone.log")"
-grep -q "^sweep: 2/2 FAILED: .* (not stored: the cell was refused before it ran; the message above says why)$" "$dir/gone.log" &&
+grep -q "^sweep: 2/2 FAILED: .* (not stored: the cell was refused before it ran; the message above says why) | [0-9:]* elapsed, ~[0-9:]* left$" "$dir/gone.log" &&
   grep -q "ck.safetensors: cannot open" "$dir/gone.log" || fail "refused cell: $(cat "$dir/gone.log")"
 refused=$(grep -c "(not stored: the cell was refused before it ran" "$dir/gone.log")
 [ "$(sqlite3 "$dir/gone.db" "select count(*) from runs")" = $((2 - refused)) ] || fail "refused cell: a run was stored for it"

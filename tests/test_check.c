@@ -97,7 +97,7 @@ static sb_check_result check(const fixture *f, char *text, size_t len)
     char err[512];
     FILE *out = fopen(f->out, "w+");
     assert_non_null(out);
-    if (sb_check_db(f->db, out, &r, err, sizeof err)) {
+    if (sb_check_db(f->db, out, 0, &r, err, sizeof err)) {
         print_error("check: %s\n", err);
         fail();
     }
@@ -252,10 +252,10 @@ static void not_a_database(void **state)
     assert_mentions(text, "not a sharebench database");
     assert_mentions(text, "empty file");
     /* a usage error, not a problem: nothing to check */
-    assert_int_equal(sb_check_db(f->dir, NULL, &r, err, sizeof err), -1);
+    assert_int_equal(sb_check_db(f->dir, NULL, 0, &r, err, sizeof err), -1);
     assert_mentions(err, "is a directory");
     unlink(f->db);
-    assert_int_equal(sb_check_db(f->db, NULL, &r, err, sizeof err), -1);
+    assert_int_equal(sb_check_db(f->db, NULL, 0, &r, err, sizeof err), -1);
     assert_mentions(err, "No such file");
 }
 

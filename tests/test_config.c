@@ -17,6 +17,7 @@
 #include "testutil.h"
 #include "core/config.h"
 #include "core/sharing.h"
+#include "core/suggest.h"
 
 /* ---------------------------------------------------------------- tables */
 
@@ -221,7 +222,7 @@ static void set_refuses(void **state)
     assert_int_equal(sb_config_set(&c, "layers", "65", err, sizeof err), -1);
     assert_mentions(err, "64");
 
-    /* unknown keys: named, with the known keys listed */
+    /* unknown keys: named, the closest known key suggested, and where the list of keys is */
     static const char *unknown[] = { "vocabulary", "Width", "", "layers ", "sharing_kv" };
     for (size_t u = 0; u < sizeof unknown / sizeof *unknown; u++) {
         char big[4096] = "", frag[64];
@@ -229,7 +230,10 @@ static void set_refuses(void **state)
         assert_int_equal(sb_config_set(&c, unknown[u], "1", big, sizeof big), -1);
         snprintf(frag, sizeof frag, "'%s'", unknown[u]);
         assert_mentions(big, frag);
-        for (const char *const *key = sb_config_keys(); *key; key++) assert_mentions(big, *key);
+        assert_mentions(big, "sharebench keys");
+        assert_true(strlen(big) < 200);   /* short enough never to be cut inside a longer message */
+        if (u == 1) assert_mentions(big, "did you mean 'width'?");
+        if (u == 2) assert_null(strstr(big, "did you mean"));
         assert_memory_equal(&c, &before, sizeof c);
         char out[64];
         assert_int_equal(sb_config_get(&c, unknown[u], out, sizeof out), -1);
@@ -525,6 +529,53 @@ static void presets(void **state)
     }
 }
 
+/* "Did you mean": typos of every kind within the limit, nothing for unrelated
+** words, and the key table's description for `sharebench keys`. */
+static void suggestions(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "width", "layers", "heads", "kv_heads", "sharing", "sharing_attn", "cycle", NULL };
+    static const struct { const char *word, *want; } cases[] = {
+        { "widht", "width" },        /* two letters swapped: one edit */
+        { "widths", "width" },       /* one added */
+        { "layer", "layers" },       /* one missing */
+        { "hedas", "heads" },
+        { "kv_head", "kv_heads" },
+        { "sharing_atn", "sharing_attn" },
+        { "cylce", "cycle" },
+        { "zzz", NULL },             /* nothing close */
+        { "wid", NULL },             /* two edits from width: too many for three letters */
+        { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = sb_suggest(cases[i].word, names);
+        if (!cases[i].want) assert_null(got);
+        else {
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+        }
+    }
+    char text[64];
+    assert_string_equal(sb_suggest_text("widht", names, text, sizeof text), " (did you mean 'width'?)");
+    assert_string_equal(sb_suggest_text("zzz", names, text, sizeof text), "");
+    /* every key described: a type, a sentence, a range for numbers, the words for enums */
+    sb_key_info k;
+    int n = 0;
+    for (; !sb_config_key_info(n, &k); n++) {
+        assert_string_equal(k.key, sb_config_keys()[n]);
+        assert_true(strlen(k.help) > 5);
+        if (!strcmp(k.type, "integer") || !strcmp(k.type, "number")) assert_non_null(strstr(k.range, " to "));
+    }
+    assert_null(sb_config_keys()[n]);
+    assert_int_equal(sb_config_key_info(n, &k), -1);
+    assert_int_equal(sb_config_key_info(5, &k), 0);   /* heads */
+    assert_string_equal(k.range, "1 to 4096");
+    int pos = 0;
+    while (strcmp(sb_config_keys()[pos], "pos")) pos++;
+    assert_int_equal(sb_config_key_info(pos, &k), 0);
+    assert_string_equal(k.range, "learned, rope, relbias, none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +586,7 @@ int main(void)
         cmocka_unit_test(validate_enum_range),
         cmocka_unit_test(hash),
         cmocka_unit_test(presets),
+        cmocka_unit_test(suggestions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

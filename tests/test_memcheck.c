@@ -277,7 +277,7 @@ static void need_is_the_plan(void **state)
     assert_non_null(w);
     char path[300];
     snprintf(path, sizeof path, "%s/teacher.safetensors", root);
-    assert_int_equal(sb_checkpoint_save(path, w, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(sb_checkpoint_save(path, w, NULL, err, sizeof err), 0);
     sb_model_free(w);
     assert_int_equal(sb_spec_set(&d, "teacher", path, err, sizeof err), 0);
     dp = plan_of(&d);

@@ -180,6 +180,35 @@ static void contributions_sum(void **state)
     sb_model_free(n);
 }
 
+/* A shared block's weight gradient as one product over its depths' stacked
+** rows equals it summed one depth at a time: against the same model with
+** tracking (a product per depth into each depth's slot), and built for a larger
+** batch and length than it runs (its depths' rows then not back to back). */
+static void one_product_over_depths(void **state)
+{
+    (void)state;
+    static const char *const specs[] = { "all", "cycle:2", "cycle_rev:3", "map:0,1,1,0", "all+kv_share:2" };
+    for (size_t si = 0; si < sizeof specs / sizeof specs[0]; si++) {
+        sb_config c;
+        small_config(&c);
+        strcpy(c.sharing, specs[si]);
+        if (si == 0) strcpy(c.sharing_ffn, "cycle:2");   /* the two maps apart */
+        int tok[B * T], typ[B * T], tgt[B * T];
+        batch(&c, tok, typ, tgt);
+        char err[SB_ERR_LEN];
+        sb_model *one = make(&c, 0), *per = make(&c, 1), *big = sb_model_create(&c, B + 1, T + 2, 7, 0, err, sizeof err);
+        assert_non_null(big);
+        memcpy(sb_model_params(big), sb_model_params(one), sizeof(real) * sb_model_n_params(one));
+        sb_model *ms[3] = { one, per, big };
+        for (int k = 0; k < 3; k++) { sb_model_forward(ms[k], tok, typ, tgt, NULL, B, T); sb_model_backward(ms[k]); }
+        for (long j = 0; j < sb_model_n_params(one); j++) {
+            assert_close(sb_model_grads(one)[j], sb_model_grads(per)[j], 1e-12);
+            assert_close(sb_model_grads(one)[j], sb_model_grads(big)[j], 1e-12);
+        }
+        for (int k = 0; k < 3; k++) sb_model_free(ms[k]);
+    }
+}
+
 /* grad_scale=mean divides each shared gradient by its number of uses; norm gives
 ** every depth's contribution the same norm before summing. */
 static void grad_scale_modes(void **state)
@@ -266,6 +295,7 @@ int main(void)
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
         cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(contributions_sum),
+        cmocka_unit_test(one_product_over_depths),
         cmocka_unit_test(grad_scale_modes), cmocka_unit_test(head_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

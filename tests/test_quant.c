@@ -303,7 +303,25 @@ static void round_trip_one(const char *name, const char *sharing, int factor, in
     snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
     snprintf(plain, sizeof plain, "%s/%s-plain.safetensors", dir, name);
     assert_int_equal(sb_checkpoint_save_compressed(path, m, NULL, err, sizeof err), 0);
-    assert_int_equal(sb_checkpoint_save(plain, m, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(sb_checkpoint_save(plain, m, NULL, err, sizeof err), 0);
+    /* a tensor's own name holds only its dense float form: compressed forms have names of their own */
+    sb_st_file *sf = sb_st_open(path, err, sizeof err);
+    assert_non_null(sf);
+    for (int i = 0; i < sb_model_tensor_count(m); i++) {
+        const sb_tensor *t = sb_model_tensor(m, i);
+        const sb_st_tensor *st = sb_st_find(sf, t->name);
+        if (!st) continue;
+        assert_string_equal(st->dtype, SB_DTYPE_NAME);
+        assert_int_equal(st->ndim, t->ndim);
+        assert_int_equal(st->shape[0], t->shape[0]);
+        if (t->ndim == 2) assert_int_equal(st->shape[1], t->shape[1]);
+    }
+    if (sb_model_tensor_find(m, "ffn.0.w1") >= 0) {
+        char qn[96];
+        snprintf(qn, sizeof qn, "ffn.0.w1%s", sparse ? (act >= 0 ? ".qvalues" : ".values") : act >= 0 ? ".qweight" : "");
+        assert_non_null(sb_st_find(sf, qn));
+    }
+    sb_st_close(sf);
     /* int8 keeps a quarter of the block matrices' bytes plus a 4-byte scale per row (rows of 16 to 24 here:
     ** saves over 60%; U's rows of rank 3 are mostly scale: over 40%); half-zero ones stored sparse keep half
     ** plus a bit per entry (over 40%), sparse int8 both */
@@ -314,7 +332,7 @@ static void round_trip_one(const char *name, const char *sharing, int factor, in
     if (!(saved >= want)) print_error("%s: saves %.3f of the block matrices' bytes, expected at least %.2f\n", name, saved, want);
     assert_true(saved >= want);
     if (act < 0 && !sparse) assert_true(saved == 0);
-    int rc = sb_checkpoint_load(path, n, NULL, err, sizeof err);
+    int rc = sb_checkpoint_load(path, n, err, sizeof err);
     if (rc) print_error("%s\n", err);
     assert_int_equal(rc, 0);
     assert_int_equal(sb_quant_active(n), act >= 0);
@@ -326,7 +344,7 @@ static void round_trip_one(const char *name, const char *sharing, int factor, in
     sb_model_forward(n, tok, NULL, tgt, NULL, B, T);
     assert_memory_equal(sb_model_probs(n), sb_model_probs(m), sizeof(real) * B * T * 17);
     /* a plain checkpoint loaded over it makes it a float model again */
-    assert_int_equal(sb_checkpoint_load(plain, n, NULL, err, sizeof err), 0);
+    assert_int_equal(sb_checkpoint_load(plain, n, err, sizeof err), 0);
     assert_false(sb_quant_active(n));
     sb_model_free(m);
     sb_model_free(n);
@@ -345,7 +363,7 @@ static void checkpoints_round_trip(void **state)
 }
 
 /* Rewrite path's tensors to out, with `drop` left out and `change` (a name)
-** given dtype/shape/data of replacement when not NULL. */
+** given dtype/shape/data of replacement when not NULL (and its name, when it has one). */
 static void rewrite(const char *path, const char *out, const char *drop, const char *change, const sb_st_tensor *replacement)
 {
     char err[SB_ERR_LEN];
@@ -359,16 +377,16 @@ static void rewrite(const char *path, const char *out, const char *drop, const c
         ts[k] = *t;
         if (change && !strcmp(t->name, change)) {
             ts[k] = *replacement;
-            ts[k].name = t->name;
+            ts[k].name = replacement->name ? replacement->name : t->name;
         }
         k++;
     }
-    static const char *keys[] = { "format", "quant.act", NULL };
+    static const char *keys[] = { "format", "sharebench.format", "sharebench.content", "sharebench.quant.act", NULL };
     sb_st_meta meta[96];
     int nm = 0;
     for (const char *const *ck = sb_config_keys(); *ck; ck++) {
         static char kb[64][64];
-        snprintf(kb[nm], 64, "config.%s", *ck);
+        snprintf(kb[nm], 64, "sharebench.config.%s", *ck);
         if (sb_st_meta_get(f, kb[nm])) { meta[nm].key = kb[nm]; meta[nm].value = sb_st_meta_get(f, kb[nm]); nm++; }
     }
     for (int i = 0; keys[i]; i++)
@@ -410,14 +428,20 @@ static void checkpoints_refused(void **state)
         { NULL, "attn.0.wq.scale", { .dtype = "F32", .ndim = 1, .shape = { 16 }, .data = negative }, "attn.0.wq", "scale" },
         { NULL, "ffn.0.w1.act_scale", { .dtype = "F32", .ndim = 1, .shape = { 4 }, .data = negative }, "ffn.0.w1", "activation scales" },
         { NULL, "attn.0.wo.mask", { .dtype = "U8", .ndim = 1, .shape = { 2 }, .data = mask }, "attn.0.wo.mask", "U8 [32]" },
-        { NULL, "attn.0.wo", { .dtype = "I8", .ndim = 1, .shape = { 3 }, .data = codes }, "attn.0.wo", "mask keeps" },
-        { NULL, "embed.tok", { .dtype = "I8", .ndim = 2, .shape = { 17, 16 }, .data = codes }, "embed.tok", "only block matrices" },
-        { "quant.act", NULL, { 0 }, "quant.act", "int8" },
+        { NULL, "attn.0.wo.qvalues", { .dtype = "I8", .ndim = 1, .shape = { 3 }, .data = codes }, "attn.0.wo", "mask keeps" },
+        { NULL, "attn.0.wo.qvalues", { .name = "attn.0.wo.values", .dtype = "I8", .ndim = 1, .shape = { 3 }, .data = codes },
+          "attn.0.wo.values", "expected F32" },
+        { NULL, "attn.0.wo.mask", { .name = "attn.0.wo", .dtype = "F32", .ndim = 1, .shape = { 4 }, .data = scale4 },
+          "attn.0.wo", "stored twice" },
+        { NULL, "embed.tok", { .name = "embed.tok.qweight", .dtype = "I8", .ndim = 2, .shape = { 17, 16 }, .data = codes }, "embed.tok",
+          "only block matrices" },
+        { NULL, "embed.tok", { .dtype = "I8", .ndim = 2, .shape = { 17, 16 }, .data = codes }, "embed.tok", "expected F32" },
+        { "sharebench.quant.act", NULL, { 0 }, "quant.act", "int8" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rewrite(path, bad, cases[i].drop, cases[i].change, &cases[i].repl);
         err[0] = 0;
-        assert_int_equal(sb_checkpoint_load(bad, n, NULL, err, sizeof err), -1);
+        assert_int_equal(sb_checkpoint_load(bad, n, err, sizeof err), -1);
         assert_mentions(err, bad);
         assert_mentions(err, cases[i].frag1);
         assert_mentions(err, cases[i].frag2);

@@ -807,10 +807,11 @@ static void list_runs(void **state)
     assert_int_equal(run_cmd(f, sb_cmd_list, (const char *[]){ "list", "--db", f->db, NULL }), SB_EXIT_OK);
     o = output(f, "stdout");
     assert_int_equal(count_lines(o), 4);
-    assert_mentions(o, "id  status    sweep  task  sharing  seed  test  test_long  params_unique  wall_s\n");
-    assert_mentions(o, " 1  finished  smoke  copy  cycle:2     1   0.1                11,683,584    12.5\n");
+    /* one number format per column: the test metrics to four decimals, whatever their value */
+    assert_mentions(o, "id  status    sweep  task  sharing  seed    test  test_long  params_unique  wall_s\n");
+    assert_mentions(o, " 1  finished  smoke  copy  cycle:2     1  0.1000                11,683,584    12.5\n");
     assert_mentions(o, " 2  failed    smoke  copy  cycle:2     2\n");
-    assert_mentions(o, " 3  diverged         copy  none        3             0.25\n");
+    assert_mentions(o, " 3  diverged         copy  none        3             0.2500\n");
     free(o);
     assert_int_equal(run_cmd(f, sb_cmd_list, (const char *[]){ "list", "--db", f->db, "--sweep", "smoke", "--sharing",
                                                                "cycle:2", "--limit", "1", NULL }),
@@ -859,7 +860,7 @@ static void export_csv(void **state)
         "1,a,abc123,smoke,copy,cycle:2,1,finished,,,2024-01-01T00:00:00Z,2024-01-01T00:01:00Z,12.5,,,,,,,6,,"
         "11683584,0.1,\r\n"
         "2,b,abc123,smoke,copy,cycle:2,2,failed,\"bad \"\"x\"\", then\nworse\",,2024-01-01T00:00:00Z,"
-        "2024-01-01T00:01:00Z,,,,,,,,12,1e-3,,,\r\n"
+        "2024-01-01T00:01:00Z,,,,,,,,12,0.001,,,\r\n"   /* a numeric key's value as the number it is */
         "3,c,abc123,,copy,none,3,diverged,,,2024-01-01T00:00:00Z,2024-01-01T00:01:00Z,,,,,,,,,,,,0.25\r\n";
     assert_string_equal(o, want);
     free(o);
@@ -868,13 +869,15 @@ static void export_csv(void **state)
                                                                  "finished", NULL }),
                      SB_EXIT_OK);
     o = output(f, "stdout");
-    assert_string_equal(o, "run_id,metric,step,layer,head,value\r\n1,loss,0,-1,-1,1\r\n1,loss,1,-1,-1,0.5\r\n"
-                           "1,loss,2,-1,-1,0.3333333333333333\r\n1,loss,3,-1,-1,0.25\r\n");
+    /* each point with its run's identity */
+    assert_string_equal(o, "run_id,sweep,task,sharing,seed,metric,step,layer,head,value\r\n"
+                           "1,smoke,copy,cycle:2,1,loss,0,-1,-1,1\r\n1,smoke,copy,cycle:2,1,loss,1,-1,-1,0.5\r\n"
+                           "1,smoke,copy,cycle:2,1,loss,2,-1,-1,0.3333333333333333\r\n1,smoke,copy,cycle:2,1,loss,3,-1,-1,0.25\r\n");
     free(o);
     assert_int_equal(run_cmd(f, sb_cmd_export, (const char *[]){ "export", "--db", f->db, "--series", NULL }), SB_EXIT_OK);
     o = output(f, "stdout");
     assert_int_equal(count_lines(o), 6);
-    assert_mentions(o, "2,loss,0,2,3,0.5\r\n");
+    assert_mentions(o, "2,smoke,copy,cycle:2,2,loss,0,2,3,0.5\r\n");
     free(o);
 }
 
@@ -895,7 +898,8 @@ static void export_json(void **state)
     assert_true(cJSON_IsNumber(cJSON_GetObjectItem(r, "id")));
     assert_int_equal(cJSON_GetObjectItem(r, "seed")->valueint, 1);
     assert_close(cJSON_GetObjectItem(r, "wall_seconds")->valuedouble, 12.5, 0);
-    assert_string_equal(cJSON_GetObjectItem(r, "param.layers")->valuestring, "6");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(r, "param.layers")));   /* typed: a number, not "6" */
+    assert_int_equal(cJSON_GetObjectItem(r, "param.layers")->valueint, 6);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "param.lr")));
     assert_close(cJSON_GetObjectItem(r, "metric.test")->valuedouble, 0.1, 0);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "metric.test_long")));

@@ -1099,7 +1099,7 @@ static void test_shipped_suites(void **state)
         print_message("skipped: run from the repository root to check suites/*.suite\n");
         skip();
     }
-    assert_int_equal(sb_suite_find("standard", path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(sb_suite_find("standard", "suites", path, sizeof path, err, sizeof err), 0);
     assert_string_equal(path, "suites/standard.suite");
     int n = sb_suite_load(path, names, knobs, 64, err, sizeof err);
     assert_true(n >= 12);
@@ -1121,16 +1121,33 @@ static void test_shipped_suites(void **state)
         sb_task_close(t);
     }
     if (have_wordnet()) assert_int_equal(ncat, 12);
-    assert_int_equal(sb_suite_find("smoke", path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(sb_suite_find("smoke", "suites", path, sizeof path, err, sizeof err), 0);
     n = sb_suite_load(path, names, knobs, 64, err, sizeof err);
     assert_in_range(n, 3, 4);
-    assert_int_equal(sb_suite_find("full", path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(sb_suite_find("full", "suites", path, sizeof path, err, sizeof err), 0);
     assert_int_equal(sb_suite_load(path, names, knobs, 64, err, sizeof err), 14);
-    assert_int_equal(sb_suite_find("suites/smoke.suite", path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(sb_suite_find("suites/smoke.suite", "suites", path, sizeof path, err, sizeof err), 0);
     assert_string_equal(path, "suites/smoke.suite");
-    assert_int_equal(sb_suite_find("nosuch", path, sizeof path, err, sizeof err), -1);
+    assert_int_equal(sb_suite_find("nosuch", "suites", path, sizeof path, err, sizeof err), -1);
     assert_mentions(err, "no suite 'nosuch'");
     assert_mentions(err, "smoke");
+    /* $SHAREBENCH_SUITES adds the user's own suites; the shipped ones stay found */
+    char dir[256], own[300];
+    assert_int_equal(test_tmpdir_make(dir, sizeof dir, "suites"), 0);
+    snprintf(own, sizeof own, "%s/mine.suite", dir);
+    FILE *f = fopen(own, "w");
+    assert_non_null(f);
+    fputs("copy len=4\n", f);
+    fclose(f);
+    setenv("SHAREBENCH_SUITES", dir, 1);
+    assert_int_equal(sb_suite_find("mine", "suites", path, sizeof path, err, sizeof err), 0);
+    assert_string_equal(path, own);
+    assert_int_equal(sb_suite_find("smoke", "suites", path, sizeof path, err, sizeof err), 0);
+    assert_string_equal(path, "suites/smoke.suite");
+    assert_int_equal(sb_suite_find("theirs", "suites", path, sizeof path, err, sizeof err), -1);
+    assert_mentions(err, "mine");
+    unsetenv("SHAREBENCH_SUITES");
+    test_tmpdir_remove(dir);
 }
 
 /* ---------------------------------------------------------------- scorer */

@@ -9,7 +9,7 @@ switch, a sharebench checkpoint NAME.safetensors and what the engine computed
 on one batch, NAME.grads.safetensors (batch, loss, probabilities, every
 parameter gradient, the token-embedding gradient). For each configuration this
 script rebuilds the model in PyTorch from the checkpoint alone -- the
-"config.*" metadata and the "sharing.*" maps -- with its own forward written
+"sharebench.config.*" metadata and the "sharebench.sharing.*" maps -- with its own forward written
 from the definitions (not from the engine's code), in float64, and lets
 autograd compute the gradients. A shared block is literally one Parameter used
 at every depth mapped to it, so autograd (not the engine) sums the depths'
@@ -146,7 +146,7 @@ class Config:
             "tied", "pooler", "ln_shared"]
 
     def __init__(self, meta):
-        get = lambda k: meta["config." + k]
+        get = lambda k: meta["sharebench.config." + k]
         for k in self.INTS:
             setattr(self, k, int(get(k)))
         self.pos = get("pos")
@@ -155,10 +155,10 @@ class Config:
         self.rope_base = float(get("rope_base"))
         self.sharing, self.sharing_attn, self.sharing_ffn = get("sharing"), get("sharing_attn"), get("sharing_ffn")
         # factor:R (keys newer than the format: absent means dense)
-        self.factor = int(meta.get("config.factor", "0"))
+        self.factor = int(meta.get("sharebench.config.factor", "0"))
         named = {"all": ["wq", "wk", "wv", "wo", "w1", "w2"], "attn": ["wq", "wk", "wv", "wo"], "ffn": ["w1", "w2"]}
         self.factored = set()
-        for t in meta.get("config.factor_mats", "all").split(","):
+        for t in meta.get("sharebench.config.factor_mats", "all").split(","):
             self.factored |= set(named.get(t, [t]))
         if not self.factor:
             self.factored = set()
@@ -168,9 +168,9 @@ class Config:
         self.hd = self.C // self.NH
         self.Ckv = self.G * self.hd
         # maps as stored, and as resolved here from the specification
-        self.attn = [int(x) for x in meta["sharing.attn"].split(",")]
-        self.ffn_map = [int(x) for x in meta["sharing.ffn"].split(",")]
-        self.kv = [int(x) for x in meta["sharing.kv"].split(",")]
+        self.attn = [int(x) for x in meta["sharebench.sharing.attn"].split(",")]
+        self.ffn_map = [int(x) for x in meta["sharebench.sharing.ffn"].split(",")]
+        self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
@@ -475,8 +475,9 @@ def check(outdir, name):
     weights, meta = read_safetensors(os.path.join(outdir, name + ".safetensors"))
     got, gmeta = read_safetensors(os.path.join(outdir, name + ".grads.safetensors"))
     problems = []
-    if meta.get("format") != "sharebench-1":
-        problems.append("checkpoint format is %r, expected sharebench-1" % meta.get("format"))
+    if meta.get("format") != "pt" or meta.get("sharebench.format") != "2":
+        problems.append("checkpoint format is %r / sharebench.format %r, expected pt / 2"
+                        % (meta.get("format"), meta.get("sharebench.format")))
     cfg = Config(meta)
     problems += cfg.map_errors
     want = cfg.expected_tensors()

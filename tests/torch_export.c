@@ -97,7 +97,7 @@ static int export_one(const char *dir, const char *name, const char *keys, char 
 
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
-    if (sb_checkpoint_save(path, m, NULL, NULL, err, errlen)) { sb_model_free(m); return -1; }
+    if (sb_checkpoint_save(path, m, NULL, err, errlen)) { sb_model_free(m); return -1; }
 
     int tok[B * T], typ[B * T], tgt[B * T];
     sb_rng_seed(&r, 17, "batch");

@@ -2,12 +2,14 @@
 ** cli.c: helpers shared by the subcommands (messages, model options, formatting).
 */
 #include "cli.h"
+#include "core/suggest.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int sb_usage_error(const char *fmt, ...)
 {
@@ -43,8 +45,19 @@ int sb_cli_opt_bad(sb_cli_opts *o, int opt, const struct option *longopts)
     if (opt == '?') {
         if (optopt && optopt != '?' && strncmp(at, "--", 2))
             sb_usage_error("%s: unknown option '-%c' (see sharebench %s --help)", o->cmd, optopt, o->cmd);
-        else
-            sb_usage_error("%s: unknown option '%s' (see sharebench %s --help)", o->cmd, at, o->cmd);
+        else {
+            /* "did you mean": among the long options, without the dashes and any =VALUE */
+            const char *names[128], *guess;
+            char word[64];
+            int n = 0;
+            for (const struct option *l = longopts; l && l->name && n < 127; l++) names[n++] = l->name;
+            names[n] = NULL;
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(at + strspn(at, "-"), "="), at + strspn(at, "-"));
+            if ((guess = sb_suggest(word, names)))
+                sb_usage_error("%s: unknown option '%s' (did you mean '--%s'? see sharebench %s --help)", o->cmd, at, guess, o->cmd);
+            else
+                sb_usage_error("%s: unknown option '%s' (see sharebench %s --help)", o->cmd, at, o->cmd);
+        }
         return 1;
     }
     if (opt == ':') {
@@ -62,6 +75,20 @@ int sb_cli_opt_bad(sb_cli_opts *o, int opt, const struct option *longopts)
         return 1;
     }
     return 0;
+}
+
+int sb_cli_verbosity(const sb_cli_opts *o)
+{
+    if (o->seen['q'] && o->seen['v']) {
+        sb_usage_error("%s: --quiet and --verbose together: give one", o->cmd);
+        return SB_VERBOSITY_BAD;
+    }
+    return o->seen['q'] ? -1 : o->seen['v'] ? 1 : 0;
+}
+
+void sb_cli_default_db_dir(const char *db)
+{
+    if (db && !strcmp(db, "results/sharebench.db")) mkdir("results", 0777);   /* EEXIST is fine; another error shows at open */
 }
 
 int sb_cli_parse_long(const char *text, long lo, long hi, long *v)

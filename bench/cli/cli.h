@@ -39,6 +39,18 @@ void sb_cli_opts_init(sb_cli_opts *o, const char *cmd, int argc, char **argv);
 /* 1 (after printing the message) when opt is an error or a repeat, else 0. */
 int sb_cli_opt_bad(sb_cli_opts *o, int opt, const struct option *longopts);
 
+/* --quiet and --verbose, which every long-running command takes as
+** { "quiet", no_argument, NULL, 'q' } and { "verbose", no_argument, NULL, 'v' }:
+** -1 quiet, 0 neither, 1 verbose, or SB_VERBOSITY_BAD (after the message)
+** when both were given. */
+enum { SB_VERBOSITY_BAD = -2 };
+int sb_cli_verbosity(const sb_cli_opts *o);
+
+/* Before a command writes runs to db: when db is the default database
+** (results/sharebench.db), make its directory in the current one, so that a
+** first run works from any directory. Other paths are the user's to make. */
+void sb_cli_default_db_dir(const char *db);
+
 /* Parse a whole number in [lo, hi] written in decimal, nothing else (no
 ** blanks, no trailing text, no overflow). 0 with *v, or -1. */
 int sb_cli_parse_long(const char *text, long lo, long hi, long *v);

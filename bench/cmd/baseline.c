@@ -103,12 +103,17 @@ int sb_cmd_baseline(int argc, char **argv)
         return sb_usage_error("baseline: %s", err);
     }
     int counted = s->nruns - superseded;
-    fprintf(stderr, "baseline: wrote %s: %d runs of %d configurations (%d", out, counted, s->ngroups, seeds_min);
-    if (seeds_max != seeds_min) fprintf(stderr, " to %d", seeds_max);
-    fprintf(stderr, " seeds each)%s%s from %s", *sweep ? " of sweep " : "", sweep, db);
-    if (superseded) fprintf(stderr, "; %d earlier runs of the same seeds left out", superseded);
-    fputc('\n', stderr);
-    if (failed) fprintf(stderr, "baseline: warning: %d of the runs did not finish (failed or diverged); the gate treats them as failing in the baseline\n", failed);
+    /* the file written is the result: its summary on standard output */
+    printf("baseline: wrote %s: %d runs of %d configurations (%d", out, counted, s->ngroups, seeds_min);
+    if (seeds_max != seeds_min) printf(" to %d", seeds_max);
+    printf(" seeds each)%s%s from %s", *sweep ? " of sweep " : "", sweep, db);
+    if (superseded) printf("; %d earlier runs of the same seeds left out", superseded);
+    putchar('\n');
+    if (failed) fprintf(stderr, "sharebench: baseline: warning: %d of the runs did not finish (failed or diverged); the gate treats them as failing in the baseline\n", failed);
+    if (fflush(stdout)) {
+        sb_runset_free(s);
+        return sb_usage_error("baseline: cannot write to standard output");
+    }
     sb_runset_free(s);
     return SB_EXIT_OK;
 }

@@ -18,6 +18,8 @@ int sb_cmd_gate(int argc, char **argv);
 int sb_cmd_report(int argc, char **argv);
 int sb_cmd_check(int argc, char **argv);
 int sb_cmd_metrics(int argc, char **argv);
-
+int sb_cmd_keys(int argc, char **argv);
+int sb_cmd_export_hf(int argc, char **argv);
+int sb_cmd_import_hf(int argc, char **argv);
 
 #endif

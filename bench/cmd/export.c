@@ -1,20 +1,26 @@
 /*
 ** export.c: `sharebench export`: the runs of the results database (store.h)
 ** as CSV (RFC 4180) or JSON, one row per run with every column of runs, then
-** every param as param.<key> and every metric as metric.<key>; or, with
-** --series, the series points. For analysis outside sharebench (pandas, R,
-** spreadsheets). Read-only on the database; takes the filters of `list`.
-** JSON objects are printed by cJSON one row at a time, so a large export
-** never holds more than one row in memory.
+** every param as param.<key> and every metric as metric.<key>; or in long
+** form (--long), one row per run and metric or param, carrying the run's
+** identity; or, with --series, the series points with the run's identity.
+** For analysis outside sharebench (pandas, R, spreadsheets). Values are
+** typed: metrics and numeric keys as numbers, words as text. Text that is not
+** valid UTF-8 is written with U+FFFD in place of each bad byte, so the output
+** is always valid JSON (and UTF-8 CSV). Read-only on the database; takes the
+** filters of `list`. JSON objects are printed by cJSON one row at a time, so
+** a large export never holds more than one row in memory.
 */
 #include "commands.h"
 #include "cli/cli.h"
 #include "results/store.h"
 #include "sys/atomicfile.h"
 #include "sys/textfile.h"
+#include "spec/spec.h"
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +32,21 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: sharebench export [--db FILE] [--format csv|json] [--series] [-o FILE]\n"
+            "usage: sharebench export [--db FILE] [--format csv|json] [--long | --series] [-o FILE]\n"
             "                         [--task T] [--sharing S] [--status S] [--sweep NAME] [--limit N]\n\n"
             "Write the recorded runs, one row each: every column of the runs table, then each\n"
             "configuration key as param.<key> and each scalar metric as metric.<key> (over the\n"
             "runs selected, sorted; empty in CSV and null in JSON when a run lacks one).\n"
-            "With --series, write the series points of the selected runs instead\n"
-            "(run_id, metric, step, layer, head, value; layer and head -1 when not applicable).\n\n"
+            "With --long, one row per run and metric or key instead (tidy data): run_id, sweep,\n"
+            "task, sharing, seed, status, kind (metric or param), key, value (a number) and text\n"
+            "(for keys whose value is a word). With --series, the series points of the selected\n"
+            "runs (run_id, sweep, task, sharing, seed, metric, step, layer, head, value; layer and\n"
+            "head -1 when not applicable). Numbers are JSON numbers; text that is not valid UTF-8\n"
+            "has U+FFFD in place of each bad byte.\n\n"
             "  --db FILE          the results database (default " SB_DEFAULT_DB ")\n"
             "  --format csv|json  CSV per RFC 4180 (CRLF line ends, a header row) or a JSON array\n"
             "                     of objects (default csv)\n"
+            "  --long             one row per run and metric or key\n"
             "  --series           export the series points instead of the runs\n"
             "  -o, --output FILE  write to FILE, replaced whole only once complete (default: standard output)\n"
             "  --task T, --sharing S, --status S, --sweep NAME, --limit N\n"
@@ -66,11 +77,11 @@ typedef struct {
     long repaired; /* texts not UTF-8, written to JSON with U+FFFD for the bad bytes */
 } writer;
 
-/* JSON text must be UTF-8; a database made elsewhere (or edited) may hold
-** other bytes. s, or when it is not UTF-8 a copy in *fixed with U+FFFD in
-** place of the bad bytes (counted, and said at the end); NULL when out of
-** memory. */
-static const char *json_text(writer *w, const char *s, char **fixed)
+/* Output text must be UTF-8 (JSON requires it); a database made elsewhere
+** (or edited) may hold other bytes. s, or when it is not UTF-8 a copy in
+** *fixed with U+FFFD in place of the bad bytes (counted, and said at the
+** end); NULL when out of memory. */
+static const char *utf8_text(writer *w, const char *s, char **fixed)
 {
     int bad;
     *fixed = NULL;
@@ -121,7 +132,7 @@ static void w_sep(writer *w)
 static void w_add(writer *w, cJSON *item)
 {
     char *fixed = NULL;
-    const char *key = item && w->obj ? json_text(w, w->names[w->col], &fixed) : NULL;
+    const char *key = item && w->obj ? utf8_text(w, w->names[w->col], &fixed) : NULL;
     if (!item) w->oom = 1;
     else if (key) cJSON_AddItemToObject(w->obj, key, item);
     else cJSON_Delete(item);
@@ -157,13 +168,12 @@ static void w_real(writer *w, double v)
 static void w_text(writer *w, const char *v)
 {
     w_sep(w);
-    if (w->json) {
-        char *fixed;
-        const char *t = json_text(w, v, &fixed);
-        w_add(w, t ? cJSON_CreateString(t) : NULL);
-        free(fixed);
-    } else
-        csv_text(w->f, v);
+    char *fixed;
+    const char *t = utf8_text(w, v, &fixed);
+    if (!t) w->oom = 1;
+    else if (w->json) w_add(w, cJSON_CreateString(t));
+    else csv_text(w->f, t);
+    free(fixed);
     w->col++;
 }
 
@@ -197,8 +207,11 @@ static void w_start(writer *w)
 {
     if (w->json) return;
     for (int c = 0; c < w->ncols; c++) {
+        char *fixed;
+        const char *name = utf8_text(w, w->names[c], &fixed);
         if (c) fputc(',', w->f);
-        csv_text(w->f, w->names[c]);
+        if (name) csv_text(w->f, name);
+        free(fixed);
     }
     fputs("\r\n", w->f);
 }
@@ -279,12 +292,25 @@ static int fetch_kv(sqlite3_stmt *st, sqlite3_int64 id, char **keys, int n, sqli
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The value of a param (text) or metric (number) kept by fetch_kv. */
-static void w_value(writer *w, sqlite3_value *v)
+/* A param's text as a number, when its key holds numbers and the text is
+** one: 1 with *x, else 0 (a word, or text a damaged row made not a number). */
+static int param_number(const char *key, const char *text, double *x)
 {
+    char *end;
+    if (!key || !text || !*text || !sb_spec_key_is_number(key)) return 0;
+    *x = strtod(text, &end);
+    return !*end && isfinite(*x);
+}
+
+/* The value of a param or metric kept by fetch_kv: numbers as numbers (a
+** param by its key's type, key without the "param." prefix), text as text. */
+static void w_value(writer *w, const char *key, sqlite3_value *v)
+{
+    double x;
     if (!v || sqlite3_value_type(v) == SQLITE_NULL) w_null(w);
     else if (sqlite3_value_type(v) == SQLITE_INTEGER || sqlite3_value_type(v) == SQLITE_FLOAT)
         w_real(w, sqlite3_value_double(v));
+    else if (param_number(key, (const char *)sqlite3_value_text(v), &x)) w_real(w, x);
     else w_text(w, (const char *)sqlite3_value_text(v));
 }
 
@@ -328,7 +354,7 @@ static int export_runs(sqlite3 *db, const selection *sel, writer *w, char *err, 
         w_begin_row(w);
         for (int c = 0; c < nr; c++) w_column(w, runs, c);
         for (int k = 0; k < np + nm; k++) {
-            w_value(w, slot[k]);
+            w_value(w, k < np ? pkeys[k] + strlen("param.") : NULL, slot[k]);
             sqlite3_value_free(slot[k]);
             slot[k] = NULL;
         }
@@ -359,24 +385,72 @@ done:
     return status;
 }
 
-static int export_series(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
+/* Long form: one row per run and metric, then per run and param, each with the
+** run's identity; value a number (metrics, numeric params), text a word. */
+static int export_long(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
 {
-    static const char *names[] = { "run_id", "metric", "step", "layer", "head", "value" };
+    static const char *names[] = { "run_id", "sweep", "task", "sharing", "seed", "status", "kind", "key", "value", "text" };
+    enum { N = sizeof names / sizeof names[0] };
     sqlite3_stmt *st;
     int rc;
     if (prepare(db,
-                "SELECT run_id, metric, step, layer, head, value FROM series WHERE run_id IN (" SELECTED_RUNS ")"
-                " ORDER BY run_id, metric, step, layer, head",
+                "SELECT * FROM ("
+                " SELECT r.id, r.sweep, r.task, r.sharing, r.seed, r.status, 'metric' AS kind, m.key, m.value, 0 AS ord"
+                " FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.id IN (" SELECTED_RUNS ")"
+                " UNION ALL"
+                " SELECT r.id, r.sweep, r.task, r.sharing, r.seed, r.status, 'param', p.key, p.value, 1"
+                " FROM params p JOIN runs r ON r.id = p.run_id WHERE r.id IN (" SELECTED_RUNS "))"
+                " ORDER BY 1, ord, 8",
                 sel, &st)) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(db));
         return -1;
     }
     w->names = names;
-    w->ncols = 6;
+    w->ncols = N;
     w_start(w);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && !w->oom) {
         w_begin_row(w);
-        for (int c = 0; c < 6; c++) w_column(w, st, c);
+        for (int c = 0; c < 8; c++) w_column(w, st, c);
+        const char *key = (const char *)sqlite3_column_text(st, 7), *text = (const char *)sqlite3_column_text(st, 8);
+        int type = sqlite3_column_type(st, 8), metric = sqlite3_column_int(st, 9) == 0;
+        double x;
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) w_real(w, sqlite3_column_double(st, 8)), w_null(w);
+        else if (!metric && param_number(key, text, &x)) w_real(w, x), w_null(w);
+        else if (type == SQLITE_NULL) w_null(w), w_null(w);
+        else w_null(w), w_text(w, text);
+        w_end_row(w);
+    }
+    if (w->oom || rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s", w->oom ? "out of memory" : sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    w_finish(w);
+    return 0;
+}
+
+static int export_series(sqlite3 *db, const selection *sel, writer *w, char *err, size_t errlen)
+{
+    /* each point with its run's identity, so that no use needs a join */
+    static const char *names[] = { "run_id", "sweep", "task", "sharing", "seed", "metric", "step", "layer", "head", "value" };
+    enum { N = sizeof names / sizeof names[0] };
+    sqlite3_stmt *st;
+    int rc;
+    if (prepare(db,
+                "SELECT s.run_id, r.sweep, r.task, r.sharing, r.seed, s.metric, s.step, s.layer, s.head, s.value"
+                " FROM series s JOIN runs r ON r.id = s.run_id WHERE s.run_id IN (" SELECTED_RUNS ")"
+                " ORDER BY s.run_id, s.metric, s.step, s.layer, s.head",
+                sel, &st)) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    w->names = names;
+    w->ncols = N;
+    w_start(w);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !w->oom) {
+        w_begin_row(w);
+        for (int c = 0; c < N; c++) w_column(w, st, c);
         w_end_row(w);
     }
     if (w->oom || rc != SQLITE_DONE) {
@@ -396,6 +470,7 @@ int sb_cmd_export(int argc, char **argv)
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },     { "format", required_argument, NULL, 'f' },
         { "series", no_argument, NULL, 'r' },       { "output", required_argument, NULL, 'o' },
+        { "long", no_argument, NULL, 'L' },
         { "task", required_argument, NULL, 't' },   { "sharing", required_argument, NULL, 's' },
         { "status", required_argument, NULL, 'S' }, { "sweep", required_argument, NULL, 'w' },
         { "limit", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
@@ -403,7 +478,7 @@ int sb_cmd_export(int argc, char **argv)
     };
     const char *db = SB_DEFAULT_DB, *out = NULL;
     selection sel = { { NULL, NULL, NULL, NULL }, -1 };
-    int json = 0, series = 0, opt;
+    int json = 0, series = 0, tidy = 0, opt;
     char *end, err[1024];
     sb_cli_opts co;
     sb_cli_opts_init(&co, "export", argc, argv);
@@ -417,6 +492,7 @@ int sb_cmd_export(int argc, char **argv)
             else return sb_usage_error("export: --format '%s': expected csv or json", optarg);
             break;
         case 'r': series = 1; break;
+        case 'L': tidy = 1; break;
         case 'o': out = optarg; break;
         case 't': sel.filter[0] = optarg; break;
         case 's': sel.filter[1] = optarg; break;
@@ -436,6 +512,7 @@ int sb_cmd_export(int argc, char **argv)
     }
     if (optind < argc) return sb_usage_error("export: unexpected argument '%s' (see sharebench export --help)", argv[optind]);
     if (out && !strcmp(out, "-")) out = NULL;
+    if (series && tidy) return sb_usage_error("export: --long and --series together: give one (series points are long already)");
 
     /* Reading never creates it (sb_store_open read-only); say where runs come from. */
     if (access(db, F_OK) != 0 && errno == ENOENT)
@@ -463,7 +540,9 @@ int sb_cmd_export(int argc, char **argv)
         f = a.f;
     }
     writer w = { f, json, 0, 0, NULL, 0, NULL, 0, 0 };
-    int rc = series ? export_series(sq, &sel, &w, err, sizeof err) : export_runs(sq, &sel, &w, err, sizeof err);
+    int rc = series ? export_series(sq, &sel, &w, err, sizeof err)
+             : tidy ? export_long(sq, &sel, &w, err, sizeof err)
+                    : export_runs(sq, &sel, &w, err, sizeof err);
     sqlite3_exec(sq, "COMMIT", NULL, NULL, NULL);
     sb_store_close(s);
     if (rc) {
@@ -476,7 +555,7 @@ int sb_cmd_export(int argc, char **argv)
         return sb_usage_error("export: cannot write to standard output: %s", strerror(errno));
     if (w.repaired)
         fprintf(stderr, "sharebench: export: warning: %ld text%s in %s %s not UTF-8: written with U+FFFD in place of the bad "
-                "bytes (JSON is UTF-8)\n", w.repaired, w.repaired == 1 ? "" : "s", db, w.repaired == 1 ? "is" : "are");
+                "bytes (CSV and JSON here are UTF-8)\n", w.repaired, w.repaired == 1 ? "" : "s", db, w.repaired == 1 ? "is" : "are");
     if (!w.rows) fprintf(stderr, "sharebench: export: no %s in %s%s\n", series ? "series points" : "runs", db,
                          sel.filter[0] || sel.filter[1] || sel.filter[2] || sel.filter[3] ? " match" : "");
     return SB_EXIT_OK;

@@ -137,8 +137,10 @@ int sb_cmd_gate(int argc, char **argv)
         sb_usage_error("gate: %s", err);
         rc = SB_EXIT_USAGE;
     } else {
-        fprintf(stderr, "gate: %s (exit %d): %d worse, %d newly failing, %d missing, %d too few repetitions, %d not significant, "
-                        "%d better, %d unchanged\n",
+        /* the verdict is the result: on standard output, unless the table is there already */
+        fprintf(md && strcmp(md, "-") ? stdout : stderr,
+                "gate: %s (exit %d): %d worse, %d newly failing, %d missing, %d too few repetitions, %d not significant, "
+                "%d better, %d unchanged\n",
                 sb_gate_verdict(res.status), res.status, res.count[SB_MARK_WORSE], res.count[SB_MARK_NEWLY_FAILING],
                 res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_SIGNIFICANT],
                 res.count[SB_MARK_BETTER], res.count[SB_MARK_UNCHANGED]);

@@ -23,7 +23,8 @@ static void help(FILE *f)
             "usage: sharebench list [--db FILE] [--task T] [--sharing S] [--status S] [--sweep NAME] [--limit N]\n\n"
             "Print one line per recorded run: id, status, sweep, task, sharing, seed, its main\n"
             "metrics (test, test_long, train_tokens_per_s, params_unique) when recorded, and\n"
-            "its wall-clock seconds. Filters match exactly and combine.\n\n"
+            "its wall-clock seconds, each column in one number format. Filters match exactly\n"
+            "and combine. For every metric and key, typed, use sharebench export.\n\n"
             "  --db FILE      the results database (default " SB_DEFAULT_DB ")\n"
             "  --task T       only runs of task T\n"
             "  --sharing S    only runs with sharing S (as recorded, e.g. cycle:3)\n"
@@ -70,7 +71,7 @@ static char *number_cell(int col, double x)
     else if (col == NFIXED + 2) snprintf(num, sizeof num, "%.0f", x);     /* tokens per second */
     else if (col == NFIXED + 3 && isfinite(x) && fabs(x) < 1e18) sb_fmt_count((long)x, num, sizeof num);   /* parameters */
     else if (col == NCOLS - 1) snprintf(num, sizeof num, "%.1f", x);      /* wall seconds */
-    else snprintf(num, sizeof num, "%.4g", x);                             /* test metrics */
+    else snprintf(num, sizeof num, "%.17g", x);                            /* test metrics: see metric_column */
     return printable(num);
 }
 
@@ -99,6 +100,28 @@ static int add_row(void *ctx, const sb_listing_row *r)
     for (int c = 0; c < NMETRICS; c++) oom |= !(cell[NFIXED + c] = number_cell(NFIXED + c, r->metric[c]));
     oom |= !(cell[NCOLS - 1] = number_cell(NCOLS - 1, r->wall_seconds));
     return oom;
+}
+
+/* One format for a whole column of test metrics, so their points line up:
+** four decimals, or (a value too small or too large for them) three
+** significant digits in exponent form for every row. 0, or -1 when out of memory. */
+static int metric_column(char **cells, size_t n, int col)
+{
+    int sci = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = cells[i * NCOLS + col];
+        double x = fabs(strtod(v, NULL));
+        if (*v && x != 0 && (x < 1e-3 || x >= 1e6)) sci = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char **v = &cells[i * NCOLS + col], num[64], *copy;
+        if (!**v) continue;
+        snprintf(num, sizeof num, sci ? "%.2e" : "%.4f", strtod(*v, NULL));
+        if (!(copy = strdup(num))) return -1;
+        free(*v);
+        *v = copy;
+    }
+    return 0;
 }
 
 static void free_cells(char **cells, size_t n)
@@ -165,6 +188,10 @@ int sb_cmd_list(int argc, char **argv)
         sb_usage_error("list: %s: %s", db, rc > 0 ? "out of memory" : err);
         free_cells(cells, n * NCOLS);
         return SB_EXIT_USAGE;
+    }
+    if (metric_column(cells, n, NFIXED) || metric_column(cells, n, NFIXED + 1)) {
+        free_cells(cells, n * NCOLS);
+        return sb_usage_error("list: out of memory");
     }
 
     for (int c = 0; c < NCOLS; c++) {

@@ -7,7 +7,9 @@
 #include "report/budget.h"
 #include "report/claims.h"
 #include "report/report.h"
+#include "sys/datadir.h"
 #include <getopt.h>
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,11 +35,23 @@ static void help(FILE *f)
             "  --name NAME     file names (default report: report.md, report.html, report-figures/)\n"
             "  --budget SIZE   memory budget for the longest-sequence table (default 1GiB; units B, KiB,\n"
             "                  MiB, GiB, KB, MB, GB)\n"
-            "  --claims FILE   the claims (default " SB_CLAIMS_FILE ")\n"
-            "  --plots DIR     the gnuplot scripts (default plots)\n"
-            "  --title TEXT    the report's title\n\n"
+            "  --claims FILE   the claims (default: the claims.txt sharebench ships)\n"
+            "  --plots DIR     the gnuplot scripts (default: the plots sharebench ships)\n"
+            "  --title TEXT    the report's title\n"
+            "  --quiet         no closing line; --verbose: also each figure written\n\n"
             "example: sharebench report --db results/sharebench.db --sweep smoke\n"
             "exit status: 0 written, 2 bad input (nothing written)\n");
+}
+
+/* --verbose: every file of the figure directory, one a line. */
+static void list_figures(const char *figdir)
+{
+    glob_t g;
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s/*", figdir);
+    if (glob(pattern, 0, NULL, &g)) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) printf("report: figure %s\n", g.gl_pathv[i]);
+    globfree(&g);
 }
 
 int sb_cmd_report(int argc, char **argv)
@@ -48,9 +62,10 @@ int sb_cmd_report(int argc, char **argv)
         { "name", required_argument, NULL, 'n' },   { "budget", required_argument, NULL, 'b' },
         { "claims", required_argument, NULL, 'c' }, { "plots", required_argument, NULL, 'p' },
         { "title", required_argument, NULL, 'T' },  { "help", no_argument, NULL, 'h' },
+        { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 }
     };
-    const char *db = SB_DEFAULT_DB, *outdir = "results", *name = "report", *claims_path = SB_CLAIMS_FILE, *plotdir = "plots",
+    const char *db = SB_DEFAULT_DB, *outdir = "results", *name = "report", *claims_path = NULL, *plotdir = NULL,
                *title = NULL;
     sb_rs_filter flt = { NULL, NULL, NULL };
     double budget = 1073741824.0;
@@ -80,12 +95,31 @@ int sb_cmd_report(int argc, char **argv)
         }
     }
     if (optind < argc) return sb_usage_error("report: unexpected argument '%s' (see sharebench report --help)", argv[optind]);
+    int verbosity = sb_cli_verbosity(&co);
+    if (verbosity == SB_VERBOSITY_BAD) return SB_EXIT_USAGE;
+    /* the shipped claims and figures, wherever sharebench is installed (sys/datadir.h) */
+    char claims_found[4096], plots_found[4096];
+    if (!claims_path) {
+        if (sb_data_path("claims.txt", claims_found, sizeof claims_found, err, sizeof err)) return sb_usage_error("report: %s", err);
+        claims_path = claims_found;
+    }
+    if (!plotdir) {
+        if (sb_data_path("plots", plots_found, sizeof plots_found, err, sizeof err)) return sb_usage_error("report: %s", err);
+        plotdir = plots_found;
+    }
     sb_report_options o = { db, flt, outdir, name, claims_path, plotdir, title, budget };
     sb_report_outcome res;
     if (sb_report_write(&o, &res, err, sizeof err)) return sb_usage_error("report: %s", err);
-    fprintf(stderr, "report: wrote %s and %s (%d runs, %d configurations; %d figures in %s", res.md, res.html, res.nruns,
-            res.ngroups, res.drawn, res.figdir);
-    if (res.failed) fprintf(stderr, "; %d not drawn: %s", res.failed, res.last_error);
-    fprintf(stderr, ")\n");
+    if (verbosity > 0) list_figures(res.figdir);
+    if (verbosity >= 0) {
+        /* what was written is the command's result: standard output */
+        printf("report: wrote %s and %s (%d runs, %d configurations; %d figures in %s", res.md, res.html, res.nruns,
+               res.ngroups, res.drawn, res.figdir);
+        if (res.failed) printf("; %d not drawn: %s", res.failed, res.last_error);
+        printf(")\n");
+    } else if (res.failed) {
+        fprintf(stderr, "sharebench: report: %d figures not drawn: %s\n", res.failed, res.last_error);
+    }
+    if (fflush(stdout)) return sb_usage_error("report: cannot write to standard output");
     return SB_EXIT_OK;
 }

@@ -22,6 +22,7 @@
 #include "sys/fmt.h"
 #include "results/check.h"
 #include "results/lease.h"
+#include "sys/datadir.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,11 @@ static void help(FILE *f)
             "  --mem-budget SIZE  refuse the sweep when a cell (or --jobs cells at once) needs more\n"
             "                memory than SIZE (512M, 2G; default: the memory available)\n"
             "  --rank-timeout S  under mpirun: seconds a rank may stay silent before it is lost (default 120)\n"
+            "  --quiet       no progress, only failures; --verbose: also each cell's start and test metric\n"
             "  KEY=VALUE     override a key in every cell, e.g. steps=50\n\n"
+            "FILE may also name a shipped sweep (smoke, albert-ablation, takase, ...). Progress goes to\n"
+            "standard error: one updated line on a terminal, else a line per cell with the time elapsed\n"
+            "and an estimate of the time left; the closing summary to standard output.\n\n"
             "Under mpirun or srun (the MPI build: make MPI=1), the cells spread over the ranks and\n"
             "rank 0 writes the database (README: Running on a cluster).\n\n"
             "example: sharebench sweep bench/sweeps/albert-ablation.ini --jobs 2 --resume\n"
@@ -64,8 +69,9 @@ static void help(FILE *f)
 enum { DIVERGED = 3, NOT_STORED = 4, DONE_ELSEWHERE = 5, HELD = 6 };
 
 /* Run one cell in this (child) process and store it; the exit status is the
-** result. after: the last run stored when the sweep started. */
-static int child(const sb_spec *s, const char *db, int threads, long after, int resume)
+** result. after: the last run stored when the sweep started; verbose: a
+** line with its test metric. */
+static int child(const sb_spec *s, const char *db, int threads, long after, int resume, int verbose)
 {
     char err[SB_ERR_LEN], cell[17], label[256];
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -94,6 +100,9 @@ static int child(const sb_spec *s, const char *db, int threads, long after, int 
         return SB_EXIT_USAGE;
     }
     long id = sb_store_commit(st, r, err, sizeof err);
+    double test;
+    if (verbose && id > 0 && !sb_run_metric_get(r, "test", &test))
+        fprintf(stderr, "sweep: %s: test %.4f, stored as run %ld\n", label, test, id);
     sb_run_free(r);
     if (id < 0) { fprintf(stderr, "sharebench: sweep: %s\n", err); sb_store_close(st); return NOT_STORED; }
     /* stored: a lease left behind (the disk filled since) is stale once this process ends */
@@ -109,6 +118,7 @@ int sb_cmd_sweep(int argc, char **argv)
         { "dry-run", no_argument, NULL, 'n' }, { "db", required_argument, NULL, 'd' },
         { "threads", required_argument, NULL, 't' }, { "mem-budget", required_argument, NULL, 'm' },
         { "rank-timeout", required_argument, NULL, 'T' }, { "cell-child", required_argument, NULL, 'C' },
+        { "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     char err[SB_ERR_LEN], *end;
@@ -145,8 +155,16 @@ int sb_cmd_sweep(int argc, char **argv)
         case 'd': db = optarg; break;
         }
     }
+    int verbosity = sb_cli_verbosity(&co);
+    if (verbosity == SB_VERBOSITY_BAD) return SB_EXIT_USAGE;
     if (optind >= argc) return sb_usage_error("sweep: no sweep file given (see sharebench sweep --help)");
     const char *file = argv[optind++];
+    /* a shipped sweep by its name, when no such file is here */
+    char shipped[SB_PATH_LEN + 32], item[SB_PATH_LEN];
+    if (access(file, F_OK) && !strchr(file, '/') && strlen(file) < 128) {
+        snprintf(item, sizeof item, "sweeps/%s%s", file, strstr(file, ".ini") ? "" : ".ini");
+        if (!sb_data_path(item, shipped, sizeof shipped, err, sizeof err)) file = shipped;
+    }
     if (sb_cli_assignments_once("sweep", argv + optind, argc - optind)) return SB_EXIT_USAGE;
     sb_grid *g = sb_grid_load(file, err, sizeof err);
     if (!g) return sb_usage_error("sweep: %s", err);
@@ -193,6 +211,7 @@ int sb_cmd_sweep(int argc, char **argv)
     int refused = sb_mpi_launched_rank() == 0 &&
                   sb_memcheck_cells(cells, plan_of, n, mpi ? 1 : jobs, per, budget, dry ? over : NULL, err, sizeof err);
     if (refused && !dry) { sb_usage_error("sweep: %s: %s", file, err); goto out; }
+    if (!dry && sb_mpi_launched_rank() <= 0) sb_cli_default_db_dir(db);
     if (mpi) {
         sb_mpi_sweep_args a = { g, cells, n, file, db, resume, threads, rank_timeout, argc, argv };
         rc = sb_mpi_sweep(&a);
@@ -247,8 +266,9 @@ int sb_cmd_sweep(int argc, char **argv)
     if (!todo || !retried) { free(todo); free(retried); sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
     for (long i = 0; i < n; i++)
         if (!done[i]) todo[ntodo++] = i;
-    fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
-            jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
+    if (verbosity >= 0)
+        fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
+                jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
     fflush(stderr);
     while (running > 0 || (!stop && next < ntodo)) {
         while (!stop && running < jobs && next < ntodo) {
@@ -256,12 +276,17 @@ int sb_cmd_sweep(int argc, char **argv)
             fflush(NULL);
             pid_t p = fork();
             if (p < 0) { perror("sharebench: sweep: fork"); rc = SB_EXIT_CHECK; free(todo); free(retried); goto out; }
-            if (p == 0) _exit(child(&cells[i], db, per, after, resume));
+            if (p == 0) _exit(child(&cells[i], db, per, after, resume, verbosity > 0));
             pids[running] = p;
             pid_cell[running] = i;
             cell_start[running] = sb_now();
             running++;
-            if (tty) {
+            if (verbosity > 0 && !tty) {
+                char label[256];
+                sb_spec_label(&cells[i], label, sizeof label);
+                fprintf(stderr, "sweep: started %s\n", label);
+            }
+            if (tty && verbosity >= 0) {
                 char label[256], el[32];
                 sb_spec_label(&cells[i], label, sizeof label);
                 sb_fmt_time(sb_now() - t0, el, sizeof el);
@@ -309,13 +334,15 @@ int sb_cmd_sweep(int argc, char **argv)
         double elapsed = sb_now() - t0;
         sb_fmt_time(elapsed, el, sizeof el);
         sb_fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
-        if (tty && code != 0 && code != 3)   /* failures stay on screen; the rest is one updated line */
+        int failure = code != 0 && code != 3;
+        if (tty && failure)   /* failures stay on screen, even --quiet; the rest is one updated line */
             fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
-        if (tty)
+        if (tty && verbosity >= 0)
             fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", finished, pending, what, label, took, el,
                     left, finished == pending ? "\n" : "");
-        else
-            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s\n", finished, pending, what, label, took, why);
+        else if (!tty && (verbosity >= 0 || failure))
+            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s | %s elapsed, ~%s left\n", finished, pending, what, label, took, why, el,
+                    left);
         if (code == NOT_STORED && !stop) {
             stop = 1;
             fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
@@ -323,14 +350,18 @@ int sb_cmd_sweep(int argc, char **argv)
         }
         fflush(stderr);
     }
-    if (tty && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
+    if (tty && verbosity >= 0 && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
     long ran = finished - elsewhere - held;
-    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), ran,
-            ran - diverged - failed, diverged, failed);
-    if (elsewhere) fprintf(stderr, "; %ld stored by another sweep meanwhile", elsewhere);
-    if (held) fprintf(stderr, "; %ld running in another sweep (not run here)", held);
-    if (stop) fprintf(stderr, "; %ld not started", pending - finished);
-    fputc('\n', stderr);
+    if (verbosity >= 0 || failed || stop) {
+        /* the outcome: standard output */
+        printf("sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), ran, ran - diverged - failed,
+               diverged, failed);
+        if (elsewhere) printf("; %ld stored by another sweep meanwhile", elsewhere);
+        if (held) printf("; %ld running in another sweep (not run here)", held);
+        if (stop) printf("; %ld not started", pending - finished);
+        printf(" (%s)\n", db);
+        fflush(stdout);
+    }
     free(todo);
     free(retried);
     rc = failed ? SB_EXIT_CHECK : SB_EXIT_OK;

@@ -376,12 +376,14 @@ static int coordinate(coordinator *c)
             fprintf(stderr, "sweep: missing (rank %d on %s was lost): %s; run the sweep again with --resume to run it\n",
                     w, c->host[w], label);
         }
-    fprintf(stderr, "sweep %s: %ld cells run: %ld finished, %ld diverged, %ld failed", sb_grid_name(a->grid), c->done,
-            c->finished, c->diverged, c->failed);
-    if (c->elsewhere) fprintf(stderr, "; %ld stored by another sweep meanwhile", c->elsewhere);
-    if (c->held) fprintf(stderr, "; %ld running in another sweep (not run here)", c->held);
-    if (c->stop) fprintf(stderr, "; %ld not started", c->to_run - c->done);
-    fprintf(stderr, "; %ld rank%s lost\n", c->lost, c->lost == 1 ? "" : "s");
+    /* the outcome: standard output, as a local sweep's */
+    printf("sweep %s: %ld cells run: %ld finished, %ld diverged, %ld failed", sb_grid_name(a->grid), c->done, c->finished,
+           c->diverged, c->failed);
+    if (c->elsewhere) printf("; %ld stored by another sweep meanwhile", c->elsewhere);
+    if (c->held) printf("; %ld running in another sweep (not run here)", c->held);
+    if (c->stop) printf("; %ld not started", c->to_run - c->done);
+    printf("; %ld rank%s lost\n", c->lost, c->lost == 1 ? "" : "s");
+    fflush(stdout);
     rc = c->failed || c->lost ? SB_EXIT_CHECK : SB_EXIT_OK;
     free(msg);
     free(cell);

@@ -1,6 +1,6 @@
 /*
-** claims.h: the project's list of claims (bench/claims.txt by default; the
-** format and the checks are described at the top of that file) and what the
+** claims.h: the project's list of claims (bench/claims.txt, installed as
+** share/sharebench/claims.txt, by default: datadir.h; the format and the checks are described at the top of that file) and what the
 ** data of a report says about each: supported, contradicted, inconclusive or
 ** not measured, with the evidence in words.
 */
@@ -9,7 +9,6 @@
 
 #include "results/runset.h"
 
-#define SB_CLAIMS_FILE "bench/claims.txt"
 #define SB_CLAIM_MAX_CHECKS 8
 
 typedef struct {

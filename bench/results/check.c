@@ -21,6 +21,7 @@ typedef struct {
     sqlite3 *db;
     const char *path;
     FILE *out;
+    long shown;   /* of each kind, at most */
     sb_check_result *res;
 } checker;
 
@@ -30,7 +31,7 @@ static void report(checker *c, int warning, long *shown, const char *fmt, ...)
 {
     if (warning) c->res->warnings++;
     else c->res->problems++;
-    if (!c->out || (*shown)++ >= SB_CHECK_SHOWN) return;
+    if (!c->out || (*shown)++ >= c->shown) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(c->out, "%s: %s: ", c->path, warning ? "warning" : "problem");
@@ -41,7 +42,7 @@ static void report(checker *c, int warning, long *shown, const char *fmt, ...)
 
 static void more(checker *c, long shown)
 {
-    if (c->out && shown > SB_CHECK_SHOWN) fprintf(c->out, "%s: ... and %ld more like the above\n", c->path, shown - SB_CHECK_SHOWN);
+    if (c->out && shown > c->shown) fprintf(c->out, "%s: ... and %ld more like the above (--verbose shows all)\n", c->path, shown - c->shown);
 }
 
 /* Run a query whose first column is the text of one problem per row; what
@@ -279,7 +280,7 @@ static void check_keys(checker *c)
     }
 }
 
-int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, size_t errlen)
+int sb_check_db(const char *path, FILE *out, long shown, sb_check_result *res, char *err, size_t errlen)
 {
     struct stat st;
     memset(res, 0, sizeof *res);
@@ -295,8 +296,8 @@ int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, si
         snprintf(err, errlen, "%s: is a directory, not a database file", path);
         return -1;
     }
-    checker c = { NULL, path, out, res };
-    long shown = 0;
+    checker c = { NULL, path, out, shown > 0 ? shown : SB_CHECK_SHOWN, res };
+    shown = 0;
     char why[1024];
     /* read-only, on read-only storage too */
     if (sb_store_open_sqlite_readonly(path, &c.db, why, sizeof why)) {
@@ -349,7 +350,7 @@ int sb_check_damaged(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int rc = sb_check_db(path, out, &res, err, errlen);
+    int rc = sb_check_db(path, out, 0, &res, err, errlen);
     fclose(out);
     if (!rc && res.problems) {
         /* the first problems, without each line's "path: problem: " */

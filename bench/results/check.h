@@ -25,12 +25,12 @@ typedef struct {
 } sb_check_result;
 
 /* Check the database at path. Problems and warnings are written to out, one a
-** line (out may be NULL; at most SB_CHECK_SHOWN of each kind are shown, the
-** rest counted). Returns 0 with *res filled (res->problems == 0: clean), or -1
+** line (out may be NULL; at most `shown` of each kind are shown, SB_CHECK_SHOWN
+** by default, the rest counted). Returns 0 with *res filled (res->problems == 0: clean), or -1
 ** with a message when path cannot be opened at all (no such file, a
 ** directory): a file that is not a database is a problem, not an error. */
 #define SB_CHECK_SHOWN 20
-int sb_check_db(const char *path, FILE *out, sb_check_result *res, char *err, size_t errlen);
+int sb_check_db(const char *path, FILE *out, long shown, sb_check_result *res, char *err, size_t errlen);
 
 /* 0 when the database at path is absent or sb_check_db finds no problem
 ** (warnings allowed); -1 with a message naming it, the number of problems and

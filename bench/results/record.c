@@ -123,6 +123,33 @@ int sb_run_metric(sb_run *r, const char *key, double value)
     return 0;
 }
 
+size_t sb_run_param_count(const sb_run *r) { return r ? r->nparams : 0; }
+size_t sb_run_metric_count(const sb_run *r) { return r ? r->nmetrics : 0; }
+
+const char *sb_run_param_at(const sb_run *r, size_t i, const char **value)
+{
+    if (!r || i >= r->nparams) return NULL;
+    *value = r->params[i].value;
+    return r->params[i].key;
+}
+
+const char *sb_run_metric_at(const sb_run *r, size_t i, double *value)
+{
+    if (!r || i >= r->nmetrics) return NULL;
+    *value = r->metrics[i].value;
+    return r->metrics[i].key;
+}
+
+int sb_run_metric_get(const sb_run *r, const char *key, double *value)
+{
+    for (size_t i = r ? r->nmetrics : 0; i-- > 0;)
+        if (!strcmp(r->metrics[i].key, key)) {
+            *value = r->metrics[i].value;
+            return 0;
+        }
+    return -1;
+}
+
 int sb_run_series(sb_run *r, const char *metric, long step, int layer, int head, double value)
 {
     size_t name;

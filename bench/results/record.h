@@ -10,6 +10,8 @@
 #ifndef SB_RECORD_H
 #define SB_RECORD_H
 
+#include <stddef.h>
+
 typedef struct sb_run sb_run;
 
 sb_run *sb_run_new(void);
@@ -24,5 +26,14 @@ const char *sb_run_get(const sb_run *r, const char *column);
 int sb_run_param(sb_run *r, const char *key, const char *value);
 int sb_run_metric(sb_run *r, const char *key, double value);
 int sb_run_series(sb_run *r, const char *metric, long step, int layer, int head, double value);
+
+/* Read back what a run holds, in the order added (to print or export it
+** before or without storing it): the count, and the i-th key with its value. */
+size_t sb_run_param_count(const sb_run *r);
+const char *sb_run_param_at(const sb_run *r, size_t i, const char **value);
+size_t sb_run_metric_count(const sb_run *r);
+const char *sb_run_metric_at(const sb_run *r, size_t i, double *value);
+/* A metric by key (the last added): 0 with *value, or -1 when the run has none. */
+int sb_run_metric_get(const sb_run *r, const char *key, double *value);
 
 #endif

@@ -758,6 +758,11 @@ fail:
     return -1;
 }
 
+const char *sb_store_sqlite_version(void)
+{
+    return sqlite3_libversion();
+}
+
 int sb_store_has_cell(sb_store *s, const char *cell, char *err, size_t errlen)
 {
     sqlite3_stmt *st;

@@ -86,6 +86,8 @@ void sb_store_rollback(sb_store *s);
 /* The schema version of the open database (older than SB_SCHEMA_VERSION
 ** only when opened read-only). */
 int sb_store_version(const sb_store *s);
+/* The version of the SQLite library linked in ("3.40.1"), for --version. */
+const char *sb_store_sqlite_version(void);
 
 /* Write the run and all its rows in one transaction. Returns the new run id,
 ** or -1 with a message (nothing written). */

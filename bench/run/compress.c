@@ -196,7 +196,7 @@ static int make_teacher(sb_compress *cs, char *err, size_t errlen)
     if (sb_compress_teacher_config(s, &cs->c, &tc, &trained, err, errlen)) return -1;
     if (!(cs->teacher = sb_model_create(&tc, cs->B, cs->T, (uint64_t)s->seed, 0, err, errlen))) return -1;
     if (!trained) {
-        if (sb_checkpoint_load(s->teacher, cs->teacher, NULL, err, errlen)) return -1;
+        if (sb_checkpoint_load(s->teacher, cs->teacher, err, errlen)) return -1;
     } else {
         sb_adamw_config oc;
         sb_adamw o;
@@ -437,7 +437,8 @@ int sb_compress_record(sb_compress *cs, sb_model *m, const sb_adamw *o, const ch
     const sb_spec *s = &cs->s;
     int compressed = sb_compress_any(s);
     char path[SB_PATH_LEN + 16];
-    if (save && save[0] && !compressed && sb_checkpoint_save(save, m, o, NULL, err, errlen)) return -1;
+    if (save && save[0] && !compressed && sb_checkpoint_save(save, m, NULL, err, errlen)) return -1;
+    if (s->save_optim[0] && sb_checkpoint_save_optim(s->save_optim, m, o, err, errlen)) return -1;
     /* the deployable checkpoint: written where asked when the run compresses, else to a scratch file to be measured */
     if (save && save[0] && compressed) {
         snprintf(path, sizeof path, "%s", save);

@@ -32,6 +32,12 @@ static int model_for_task(const sb_spec *s, const sb_task_info *info, sb_config 
     int need_len = info->long_length > info->length ? info->long_length : info->length;
     if (s->init_from[0]) {
         if (sb_checkpoint_config(s->init_from, c, err, errlen)) return -1;
+        sb_config oc;
+        if (s->init_optim[0] && sb_checkpoint_optim_config(s->init_optim, &oc, err, errlen)) return -1;
+        if (s->init_optim[0] && sb_config_hash(&oc) != sb_config_hash(c)) {
+            snprintf(err, errlen, "init_optim=%s: the optimizer state of another model than init_from=%s", s->init_optim, s->init_from);
+            return -1;
+        }
         if (sb_spec_model_set(s, "sharing")) snprintf(c->sharing, sizeof c->sharing, "%s", s->model.sharing);
         /* the rank to factorise a trained checkpoint to (factor_init=svd or als) */
         if (sb_spec_model_set(s, "factor")) c->factor = s->model.factor;
@@ -280,7 +286,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     oc.steps = s->steps; oc.warmup = s->warmup >= 0 ? s->warmup : s->steps / 10;
     if (sb_adamw_init(&opt, &oc, sb_model_n_params(m))) { snprintf(failure, sizeof failure, "out of memory for AdamW"); goto fail; }
     if (s->init_from[0]) {
-        if (sb_checkpoint_load(s->init_from, m, NULL, failure, sizeof failure)) goto fail;
+        if (sb_checkpoint_load(s->init_from, m, failure, sizeof failure)) goto fail;
+        if (s->init_optim[0] && sb_checkpoint_load_optim(s->init_optim, m, &opt, failure, sizeof failure)) goto fail;
         if (strcmp(built.sharing, c.sharing) &&
             sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
     }

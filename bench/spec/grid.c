@@ -5,6 +5,7 @@
 #include "core/sharing.h"
 #include "suite.h"
 #include "sys/textfile.h"
+#include "sys/datadir.h"
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,9 +143,11 @@ static int put_suite(sb_grid *g, const char *value, int line, int append, const 
     size_t w = 0;
     int rc = -1, total = 0;
     if (!items || split(&names, value)) { snprintf(err, errlen, "%s: too many suites", where); goto out; }
+    char shipped[SB_PATH_LEN];
+    sb_data_path("suites", shipped, sizeof shipped, inner, sizeof inner);   /* when missing, ./suites: named in the message */
     for (int i = 0; i < names.n; i++) {
         int n;
-        if (sb_suite_find(names.items[i], path, sizeof path, inner, sizeof inner) ||
+        if (sb_suite_find(names.items[i], shipped, path, sizeof path, inner, sizeof inner) ||
             (n = sb_suite_load(path, tasks, knobs, 64, inner, sizeof inner)) < 0) {
             snprintf(err, errlen, "%s: suite '%s': %s", where, names.items[i], inner);
             goto out;

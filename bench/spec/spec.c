@@ -7,6 +7,8 @@
 #include "core/rng.h"
 #include "core/sharing.h"
 #include "sys/textfile.h"
+#include "core/suggest.h"
+#include "task.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,8 @@ static const tkey tkeys[] = {
     KI(data_seed, 0, 2000000000, "seed of the task's data"),
     KX(threads, 0, 4096, "threads (0: all cores, shared among jobs)"),
     KS(init_from, 1, "checkpoint to start from"),
-    KS(save, 0, "save the trained model to this file"),
+    KS(save, 0, "save the trained model's weights to this file (safetensors)"),
+    KS(save_optim, 0, "save its AdamW moments and step to this file, apart from the weights"),
     KS(sweep, 0, "the sweep the run belongs to"),
     KX(analysis, 0, 1, "run the analyses (gradient noise, heads, CKA, attacks)"),
     KX(grad_samples, 0, 100000, "sequences per gradient-noise measurement"),
@@ -77,7 +80,7 @@ static const tkey tkeys[] = {
     KS(randsub_rates, 0, "random substitution rates, e.g. 0.05,0.1"),
     LW(factor_init, factor_init_names, "factor:R from the start (train), or the trained dense model's truncated SVD or ALS", "train"),
     LI(als_iters, 1, 10000, "ALS sweeps (factor_init=als)", "20"),
-    LW(prune, prune_names, "sparsify the block matrices: none, l1, magnitude, gradual, movement", "none"),
+    LW(prune, prune_names, "how to sparsify the block matrices: an L1 penalty, once by magnitude, gradually, by movement", "none"),
     LF(sparsity, 0, 0.999, "target sparsity of each block matrix (magnitude, gradual, movement)", "0.5"),
     LF(prune_start, 0, 1, "gradual, movement: the schedule starts at this fraction of the steps", "0.25"),
     LF(prune_end, 0, 1, "gradual, movement: and reaches the target at this fraction", "0.75"),
@@ -91,6 +94,7 @@ static const tkey tkeys[] = {
     LS(teacher, "distil from: none, a checkpoint, or train:SHARING (a teacher trained first, e.g. train:none)", "none"),
     LF(distill_temp, 0.01, 100, "distillation temperature T", "2"),
     LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
+    LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
 };
 #undef KI
 #undef KX
@@ -110,6 +114,8 @@ static const tkey *find(const char *key)
     return NULL;
 }
 
+static int model_index(const char *key);
+
 const char *const *sb_spec_train_keys(void)
 {
     static const char *keys[NT + 2];
@@ -117,6 +123,38 @@ const char *const *sb_spec_train_keys(void)
     for (size_t i = 0; i < NT; i++) keys[i + 1] = tkeys[i].key;
     keys[NT + 1] = NULL;
     return keys;
+}
+
+int sb_spec_key_is_number(const char *key)
+{
+    const tkey *t = find(key);
+    if (t) return t->type != K_STR;
+    sb_key_info k;
+    int i = model_index(key);
+    return i >= 0 && !sb_config_key_info(i, &k) && strcmp(k.type, "word") && strcmp(k.type, "text");
+}
+
+int sb_spec_key_info(int i, sb_key_info *k)
+{
+    if (i == 0) {
+        const char *const *p = sb_config_presets();
+        *k = (sb_key_info){ .key = "preset", .type = "word", .help = "the model to start from, before any model key" };
+        for (int j = 0, w = 0; p[j] && w < (int)sizeof k->range; j++)
+            w += snprintf(k->range + w, sizeof k->range - (size_t)w, "%s%s", j ? ", " : "", p[j]);
+        return 0;
+    }
+    if (i < 0 || (size_t)i > NT) return -1;
+    const tkey *t = &tkeys[i - 1];
+    k->key = t->key;
+    k->help = t->help;
+    k->range[0] = 0;
+    k->type = t->type == K_INT ? "integer" : t->type == K_FLOAT ? "number" : t->names ? "word" : "text";
+    if (t->type == K_INT) snprintf(k->range, sizeof k->range, "%.0f to %.0f", t->lo, t->hi);
+    else if (t->type == K_FLOAT) snprintf(k->range, sizeof k->range, "%g to %g", t->lo, t->hi);
+    else if (t->names)
+        for (int j = 0, w = 0; t->names[j] && w < (int)sizeof k->range; j++)
+            w += snprintf(k->range + w, sizeof k->range - (size_t)w, "%s%s", j ? ", " : "", t->names[j]);
+    return 0;
 }
 
 void sb_spec_default(sb_spec *s)
@@ -180,9 +218,15 @@ int sb_spec_set(sb_spec *s, const char *key, const char *value, char *err, size_
     if (!k) {
         int i = model_index(key);
         if (i < 0) {
-            size_t w = (size_t)snprintf(err, errlen, "unknown key '%s'; training keys: preset", key);
-            for (size_t j = 0; j < NT && w < errlen; j++) w += snprintf(err + w, errlen - w, " %s", tkeys[j].key);
-            if (w < errlen) snprintf(err + w, errlen - w, "; model keys: see 'sharebench params --help' and the README");
+            /* the closest of both tables: a typo can be either kind of key */
+            const char *all[NT + 2 + 64];
+            size_t n = 0;
+            for (const char *const *t = sb_spec_train_keys(); *t; t++) all[n++] = *t;
+            for (const char *const *t = sb_config_keys(); *t && n + 1 < sizeof all / sizeof all[0]; t++) all[n++] = *t;
+            all[n] = NULL;
+            char hint[96];
+            sb_suggest_text(key, all, hint, sizeof hint);
+            snprintf(err, errlen, "unknown key '%s'%s; 'sharebench keys' lists every run and model key", key, hint);
             return -1;
         }
         if (sb_config_set(&s->model, key, value, err, errlen)) return -1;
@@ -240,10 +284,28 @@ int sb_spec_get(const sb_spec *s, const char *key, char *out, size_t len)
     return 0;
 }
 
+/* An unknown task refused here, before any work, with "did you mean" (the
+** suites' own message has no suggestion: the suites library sees nothing
+** above it, and the suggester is the engine's). 0 when the suites know it. */
+static int unknown_task(const char *task, char *err, size_t errlen)
+{
+    const char *const *names = sb_task_names();
+    char list[512] = "", hint[96];
+    size_t used = 0;
+    for (int i = 0; names[i]; i++) {
+        if (!strcmp(names[i], task)) return 0;
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
+    }
+    snprintf(err, errlen, "unknown task '%s'%s (tasks: %s)", task, sb_suggest_text(task, names, hint, sizeof hint), list);
+    return -1;
+}
+
 int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
 {
     sb_sharing sh;
     if (!s->task[0]) { snprintf(err, errlen, "no task given (task=NAME; 'sharebench tasks' lists them)"); return -1; }
+    if (unknown_task(s->task, err, errlen)) return -1;
     if (sb_sharing_resolve(&s->model, &sh, err, errlen)) return -1;
     /* the compression keys together */
     int post_factor = strcmp(s->factor_init, "train") != 0, scheduled = !strcmp(s->prune, "gradual") || !strcmp(s->prune, "movement");
@@ -274,6 +336,10 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         }
     } else if (!s->teacher[0]) {
         snprintf(err, errlen, "teacher='': expected none, a checkpoint, or train:SHARING");
+        return -1;
+    }
+    if (s->init_optim[0] && !s->init_from[0]) {
+        snprintf(err, errlen, "init_optim=%s: the moments belong to a model; give the model with init_from (--init-from)", s->init_optim);
         return -1;
     }
     return 0;

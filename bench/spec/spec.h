@@ -38,6 +38,8 @@ typedef struct {
     float distill_temp, distill_alpha;
     char init_from[SB_PATH_LEN];  /* checkpoint to start from (fine-tuning) */
     char save[SB_PATH_LEN];       /* where to save the trained model, or empty */
+    char save_optim[SB_PATH_LEN]; /* where to save its AdamW moments (a file of their own), or empty */
+    char init_optim[SB_PATH_LEN]; /* AdamW moments to start from (with init_from), or empty */
     char sweep[64];               /* the sweep this run belongs to, or empty */
     uint32_t model_set[2];        /* bit per config key: set explicitly (not by preset/task) */
 } sb_spec;
@@ -64,6 +66,14 @@ int sb_spec_model_set(const sb_spec *s, const char *key);
 
 /* NULL-terminated training keys, then NULL-terminated, all keys (training + model). */
 const char *const *sb_spec_train_keys(void);
+
+/* 1 when key (a training or model key) holds a number (its text reads as
+** one: exports write it as a number), 0 when it holds a word or text. */
+int sb_spec_key_is_number(const char *key);
+
+/* Describe the i-th training key (sb_spec_train_keys order, preset first).
+** 0, or -1 past the last. */
+int sb_spec_key_info(int i, sb_key_info *k);
 
 /* Check the spec before any work: task named, values in range, model valid.
 ** Returns 0, or -1 with a message. */

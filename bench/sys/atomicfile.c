@@ -189,3 +189,15 @@ int sb_scratch_open(const char *path, char *err, size_t errlen)
     }
     return fd;
 }
+
+int sb_atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    sb_atomic a;
+    if (sb_atomic_open(&a, path, err, errlen)) return -1;
+    if (len && fwrite(data, 1, len, a.f) != len) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        sb_atomic_abort(&a);
+        return -1;
+    }
+    return sb_atomic_commit(&a, err, errlen);
+}

@@ -41,6 +41,9 @@ int sb_atomic_commit(sb_atomic *a, char *err, size_t errlen);
 /* Give up: close and remove the temporary file; nothing is written. */
 void sb_atomic_abort(sb_atomic *a);
 
+/* Write len bytes to path atomically. 0, or -1 with a message. */
+int sb_atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 /* Open a working file a command makes in its own output directory (a
 ** figure's data, gnuplot's log) for writing, created or emptied: a regular
 ** file only; a link, FIFO, device or directory in its place is refused rather

@@ -2,6 +2,7 @@
 ** machine.c: machine facts recorded with every run, threads, peak memory.
 */
 #include "machine.h"
+#include "cpuenv.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,7 +30,9 @@ void sb_machine_read(sb_machine *m)
     if (f) fclose(f);
     m->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (gethostname(m->host, sizeof m->host)) snprintf(m->host, sizeof m->host, "unknown");
-    snprintf(m->blas, sizeof m->blas, "%s", openblas_get_config());
+    /* with what start-up set, so a run's record says which kernels ran and why */
+    const char *env = sb_cpuenv_note();
+    snprintf(m->blas, sizeof m->blas, "%s%s%s", openblas_get_config(), *env ? "; set by sharebench: " : "", env);
     snprintf(m->version, sizeof m->version, "%s", SB_VERSION);
 }
 

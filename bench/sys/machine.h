@@ -8,12 +8,13 @@
 #include <stddef.h>
 
 typedef struct {
-    char cpu[128], host[64], blas[128], version[64];
+    char cpu[128], host[64], blas[320], version[64];
     int cores;
 } sb_machine;
 
 /* Fill in the machine's facts (CPU model from /proc/cpuinfo, online cores,
-** OpenBLAS's build configuration, the git commit the binary was built from). */
+** OpenBLAS's build configuration and kernels with what start-up set for them
+** (cpuenv.h), the git commit the binary was built from). */
 void sb_machine_read(sb_machine *m);
 
 /* Use n threads for OpenMP loops and OpenBLAS (n <= 0: all cores). */

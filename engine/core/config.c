@@ -6,6 +6,7 @@
 */
 #include "config.h"
 #include "rng.h"
+#include "suggest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,9 @@ static const field fields[] = {
     F(init_std, T_FLOAT, 0, 10, NULL, "initialisation standard deviation"),
     F(layerscale_init, T_FLOAT, 0, 10, NULL, "initial LayerScale value"),
     F(rope_base, T_FLOAT, 1, 1e9, NULL, "RoPE base"),
-    F(sharing, T_STR, 0, 0, NULL, "sharing specification (see sharing.h)"),
-    F(sharing_attn, T_STR, 0, 0, NULL, "attention map override"),
-    F(sharing_ffn, T_STR, 0, 0, NULL, "feed-forward map override"),
+    F(sharing, T_STR, 0, 0, NULL, "sharing specification, e.g. cycle:2 or all+untie:2"),
+    F(sharing_attn, T_STR, 0, 0, NULL, "the attention sublayers' map, overriding sharing's"),
+    F(sharing_ffn, T_STR, 0, 0, NULL, "the feed-forward sublayers' map, overriding sharing's"),
     FL(factor, T_INT, 0, 65536, "rank R of the factorised block matrices W = U V^T (0: dense)", "0"),
     FL(factor_mats, T_STR, 0, 0, "matrices factor applies to: all, attn, ffn, or a list of wq,wk,wv,wo,w1,w2", "all"),
 };
@@ -150,7 +151,8 @@ int sb_config_preset(sb_config *c, const char *name, char *err, size_t errlen)
     }
     return 0;
 unknown:;
-    size_t w = (size_t)snprintf(err, errlen, "unknown preset '%s'; known:", name);
+    char hint[96];
+    size_t w = (size_t)snprintf(err, errlen, "unknown preset '%s'%s; known:", name, sb_suggest_text(name, preset_names, hint, sizeof hint));
     for (int i = 0; preset_names[i] && w < errlen; i++) w += snprintf(err + w, errlen - w, " %s", preset_names[i]);
     return -1;
 }
@@ -160,8 +162,9 @@ int sb_config_set(sb_config *c, const char *key, const char *value, char *err, s
     const field *f = find(key);
     char *end;
     if (!f) {
-        size_t w = (size_t)snprintf(err, errlen, "unknown model key '%s'; known:", key);
-        for (size_t i = 0; i < NFIELDS && w < errlen; i++) w += snprintf(err + w, errlen - w, " %s", fields[i].key);
+        char hint[96];
+        snprintf(err, errlen, "unknown model key '%s'%s; 'sharebench keys' lists every key", key,
+                 sb_suggest_text(key, sb_config_keys(), hint, sizeof hint));
         return -1;
     }
     void *p = (char *)c + f->off;
@@ -204,6 +207,23 @@ int sb_config_set(sb_config *c, const char *key, const char *value, char *err, s
         return 0;
     }
     return -1;
+}
+
+int sb_config_key_info(int i, sb_key_info *k)
+{
+    static const char *const types[] = { "integer", "0 or 1", "number", "text", "word" };
+    if (i < 0 || (size_t)i >= NFIELDS) return -1;
+    const field *f = &fields[i];
+    k->key = f->key;
+    k->type = types[f->type];
+    k->help = f->help;
+    k->range[0] = 0;
+    if (f->type == T_INT) snprintf(k->range, sizeof k->range, "%.0f to %.0f", f->lo, f->hi);
+    else if (f->type == T_FLOAT) snprintf(k->range, sizeof k->range, "%g to %g", f->lo, f->hi);
+    else if (f->type == T_ENUM)
+        for (int j = 0, w = 0; f->names[j] && w < (int)sizeof k->range; j++)
+            w += snprintf(k->range + w, sizeof k->range - (size_t)w, "%s%s", j ? ", " : "", f->names[j]);
+    return 0;
 }
 
 int sb_config_get(const sb_config *c, const char *key, char *out, size_t outlen)

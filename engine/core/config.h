@@ -66,6 +66,17 @@ const char *const *sb_config_presets(void);
 ** naming the key and value and saying what would be accepted. */
 int sb_config_set(sb_config *c, const char *key, const char *value, char *err, size_t errlen);
 
+/* What `sharebench keys` says about a key: its type, the values it takes, a sentence. */
+typedef struct {
+    const char *key;
+    const char *type;      /* "integer", "0 or 1", "number", "word" or "text" */
+    char range[160];       /* "1 to 65536", or the words it takes; empty for free text */
+    const char *help;
+} sb_key_info;
+
+/* Describe the i-th model key (sb_config_keys order). 0, or -1 past the last. */
+int sb_config_key_info(int i, sb_key_info *k);
+
 /* Write a field's value as text. Returns 0, or -1 for an unknown key. */
 int sb_config_get(const sb_config *c, const char *key, char *out, size_t outlen);
 

@@ -48,7 +48,7 @@ void linear_backward(real *dx, real dx_beta, real *dw, real *db, const real *dy,
                      int R, int I, int O)
 {
     if (dx) sb_gemm('N', 'N', R, I, O, 1, dy, O, w, I, dx_beta, dx, I);
-    sb_gemm('T', 'N', O, I, R, 1, dy, O, x, I, 1, dw, I);
+    if (dw) sb_gemm('T', 'N', O, I, R, 1, dy, O, x, I, 1, dw, I);
     if (db) bias_backward(db, dy, R, O);
 }
 

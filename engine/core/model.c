@@ -17,6 +17,22 @@
 ** diag(s_l) with (r_l, s_l) = 1 + MLP(z_l) (functional sharing, as Subformer's
 ** per-layer modulation, generated like HyperFormer's weights).
 **
+** Shared blocks. The weight gradient of a matrix whose block serves several
+** depths is one product over all of them: dW = sum_l dY_l^T X_l is dY^T X
+** with the depths' rows stacked, K = depths x B x T rows instead of one
+** product of B x T rows per depth, which runs nearer the BLAS's peak and
+** reads and writes dW once. So the inputs of the block matrices are laid out
+** one array per kind over every depth, its depths in block order (grouped by
+** block, then by depth), the output gradients of such matrices are kept per
+** depth in the same order, and the backward leaves their weight gradients to
+** one pass after the last depth (deferred_weight_grads). Only where one
+** depth's product is small (under DEFER_FLOPS: S1's and S2's, not S3's, whose
+** products of 2048 rows already run at the BLAS's rate, so that keeping every
+** depth's output gradients, (depths - 1) x B x T x (3C + F) more floats, buys
+** nothing there); not with per-depth contributions (tracking, lowrank, hyper,
+** gradient rescaling), which need each depth's product apart, nor for
+** factorised matrices.
+**
 ** Block matrices. Every product with a block matrix goes through
 ** sb_block_forward / block_backward: a dense matrix, a factorised one
 ** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
@@ -197,6 +213,61 @@ static real *take(sb_model *m, long n)
     return m->arena ? m->arena + o : NULL;
 }
 
+/* Slice i of n reals of an array carved for every depth (NULL while counting). */
+static real *slice(const sb_model *m, real *base, long i, long n)
+{
+    return m->arena ? base + i * n : NULL;
+}
+
+/* Where depth l comes in the block order of part (0 attention, 1 key/value,
+** 2 feed-forward); 0 for a depth without a key/value block of its own. */
+static int block_pos(const sb_model *m, int part, int l)
+{
+    for (int i = 0; i < m->n_ord[part]; i++)
+        if (m->ord[part][i] == l) return i;
+    return 0;
+}
+
+/* A weight-gradient product of fewer FLOPs than this, one depth's, waits to
+** be one product over its block's depths. Off (0) until it is shown to pay:
+** it costs (depths - 1) x B x T x (3C + F) floats of scratch (15% more
+** training memory for the smoke sweep's shared modes, more than `none` needs
+** at S1), and on one and two threads it measured no faster; its purpose is
+** many cores (1L << 29 keeps S1's and S2's products, not S3's), where it is
+** not yet measured. The double-precision build the tests use turns it on
+** (-DSB_DEFER_FLOPS), so tests/test_model_f64.c checks the path. */
+#ifdef SB_DEFER_FLOPS
+#define DEFER_FLOPS SB_DEFER_FLOPS
+#else
+#define DEFER_FLOPS 0L
+#endif
+
+/* Each part's depths in block order, and which matrices' weight gradients wait
+** for all their depths: those of a part with a block used at several depths,
+** whose product at one depth is under DEFER_FLOPS, unless per-depth
+** contributions are kept or the matrix is factorised; for the matrices reading
+** LN1's or LN2's output, not post-LN (whose inputs are the residual stream, not
+** laid out in block order). */
+static void order_depths(sb_model *m)
+{
+    long rows = (long)m->Bmax * m->Tmax;
+    for (int part = 0; part < 3; part++) {
+        const int *map = part == 0 ? m->sh.attn : part == 1 ? m->sh.kv : m->sh.ffn;
+        int nb = part == 0 ? m->sh.n_attn : part == 1 ? m->sh.n_kv : m->sh.n_ffn, n = 0, shared = 0;
+        for (int b = 0; b < nb; b++) {
+            int uses = 0;
+            for (int l = 0; l < m->N; l++)
+                if (map[l] == b) { m->ord[part][n++] = l; uses++; }
+            shared |= uses > 1;
+        }
+        m->n_ord[part] = n;
+        for (int k = 0; k < M_COUNT; k++)
+            if (part_of(k) == part)
+                m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
+                              !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2);
+    }
+}
+
 /* Carve activations, then scratch, from the arena (or only count when it is NULL). */
 static void carve(sb_model *m)
 {
@@ -211,25 +282,28 @@ static void carve(sb_model *m)
     m->emb_rstd = c->embed_ln ? take(m, BT) : NULL;
     m->x0 = take(m, BC);
     real *x = m->x0;
+    /* the block matrices' inputs, each kind one array over the depths in block order */
+    real *in_a = c->post_ln ? NULL : take(m, m->N * BC), *in_attv = take(m, m->N * BC);
+    real *in_f = c->post_ln ? NULL : take(m, m->N * BC), *in_fcg = take(m, m->N * BF);
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         a->x = x;
-        a->a = c->post_ln ? x : take(m, BC);
+        a->a = c->post_ln ? x : slice(m, in_a, block_pos(m, 0, l), BC);
         a->ln1_mean = take(m, BT);
         a->ln1_rstd = take(m, BT);
         a->q = take(m, BC);
         if (m->sh.kv[l] >= 0) { a->k = take(m, BK); a->v = take(m, BK); }
         else { a->k = m->la[m->sh.kv_src[l]].k; a->v = m->la[m->sh.kv_src[l]].v; }
         a->att = take(m, att);
-        a->attv = take(m, BC);
+        a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
         a->z1 = take(m, BC);
         a->h1 = c->post_ln ? take(m, BC) : a->z1;
-        a->f = c->post_ln ? a->h1 : take(m, BC);
+        a->f = c->post_ln ? a->h1 : slice(m, in_f, block_pos(m, 2, l), BC);
         a->ln2_mean = take(m, BT);
         a->ln2_rstd = take(m, BT);
         a->fc = take(m, BF);
-        a->fcg = take(m, BF);
+        a->fcg = slice(m, in_fcg, block_pos(m, 2, l), BF);
         a->fo = take(m, BC);
         a->z2 = take(m, BC);
         a->out = c->post_ln ? take(m, BC) : a->z2;
@@ -256,13 +330,21 @@ static void carve(sb_model *m)
     m->g_a = take(m, BC);
     m->g_o = take(m, BC);
     m->g_attv = take(m, BC);
-    m->g_q = take(m, BC);
+    /* output gradients: per depth in block order where the weight gradient waits, else one scratch */
+    m->g_q = m->defer[M_WQ] ? NULL : take(m, BC);
+    m->g_fc = m->defer[M_W1] ? NULL : take(m, BF);
+    real *gq = m->defer[M_WQ] ? take(m, m->N * BC) : NULL, *gao = m->defer[M_WO] ? take(m, m->N * BC) : NULL;
+    real *gfc = m->defer[M_W1] ? take(m, m->N * BF) : NULL, *gfo = m->defer[M_W2] ? take(m, m->N * BC) : NULL;
+    real *gk = take(m, m->n_ord[1] * BK), *gv = take(m, m->n_ord[1] * BK);
     for (int l = 0; l < m->N; l++) {
-        m->g_k[l] = m->sh.kv[l] >= 0 ? take(m, BK) : m->g_k[m->sh.kv_src[l]];
-        m->g_v[l] = m->sh.kv[l] >= 0 ? take(m, BK) : m->g_v[m->sh.kv_src[l]];
+        m->g_qd[l] = gq ? slice(m, gq, block_pos(m, 0, l), BC) : m->g_q;
+        m->g_aod[l] = gao ? slice(m, gao, block_pos(m, 0, l), BC) : NULL;
+        m->g_fcd[l] = gfc ? slice(m, gfc, block_pos(m, 2, l), BF) : m->g_fc;
+        m->g_fod[l] = gfo ? slice(m, gfo, block_pos(m, 2, l), BC) : NULL;
+        m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->g_k[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.kv[l] >= 0 ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.kv_src[l]];
     }
     m->g_att = take(m, att);
-    m->g_fc = take(m, BF);
     m->g_e = take(m, BE);
     m->g_emb = take(m, BE);
     m->g_tok = take(m, BE);
@@ -321,6 +403,7 @@ static int setup(sb_model *m, const sb_config *c, const sb_sharing *sh, int B, i
     m->depth_mode = track || m->R || m->D || c->grad_scale != SB_GRADSCALE_NONE;
     m->pos_bias_any = c->pos == SB_POS_RELBIAS || c->layer_pos_bias;
     if (build_tensors(m)) { snprintf(err, errlen, "out of memory building the tensor table"); return -1; }
+    order_depths(m);
     carve(m);
     return 0;
 }
@@ -787,19 +870,39 @@ static void bias_backward(sb_model *m, int l, int T)
 }
 
 /* The backward of sb_block_forward: dx (R, in) = dy W + dx_beta dx; the
-** matrix's (or its factors') and the bias's gradients accumulate. An int8
-** model's backward runs through its float weights (the straight-through
-** estimator: the dequantised weights, at the int8 forward's activations). */
+** matrix's (or its factors') and the bias's gradients accumulate, or, for a
+** matrix whose weight gradient waits (m->defer), are left to
+** deferred_weight_grads. An int8 model's backward runs through its float
+** weights (the straight-through estimator: the dequantised weights, at the
+** int8 forward's activations). */
 static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
 {
     const layer_view *p = &m->lp[l], *g = &m->lg[l];
     int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
     if (p->w[k]) {
-        linear_backward(dx, dx_beta, g->w[k], g->b[k], dy, x, p->w[k], R, I, O);
+        int d = m->defer[k];
+        linear_backward(dx, dx_beta, d ? NULL : g->w[k], d ? NULL : g->b[k], dy, x, p->w[k], R, I, O);
     } else {
         linear_backward(m->g_ft, 0, g->u[k], g->b[k], dy, m->la[l].ft[k], p->u[k], R, m->Rf, O);
         linear_backward(dx, dx_beta, g->vt[k], NULL, m->g_ft, x, p->vt[k], R, I, m->Rf);
     }
+}
+
+/* memcpy, in parallel pieces when large (as zero). */
+static void copy(real *dst, const real *src, long n)
+{
+    enum { PIECE = 1 << 16 };
+    #pragma omp parallel for schedule(static) if (n >= 4 * PIECE)
+    for (long i = 0; i < n; i += PIECE) memcpy(dst + i, src + i, sizeof(real) * (n - i < PIECE ? n - i : PIECE));
+}
+
+/* dy as the output gradient of matrix k at a depth: a copy kept in keep (the
+** depth's slice) when k's weight gradient waits, dy itself otherwise. */
+static const real *kept(sb_model *m, int k, real *keep, const real *dy, long n)
+{
+    if (!m->defer[k]) return dy;
+    if (keep != dy) copy(keep, dy, n);
+    return keep;
 }
 
 static void layer_backward(sb_model *m, int l)
@@ -808,6 +911,7 @@ static void layer_backward(sb_model *m, int l)
     int B = m->B, T = m->T, C = m->C, BT = B * T;
     layer_acts *a = &m->la[l];
     layer_view *p = &m->lp[l], *g = &m->lg[l];
+    real *dfc = m->g_fcd[l], *dq = m->g_qd[l];
     /* g_res holds dL/d(out). Feed-forward half: dz2 in dz2. */
     real *dz2 = m->g_res;
     if (c->post_ln) {
@@ -815,14 +919,15 @@ static void layer_backward(sb_model *m, int l)
         layernorm_backward(m->g_1, g->ln2w, g->ln2b, m->g_res, a->z2, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
         dz2 = m->g_1;
     }
-    const real *dfo = residual_backward(m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C);   /* dh1 = dz2 + ... */
-    block_backward(m, l, M_W2, m->g_fc, 0, dfo, a->fcg, BT);
-    gelu_backward(m->g_fc, a->fc, m->g_fc, (long)BT * m->F);                 /* in place */
+    const real *dfo = residual_backward(m->g_fod[l] ? m->g_fod[l] : m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C); /* dh1 = dz2 + ... */
+    dfo = kept(m, M_W2, m->g_fod[l], dfo, (long)BT * C);
+    block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
+    gelu_backward(dfc, a->fc, dfc, (long)BT * m->F);                 /* in place */
     if (c->post_ln) {
         /* f = h1: its gradient adds straight into dh1 (g_1) */
-        block_backward(m, l, M_W1, m->g_1, 1, m->g_fc, a->f, BT);
+        block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
     } else {
-        block_backward(m, l, M_W1, m->g_a, 0, m->g_fc, a->f, BT);
+        block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
         layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
     }
     /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
@@ -830,14 +935,15 @@ static void layer_backward(sb_model *m, int l)
         zero(m->g_res, (long)BT * C);
         layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
     }
-    const real *dao = residual_backward(m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
+    const real *dao = residual_backward(m->g_aod[l] ? m->g_aod[l] : m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
+    dao = kept(m, M_WO, m->g_aod[l], dao, (long)BT * C);
     block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
-    attention_backward(m->g_q, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
+    attention_backward(dq, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
                        m->g_attv, a->att, a->q, a->k, a->v, a->attv, B, T, m->NH, m->G, m->hd, c->causal);
     if (m->g_bias) bias_backward(m, l, T);
-    if (m->rope_cos) rope_backward(m->g_q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    block_backward(m, l, M_WQ, m->g_a, 0, m->g_q, a->a, BT);
+    if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
+    block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
     if (p->b[M_WK]) {
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
@@ -846,6 +952,34 @@ static void layer_backward(sb_model *m, int l)
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
+}
+
+/* The weight gradients that waited (m->defer): per matrix, its depths in block
+** order; consecutive depths of one block whose inputs and output gradients
+** lie back to back (every depth at the batch and length the model was built
+** for) make one product over all their rows. */
+static void deferred_weight_grads(sb_model *m)
+{
+    long R = (long)m->B * m->T;
+    for (int k = 0; k < M_COUNT; k++) {
+        if (!m->defer[k]) continue;
+        int part = part_of(k), O = sb_mat_out(m, k), I = sb_mat_in(m, k), n = m->n_ord[part];
+        const int *map = part == 0 ? m->sh.attn : part == 1 ? m->sh.kv : m->sh.ffn;
+        const real *xs[SB_MAX_LAYERS], *dys[SB_MAX_LAYERS];
+        for (int i = 0; i < n; i++) {
+            int l = m->ord[part][i];
+            layer_acts *a = &m->la[l];
+            xs[i] = k == M_WO ? a->attv : k == M_W1 ? a->f : k == M_W2 ? a->fcg : a->a;
+            dys[i] = k == M_WQ ? m->g_qd[l] : k == M_WK ? m->g_k[l] : k == M_WV ? m->g_v[l] : k == M_WO ? m->g_aod[l]
+                   : k == M_W1 ? m->g_fcd[l] : m->g_fod[l];
+        }
+        for (int i = 0, j; i < n; i = j) {
+            int l = m->ord[part][i];
+            for (j = i + 1; j < n && map[m->ord[part][j]] == map[l] && xs[j] == xs[j - 1] + R * I && dys[j] == dys[j - 1] + R * O; j++)
+                ;
+            linear_backward(NULL, 0, m->lg[l].w[k], m->lg[l].b[k], dys[i], xs[i], NULL, (int)(R * (j - i)), I, O);
+        }
+    }
 }
 
 static double sumsq(const real *x, long n)
@@ -991,6 +1125,7 @@ static void backward_from_logits(sb_model *m)
         memcpy(m->g_res, m->g_head_in, sizeof(real) * BT * C);
     }
     for (int l = m->N - 1; l >= 0; l--) layer_backward(m, l);
+    deferred_weight_grads(m);
     /* embeddings */
     real *de = m->g_res;
     if (E != C) {

@@ -73,6 +73,11 @@ struct sb_model {
     real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
         *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
+    /* shared blocks' weight gradients, one product over all their depths (model.c) */
+    int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
+    int ord[3][SB_MAX_LAYERS], n_ord[3]; /* per part: the depths that run it, in block order */
+    real *g_qd[SB_MAX_LAYERS], *g_aod[SB_MAX_LAYERS], *g_fcd[SB_MAX_LAYERS], *g_fod[SB_MAX_LAYERS];
+                             /* each depth's output gradient of wq, wo, w1, w2 (wk, wv: g_k, g_v) */
     int *bucket;             /* relative-position bucket of (j - i + Tmax - 1) */
     real *rope_cos, *rope_sin;
     int *tok, *typ, *tgt;    /* copies of the last forward's inputs */

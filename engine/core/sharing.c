@@ -24,6 +24,7 @@
 ** value against the depth or widths, a map's length.
 */
 #include "sharing.h"
+#include "suggest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,23 @@ static int parse_list(const char *key, const char *whole, const char *term, cons
     return 0;
 }
 
+/* " (did you mean 'cycle:2'?)" for a mistyped term such as "cylce:2" (its
+** name, nl characters, against every term's), else "". Returns out. */
+static const char *term_hint(const char *t, size_t nl, char *out, size_t len)
+{
+    const char *names[NBASES + NMODS + 2], *s;
+    char name[64];
+    int n = 0;
+    for (int b = 0; b < NBASES; b++) names[n++] = bases[b].name;
+    for (int k = 0; k < NMODS; k++) names[n++] = mods[k].name;
+    names[n++] = "progressive";
+    names[n] = NULL;
+    snprintf(name, sizeof name, "%.*s", (int)nl, t);
+    if ((s = sb_suggest(name, names))) snprintf(out, len, " (did you mean '%s%s'?)", s, t + nl);
+    else if (len) out[0] = 0;
+    return out;
+}
+
 /* One term t of whole, a base map or a modifier, into p. sub: a per-sublayer map. */
 static int parse_term(const char *key, const char *whole, const char *t, int sub, parsed *p, char *err, size_t errlen)
 {
@@ -274,7 +292,7 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
         return 0;
     }
     known_terms(known, sizeof known);
-    return fail(err, errlen, key, whole, NULL, "unknown term '%s'; known: %s", t, known);
+    return fail(err, errlen, key, whole, NULL, "unknown term '%s'%s; known: %s", t, term_hint(t, nl, list, sizeof list), known);
 }
 
 /* Terms joined by single '+' in text (whole, or progressive's target in whole). */

@@ -2,13 +2,15 @@
 ** checkpoint.c: map a model's tensor table onto safetensors (see checkpoint.h).
 **
 ** Compressed checkpoints store a block matrix in the smallest of four forms:
-** dense float; sparse float, "NAME.mask" (U8, bit i of byte i/8, low bit
-** first, set where the entry is nonzero) with "NAME" the nonzero values in
-** order; int8, "NAME" (I8 codes, shape of the matrix) with "NAME.scale" (F32,
-** one per row) and "NAME.act_scale" (F32, the activation scales: 1, or one
-** per depth for act=depth, none for dynamic); sparse int8, the mask with the
-** nonzero codes. The loader takes every form (and a plain checkpoint), checks
-** each piece against the others and the model, and names file and tensor.
+** dense float, "NAME"; sparse float, "NAME.mask" (U8, bit i of byte i/8, low
+** bit first, set where the entry is nonzero) with "NAME.values" the nonzero
+** values in order; int8, "NAME.qweight" (I8 codes, shape of the matrix) with
+** "NAME.scale" (F32, one per row) and "NAME.act_scale" (F32, the activation
+** scales: 1, or one per depth for act=depth, none for dynamic); sparse int8,
+** the mask with "NAME.qvalues", the nonzero codes. The first format kept the
+** values and codes under "NAME" itself; the loader takes both formats (and
+** plain checkpoints), checks each piece against the others and the model, and
+** names file and tensor.
 */
 #include "checkpoint.h"
 #include "safetensors.h"
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #define MAX_META 96
+#define FORMAT 2            /* sharebench.format of the files written */
 
 static void map_text(const int *map, int n, char *out, size_t len)
 {
@@ -26,29 +29,29 @@ static void map_text(const int *map, int n, char *out, size_t len)
     for (int i = 0; i < n && w < len; i++) w += snprintf(out + w, len - w, "%s%d", i ? "," : "", map[i]);
 }
 
-/* The metadata every checkpoint carries (configuration, maps, format, the
-** optimizer step, the caller's extra pairs) into keys/values; returns the count. */
-static int build_meta(const sb_model *m, const sb_adamw *o, const char *const *extra, char (*keys)[64],
+/* The metadata every file carries (format, content, configuration, maps, the
+** caller's extra pairs) into keys/values; returns the count. */
+static int build_meta(const sb_model *m, const char *content, const char *const *extra, char (*keys)[64],
                       char (*values)[SB_SPEC_LEN + 32], sb_st_meta *meta)
 {
     int nmeta = 0;
     const sb_config *c = sb_model_config(m);
     const sb_sharing *sh = sb_model_sharing(m);
+    snprintf(keys[nmeta], 64, "format");
+    snprintf(values[nmeta++], SB_SPEC_LEN + 32, "pt");
+    snprintf(keys[nmeta], 64, "sharebench.format");
+    snprintf(values[nmeta++], SB_SPEC_LEN + 32, "%d", FORMAT);
+    snprintf(keys[nmeta], 64, "sharebench.content");
+    snprintf(values[nmeta++], SB_SPEC_LEN + 32, "%s", content);
     for (const char *const *k = sb_config_keys(); *k && nmeta < MAX_META - 8; k++, nmeta++) {
-        snprintf(keys[nmeta], 64, "config.%s", *k);
+        snprintf(keys[nmeta], 64, "sharebench.config.%s", *k);
         sb_config_get(c, *k, values[nmeta], SB_SPEC_LEN + 32);
     }
     const int *maps[3] = { sh->attn, sh->ffn, sh->kv };
-    const char *mapk[3] = { "sharing.attn", "sharing.ffn", "sharing.kv" };
+    const char *mapk[3] = { "sharebench.sharing.attn", "sharebench.sharing.ffn", "sharebench.sharing.kv" };
     for (int i = 0; i < 3; i++, nmeta++) {
         snprintf(keys[nmeta], 64, "%s", mapk[i]);
         map_text(maps[i], sh->layers, values[nmeta], SB_SPEC_LEN + 32);
-    }
-    snprintf(keys[nmeta], 64, "format");
-    snprintf(values[nmeta++], SB_SPEC_LEN + 32, "sharebench-1");
-    if (o) {
-        snprintf(keys[nmeta], 64, "optim.step");
-        snprintf(values[nmeta++], SB_SPEC_LEN + 32, "%d", o->t);
     }
     for (int i = 0; extra && extra[i] && extra[i + 1] && nmeta < MAX_META; i += 2, nmeta++) {
         snprintf(keys[nmeta], 64, "%s", extra[i]);
@@ -58,10 +61,11 @@ static int build_meta(const sb_model *m, const sb_adamw *o, const char *const *e
     return nmeta;
 }
 
-int sb_checkpoint_save(const char *path, const sb_model *m, const sb_adamw *o, const char *const *extra,
-                       char *err, size_t errlen)
+/* Write tensors k of the model's table (k: 0 weights, 1 and 2 the moments of o)
+** with the metadata of content and extra. */
+static int save_table(const char *path, const sb_model *m, const sb_adamw *o, const char *const *extra, char *err, size_t errlen)
 {
-    int nt = sb_model_tensor_count(m), nout = o ? 3 * nt : nt;
+    int nt = sb_model_tensor_count(m), nout = o ? 2 * nt : nt;
     sb_st_tensor *ts = calloc((size_t)nout, sizeof *ts);
     char (*names)[64] = calloc((size_t)nout, sizeof *names);
     char (*values)[SB_SPEC_LEN + 32] = calloc(MAX_META, sizeof *values);
@@ -73,22 +77,35 @@ int sb_checkpoint_save(const char *path, const sb_model *m, const sb_adamw *o, c
         return -1;
     }
     const real *p = sb_model_params((sb_model *)m);
-    for (int k = 0; k < (o ? 3 : 1); k++)
+    for (int k = 0; k < (o ? 2 : 1); k++)
         for (int i = 0; i < nt; i++) {
             const sb_tensor *t = sb_model_tensor(m, i);
             sb_st_tensor *s = &ts[k * nt + i];
-            snprintf(names[k * nt + i], 64, "%s%s", k == 0 ? "" : k == 1 ? "optim.m." : "optim.v.", t->name);
+            snprintf(names[k * nt + i], 64, "%s%s", t->name, !o ? "" : k == 0 ? ".exp_avg" : ".exp_avg_sq");
             s->name = names[k * nt + i];
             s->dtype = SB_DTYPE_NAME;
             s->ndim = t->ndim;
             s->shape[0] = t->shape[0];
             s->shape[1] = t->shape[1];
-            s->data = (k == 0 ? p : k == 1 ? o->m : o->v) + t->offset;
+            s->data = (!o ? p : k == 0 ? o->m : o->v) + t->offset;
         }
-    int nmeta = build_meta(m, o, extra, keys, values, meta);
+    int nmeta = build_meta(m, o ? "optimizer" : "weights", extra, keys, values, meta);
     int rc = sb_st_write(path, ts, nout, meta, nmeta, err, errlen);
     free(ts); free(names); free(values); free(keys);
     return rc;
+}
+
+int sb_checkpoint_save(const char *path, const sb_model *m, const char *const *extra, char *err, size_t errlen)
+{
+    return save_table(path, m, NULL, extra, err, errlen);
+}
+
+int sb_checkpoint_save_optim(const char *path, const sb_model *m, const sb_adamw *o, char *err, size_t errlen)
+{
+    char step[32];
+    snprintf(step, sizeof step, "%d", o->t);
+    const char *extra[] = { "sharebench.optimizer", "adamw", "sharebench.optim.step", step, NULL };
+    return save_table(path, m, o, extra, err, errlen);
 }
 
 /* Append a tensor to a list being written; name is copied into names. */
@@ -149,10 +166,10 @@ int sb_checkpoint_save_compressed(const char *path, const sb_model *m, const cha
                     memcpy(vals + k * esize, q ? (const void *)(codes + j) : (const void *)(w + j), (size_t)esize);
                     k++;
                 }
-            add_out(ts, names, &nout, t->name, "", q ? "I8" : SB_DTYPE_NAME, 1, nnz, 0, vals);
+            add_out(ts, names, &nout, t->name, q ? ".qvalues" : ".values", q ? "I8" : SB_DTYPE_NAME, 1, nnz, 0, vals);
             add_out(ts, names, &nout, t->name, ".mask", "U8", 1, (t->numel + 7) / 8, 0, mask);
         } else {
-            add_out(ts, names, &nout, t->name, "", q ? "I8" : SB_DTYPE_NAME, t->ndim, t->shape[0], t->shape[1],
+            add_out(ts, names, &nout, t->name, q ? ".qweight" : "", q ? "I8" : SB_DTYPE_NAME, t->ndim, t->shape[0], t->shape[1],
                     q ? (const void *)codes : (const void *)w);
         }
         if (q) {
@@ -160,9 +177,9 @@ int sb_checkpoint_save_compressed(const char *path, const sb_model *m, const cha
             if (n_act) add_out(ts, names, &nout, t->name, ".act_scale", "F32", 1, n_act, 0, act);
         }
     }
-    int nmeta = build_meta(m, NULL, extra, keys, values, meta);
+    int nmeta = build_meta(m, "weights", extra, keys, values, meta);
     if (sb_quant_act(m) >= 0 && nmeta < MAX_META) {
-        snprintf(keys[nmeta], 64, "quant.act");
+        snprintf(keys[nmeta], 64, "sharebench.quant.act");
         snprintf(values[nmeta], SB_SPEC_LEN + 32, "%s", sb_qact_names[sb_quant_act(m)]);
         meta[nmeta].key = keys[nmeta];
         meta[nmeta].value = values[nmeta];
@@ -175,36 +192,98 @@ out:
     return rc;
 }
 
-int sb_checkpoint_config(const char *path, sb_config *c, char *err, size_t errlen)
+/* The format of an open file, checked against what it must hold (want:
+** "weights" or "optimizer"): FORMAT, 1 for the first format, or -1 with a message. */
+static int file_format(const sb_st_file *f, const char *path, const char *want, char *err, size_t errlen)
 {
-    sb_st_file *f = sb_st_open(path, err, errlen);
-    if (!f) return -1;
-    int rc = 0;
-    const char *fmt = sb_st_meta_get(f, "format");
-    if (!fmt || strcmp(fmt, "sharebench-1")) {
-        snprintf(err, errlen, "%s: not a sharebench checkpoint (metadata 'format' is %s%s%s, expected sharebench-1)", path,
-                 fmt ? "'" : "", fmt ? fmt : "missing", fmt ? "'" : "");
-        rc = -1;
+    const char *fmt = sb_st_meta_get(f, "format"), *ver = sb_st_meta_get(f, "sharebench.format");
+    const char *content = sb_st_meta_get(f, "sharebench.content");
+    if (fmt && !strcmp(fmt, "sharebench-1")) {
+        if (!strcmp(want, "optimizer") && !sb_st_meta_get(f, "optim.step")) {
+            snprintf(err, errlen, "%s: holds no optimizer state (a first-format checkpoint saved without it)", path);
+            return -1;
+        }
+        return 1;
     }
+    if (!ver) {
+        snprintf(err, errlen, "%s: not a sharebench checkpoint (its metadata has no 'sharebench.format'%s)", path,
+                 sb_st_find(f, "wte.weight") || sb_st_find(f, "transformer.wte.weight") || sb_st_find(f, "embeddings.word_embeddings.weight") ||
+                 sb_st_find(f, "albert.embeddings.word_embeddings.weight")
+                     ? "; it looks like a Hugging Face model: sharebench import-hf DIR FILE converts GPT-2 and ALBERT" : "");
+        return -1;
+    }
+    char *end;
+    long v = strtol(ver, &end, 10);
+    if (*end || end == ver || v < 2 || v > FORMAT) {
+        snprintf(err, errlen, "%s: sharebench.format '%s': this sharebench reads formats 1 to %d (a newer sharebench wrote it?)", path, ver,
+                 FORMAT);
+        return -1;
+    }
+    if (!content || strcmp(content, want)) {
+        snprintf(err, errlen, "%s: holds %s, not %s%s", path, content ? content : "nothing named in 'sharebench.content'",
+                 !strcmp(want, "weights") ? "a model's weights" : "optimizer state",
+                 content && !strcmp(content, "optimizer") ? " (the weights are in the file --save wrote; this is --save-optim's)"
+                 : content && !strcmp(content, "weights") ? " (the optimizer state is in the file --save-optim wrote)" : "");
+        return -1;
+    }
+    return (int)v;
+}
+
+/* The configuration in an open file of format version. */
+static int read_config(const sb_st_file *f, const char *path, int version, sb_config *c, char *err, size_t errlen)
+{
     sb_config_default(c);
-    for (const char *const *k = sb_config_keys(); *k && !rc; k++) {
-        char key[80], inner[SB_ERR_LEN];
-        snprintf(key, sizeof key, "config.%s", *k);
+    for (const char *const *k = sb_config_keys(); *k; k++) {
+        char key[80], inner[SB_ERR_LEN], def[SB_SPEC_LEN + 32];
+        snprintf(key, sizeof key, "%sconfig.%s", version == 1 ? "" : "sharebench.", *k);
         const char *v = sb_st_meta_get(f, key);
-        char def[SB_SPEC_LEN + 32];
         sb_config_get(c, *k, def, sizeof def);
         if (!v && sb_config_key_default(*k, def)) continue;   /* a key newer than the file: its default */
-        if (!v) { snprintf(err, errlen, "%s: metadata key '%s' is missing", path, key); rc = -1; }
-        else if (sb_config_set(c, *k, v, inner, sizeof inner)) { snprintf(err, errlen, "%s: metadata %s", path, inner); rc = -1; }
+        if (!v) { snprintf(err, errlen, "%s: metadata key '%s' is missing", path, key); return -1; }
+        if (sb_config_set(c, *k, v, inner, sizeof inner)) { snprintf(err, errlen, "%s: metadata %s", path, inner); return -1; }
     }
     char inner[SB_ERR_LEN];
     sb_sharing sh;
-    if (!rc && sb_sharing_resolve(c, &sh, inner, sizeof inner)) {
+    if (sb_sharing_resolve(c, &sh, inner, sizeof inner)) {
         snprintf(err, errlen, "%s: configuration does not validate: %s", path, inner);
-        rc = -1;
+        return -1;
     }
+    return 0;
+}
+
+/* Open path, check its format and content, read its configuration and check
+** it against m's when m is given. The file, *version set; NULL with a message. */
+static sb_st_file *open_checked(const char *path, const char *want, const sb_model *m, sb_config *c, int *version, char *err,
+                                size_t errlen)
+{
+    sb_st_file *f = sb_st_open(path, err, errlen);
+    if (!f) return NULL;
+    if ((*version = file_format(f, path, want, err, errlen)) < 0 || read_config(f, path, *version, c, err, errlen)) {
+        sb_st_close(f);
+        return NULL;
+    }
+    if (m && sb_config_hash(c) != sb_config_hash(sb_model_config(m))) {
+        snprintf(err, errlen, "%s: saved with a different configuration than the model it is loaded into", path);
+        sb_st_close(f);
+        return NULL;
+    }
+    return f;
+}
+
+int sb_checkpoint_config(const char *path, sb_config *c, char *err, size_t errlen)
+{
+    int version;
+    sb_st_file *f = open_checked(path, "weights", NULL, c, &version, err, errlen);
     sb_st_close(f);
-    return rc;
+    return f ? 0 : -1;
+}
+
+int sb_checkpoint_optim_config(const char *path, sb_config *c, char *err, size_t errlen)
+{
+    int version;
+    sb_st_file *f = open_checked(path, "optimizer", NULL, c, &version, err, errlen);
+    sb_st_close(f);
+    return f ? 0 : -1;
 }
 
 static void shape_text(char *out, size_t len, int ndim, const int64_t *shape)
@@ -244,17 +323,42 @@ static const sb_st_tensor *take_f32(const sb_st_file *f, const char *path, const
 /* Read the stored tensor `name` into dst after checking everything about it:
 ** dense in this build's float type, or, when compressed is allowed and t is a
 ** block matrix, sparse (name.mask) and/or int8 (name.scale, name.act_scale),
-** whose codes and scales go to q (dst gets their dequantised values).
-** *pieces gets the number of file tensors it used. */
-static int take_tensor(const sb_st_file *f, const char *path, const char *name, const sb_tensor *t, real *dst, int compressed,
-                       qread *q, int *pieces, char *err, size_t errlen)
+** whose codes and scales go to q (dst gets their dequantised values); the
+** values and codes under the names of the file's format (version 1: "name"
+** itself). *pieces gets the number of file tensors it used. */
+static int take_tensor(const sb_st_file *f, int version, const char *path, const char *name, const sb_tensor *t, real *dst,
+                       int compressed, qread *q, int *pieces, char *err, size_t errlen)
 {
-    const sb_st_tensor *s = sb_st_find(f, name);
-    if (!s) { snprintf(err, errlen, "%s: tensor '%s' is missing", path, name); return -1; }
-    char mname[96];
+    char mname[96], nm[96];
     snprintf(mname, sizeof mname, "%s.mask", name);
-    const sb_st_tensor *mk = sb_st_find(f, mname);
-    int i8 = !strcmp(s->dtype, "I8");
+    const sb_st_tensor *s = sb_st_find(f, name), *mk = sb_st_find(f, mname);
+    int i8 = s && !strcmp(s->dtype, "I8");
+    if (version != 1) {
+        /* each form under its own name: the dense tensor, or int8 codes, sparse values, sparse codes */
+        static const char *const suffix[] = { "", ".qweight", ".values", ".qvalues" };
+        int form = s ? 0 : -1;
+        for (int k = 1; k < 4; k++) {
+            snprintf(nm, sizeof nm, "%s%s", name, suffix[k]);
+            const sb_st_tensor *x = sb_st_find(f, nm);
+            if (!x) continue;
+            if (form >= 0) {
+                snprintf(err, errlen, "%s: tensor '%s' is stored twice ('%s%s' and '%s')", path, name, name, suffix[form], nm);
+                return -1;
+            }
+            s = x, form = k;
+        }
+        i8 = form == 1 || form == 3;
+        if (s && (mk != NULL) != (form >= 2)) {
+            snprintf(err, errlen, "%s: tensor '%s%s': %s", path, name, suffix[form],
+                     mk ? "a mask goes with sparse values (.values or .qvalues), not a dense tensor" : "sparse values need their mask");
+            return -1;
+        }
+        if (s && strcmp(s->dtype, i8 ? "I8" : SB_DTYPE_NAME)) {
+            snprintf(err, errlen, "%s: tensor '%s%s' is %s, expected %s", path, name, suffix[form], s->dtype, i8 ? "I8" : SB_DTYPE_NAME);
+            return -1;
+        }
+    }
+    if (!s) { snprintf(err, errlen, "%s: tensor '%s' is missing", path, name); return -1; }
     int block = t->ndim == 2 && t->block >= 0 && (t->comp == SB_COMP_ATTN || t->comp == SB_COMP_KV || t->comp == SB_COMP_FFN);
     if (!i8 && strcmp(s->dtype, SB_DTYPE_NAME)) {
         snprintf(err, errlen, "%s: tensor '%s' is %s, this build reads %s (or I8 with its scales)", path, name, s->dtype, SB_DTYPE_NAME);
@@ -300,7 +404,6 @@ static int take_tensor(const sb_st_file *f, const char *path, const char *name, 
     const sb_st_tensor *sc = NULL, *ac = NULL;
     long O = t->shape[0], n_act = -1;
     if (i8) {
-        char nm[96];
         snprintf(nm, sizeof nm, "%s.scale", name);
         if (!(sc = take_f32(f, path, nm, &O, err, errlen))) return -1;
         snprintf(nm, sizeof nm, "%s.act_scale", name);
@@ -340,59 +443,53 @@ int sb_checkpoint_check(const char *path, char *err, size_t errlen)
     ** (batch 1, length 1): the same checks, and no others to keep in step */
     sb_model *m = sb_model_create(&c, 1, 1, 1, 0, err, errlen);
     if (!m) return -1;
-    int rc = sb_checkpoint_load(path, m, NULL, err, errlen);
+    int rc = sb_checkpoint_load(path, m, err, errlen);
     sb_model_free(m);
     return rc;
 }
 
-int sb_checkpoint_load(const char *path, sb_model *m, sb_adamw *o, char *err, size_t errlen)
+int sb_checkpoint_load(const char *path, sb_model *m, char *err, size_t errlen)
 {
     sb_config c;
-    if (sb_checkpoint_config(path, &c, err, errlen)) return -1;
-    if (sb_config_hash(&c) != sb_config_hash(sb_model_config(m))) {
-        snprintf(err, errlen, "%s: saved with a different configuration than the model it is loaded into", path);
-        return -1;
-    }
-    sb_st_file *f = sb_st_open(path, err, errlen);
+    int version;
+    sb_st_file *f = open_checked(path, "weights", m, &c, &version, err, errlen);
     if (!f) return -1;
     long n = sb_model_n_params(m);
-    int nt = sb_model_tensor_count(m), with_opt = o && sb_st_meta_get(f, "optim.step"), pieces = 0, nq = 0, act = -1;
-    const char *qact = sb_st_meta_get(f, "quant.act");
-    real *buf = malloc(sizeof(real) * n * (with_opt ? 4 : 2));   /* the new values, then the old parameters */
+    int nt = sb_model_tensor_count(m), pieces = 0, nq = 0, act = -1;
+    const char *qkey = version == 1 ? "quant.act" : "sharebench.quant.act", *qact = sb_st_meta_get(f, qkey);
+    real *buf = malloc(sizeof(real) * n * 2);   /* the new values, then the old parameters */
     qread *qs = calloc((size_t)nt, sizeof *qs);
     int rc = buf && qs ? 0 : -1;
     if (rc) snprintf(err, errlen, "%s: out of memory", path);
     for (int a = 0; qact && a < SB_QACT_COUNT; a++)
         if (!strcmp(qact, sb_qact_names[a])) act = a;
     if (!rc && qact && act < 0) {
-        snprintf(err, errlen, "%s: metadata quant.act is '%s', not block, depth or dynamic", path, qact);
+        snprintf(err, errlen, "%s: metadata %s is '%s', not block, depth or dynamic", path, qkey, qact);
         rc = -1;
     }
-    for (int k = 0; k < (with_opt ? 3 : 1) && !rc; k++)
-        for (int i = 0; i < nt && !rc; i++) {
-            const sb_tensor *t = sb_model_tensor(m, i);
-            char name[80];
-            int used = 0;
-            snprintf(name, sizeof name, "%s%s", k == 0 ? "" : k == 1 ? "optim.m." : "optim.v.", t->name);
-            rc = take_tensor(f, path, name, t, buf + k * n + t->offset, k == 0, &qs[i], &used, err, errlen);
-            if (k == 0) pieces += used;
-            nq += k == 0 && qs[i].codes;
-            if (!rc && qs[i].codes && act < 0) {
-                snprintf(err, errlen, "%s: tensor '%s' is int8 but the metadata has no quant.act", path, t->name);
-                rc = -1;
-            }
+    for (int i = 0; i < nt && !rc; i++) {
+        const sb_tensor *t = sb_model_tensor(m, i);
+        int used = 0;
+        rc = take_tensor(f, version, path, t->name, t, buf + t->offset, 1, &qs[i], &used, err, errlen);
+        pieces += used;
+        nq += qs[i].codes != NULL;
+        if (!rc && qs[i].codes && act < 0) {
+            snprintf(err, errlen, "%s: tensor '%s' is int8 but the metadata has no %s", path, t->name, qkey);
+            rc = -1;
         }
-    int stored = pieces + (sb_st_meta_get(f, "optim.step") ? 2 * nt : 0);
+    }
+    /* a first-format checkpoint may hold the moments too */
+    int stored = pieces + (version == 1 && sb_st_meta_get(f, "optim.step") ? 2 * nt : 0);
     if (!rc && sb_st_count(f) != stored) {
         snprintf(err, errlen, "%s: has %d tensors, the model's %d tensors make %d", path, sb_st_count(f), nt, stored);
         rc = -1;
     }
     if (!rc && act >= 0 && !nq) {
-        snprintf(err, errlen, "%s: metadata quant.act is set but no tensor is int8", path);
+        snprintf(err, errlen, "%s: metadata %s is set but no tensor is int8", path, qkey);
         rc = -1;
     }
     if (!rc) {
-        real *old = buf + (with_opt ? 3 : 1) * n;
+        real *old = buf + n;
         memcpy(old, sb_model_params(m), sizeof(real) * n);
         memcpy(sb_model_params(m), buf, sizeof(real) * n);
         sb_quant_drop(m);
@@ -404,14 +501,55 @@ int sb_checkpoint_load(const char *path, sb_model *m, sb_adamw *o, char *err, si
             snprintf(err, errlen, "%s: %s", path, inner);
             sb_quant_drop(m);
             memcpy(sb_model_params(m), old, sizeof(real) * n);
-        } else if (with_opt) {
-            memcpy(o->m, buf + n, sizeof(real) * n);
-            memcpy(o->v, buf + 2 * n, sizeof(real) * n);
-            o->t = atoi(sb_st_meta_get(f, "optim.step"));
         }
     }
     for (int i = 0; qs && i < nt; i++) qread_free(&qs[i]);
     free(qs);
+    free(buf);
+    sb_st_close(f);
+    return rc;
+}
+
+int sb_checkpoint_load_optim(const char *path, const sb_model *m, sb_adamw *o, char *err, size_t errlen)
+{
+    sb_config c;
+    int version;
+    if (o->n != sb_model_n_params(m)) {
+        snprintf(err, errlen, "%s: the optimizer has %ld moments, the model %ld parameters", path, o->n, sb_model_n_params(m));
+        return -1;
+    }
+    sb_st_file *f = open_checked(path, "optimizer", m, &c, &version, err, errlen);
+    if (!f) return -1;
+    long n = o->n, step;
+    int nt = sb_model_tensor_count(m), rc = 0;
+    const char *skey = version == 1 ? "optim.step" : "sharebench.optim.step", *st = sb_st_meta_get(f, skey);
+    char *end = NULL;
+    step = st ? strtol(st, &end, 10) : -1;
+    if (!st || *end || end == st || step < 0 || step > 2000000000L) {
+        snprintf(err, errlen, "%s: metadata %s is '%s', expected the steps taken (a whole number)", path, skey, st ? st : "missing");
+        rc = -1;
+    }
+    real *buf = rc ? NULL : malloc(sizeof(real) * n * 2);
+    if (!rc && !buf) { snprintf(err, errlen, "%s: out of memory", path); rc = -1; }
+    for (int k = 0; k < 2 && !rc; k++)
+        for (int i = 0; i < nt && !rc; i++) {
+            const sb_tensor *t = sb_model_tensor(m, i);
+            char name[96];
+            int used;
+            qread none = { 0 };
+            if (version == 1) snprintf(name, sizeof name, "optim.%c.%s", k ? 'v' : 'm', t->name);
+            else snprintf(name, sizeof name, "%s.%s", t->name, k ? "exp_avg_sq" : "exp_avg");
+            rc = take_tensor(f, version, path, name, t, buf + k * n + t->offset, 0, &none, &used, err, errlen);
+        }
+    if (!rc && version != 1 && sb_st_count(f) != 2 * nt) {
+        snprintf(err, errlen, "%s: has %d tensors, the model's %d tensors make %d", path, sb_st_count(f), nt, 2 * nt);
+        rc = -1;
+    }
+    if (!rc) {
+        memcpy(o->m, buf, sizeof(real) * n);
+        memcpy(o->v, buf + n, sizeof(real) * n);
+        o->t = (int)step;
+    }
     free(buf);
     sb_st_close(f);
     return rc;

@@ -55,14 +55,14 @@ int sb_fuzz_database(const uint8_t *data, size_t size, char *err, size_t errlen)
     sb_fuzz_quiet(sb_cmd_export, 4, series);
     sb_check_result cr;
     char cerr[1024];
-    sb_check_db(path, NULL, &cr, cerr, sizeof cerr);
+    sb_check_db(path, NULL, 0, &cr, cerr, sizeof cerr);
     /* the writer; a refusal counts only when the readers accepted the file */
     char werr[1024];
     if (commit_one(path, werr, sizeof werr) && !rc) {
         snprintf(err, errlen, "%s", werr);
         rc = -1;
     }
-    sb_check_db(path, NULL, &cr, cerr, sizeof cerr);
+    sb_check_db(path, NULL, 0, &cr, cerr, sizeof cerr);
     return rc;
 }
 

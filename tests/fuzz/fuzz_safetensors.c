@@ -3,7 +3,8 @@
 ** read as `sharebench run --init-from FILE` reads them: the header parsed and
 ** checked, every tensor and metadata entry looked at, the configuration read,
 ** and when it is small enough to build, a model built from it and the weights
-** and AdamW moments loaded into it.
+** loaded into it, and the AdamW moments (of an optimizer state file, or of a
+** first-format checkpoint that holds them).
 */
 #include "fuzz.h"
 #include "io/safetensors.h"
@@ -33,10 +34,13 @@ int sb_fuzz_safetensors(const uint8_t *data, size_t size, char *err, size_t errl
     }
     (void)sink;
     sb_st_meta_get(f, "format");
+    const char *content = sb_st_meta_get(f, "sharebench.content");
+    int optimizer = content && !strcmp(content, "optimizer"), with_optim = sb_st_meta_get(f, "optim.step") != NULL;
     sb_st_close(f);
 
+    /* a checkpoint (its weights, and a first-format one's moments), or an optimizer state file */
     sb_config c;
-    if (sb_checkpoint_config(path, &c, err, errlen)) return -1;
+    if ((optimizer ? sb_checkpoint_optim_config : sb_checkpoint_config)(path, &c, err, errlen)) return -1;
     long n;
     sb_memory mem;
     int T = c.max_len < 8 ? c.max_len : 8;
@@ -51,7 +55,8 @@ int sb_fuzz_safetensors(const uint8_t *data, size_t size, char *err, size_t errl
     int rc = sb_adamw_init(&o, &oc, sb_model_n_params(m));
     if (rc) snprintf(err, errlen, "out of memory");
     else {
-        rc = sb_checkpoint_load(path, m, &o, err, errlen);
+        rc = optimizer ? 0 : sb_checkpoint_load(path, m, err, errlen);
+        if (!rc && (optimizer || with_optim)) rc = sb_checkpoint_load_optim(path, m, &o, err, errlen);
         sb_adamw_free(&o);
     }
     sb_model_free(m);

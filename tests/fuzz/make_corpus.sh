@@ -11,8 +11,11 @@ C=tests/fuzz/corpus
 WN=${WNSEARCHDIR:-/usr/share/wordnet}
 tmp=$(mktemp -d /tmp/sb-corpus-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# the first-format checkpoints (tiny-none, tiny-cycle: no longer written, still read) are kept
+cp "$C"/safetensors/tiny-none.safetensors "$C"/safetensors/tiny-cycle.safetensors "$tmp/"
 rm -rf "$C"
 mkdir -p "$C"/{config,suite,safetensors,baseline,database,wn_data,wn_index,wn_lexnames,claims,runpack,meminfo}
+cp "$tmp"/tiny-none.safetensors "$tmp"/tiny-cycle.safetensors "$C/safetensors/"
 
 # sweep and run files: the shipped sweeps (not untie-finetune: it needs a
 # checkpoint made first) and a run file with every section
@@ -91,10 +94,14 @@ INI
 sqlite3 "$tmp/r.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM;" >/dev/null
 cp "$tmp/r.db" "$C/database/tiny.db"
 "$SB" baseline --db "$tmp/r.db" --sweep tiny -o "$C/baseline/tiny.csv" 2>/dev/null
+# this format: weights, an optimizer state file, a compressed (sparse and int8) checkpoint
 for sharing in none cycle:2+lowrank:2; do
   "$SB" run --task copy --preset tiny --steps 2 --batch 2 --no-store --quiet analysis=0 knobs=len=4 width=8 heads=2 \
-    ffn=16 layers=2 sharing=$sharing --save "$C/safetensors/tiny-${sharing%%:*}.safetensors"
+    ffn=16 layers=2 sharing=$sharing --save "$C/safetensors/v2-${sharing%%:*}.safetensors" \
+    --save-optim "$C/safetensors/v2-${sharing%%:*}.optim.safetensors"
 done
+"$SB" run --task copy --preset tiny --steps 4 --batch 2 --no-store --quiet analysis=0 knobs=len=4 width=8 heads=2 \
+  ffn=16 layers=2 sharing=all prune=magnitude sparsity=0.6 quant=int8 --save "$C/safetensors/v2-int8-sparse.safetensors"
 # a run packed as a worker sends it to rank 0 (bench/results/runpack.c: sb_run_pack;
 # x86-64 byte order), and the memory files of a cgroup v2 and a v1 machine,
 # NUL-separated in the order fuzz_meminfo.c lists them
