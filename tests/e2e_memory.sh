@@ -9,7 +9,7 @@
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-mem-XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+trap 'rm -rf "$dir"' EXIT
 fail() { echo "e2e_memory: FAIL: $*"; exit 1; }
 bound=131072
 # AddressSanitizer keeps freed memory in quarantine (so its RSS grows without
