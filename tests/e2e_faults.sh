@@ -249,9 +249,9 @@ fi
 # ---- 6. two `sweep --resume` of one file at once, and a killed sweep's lease
 db=$dir/share.db
 STEPS=30 tiny share "1 2 3" "" | sed 's/^task = copy:len=4$/task = copy:len=4 reverse:len=4 sort:len=4/' > "$dir/share.ini"
-"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume 2>"$dir/loga" &
+"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume >"$dir/loga" 2>&1 &
 a=$!
-"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume 2>"$dir/logb" &
+"$SB" sweep "$dir/share.ini" --db "$db" --threads 1 --resume >"$dir/logb" 2>&1 &
 b=$!
 wait $a || fail "first of two resumed sweeps: $(cat "$dir/loga")"
 wait $b || fail "second of two resumed sweeps: $(cat "$dir/logb")"
