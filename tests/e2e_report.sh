@@ -43,11 +43,14 @@ check "HTML written" test -s "$out/report.html"
 check "table of the task" grep -q '^| sharing | runs | unique params | vs none |' "$out/report.md"
 check "a row per sharing configuration" test "$(grep -cE '^\| (none|all) \| 3/3 \|' "$out/report.md")" = 2
 check "confidence intervals" grep -qE '^\| all \| 3/3 \|.*\[[0-9.]+, [0-9.]+\]' "$out/report.md"
-check "paired change against none" grep -qE '^\| all \|.*\(p=' "$out/report.md"
+check "paired change against none, interval, adjusted p, verdict" grep -qE '^\| all \|.*[-+][0-9.]+ \[[-+][0-9.]+, [-+][0-9.]+\] q=[0-9.e-]+ (tie|better|worse)' "$out/report.md"
+# every accuracy interval inside [0, 1] (logit intervals)
+check "accuracy intervals within [0, 1]" bash -c "! grep -oE ' 0\.[0-9]{3} \[-[0-9.]+,|, 1\.[0-9]*[1-9][0-9]*\]' '$out/report.md' | grep -q ."
+check "multiplicity control said" grep -q 'Benjamini-Hochberg' "$out/report.md"
 check "machine and code" grep -q '## Machine and code' "$out/report.md"
 check "memory budget section" grep -q '## Longest sequence within a memory budget' "$out/report.md"
 check "claims section with statuses" grep -qE 'Status: \*\*(supported|contradicted|inconclusive|not measured)\*\*' "$out/report.md"
-check "frontier summary" grep -q 'on the quality-per-parameter frontier' "$out/report.md"
+check "frontier summary (or not learned)" grep -qE 'on the frontier \(significantly better|not learned at this budget' "$out/report.md"
 check "not measured said" grep -q 'Not measured in these runs' "$out/report.md"
 for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder; do
   check "figure $f.png" test -s "$out/report-figures/$f.png"
@@ -74,6 +77,16 @@ for f in gradnoise-copy heads-copy cka-copy attack-copy; do
   check "analysis figure $f.png" test -s "$out/analysed-figures/$f.png"
 done
 check "depth claim measured" bash -c "grep -A6 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q 'Status: \*\*supported\*\*'"
+
+# a task at chance: every test result set to the chance level is "not learned", with no frontier
+atchance=$dir/atchance.db
+sqlite3 "$db" ".backup '$atchance'"
+sqlite3 "$atchance" "UPDATE metrics SET value = (SELECT c.value FROM metrics c WHERE c.run_id = metrics.run_id AND c.key = 'chance') WHERE key = 'test'"
+"$SB" report --db "$atchance" --out "$out" --name atchance 2>"$dir/log"; rc=$?
+check "report at chance exits 0 (got $rc)" test "$rc" = 0
+check "task at chance flagged not learned" grep -q 'copy: \*\*not learned at this budget\*\*' "$out/atchance.md"
+check "task at chance: no frontier claimed" bash -c "! grep -qE 'on the frontier \(|^\| (none|all) \|.*\| frontier \|$' '$out/atchance.md'"
+check "task at chance: empty frontier line" bash -c "! grep -q . '$out/atchance-figures/pareto-copy-front.dat'"
 
 # a task with more configurations than a fixed array of the report once held
 # (256, on the stack): 300 copies of one run, each with its own lr

@@ -4,7 +4,7 @@
 ** development time: Benjamini-Hochberg from its definition (q_i = min over
 ** p_j >= p_i of min(1, m p_j / rank_j), every pair enumerated), Holm from its
 ** definition, the logit interval from scipy.special.logit/expit and
-** scipy.stats.t.ppf, Welch's test from scipy.stats.ttest_ind(equal_var=False).
+** scipy.stats.t.ppf, the log interval from scipy.stats.gmean, Welch's test from scipy.stats.ttest_ind(equal_var=False).
 */
 #include "testutil.h"
 #include "stats/bounded.h"
@@ -76,6 +76,21 @@ static void logit_interval(void **state)
     assert_int_equal(sb_stats_logit_summary(x, 0, 0.95, 0.01, &s), -1);
 }
 
+static void log_interval(void **state)
+{
+    (void)state;
+    /* scipy.stats.gmean and exp of the t interval of the logs */
+    const double x[] = { 11746, 6049, 17443 };
+    sb_summary s;
+    assert_int_equal(sb_stats_log_summary(x, 3, 0.95, &s), 0);
+    assert_close(s.mean, 10741.499698744608, 1e-12);
+    assert_close(s.lo, 2842.6079264427804, 1e-10);
+    assert_close(s.hi, 40589.42308041616, 1e-10);
+    assert_true(s.lo > 0);
+    const double bad[] = { 1, 0 };
+    assert_int_equal(sb_stats_log_summary(bad, 2, 0.95, &s), -1);
+}
+
 static void welch_test(void **state)
 {
     (void)state;
@@ -102,6 +117,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bh_holm),
         cmocka_unit_test(logit_interval),
+        cmocka_unit_test(log_interval),
         cmocka_unit_test(welch_test),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include "groupstat.h"
 #include "sections.h"
 #include "taskfigs.h"
+#include "verdicts.h"
 #include "results/source.h"
 #include "sys/atomicfile.h"
 #include <errno.h>
@@ -56,6 +57,7 @@ typedef struct {
     sb_claim_status *status;     /* per claim */
     char **evidence;
     int count[4];                /* claims per status */
+    int family;                  /* the tests adjusted together */
 } contents;
 
 static void contents_free(contents *c)
@@ -85,6 +87,7 @@ static int contents_of(contents *c, const sb_runset *s, const sb_claims *claims,
         /* groups come by task */
         if (!c->ntasks || strcmp(c->tasks[c->ntasks - 1], s->groups[g].task)) c->tasks[c->ntasks++] = s->groups[g].task;
     }
+    if ((c->family = sb_verdicts(s, c->st)) < 0) return -1;
     for (int i = 0; i < claims->n; i++) {
         char err[512];
         if (!(c->evidence[i] = malloc(4096))) return -1;
@@ -101,7 +104,7 @@ static void write_document(sb_doc *d, contents *c, sb_figures *fig, const sb_rep
     sb_doc_begin(d, title);
     sb_section_sources(d, c->s, o->db, sweep);
     /* the summary first: what a reader wants */
-    sb_section_summary(d, c->s, c->st, c->tasks, c->ntasks, c->count);
+    sb_section_summary(d, c->s, c->st, c->tasks, c->ntasks, c->count, c->family);
     for (int t = 0; t < c->ntasks; t++) sb_section_task(d, c->s, c->st, fig, c->tasks[t], &c->figs[t]);
     sb_section_budget(d, c->s, c->st, fig, c->tasks[0], o->budget);
     sb_section_claims(d, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);

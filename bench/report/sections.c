@@ -5,6 +5,7 @@
 #include "sections.h"
 #include "budget.h"
 #include "frontier.h"
+#include "verdicts.h"
 #include "core/model.h"
 #include "sys/fmt.h"
 #include "sys/machine.h"
@@ -68,8 +69,14 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
         sb_doc_item(d, "calibration (OpenBLAS SGEMM 256x256x256, measured in each run): %.1f to %.1f GFLOP/s. Throughputs below are "
                        "raw tokens per second on this machine; divide by the calibration to compare machines.",
                     clo, chi);
-    sb_doc_item(d, "statistics: mean over seeds with a 95%% confidence interval from Student's t; the change against none is the "
-                   "mean difference over seeds run in both, with the two-sided p of a paired t-test (GSL's t distribution).");
+    sb_doc_item(d, "statistics: test metrics as the mean over seeds with a 95%% confidence interval; for metrics in [0, 1] "
+                   "(accuracy, exact) the interval is Student's t on the logit scale mapped back (Brown, Cai and DasGupta 2001), so it "
+                   "stays within the bounds. Changes against none: the mean difference over the seeds run in both, its 95%% t "
+                   "interval and the two-sided paired t-test; the frontier's comparisons likewise (Welch's test where seeds cannot "
+                   "be paired). Every p-value of the report is adjusted together by Benjamini and Hochberg (1995) and shown as q; "
+                   "q > 0.05 is a tie. Above chance: a one-sided t-test of the test mean against the task's chance level, its "
+                   "standard error adding the test split's (shared by every seed) to the spread over seeds. Speeds: geometric "
+                   "mean over seeds with a 95%% interval on the log scale; each seed's run is one repetition.");
 }
 
 /* ---- the summary ---- */
@@ -97,42 +104,97 @@ static char *fmt_no_result(char *buf, size_t len, const sb_gstat *g, int nrun)
     return buf;
 }
 
+/* "mode (N parameters, test 0.912 [0.90, 0.92])" into buf. */
+static void fmt_config(char *buf, size_t len, const sb_gstat *g)
+{
+    char pc[32];
+    if (g->test.n > 1 && isfinite(g->test.lo))
+        snprintf(buf, len, "%s (%s parameters, test %.3f [%.3f, %.3f])", g->mode, fmt_params(pc, sizeof pc, g->params), g->test.mean,
+                 g->test.lo, g->test.hi);
+    else snprintf(buf, len, "%s (%s parameters, test %.3f, 1 seed)", g->mode, fmt_params(pc, sizeof pc, g->params), g->test.mean);
+}
+
+/* Append "; item" (or "item" first) to a list of len bytes. */
+static void append(char *list, size_t len, const char *item)
+{
+    size_t l = strlen(list);
+    if (l + 3 < len) snprintf(list + l, len - l, "%s%s", l ? "; " : "", item);
+}
+
+/* A task's verdict in one item: not learned, or its frontier, ties, dominated and at-chance configurations. */
+static void summary_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *task)
+{
+    int n, *idx = sb_rs_task_groups(s, task, &n), *order = malloc(sizeof *order * (size_t)(n + 1));
+    enum { L = 2048 };
+    char *lists = calloc(6, L), item[600], why[160];
+    if (!idx || !order || !lists || !n) goto done;
+    sb_gstat_by_params(st, idx, n, order);
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        const sb_gstat *g = &st[order[i]];
+        if (g->cls == SB_F_NO_RESULT) {
+            snprintf(item, sizeof item, "%s (%s)", g->mode,
+                     g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
+        } else {
+            fmt_config(item, sizeof item, g);
+            if (best < 0 || (g->higher ? g->test.mean > st[best].test.mean : g->test.mean < st[best].test.mean)) best = order[i];
+            if ((g->cls == SB_F_TIE || g->cls == SB_F_DOMINATED) && g->by >= 0) {
+                size_t l = strlen(item);
+                snprintf(item + l, sizeof item - l, ", %s %s", g->cls == SB_F_TIE ? "with" : "by", st[g->by].mode);
+            }
+        }
+        append(lists + (size_t)g->cls * L, L, item);
+    }
+    if (st[idx[0]].learned == 0 && best >= 0) {
+        const sb_gstat *b = &st[best];
+        const char *metric = sb_rs_param(&s->runs[s->groups[best].run[0]], "metric");
+        sb_doc_item(d, "%s: **not learned at this budget**: no configuration's test %s is above the chance level %.3g with "
+                       "confidence (best: %s, q = %.2g). None of its configurations is ranked, and its differences are not read as "
+                       "effects of sharing%s%s.",
+                    task, metric ? metric : "metric", b->chance, b->mode, b->q_chance,
+                    lists[SB_F_NO_RESULT * L] ? ". Not compared (no finished run): " : "", lists + SB_F_NO_RESULT * L);
+    } else {
+        sb_doc_item(d, "%s: on the frontier (significantly better than every configuration with fewer parameters): %s%s%s%s%s%s%s%s%s.",
+                    task, lists[SB_F_FRONTIER * L] ? lists + SB_F_FRONTIER * L : "none",
+                    lists[SB_F_TIE * L] ? ". Ties (not significantly better than a configuration with fewer parameters): " : "",
+                    lists + SB_F_TIE * L,
+                    lists[SB_F_DOMINATED * L] ? ". Dominated (a configuration with no more parameters is significantly better): " : "",
+                    lists + SB_F_DOMINATED * L, lists[SB_F_CHANCE * L] ? ". At chance (not above it with confidence): " : "",
+                    lists + SB_F_CHANCE * L, lists[SB_F_NO_RESULT * L] ? ". Not compared (no finished run): " : "",
+                    lists + SB_F_NO_RESULT * L);
+    }
+done:
+    free(idx);
+    free(order);
+    free(lists);
+}
+
 void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
-                        const int count[4])
+                        const int count[4], int family)
 {
     sb_doc_heading(d, 1, "summary", "Summary");
-    sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive, %d not measured.", count[1], count[2],
-                count[3], count[0]);
+    int v[4] = { 0 }, notlearned = 0;
+    for (int g = 0; g < s->ngroups; g++) v[st[g].v_test]++;
+    char nl[1024] = "";
     for (int t = 0; t < ntasks; t++) {
-        int n, *idx = sb_rs_task_groups(s, tasks[t], &n), *order = malloc(sizeof *order * (size_t)(n + 1));
-        char *front = malloc((size_t)n + 1), on[1024] = "", off[1024] = "";
-        if (idx && order && front) {
-            sb_gstat_frontier(st, idx, n, order, front);
-            char none_fin[1024] = "";
-            for (int i = 0; i < n; i++) {
-                const sb_gstat *g = &st[order[i]];
-                char item[512], pc[32], why[128], *dst = front[i] ? on : off;
-                /* no finished run (every one diverged or failed): no quality to
-                ** compare, said as such rather than ranked */
-                if (!g->nfin || !isfinite(g->params) || !isfinite(g->test.mean)) {
-                    size_t l = strlen(none_fin);
-                    snprintf(none_fin + l, sizeof none_fin - l, "%s%s (%s)", l ? "; " : "", g->mode,
-                             g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
-                    continue;
-                }
-                snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, fmt_params(pc, sizeof pc, g->params),
-                         g->test.mean);
-                size_t l = strlen(dst);
-                snprintf(dst + l, 1024 - l, "%s%s", l ? "; " : "", item);
-            }
-            sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s%s%s.", tasks[t], on[0] ? on : "none",
-                        off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off,
-                        none_fin[0] ? ". Not compared (no finished run): " : "", none_fin);
+        int n, *idx = sb_rs_task_groups(s, tasks[t], &n);
+        if (idx && n && st[idx[0]].learned == 0) {
+            append(nl, sizeof nl, tasks[t]);
+            notlearned++;
         }
         free(idx);
-        free(order);
-        free(front);
     }
+    sb_doc_para(d, "Every difference below was tested, and the report's %d tests (each configuration against none on test and "
+                   "test_long, each against chance, and the comparisons behind the frontier) were adjusted together for multiple "
+                   "comparisons (Benjamini-Hochberg, false discovery rate 5%%). A difference that is not significant after this is a "
+                   "tie and is not ranked. Test against none: %d better, %d worse, %d ties.",
+                family, v[SB_V_BETTER], v[SB_V_WORSE], v[SB_V_TIE]);
+    if (notlearned)
+        sb_doc_para(d, "Not learned at this budget (no configuration above chance with confidence, so nothing about sharing is "
+                       "concluded from them): %s.", nl);
+    for (int t = 0; t < ntasks; t++) summary_task(d, s, st, tasks[t]);
+    sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive; %d not measured by these runs.", count[1],
+                count[2], count[3], count[0]);
 }
 
 /* ---- a task ---- */
@@ -144,17 +206,28 @@ static void fmt_ci(char *buf, size_t len, const sb_summary *s)
     else snprintf(buf, len, "%.3f [%.3f, %.3f]", s->mean, s->lo, s->hi);
 }
 
-static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, int is_none)
+/* The verdict's word. */
+static const char *verdict_word(int v)
+{
+    static const char *const w[] = { "", "tie", "better", "worse" };
+    return v >= 0 && v < 4 ? w[v] : "";
+}
+
+/* "+0.012 [-0.004, +0.028] q=0.41 tie": the change against none with its
+** interval, adjusted p and verdict. */
+static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, double q, int v, int is_none)
 {
     if (is_none) snprintf(buf, len, "(reference)");
     else if (!has) snprintf(buf, len, "-");
-    else snprintf(buf, len, "%+.3f (p=%.2g)", t->mean, t->p_two);
+    else snprintf(buf, len, "%+.3f [%+.3f, %+.3f] q=%.2g %s", t->mean, t->lo, t->hi, q, verdict_word(v));
 }
 
-static void fmt_num(char *buf, size_t len, double x)
+/* A speed: mean [95% CI] over seeds, "-" when not measured. */
+static void fmt_speed(char *buf, size_t len, const sb_summary *x)
 {
-    if (!isfinite(x)) snprintf(buf, len, "-");
-    else snprintf(buf, len, "%.0f", x);
+    if (!x->n || !isfinite(x->mean)) snprintf(buf, len, "-");
+    else if (x->n > 1 && isfinite(x->lo)) snprintf(buf, len, "%.0f [%.0f, %.0f]", x->mean, x->lo, x->hi);
+    else snprintf(buf, len, "%.0f", x->mean);
 }
 
 /* The table of a task's configurations. */
@@ -162,12 +235,12 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
 {
     static const char *const head[] = { "sharing", "runs", "unique params", "vs none", "train tok/s", "infer tok/s",
                                         "step memory", "peak RSS", "test [95% CI]", "test vs none", "test_long [95% CI]",
-                                        "test_long vs none" };
-    sb_doc_table(d, 12, head, "lrrrrrrrrrrr");
+                                        "test_long vs none", "frontier" };
+    sb_doc_table(d, 13, head, "lrrrrrrrrrrrl");
     for (int i = 0; i < n; i++) {
         const sb_gstat *g = &st[idx[i]];
-        char c[12][96];
-        const char *cells[12];
+        char c[13][160];
+        const char *cells[13];
         int is_none = !strcmp(s->groups[idx[i]].sharing, "none");
         snprintf(c[0], sizeof c[0], "%s", g->mode);
         snprintf(c[1], sizeof c[1], "%d/%d", g->nfin, s->groups[idx[i]].nrun);
@@ -176,19 +249,21 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
         else if (g->none >= 0 && st[g->none].params > 0 && isfinite(g->params))
             snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
         else snprintf(c[3], sizeof c[3], "-");
-        fmt_num(c[4], sizeof c[4], g->train_tps);
-        fmt_num(c[5], sizeof c[5], g->infer_tps);
+        fmt_speed(c[4], sizeof c[4], &g->train);
+        fmt_speed(c[5], sizeof c[5], &g->infer);
         if (g->step_bytes > 0) sb_fmt_bytes(g->step_bytes, c[6], sizeof c[6]);
         else snprintf(c[6], sizeof c[6], "-");
         if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
         else snprintf(c[7], sizeof c[7], "-");
         if (!g->nfin) fmt_no_result(c[8], sizeof c[8], g, s->groups[idx[i]].nrun);
         else fmt_ci(c[8], sizeof c[8], &g->test);
-        fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, is_none);
+        fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, g->q_test, g->v_test, is_none);
         fmt_ci(c[10], sizeof c[10], &g->test_long);
-        fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, is_none);
-        for (int k = 0; k < 12; k++) cells[k] = c[k];
-        sb_doc_row(d, 12, cells);
+        fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, g->q_tl, g->v_tl, is_none);
+        snprintf(c[12], sizeof c[12], "%s%s%s", sb_verdict_class_name(g->cls), g->by >= 0 ? (g->cls == SB_F_TIE ? " with " : " by ") : "",
+                 g->by >= 0 ? st[g->by].mode : "");
+        for (int k = 0; k < 13; k++) cells[k] = c[k];
+        sb_doc_row(d, 13, cells);
     }
     sb_doc_table_end(d);
 }

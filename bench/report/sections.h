@@ -19,10 +19,12 @@
 /* The runs: counts, seeds, the machine and code, the statistics used. */
 void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep);
 
-/* The summary: claims by status (count[status]) and each task's configurations on
-** the quality-per-parameter frontier and dominated. */
+/* The summary: the tests made (family: how many were adjusted together), the
+** tasks not learned, each learned task's frontier, ties, dominated and
+** at-chance configurations (st's verdicts filled by sb_verdicts), the claims by
+** status (count[status]). */
 void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
-                        const int count[4]);
+                        const int count[4], int family);
 
 /* A task: its table of configurations, its figures (drawn into fig, listed in
 ** tf) and its compression frontier when it has compressed runs. */

@@ -144,16 +144,14 @@ static void pareto(task *t)
     fclose(fp);
     FILE *ff = data_file(t, name, "front", q2, sizeof q2);
     if (!ff) return;
-    /* the frontier: by parameters ascending, each point better than every cheaper one */
+    /* the frontier (verdicts.h): by parameters ascending, each significantly better than every cheaper one */
     int *order = malloc(sizeof *order * (size_t)(t->n + 1));
-    char *front = malloc((size_t)t->n + 1);
-    if (order && front) {
-        sb_gstat_frontier(t->st, t->idx, t->n, order, front);
+    if (order) {
+        sb_gstat_by_params(t->st, t->idx, t->n, order);
         for (int i = 0; i < t->n; i++)
-            if (front[i]) fprintf(ff, "%.0f %.6g\n", t->st[order[i]].params, t->st[order[i]].test.mean);
+            if (t->st[order[i]].cls == SB_F_FRONTIER) fprintf(ff, "%.0f %.6g\n", t->st[order[i]].params, t->st[order[i]].test.mean);
     }
     free(order);
-    free(front);
     fclose(ff);
     snprintf(text, sizeof text, "%s: quality against unique parameters", t->task);
     sb_figures_quote(text, ttl, sizeof ttl);
