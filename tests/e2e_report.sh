@@ -46,6 +46,11 @@ check "confidence intervals" grep -qE '^\| all \| 3/3 \|.*\[[0-9.]+, [0-9.]+\]' 
 check "paired change against none, interval, adjusted p, verdict" grep -qE '^\| all \|.*[-+][0-9.]+ \[[-+][0-9.]+, [-+][0-9.]+\] q=[0-9.e-]+ (tie|better|worse)' "$out/report.md"
 # every accuracy interval inside [0, 1] (logit intervals)
 check "accuracy intervals within [0, 1]" bash -c "! grep -oE ' 0\.[0-9]{3} \[-[0-9.]+,|, 1\.[0-9]*[1-9][0-9]*\]' '$out/report.md' | grep -q ."
+check "table of contents" grep -q '^- \[Summary\](#summary)' "$out/report.md"
+check "table of contents in HTML" grep -q '<nav>' "$out/report.html"
+check "one table across tasks" grep -q '^| configuration | copy' "$out/report.md"
+check "validation metric curves drawn from their data" test -s "$out/report-figures/curves-copy-metric.dat"
+check "speed intervals in the table" grep -qE '^\| all \| 3/3 \| [0-9,]+ \| [0-9.]+% fewer \| [0-9]+ \[[0-9]+, [0-9]+\]' "$out/report.md"
 check "multiplicity control said" grep -q 'Benjamini-Hochberg' "$out/report.md"
 check "machine and code" grep -q '## Machine and code' "$out/report.md"
 check "memory budget section" grep -q '## Longest sequence within a memory budget' "$out/report.md"
@@ -76,6 +81,8 @@ check "report with analyses exits 0 (got $rc)" test "$rc" = 0
 for f in gradnoise-copy heads-copy cka-copy attack-copy; do
   check "analysis figure $f.png" test -s "$out/analysed-figures/$f.png"
 done
+check "attack curve from size 0" bash -c "head -1 '$out/analysed-figures/attack-copy.dat' | grep -q '^0 '"
+check "attack caption defines its accuracy" grep -q 'Per-example accuracy (an example counts when every scored position is right' "$out/analysed.md"
 check "depth claim measured" bash -c "grep -A6 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q 'Status: \*\*supported\*\*'"
 
 # a task at chance: every test result set to the chance level is "not learned", with no frontier

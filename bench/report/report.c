@@ -98,16 +98,45 @@ static int contents_of(contents *c, const sb_runset *s, const sb_claims *claims,
     return 0;
 }
 
+/* The table of contents: the sections write_document writes. */
+static void toc(sb_doc *d, const contents *c)
+{
+    int n = 0, cap = c->ntasks + 8;
+    const char **ids = calloc((size_t)cap, sizeof *ids), **texts = calloc((size_t)cap, sizeof *texts);
+    char (*buf)[2][200] = calloc((size_t)c->ntasks + 1, sizeof *buf);
+    if (ids && texts && buf) {
+#define ENTRY(i, t) (ids[n] = (i), texts[n++] = (t))
+        ENTRY("summary", "Summary");
+        ENTRY("across", "Across tasks");
+        for (int t = 0; t < c->ntasks; t++) {
+            snprintf(buf[t][0], sizeof buf[t][0], "task-%s", c->tasks[t]);
+            snprintf(buf[t][1], sizeof buf[t][1], "Task %s", c->tasks[t]);
+            ENTRY(buf[t][0], buf[t][1]);
+        }
+        ENTRY("budget", "Longest sequence within a memory budget");
+        ENTRY("claims", "Claims");
+        ENTRY("machine", "Machine and code, statistics");
+#undef ENTRY
+        sb_doc_toc(d, n, ids, texts);
+    }
+    free(ids);
+    free(texts);
+    free(buf);
+}
+
 static void write_document(sb_doc *d, contents *c, sb_figures *fig, const sb_report_options *o, const char *sweep,
                            const char *title)
 {
     sb_doc_begin(d, title);
     sb_section_sources(d, c->s, o->db, sweep);
+    toc(d, c);
     /* the summary first: what a reader wants */
     sb_section_summary(d, c->s, c->st, c->tasks, c->ntasks, c->count, c->family);
+    sb_section_across(d, c->s, c->st, c->tasks, c->ntasks);
     for (int t = 0; t < c->ntasks; t++) sb_section_task(d, c->s, c->st, fig, c->tasks[t], &c->figs[t]);
     sb_section_budget(d, c->s, c->st, fig, c->tasks[0], o->budget);
     sb_section_claims(d, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);
+    sb_section_machine(d, c->s);
     if (fig->failed) sb_doc_para(d, "%d figure(s) could not be drawn: %s", fig->failed, fig->last_error);
     sb_doc_end(d);
 }

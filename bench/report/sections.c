@@ -26,7 +26,7 @@
 
 void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep)
 {
-    char a[512], b[512], hi[32] = "", threads[32] = "";
+    char hi[32] = "";
     int fin = 0, div = 0, failed = 0, seeds_lo = 1 << 30, seeds_hi = 0;
     for (int i = 0; i < s->nruns; i++) {
         fin += !strcmp(s->runs[i].status, "finished");
@@ -47,6 +47,11 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
                    "%d%s seeds each.",
                 when, mc.version, db, sweep ? ", sweep " : "", sweep ? sweep : "", s->nruns, fin, div, failed, s->ngroups, seeds_lo,
                 hi);
+}
+
+void sb_section_machine(sb_doc *d, const sb_runset *s)
+{
+    char a[512], b[512], threads[32] = "";
     sb_doc_heading(d, 1, "machine", "Machine and code");
     sb_rs_distinct(s, offsetof(sb_rs_run, code_version), a, sizeof a);
     sb_doc_item(d, "code version of the runs: %s", a);
@@ -197,7 +202,88 @@ void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const
                 count[2], count[3], count[0]);
 }
 
+/* ---- across tasks ---- */
+
+void sb_section_across(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks)
+{
+    if (ntasks < 1) return;
+    sb_doc_heading(d, 1, "across", "Across tasks");
+    sb_doc_para(d, "Test quality of each configuration against none on every task: the mean difference over seeds [95%% interval], "
+                   "its adjusted p (q, Benjamini-Hochberg over the whole report) and the verdict (better or worse at q <= 0.05, "
+                   "else tie). For none itself, its test mean [95%% interval]. A task marked not learned sits at chance under every "
+                   "configuration: its column says nothing about sharing.");
+    /* the rows: every configuration's label, once, in order of first appearance */
+    const char **modes = calloc((size_t)s->ngroups + 1, sizeof *modes);
+    const char **head = calloc((size_t)ntasks + 2, sizeof *head);
+    char (*hbuf)[160] = calloc((size_t)ntasks + 1, sizeof *hbuf);
+    char (*cbuf)[160] = calloc((size_t)ntasks + 2, sizeof *cbuf);
+    const char **cells = calloc((size_t)ntasks + 2, sizeof *cells);
+    char *align = calloc((size_t)ntasks + 2, 1);
+    int nm = 0;
+    if (!modes || !head || !hbuf || !cbuf || !cells || !align) goto done;
+    for (int g = 0; g < s->ngroups; g++) {
+        int k = 0;
+        while (k < nm && strcmp(modes[k], st[g].mode)) k++;
+        if (k == nm) modes[nm++] = st[g].mode;
+    }
+    head[0] = "configuration";
+    align[0] = 'l';
+    for (int t = 0; t < ntasks; t++) {
+        int learned = 1;
+        for (int g = 0; g < s->ngroups; g++)
+            if (!strcmp(s->groups[g].task, tasks[t]) && st[g].learned == 0) learned = 0;
+        snprintf(hbuf[t], sizeof hbuf[t], "%s%s", tasks[t], learned ? "" : " (not learned)");
+        head[t + 1] = hbuf[t];
+        align[t + 1] = 'r';
+    }
+    sb_doc_table(d, ntasks + 1, head, align);
+    for (int k = 0; k < nm; k++) {
+        snprintf(cbuf[0], sizeof cbuf[0], "%s", modes[k]);
+        for (int t = 0; t < ntasks; t++) {
+            int g = -1;
+            for (int h = 0; h < s->ngroups && g < 0; h++)
+                if (!strcmp(s->groups[h].task, tasks[t]) && !strcmp(st[h].mode, modes[k])) g = h;
+            char *c = cbuf[t + 1];
+            if (g < 0) snprintf(c, 160, "-");
+            else if (!strcmp(s->groups[g].sharing, "none") && st[g].test.n > 1 && isfinite(st[g].test.lo))
+                snprintf(c, 160, "%.3f [%.3f, %.3f]", st[g].test.mean, st[g].test.lo, st[g].test.hi);
+            else if (!st[g].nfin) snprintf(c, 160, "no finished run");
+            else if (!st[g].has_dtest) snprintf(c, 160, "-");
+            else snprintf(c, 160, "%+.3f [%+.3f, %+.3f] q=%.2g %s", st[g].dtest.mean, st[g].dtest.lo, st[g].dtest.hi, st[g].q_test,
+                          st[g].v_test == SB_V_BETTER ? "better" : st[g].v_test == SB_V_WORSE ? "worse" : "tie");
+        }
+        for (int i = 0; i <= ntasks; i++) cells[i] = cbuf[i];
+        sb_doc_row(d, ntasks + 1, cells);
+    }
+    sb_doc_table_end(d);
+done:
+    free(modes);
+    free(head);
+    free(hbuf);
+    free(cbuf);
+    free(cells);
+    free(align);
+}
+
 /* ---- a task ---- */
+
+/* The distinct values of a param over a task's groups, "100 or 50" ("?" when none has it). */
+static void distinct_param(const sb_runset *s, const int *idx, int n, const char *key, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        const char *v = sb_rs_param(&s->runs[s->groups[idx[i]].run[0]], key);
+        if (!v) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) {
+            const char *w = sb_rs_param(&s->runs[s->groups[idx[j]].run[0]], key);
+            seen = w && !strcmp(v, w);
+        }
+        size_t l = strlen(out);
+        if (!seen && l + 8 < len) snprintf(out + l, len - l, "%s%s", l ? " or " : "", v);
+    }
+    if (!out[0]) snprintf(out, len, "?");
+}
 
 static void fmt_ci(char *buf, size_t len, const sb_summary *s)
 {
@@ -273,14 +359,20 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
     static const struct {
         const char *kind, *caption;
     } caps[] = {
-        { "curves", "Training and validation loss per sharing mode (mean over seeds; band: min to max)." },
+        { "curves", "Training loss, validation loss and the validation headline metric per sharing mode (mean over seeds; "
+                    "band: min to max; dotted: the chance level)." },
         { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
-                    "over seeds; the dashed line joins the frontier." },
-        { "resources", "Throughput (training, inference, decoding) and the memory of a training step per sharing mode." },
+                    "over seeds (logit interval for metrics in [0, 1]); the dashed line joins the frontier: the configurations "
+                    "significantly better than every one with fewer parameters (section Summary)." },
+        { "resources", "Throughput (training, inference, decoding; geometric mean over seeds, bars: 95% interval on the log scale) "
+                       "and the memory of a training step per sharing mode. Runs of a sweep with --jobs above 1 share the machine, "
+                       "so their speeds carry the other jobs' load." },
         { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
         { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
         { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
-        { "attack", "Accuracy under an embedding-space PGD attack against the perturbation size." },
+        { "attack", "Per-example accuracy (an example counts when every scored position is right, unlike the tables' per-token "
+                    "accuracy) under an embedding-space PGD attack against the perturbation size, from size 0 (no perturbation; "
+                    "the clean accuracy of the same examples when the size grid does not start at 0)." },
     };
     int n, *idx = sb_rs_task_groups(s, task, &n);
     memset(tf, 0, sizeof *tf);
@@ -289,15 +381,16 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
         return;
     }
     const sb_rs_run *r0 = &s->runs[s->groups[idx[0]].run[0]];
-    const char *metric = sb_rs_param(r0, "metric"), *knobs = sb_rs_param(r0, "task_knobs");
-    const char *batch = sb_rs_param(r0, "batch"), *steps = sb_rs_param(r0, "steps");
-    char anchor[128];
+    const char *metric = sb_rs_param(r0, "metric");
+    char anchor[128], batch[128], steps[128], knobs[512];
+    distinct_param(s, idx, n, "batch", batch, sizeof batch);
+    distinct_param(s, idx, n, "steps", steps, sizeof steps);
+    distinct_param(s, idx, n, "task_knobs", knobs, sizeof knobs);
     snprintf(anchor, sizeof anchor, "task-%s", task);
     sb_doc_heading(d, 1, anchor, "Task %s", task);
     sb_doc_para(d, "Headline metric: %s (%s is better); chance level %.3g; knobs %s; batch %s, %s steps. test_long holds longer "
                    "sequences than training (length generalisation).",
-                metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs ? knobs : "-",
-                batch ? batch : "?", steps ? steps : "?");
+                metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs, batch, steps);
     task_table(d, s, st, idx, n);
     sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
                    "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "

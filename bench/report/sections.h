@@ -16,8 +16,15 @@
 #include "taskfigs.h"
 #include "results/runset.h"
 
-/* The runs: counts, seeds, the machine and code, the statistics used. */
+/* The runs: counts and seeds, in one paragraph. */
 void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep);
+
+/* The machine and code the runs used, and the statistics of the report. */
+void sb_section_machine(sb_doc *d, const sb_runset *s);
+
+/* One table across tasks: every configuration (rows) against none on every
+** task (columns), with interval, adjusted p and verdict. */
+void sb_section_across(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks);
 
 /* The summary: the tests made (family: how many were adjusted together), the
 ** tasks not learned, each learned task's frontier, ties, dominated and
