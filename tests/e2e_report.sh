@@ -85,6 +85,25 @@ check "attack curve from size 0" bash -c "head -1 '$out/analysed-figures/attack-
 check "attack caption defines its accuracy" grep -q 'Per-example accuracy (an example counts when every scored position is right' "$out/analysed.md"
 check "depth claim measured" bash -c "grep -A6 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q 'Status: \*\*supported\*\*'"
 
+# one run in depth
+rid=$(sqlite3 "$db" "SELECT id FROM runs WHERE sharing = 'all' ORDER BY id LIMIT 1")
+"$SB" report --db "$db" --run "$rid" --out "$out" >"$dir/stdout" 2>"$dir/log"; rc=$?
+check "report --run exits 0 (got $rc: $(cat "$dir/log"))" test "$rc" = 0
+check "report --run: named run-ID" test -s "$out/run-$rid.md" -a -s "$out/run-$rid.html"
+check "report --run: its title" grep -q "^# sharebench run $rid: copy, sharing all, seed" "$out/run-$rid.md"
+check "report --run: the sharing map" grep -qE '^- attn \(1 unique\): 0 0' "$out/run-$rid.md"
+check "report --run: results with standard errors" grep -qE '^\| test \| [0-9.]+ ± [0-9.]+ \|' "$out/run-$rid.md"
+check "report --run: step memory" grep -q '^| AdamW moments | ' "$out/run-$rid.md"
+check "report --run: curves and per-depth figures" test -s "$out/run-$rid-figures/curves-copy.png" -a -s "$out/run-$rid-figures/gradnoise-copy.png"
+check "report --run: every key" grep -q '^| sharing | all |' "$out/run-$rid.md"
+"$SB" report --db "$db" --run 999999 --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run of no such run exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+check "report --run of no such run named" grep -q 'run 999999: no such run' "$dir/err"
+"$SB" report --db "$db" --run "$rid" --sweep tiny --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run with --sweep exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+"$SB" report --db "$db" --run x1 --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run x1 exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+
 # a task at chance: every test result set to the chance level is "not learned", with no frontier
 atchance=$dir/atchance.db
 sqlite3 "$db" ".backup '$atchance'"

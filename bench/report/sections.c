@@ -356,24 +356,6 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
 
 void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf)
 {
-    static const struct {
-        const char *kind, *caption;
-    } caps[] = {
-        { "curves", "Training loss, validation loss and the validation headline metric per sharing mode (mean over seeds; "
-                    "band: min to max; dotted: the chance level)." },
-        { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
-                    "over seeds (logit interval for metrics in [0, 1]); the dashed line joins the frontier: the configurations "
-                    "significantly better than every one with fewer parameters (section Summary)." },
-        { "resources", "Throughput (training, inference, decoding; geometric mean over seeds, bars: 95% interval on the log scale) "
-                       "and the memory of a training step per sharing mode. Runs of a sweep with --jobs above 1 share the machine, "
-                       "so their speeds carry the other jobs' load." },
-        { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
-        { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
-        { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
-        { "attack", "Per-example accuracy (an example counts when every scored position is right, unlike the tables' per-token "
-                    "accuracy) under an embedding-space PGD attack against the perturbation size, from size 0 (no perturbation; "
-                    "the clean accuracy of the same examples when the size grid does not start at 0)." },
-    };
     int n, *idx = sb_rs_task_groups(s, task, &n);
     memset(tf, 0, sizeof *tf);
     if (!idx || !n) {
@@ -395,11 +377,9 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
     sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
                    "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "
                    "activations or compute.");
-    sb_task_figures(s, st, fig, task, tf);
+    sb_task_figures(s, st, fig, task, 0, tf);
     for (int k = 0; k < tf->n; k++) {
-        const char *cap = "";
-        for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++)
-            if (!strcmp(caps[q].kind, tf->kind[k])) cap = caps[q].caption;
+        const char *cap = sb_task_fig_caption(tf->kind[k]);
         char id[200], full[600];
         snprintf(id, sizeof id, "fig-%s-%s", tf->kind[k], task);
         snprintf(full, sizeof full, "%s: %s", task, cap);

@@ -29,6 +29,31 @@ typedef struct {
     sb_task_figs *tf;
 } task;
 
+const char *sb_task_fig_caption(const char *kind)
+{
+    static const struct {
+        const char *kind, *caption;
+    } caps[] = {
+        { "curves", "Training loss, validation loss and the validation headline metric per sharing mode (mean over seeds; "
+                    "band: min to max; dotted: the chance level)." },
+        { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
+                    "over seeds (logit interval for metrics in [0, 1]); the dashed line joins the frontier: the configurations "
+                    "significantly better than every one with fewer parameters (section Summary)." },
+        { "resources", "Throughput (training, inference, decoding; geometric mean over seeds, bars: 95% interval on the log scale) "
+                       "and the memory of a training step per sharing mode. Runs of a sweep with --jobs above 1 share the machine, "
+                       "so their speeds carry the other jobs' load." },
+        { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
+        { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
+        { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
+        { "attack", "Per-example accuracy (an example counts when every scored position is right, unlike the tables' per-token "
+                    "accuracy) under an embedding-space PGD attack against the perturbation size, from size 0 (no perturbation; "
+                    "the clean accuracy of the same examples when the size grid does not start at 0)." },
+    };
+    for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++)
+        if (!strcmp(caps[q].kind, kind)) return caps[q].caption;
+    return "";
+}
+
 void sb_task_figs_add(sb_task_figs *tf, const char *kind, const char *name, int drawn)
 {
     if (tf->n == SB_TASK_FIGS) return;
@@ -386,7 +411,7 @@ static int task_has(const task *t, sb_series_id id)
     return 0;
 }
 
-void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task_name, sb_task_figs *tf)
+void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task_name, int one_run, sb_task_figs *tf)
 {
     task t = { s, st, fig, task_name, NULL, 0, NULL, "", tf };
     int *idx = sb_rs_task_groups(s, task_name, &t.n);
@@ -403,8 +428,10 @@ void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, co
     sb_figures_words(labels, t.n, t.modes, sizeof t.modes);
     free(labels);
     curves(&t);
-    pareto(&t);
-    resources(&t);
+    if (!one_run) {
+        pareto(&t);
+        resources(&t);
+    }
     /* the analyses, when they ran */
     char title[4][300], nl_var[32];
     snprintf(title[0], sizeof title[0], "%s: gradient noise per depth (shared blocks: each depth's contribution)", task_name);
