@@ -88,10 +88,19 @@ static int contents_of(contents *c, const sb_runset *s, const sb_claims *claims,
         if (!c->ntasks || strcmp(c->tasks[c->ntasks - 1], s->groups[g].task)) c->tasks[c->ntasks++] = s->groups[g].task;
     }
     if ((c->family = sb_verdicts(s, c->st)) < 0) return -1;
+    /* the tasks at chance, whose quality the claims leave out */
+    char unlearned[4096] = "";
+    for (int g = 0; g < s->ngroups; g++) {
+        size_t l = strlen(unlearned), n = strlen(s->groups[g].task);
+        char probe[512];
+        snprintf(probe, sizeof probe, "%s\n", s->groups[g].task);
+        if (c->st[g].learned == 0 && !strstr(unlearned, probe) && l + n + 2 < sizeof unlearned)
+            snprintf(unlearned + l, sizeof unlearned - l, "%s", probe);
+    }
     for (int i = 0; i < claims->n; i++) {
         char err[512];
         if (!(c->evidence[i] = malloc(4096))) return -1;
-        if (sb_claim_evaluate(&claims->claim[i], s, budget, &c->status[i], c->evidence[i], 4096, err, sizeof err))
+        if (sb_claim_evaluate(&claims->claim[i], s, budget, unlearned, &c->status[i], c->evidence[i], 4096, err, sizeof err))
             snprintf(c->evidence[i], 4096, "could not be evaluated: %s", err);
         c->count[c->status[i]]++;
     }
@@ -135,7 +144,7 @@ static void write_document(sb_doc *d, contents *c, sb_figures *fig, const sb_rep
     sb_section_across(d, c->s, c->st, c->tasks, c->ntasks);
     for (int t = 0; t < c->ntasks; t++) sb_section_task(d, c->s, c->st, fig, c->tasks[t], &c->figs[t]);
     sb_section_budget(d, c->s, c->st, fig, c->tasks[0], o->budget);
-    sb_section_claims(d, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);
+    sb_section_claims(d, c->s, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);
     sb_section_machine(d, c->s);
     if (fig->failed) sb_doc_para(d, "%d figure(s) could not be drawn: %s", fig->failed, fig->last_error);
     sb_doc_end(d);

@@ -526,7 +526,6 @@ void sb_section_budget(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_fig
                 bb, SB_BUDGET_MAX_T);
     budget_table(d, s, st);
     budget_runs(d, s, st, fig, first_task, budget);
-    budget_encoder(d, fig);
 }
 
 /* ---- the claims ---- */
@@ -569,28 +568,88 @@ static void claim_figures(sb_doc *d, const sb_claim *cl, const char *const *task
     else if (cl->figures[0]) sb_doc_para(d, "Figures: none drawn for these runs (%s not measured).", cl->figures);
 }
 
-void sb_section_claims(sb_doc *d, const sb_claims *claims, const char *path, const sb_claim_status *status,
-                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks,
-                       const sb_figures *fig)
+/* The scale of the runs, in words: "models of width 64 and 4 layers trained 150 steps ...". */
+static void runs_scale(const sb_runset *s, char *out, size_t len)
 {
-    sb_doc_heading(d, 1, "claims", "Claims");
-    sb_doc_para(d, "Each claim of %s, with what the data of this report says: supported (every check that could be made supports it), "
-                   "contradicted (a check contradicts it and none supports it), inconclusive (mixed, or differences not significant "
-                   "at the 5%% level), not measured (the runs lack what the checks need).",
-                path);
-    for (int i = 0; i < claims->n; i++) {
-        const sb_claim *cl = &claims->claim[i];
-        char id[128];
-        snprintf(id, sizeof id, "claim-%s", cl->id);
-        sb_doc_heading(d, 2, id, "%s", cl->id);
-        sb_doc_para(d, "%s (%s)", cl->text, cl->source[0] ? cl->source : "no source given");
-        const char *sname = sb_claim_status_name(status[i]);
-        char md[256], html[256];
-        snprintf(md, sizeof md, "Status: **%s**\n\n", sname);
-        snprintf(html, sizeof html, "<p>Status: <span class=\"%s\">%s</span></p>\n",
-                 status[i] == SB_CLAIM_NOT_MEASURED ? "notmeasured" : sname, sname);
-        sb_doc_raw(d, md, html);
-        sb_doc_para(d, "%s", evidence[i] ? evidence[i] : "");
-        claim_figures(d, cl, tasks, figs, ntasks, fig);
+    int *all = malloc(sizeof *all * (size_t)(s->ngroups + 1));
+    char w[128] = "?", l[128] = "?", st[128] = "?";
+    if (all) {
+        for (int g = 0; g < s->ngroups; g++) all[g] = g;
+        distinct_param(s, all, s->ngroups, "width", w, sizeof w);
+        distinct_param(s, all, s->ngroups, "layers", l, sizeof l);
+        distinct_param(s, all, s->ngroups, "steps", st, sizeof st);
     }
+    free(all);
+    snprintf(out, len, "models of width %s and %s layers trained %s steps on the synthetic tasks of this report", w, l, st);
+}
+
+/* One claim in full: the claim's figure, the published one, what was measured, the verdict, the scale. */
+static void claim_full(sb_doc *d, const sb_claim *cl, sb_claim_status status, const char *evidence, const char *scale_here,
+                       int accounting, const char *const *tasks, const sb_task_figs *figs, int ntasks, const sb_figures *fig)
+{
+    char id[128];
+    snprintf(id, sizeof id, "claim-%s", cl->id);
+    sb_doc_heading(d, 2, id, "%s", cl->id);
+    sb_doc_para(d, "%s", cl->text);
+    sb_doc_item(d, "the claim's figure: %s; source: %s", cl->figure[0] ? cl->figure : "none stated", cl->source[0] ? cl->source : "none given");
+    sb_doc_item(d, "published figure: %s", cl->published[0] ? cl->published : "none known to this report");
+    sb_doc_item(d, "%s: %s", accounting ? "computed here (engine accounting, exact)" : "measured here", evidence ? evidence : "");
+    const char *sname = sb_claim_status_name(status);
+    char md[256], html[256];
+    snprintf(md, sizeof md, "- verdict: **%s**\n", sname);
+    snprintf(html, sizeof html, "<ul><li>verdict: <span class=\"%s\">%s</span></li></ul>\n",
+             status == SB_CLAIM_NOT_MEASURED ? "notmeasured" : sname, sname);
+    sb_doc_raw(d, md, html);
+    if (accounting) sb_doc_item(d, "scale: the model the claim names, from its exact parameter and memory accounting; no training is involved");
+    else sb_doc_item(d, "scale: measured on %s%s%s; read the verdict at that scale", scale_here, cl->scale[0] ? ", while the claim concerns " : "",
+                     cl->scale);
+    claim_figures(d, cl, tasks, figs, ntasks, fig);
+}
+
+void sb_section_claims(sb_doc *d, const sb_runset *s, const sb_claims *claims, const char *path, const sb_claim_status *status,
+                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks, sb_figures *fig)
+{
+    char scale[600];
+    runs_scale(s, scale, sizeof scale);
+    sb_doc_heading(d, 1, "claims", "Claims");
+    sb_doc_para(d, "The claims of %s that these runs measure, each with the claim's own figure, the published figure where one "
+                   "exists, what was measured here (with its 95%% interval over seeds), the verdict and the scale it holds at. "
+                   "Verdicts: supported (every check that could be made supports it), contradicted (a check contradicts it and "
+                   "none supports it), inconclusive (mixed, or differences not significant at the 5%% level). Comparisons of "
+                   "quality leave out the tasks not learned at this budget (section Summary).",
+                path);
+    int any = 0;
+    for (int i = 0; i < claims->n; i++)
+        if (status[i] != SB_CLAIM_NOT_MEASURED && !sb_claim_from_accounting(&claims->claim[i])) {
+            claim_full(d, &claims->claim[i], status[i], evidence[i], scale, 0, tasks, figs, ntasks, fig);
+            any = 1;
+        }
+    if (!any) sb_doc_para(d, "None of the claims is measured by these runs.");
+    int acc = 0;
+    for (int i = 0; i < claims->n; i++)
+        if (status[i] != SB_CLAIM_NOT_MEASURED && sb_claim_from_accounting(&claims->claim[i])) {
+            if (!acc++) {
+                sb_doc_heading(d, 2, "claims-accounting", "Claims about a named model, from the engine's accounting");
+                sb_doc_para(d, "These need no training: the engine counts the parameters and the memory of a training step of the "
+                               "model the claim names exactly. They hold whatever these runs are.");
+            }
+            claim_full(d, &claims->claim[i], status[i], evidence[i], scale, 1, tasks, figs, ntasks, fig);
+        }
+    if (acc) budget_encoder(d, fig);
+    char list[8192] = "";
+    for (int i = 0; i < claims->n; i++) {
+        if (status[i] != SB_CLAIM_NOT_MEASURED) continue;
+        /* the first sentence of why, without its lead ("Not measured: it needs ..." reads "it needs ...") */
+        const char *why = evidence[i] && *evidence[i] ? evidence[i] : "no check applies.";
+        if (!strncmp(why, "Not measured: ", 14)) why += 14;
+        else if (!strncmp(why, "Not measurable here: ", 21)) why += 21;
+        size_t wl = strcspn(why, "\n");
+        const char *stop = strstr(why, ". ");
+        if (stop && (size_t)(stop - why) < wl) wl = (size_t)(stop - why);
+        while (wl && why[wl - 1] == '.') wl--;
+        char item[1200];
+        snprintf(item, sizeof item, "%s (%.*s)", claims->claim[i].id, (int)(wl < 1000 ? wl : 1000), why);
+        append(list, sizeof list, item);
+    }
+    if (list[0]) sb_doc_para(d, "Not measured by these runs: %s.", list);
 }

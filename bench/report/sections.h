@@ -37,14 +37,16 @@ void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const
 ** tf) and its compression frontier when it has compressed runs. */
 void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf);
 
-/* The longest sequence within budget bytes of every configuration, the
-** figure of the first task's models and the 12-layer encoder of the claims. */
+/* The longest sequence within budget bytes of every configuration and the
+** figure of the first task's models. */
 void sb_section_budget(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *first_task, double budget);
 
-/* Each claim of path with its status, evidence and the figures of its kinds
-** (tasks[t]'s in figs[t]; the budget figures in fig's directory). */
-void sb_section_claims(sb_doc *d, const sb_claims *claims, const char *path, const sb_claim_status *status,
-                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks,
-                       const sb_figures *fig);
+/* The claims of path: each one the runs of s measure in full (the claim's
+** figure, the published one, what was measured, the verdict, the scale, the
+** figures of its kinds: tasks[t]'s in figs[t], the budget figures in fig's
+** directory); those about a named model from the engine's accounting, with
+** the bert-base table; those not measured in one closing line. */
+void sb_section_claims(sb_doc *d, const sb_runset *s, const sb_claims *claims, const char *path, const sb_claim_status *status,
+                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks, sb_figures *fig);
 
 #endif
