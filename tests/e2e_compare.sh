@@ -72,6 +72,7 @@ sqlite3 "$dir/a.db" "DELETE FROM runs WHERE sweep = 'second' AND sharing = 'none
 check "two sweeps of one database: exit 0 (got $rc: $(cat "$dir/log"))" test "$rc" = 0
 check "two sweeps: one configuration matched, one only in A" grep -q 'configurations in both: 1; only in A: 1; only in B: 0' "$dir/out/sweeps.md"
 check "two sweeps: the unmatched one named" grep -q 'only in A: copy none' "$dir/out/sweeps.md"
+check "HTML well formed" python3 tests/html_check.py "$dir/out/compare.html" "$dir/out/sweeps.html"
 check "HTML needs no network" bash -c "! grep -qiE '(src|href)=\"(https?:)?//|<script|<link' '$dir/out/sweeps.html'"
 
 # bad input: 2, nothing written

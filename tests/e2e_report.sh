@@ -107,6 +107,9 @@ check "report --run with --sweep exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir
 "$SB" report --db "$db" --run x1 --out "$dir/badrun" 2>"$dir/err"; rc=$?
 check "report --run x1 exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
 
+check "HTML well formed, links resolve ($(python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html" 2>&1))" \
+  python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html"
+
 # a task at chance: every test result set to the chance level is "not learned", with no frontier
 atchance=$dir/atchance.db
 sqlite3 "$db" ".backup '$atchance'"
