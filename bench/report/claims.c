@@ -8,6 +8,7 @@
 #include "results/metrics.h"
 #include "results/series.h"
 #include "core/model.h"
+#include "stats/multiple.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
 #include <fnmatch.h>
@@ -313,6 +314,13 @@ typedef struct {
     int support, contradict, inconclusive, measured;
     char *ev;
     size_t len;
+    /* a compare check's comparisons, judged together once all are made */
+    int npend;
+    struct {
+        double p;
+        int good, big_enough;   /* in the claimed direction; by at least min */
+        char text[320];
+    } pend[64];
 } tally;
 
 static void say(tally *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -377,11 +385,11 @@ static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_
         if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
         return;
     }
-    double alpha = arg_num(a, "alpha", 0.05), min = arg_num(a, "min", NAN);
+    double min = arg_num(a, "min", NAN);
     double xa[256], xb[256];
     int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
     if (n < 2) {
-        if (n || ga->nrun) say(t, "%s: %s vs %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
+        if (n || ga->nrun) say(t, "%s: %s against %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
                                gb->sharing, n, n == 1 ? "" : "s", m);
         return;
     }
@@ -390,14 +398,34 @@ static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_
     sb_ttest r;
     sb_stats_paired_t(xb, xa, n, 0.95, &r);
     double mb = sb_stats_mean(xb, n), rel = r.mean / mb, sign = higher ? 1 : -1;
-    int sig = r.p_two <= alpha, good = sign * r.mean > 0;
-    t->measured++;
-    const char *verdict;
-    if (sig && good && (isnan(min) || sign * rel >= min)) { t->support++; verdict = "supports"; }
-    else if (sig && (!good || (!isnan(min) && sign * rel < min))) { t->contradict++; verdict = "contradicts"; }
-    else { t->inconclusive++; verdict = "not significant"; }
-    say(t, "%s: %s against %s: %s changes by %+.4g [95%% interval %+.4g, %+.4g] (%+.1f%%), p = %.2g over %d seeds: %s. ", ga->task,
-        ga->sharing, gb->sharing, m, r.mean, r.lo, r.hi, 100 * rel, r.p_two, n, verdict);
+    if (t->npend == 64) return;
+    t->pend[t->npend].p = r.p_two;
+    t->pend[t->npend].good = sign * r.mean > 0;
+    t->pend[t->npend].big_enough = isnan(min) || sign * rel >= min;
+    snprintf(t->pend[t->npend].text, sizeof t->pend[0].text,
+             "%s: %s against %s: %s changes by %+.4g [95%% interval %+.4g, %+.4g] (%+.1f%%) over %d seeds", ga->task, ga->sharing,
+             gb->sharing, m, r.mean, r.lo, r.hi, 100 * rel, n);
+    t->npend++;
+}
+
+/* The comparisons of a compare check judged together: their p-values
+** adjusted by Benjamini-Hochberg over the check, each read at alpha. */
+static void judge_pending(tally *t, double alpha)
+{
+    double p[64];
+    for (int i = 0; i < t->npend; i++) p[i] = t->pend[i].p;
+    if (t->npend && sb_stats_bh(p, t->npend, p) < 0) return;
+    for (int i = 0; i < t->npend; i++) {
+        int sig = p[i] <= alpha, good = t->pend[i].good;
+        const char *verdict;
+        t->measured++;
+        if (sig && good && t->pend[i].big_enough) { t->support++; verdict = "supports"; }
+        else if (sig) { t->contradict++; verdict = "contradicts"; }
+        else { t->inconclusive++; verdict = "not significant"; }
+        say(t, "%s, q = %.2g: %s. ", t->pend[i].text, p[i], verdict);
+    }
+    if (t->npend > 1) say(t, "(q: p adjusted over these %d comparisons by Benjamini-Hochberg.) ", t->npend);
+    t->npend = 0;
 }
 
 static void judge_range(tally *t, double v, double lo, double hi, const char *what)
@@ -519,11 +547,15 @@ int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, cons
     for (int i = 0; i < c->nchecks; i++) {
         args a;
         if (parse_check(c->check[i], &a, err, errlen)) return -1;
-        tally t = { 0, 0, 0, 0, evidence, len };
+        tally t;
+        memset(&t, 0, sizeof t);
+        t.ev = evidence;
+        t.len = len;
         if (!strcmp(a.name, "untestable")) {
             say(&t, "Not measurable here: %s. ", arg(&a, "reason", ""));
         } else if (!strcmp(a.name, "compare")) {
             for_pairs(s, &a, &t, compare_pair, (void *)unlearned);
+            judge_pending(&t, arg_num(&a, "alpha", 0.05));
         } else if (!strcmp(a.name, "reduction") || !strcmp(a.name, "length")) {
             if (arg(&a, "preset", NULL)) {
                 sb_config ca, cb;
