@@ -1,6 +1,7 @@
 # attack.gp: accuracy under an embedding-space PGD attack against the size of
 # the perturbation (epsilon, relative to the mean embedding norm), per sharing
-# mode for one task: mean over seeds with min-max bars.
+# mode for one task: mean over seeds with min-max bars. Accuracy here is per
+# example (every scored position of the example right), from size 0 (clean).
 #   gnuplot -e "plotdir='plots'; out='fig/attack-copy'; data='pgd.dat'; modes='none all'; ttl='copy'" plots/attack.gp
 # data: one block per mode: epsilon mean min max
 load plotdir.'/style.gp'
@@ -10,7 +11,7 @@ do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
     set title ttl.': accuracy under attack' font ',13'
     set xlabel 'perturbation size ε (fraction of the mean embedding norm)'
-    set ylabel 'accuracy under attack (mean over seeds; bars: min to max)'
+    set ylabel 'per-example accuracy (mean over seeds; bars: min to max)'
     set key top right
     set xrange [0:*]
     set yrange [0:*]

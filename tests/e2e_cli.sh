@@ -205,6 +205,16 @@ did you mean '--steps'?	run --task copy --stesp 3 --db NEW
 --quiet and --verbose together	sweep DIR/ok.ini --quiet --verbose --db NEW
 --quiet and --verbose together	check --db DB --quiet --verbose
 --quiet and --verbose together	report --db DB --out OUT --quiet --verbose
+expected two sets of runs	compare DB --out OUT
+expected two sets of runs	compare DB DB DB --out OUT
+--sweep names both sides	compare DB DB --sweep x --sweep-a y --out OUT
+no runs match	compare DB DB --sweep nosuch --out OUT
+No such file or directory	compare DB NEW --out OUT
+--name 'a/b'	compare DB DB --out OUT --name a/b
+option '--out' needs a value	compare DB DB --out
+--run 'x'	report --db DB --out OUT --run x
+--run 999999: no such run	report --db DB --out OUT --run 999999
+--run reports one run	report --db DB --out OUT --run 1 --sweep x
 option '--json' needs a value	run --task copy --db NEW --json
 init_optim=/nonexistent	run --task copy init_optim=/nonexistent --db NEW
 /nonexistent.optim	run --task copy --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --init-optim /nonexistent.optim --db NEW

@@ -43,11 +43,22 @@ check "HTML written" test -s "$out/report.html"
 check "table of the task" grep -q '^| sharing | runs | unique params | vs none |' "$out/report.md"
 check "a row per sharing configuration" test "$(grep -cE '^\| (none|all) \| 3/3 \|' "$out/report.md")" = 2
 check "confidence intervals" grep -qE '^\| all \| 3/3 \|.*\[[0-9.]+, [0-9.]+\]' "$out/report.md"
-check "paired change against none" grep -qE '^\| all \|.*\(p=' "$out/report.md"
+check "paired change against none, interval, adjusted p, verdict" grep -qE '^\| all \|.*[-+][0-9.]+ \[[-+][0-9.]+, [-+][0-9.]+\] q=[0-9.e-]+ (tie|better|worse)' "$out/report.md"
+# every accuracy interval inside [0, 1] (logit intervals)
+check "accuracy intervals within [0, 1]" bash -c "! grep -oE ' 0\.[0-9]{3} \[-[0-9.]+,|, 1\.[0-9]*[1-9][0-9]*\]' '$out/report.md' | grep -q ."
+check "table of contents" grep -q '^- \[Summary\](#summary)' "$out/report.md"
+check "table of contents in HTML" grep -q '<nav>' "$out/report.html"
+check "one table across tasks" grep -q '^| configuration | copy' "$out/report.md"
+check "validation metric curves drawn from their data" test -s "$out/report-figures/curves-copy-metric.dat"
+check "speed intervals in the table" grep -qE '^\| all \| 3/3 \| [0-9,]+ \| [0-9.]+% fewer \| [0-9]+ \[[0-9]+, [0-9]+\]' "$out/report.md"
+check "multiplicity control said" grep -q 'Benjamini-Hochberg' "$out/report.md"
 check "machine and code" grep -q '## Machine and code' "$out/report.md"
 check "memory budget section" grep -q '## Longest sequence within a memory budget' "$out/report.md"
-check "claims section with statuses" grep -qE 'Status: \*\*(supported|contradicted|inconclusive|not measured)\*\*' "$out/report.md"
-check "frontier summary" grep -q 'on the quality-per-parameter frontier' "$out/report.md"
+check "claims section with verdicts" grep -qE '^- verdict: \*\*(supported|contradicted|inconclusive)\*\*' "$out/report.md"
+check "a claim's figure, the published one and the scale" bash -c "grep -A8 'id=\"claim-encoder-params\"' '$out/report.md' | grep -q '^- published figure: ALBERT' && grep -q '^- scale: ' '$out/report.md'"
+check "claims not measured on one line" test "$(grep -c '^Not measured by these runs: ' "$out/report.md")" = 1
+check "no internal check syntax in prose" bash -c "! grep -qE 'No data for|metric=[a-z_]+ a=' '$out/report.md'"
+check "frontier summary (or not learned)" grep -qE 'on the frontier \(significantly better|not learned at this budget' "$out/report.md"
 check "not measured said" grep -q 'Not measured in these runs' "$out/report.md"
 for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder; do
   check "figure $f.png" test -s "$out/report-figures/$f.png"
@@ -73,7 +84,41 @@ check "report with analyses exits 0 (got $rc)" test "$rc" = 0
 for f in gradnoise-copy heads-copy cka-copy attack-copy; do
   check "analysis figure $f.png" test -s "$out/analysed-figures/$f.png"
 done
-check "depth claim measured" bash -c "grep -A6 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q 'Status: \*\*supported\*\*'"
+check "attack curve from size 0" bash -c "head -1 '$out/analysed-figures/attack-copy.dat' | grep -q '^0 '"
+check "attack caption defines its accuracy" grep -q 'Per-example accuracy (an example counts when every scored position is right' "$out/analysed.md"
+check "depth claim measured" bash -c "grep -A12 'id=\"claim-depth-noise\"' '$out/analysed.md' | grep -q '^- verdict: \*\*supported\*\*'"
+
+# one run in depth
+rid=$(sqlite3 "$db" "SELECT id FROM runs WHERE sharing = 'all' ORDER BY id LIMIT 1")
+"$SB" report --db "$db" --run "$rid" --out "$out" >"$dir/stdout" 2>"$dir/log"; rc=$?
+check "report --run exits 0 (got $rc: $(cat "$dir/log"))" test "$rc" = 0
+check "report --run: named run-ID" test -s "$out/run-$rid.md" -a -s "$out/run-$rid.html"
+check "report --run: its title" grep -q "^# sharebench run $rid: copy, sharing all, seed" "$out/run-$rid.md"
+check "report --run: the sharing map" grep -qE '^- attn \(1 unique\): 0 0' "$out/run-$rid.md"
+check "report --run: results with standard errors" grep -qE '^\| test \| [0-9.]+ ± [0-9.]+ \|' "$out/run-$rid.md"
+check "report --run: step memory" grep -q '^| AdamW moments | ' "$out/run-$rid.md"
+check "report --run: curves and per-depth figures" test -s "$out/run-$rid-figures/curves-copy.png" -a -s "$out/run-$rid-figures/gradnoise-copy.png"
+check "report --run: every key" grep -q '^| sharing | all |' "$out/run-$rid.md"
+"$SB" report --db "$db" --run 999999 --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run of no such run exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+check "report --run of no such run named" grep -q 'run 999999: no such run' "$dir/err"
+"$SB" report --db "$db" --run "$rid" --sweep tiny --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run with --sweep exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+"$SB" report --db "$db" --run x1 --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run x1 exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
+
+check "HTML well formed, links resolve ($(python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html" 2>&1))" \
+  python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html"
+
+# a task at chance: every test result set to the chance level is "not learned", with no frontier
+atchance=$dir/atchance.db
+sqlite3 "$db" ".backup '$atchance'"
+sqlite3 "$atchance" "UPDATE metrics SET value = (SELECT c.value FROM metrics c WHERE c.run_id = metrics.run_id AND c.key = 'chance') WHERE key = 'test'"
+"$SB" report --db "$atchance" --out "$out" --name atchance 2>"$dir/log"; rc=$?
+check "report at chance exits 0 (got $rc)" test "$rc" = 0
+check "task at chance flagged not learned" grep -q 'copy: \*\*not learned at this budget\*\*' "$out/atchance.md"
+check "task at chance: no frontier claimed" bash -c "! grep -qE 'on the frontier \(|^\| (none|all) \|.*\| frontier \|$' '$out/atchance.md'"
+check "task at chance: empty frontier line" bash -c "! grep -q . '$out/atchance-figures/pareto-copy-front.dat'"
 
 # a task with more configurations than a fixed array of the report once held
 # (256, on the stack): 300 copies of one run, each with its own lr
@@ -104,7 +149,7 @@ check = compare metric=test a=all b=none better=higher
 TXT
 "$SB" report --db "$db" --out "$out" --name mine --claims "$dir/claims.txt" 2>"$dir/log"; rc=$?
 check "own claims file exits 0 (got $rc)" test "$rc" = 0
-check "own claim reported" grep -q '### mine' "$out/mine.md"
+check "own claim reported (measured, or not with the reason)" grep -qE '^### mine|^Not measured by these runs: mine \((copy: not learned|it needs)' "$out/mine.md"
 
 # bad input: 2, nothing written
 bad=$dir/bad

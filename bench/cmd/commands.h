@@ -16,6 +16,7 @@ int sb_cmd_export(int argc, char **argv);
 int sb_cmd_baseline(int argc, char **argv);
 int sb_cmd_gate(int argc, char **argv);
 int sb_cmd_report(int argc, char **argv);
+int sb_cmd_compare(int argc, char **argv);
 int sb_cmd_check(int argc, char **argv);
 int sb_cmd_metrics(int argc, char **argv);
 int sb_cmd_keys(int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct {
     { "list", "list the runs in a database", sb_cmd_list },
     { "export", "export runs, their metrics (long form) or their series as CSV or JSON", sb_cmd_export },
     { "report", "write a Markdown and HTML report with figures of a sweep", sb_cmd_report },
+    { "compare", "compare two databases or sweeps configuration by configuration", sb_cmd_compare },
     { "gate", "compare runs with a baseline; exit 1 on a regression", sb_cmd_gate },
     { "baseline", "write a baseline file for the gate from a database", sb_cmd_baseline },
     { "check", "check a results database's integrity; exit 1 on a problem", sb_cmd_check },

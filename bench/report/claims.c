@@ -8,6 +8,7 @@
 #include "results/metrics.h"
 #include "results/series.h"
 #include "core/model.h"
+#include "stats/multiple.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
 #include <fnmatch.h>
@@ -219,9 +220,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         cs->n++;
     }
     sb_claim *c = &cs->claim[cs->n - 1];
-    if (!strcmp(name, "claim") || !strcmp(name, "source")) {
-        char *dst = name[0] == 'c' ? c->text : c->source;
-        size_t cap = name[0] == 'c' ? sizeof c->text : sizeof c->source, len = strlen(dst);
+    if (!strcmp(name, "claim") || !strcmp(name, "source") || !strcmp(name, "figure") || !strcmp(name, "published") ||
+        !strcmp(name, "scale")) {
+        char *dst = !strcmp(name, "claim") ? c->text : !strcmp(name, "source") ? c->source : !strcmp(name, "figure") ? c->figure
+                  : !strcmp(name, "published") ? c->published : c->scale;
+        size_t cap = !strcmp(name, "claim") ? sizeof c->text : !strcmp(name, "source") ? sizeof c->source
+                   : !strcmp(name, "figure") ? sizeof c->figure : !strcmp(name, "published") ? sizeof c->published : sizeof c->scale;
+        size_t len = strlen(dst);
         snprintf(dst + len, cap - len, "%s%s", len ? " " : "", value); /* indented lines continue it */
     } else if (!strcmp(name, "check")) {
         args a;
@@ -254,7 +259,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         }
         snprintf(c->figures, sizeof c->figures, "%s", value);
     } else {
-        snprintf(L->err, L->errlen, "%s: [%s]: unknown key '%s' (claim, source, check, figures)", L->path, section, name);
+        snprintf(L->err, L->errlen, "%s: [%s]: unknown key '%s' (claim, source, figure, published, scale, check, figures)", L->path, section, name);
         L->failed = 1;
         return 0;
     }
@@ -309,6 +314,13 @@ typedef struct {
     int support, contradict, inconclusive, measured;
     char *ev;
     size_t len;
+    /* a compare check's comparisons, judged together once all are made */
+    int npend;
+    struct {
+        double p;
+        int good, big_enough;   /* in the claimed direction; by at least min */
+        char text[320];
+    } pend[64];
 } tally;
 
 static void say(tally *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -353,15 +365,31 @@ static void for_pairs(const sb_runset *s, const args *a, tally *t, pair_fn fn, v
     }
 }
 
+/* 1 when task is a line of list. */
+static int listed(const char *list, const char *task)
+{
+    size_t n = strlen(task);
+    for (const char *p = list; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, task, n) && (p[n] == '\n' || !p[n])) return 1;
+    return 0;
+}
+
 static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
 {
-    (void)ctx;
     const char *m = arg(a, "metric", sb_metric_key(SB_M_TEST)), *better = arg(a, "better", "task");
-    double alpha = arg_num(a, "alpha", 0.05), min = arg_num(a, "min", NAN);
+    /* a task at chance says nothing about its quality under sharing */
+    int id = sb_metric_lookup(m);
+    if (id >= 0 && sb_metric_info_of(id)->kind == SB_KIND_QUALITY && listed(ctx, ga->task)) {
+        char said[300];
+        snprintf(said, sizeof said, "%s: not learned at this budget", ga->task);
+        if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
+        return;
+    }
+    double min = arg_num(a, "min", NAN);
     double xa[256], xb[256];
     int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
     if (n < 2) {
-        if (n || ga->nrun) say(t, "%s: %s vs %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
+        if (n || ga->nrun) say(t, "%s: %s against %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
                                gb->sharing, n, n == 1 ? "" : "s", m);
         return;
     }
@@ -370,14 +398,34 @@ static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_
     sb_ttest r;
     sb_stats_paired_t(xb, xa, n, 0.95, &r);
     double mb = sb_stats_mean(xb, n), rel = r.mean / mb, sign = higher ? 1 : -1;
-    int sig = r.p_two <= alpha, good = sign * r.mean > 0;
-    t->measured++;
-    const char *verdict;
-    if (sig && good && (isnan(min) || sign * rel >= min)) { t->support++; verdict = "supports"; }
-    else if (sig && (!good || (!isnan(min) && sign * rel < min))) { t->contradict++; verdict = "contradicts"; }
-    else { t->inconclusive++; verdict = "not significant"; }
-    say(t, "%s: %s vs %s: %s %+.4g (%+.1f%%), p = %.2g over %d seeds: %s. ", ga->task, ga->sharing, gb->sharing, m, r.mean,
-        100 * rel, r.p_two, n, verdict);
+    if (t->npend == 64) return;
+    t->pend[t->npend].p = r.p_two;
+    t->pend[t->npend].good = sign * r.mean > 0;
+    t->pend[t->npend].big_enough = isnan(min) || sign * rel >= min;
+    snprintf(t->pend[t->npend].text, sizeof t->pend[0].text,
+             "%s: %s against %s: %s changes by %+.4g [95%% interval %+.4g, %+.4g] (%+.1f%%) over %d seeds", ga->task, ga->sharing,
+             gb->sharing, m, r.mean, r.lo, r.hi, 100 * rel, n);
+    t->npend++;
+}
+
+/* The comparisons of a compare check judged together: their p-values
+** adjusted by Benjamini-Hochberg over the check, each read at alpha. */
+static void judge_pending(tally *t, double alpha)
+{
+    double p[64];
+    for (int i = 0; i < t->npend; i++) p[i] = t->pend[i].p;
+    if (t->npend && sb_stats_bh(p, t->npend, p) < 0) return;
+    for (int i = 0; i < t->npend; i++) {
+        int sig = p[i] <= alpha, good = t->pend[i].good;
+        const char *verdict;
+        t->measured++;
+        if (sig && good && t->pend[i].big_enough) { t->support++; verdict = "supports"; }
+        else if (sig) { t->contradict++; verdict = "contradicts"; }
+        else { t->inconclusive++; verdict = "not significant"; }
+        say(t, "%s, q = %.2g: %s. ", t->pend[i].text, p[i], verdict);
+    }
+    if (t->npend > 1) say(t, "(q: p adjusted over these %d comparisons by Benjamini-Hochberg.) ", t->npend);
+    t->npend = 0;
 }
 
 static void judge_range(tally *t, double v, double lo, double hi, const char *what)
@@ -386,7 +434,7 @@ static void judge_range(tally *t, double v, double lo, double hi, const char *wh
     int in = v >= lo && v <= hi;
     if (in) t->support++;
     else t->contradict++;
-    say(t, "%s: %.1f%% (claimed %.0f%% to %.0f%%): %s. ", what, 100 * v, 100 * lo, 100 * hi, in ? "supports" : "contradicts");
+    say(t, "%s: %.1f%% (exact; the check accepts %.0f%% to %.0f%%): %s. ", what, 100 * v, 100 * lo, 100 * hi, in ? "supports" : "contradicts");
 }
 
 /* A preset model with the check's model keys and the given sharing. */
@@ -465,19 +513,49 @@ static void check_depth(const sb_runset *s, const args *a, tally *t)
         verdict);
 }
 
-int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, sb_claim_status *status, char *evidence,
-                      size_t len, char *err, size_t errlen)
+/* What a check that found no data needed, in words. */
+static void say_missing(tally *t, const args *a)
+{
+    const char *pa = arg(a, "a", "shared"), *b = arg(a, "b", "none");
+    const char *modes = !strcmp(pa, "shared") ? "a shared mode" : pa;
+    if (!strcmp(a->name, "compare"))
+        say(t, "Not measured: it needs finished runs of %s%s and of %s on one task, two seeds or more of each, recording %s. ",
+            strchr(modes, '*') ? "a mode matching " : "", modes, b, arg(a, "metric", "test"));
+    else if (!strcmp(a->name, "reduction"))
+        say(t, "Not measured: it needs finished runs of %s and of %s with the same other keys, recording %s. ", modes, b,
+            arg(a, "metric", sb_metric_key(SB_M_PARAMS_UNIQUE)));
+    else if (!strcmp(a->name, "length"))
+        say(t, "Not measured: it needs finished runs of %s and of %s with the same other keys. ", modes, b);
+}
+
+int sb_claim_from_accounting(const sb_claim *c)
+{
+    int any = 0;
+    for (int i = 0; i < c->nchecks; i++) {
+        if (!strncmp(c->check[i], "untestable", 10)) continue;
+        if (!strstr(c->check[i], "preset=")) return 0;
+        any = 1;
+    }
+    return any;
+}
+
+int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, const char *unlearned, sb_claim_status *status,
+                      char *evidence, size_t len, char *err, size_t errlen)
 {
     int sup = 0, con = 0, inc = 0, measured = 0;
     evidence[0] = 0;
     for (int i = 0; i < c->nchecks; i++) {
         args a;
         if (parse_check(c->check[i], &a, err, errlen)) return -1;
-        tally t = { 0, 0, 0, 0, evidence, len };
+        tally t;
+        memset(&t, 0, sizeof t);
+        t.ev = evidence;
+        t.len = len;
         if (!strcmp(a.name, "untestable")) {
             say(&t, "Not measurable here: %s. ", arg(&a, "reason", ""));
         } else if (!strcmp(a.name, "compare")) {
-            for_pairs(s, &a, &t, compare_pair, NULL);
+            for_pairs(s, &a, &t, compare_pair, (void *)unlearned);
+            judge_pending(&t, arg_num(&a, "alpha", 0.05));
         } else if (!strcmp(a.name, "reduction") || !strcmp(a.name, "length")) {
             if (arg(&a, "preset", NULL)) {
                 sb_config ca, cb;
@@ -531,8 +609,9 @@ int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, sb_c
         } else if (!strcmp(a.name, "depth")) {
             check_depth(s, &a, &t);
         }
-        if (!t.measured && strcmp(a.name, "untestable") && strlen(evidence) + 80 < len && !strstr(evidence, "too few"))
-            say(&t, "No data for '%s'. ", c->check[i]);
+        if (!t.measured && strcmp(a.name, "untestable") && strlen(evidence) + 80 < len && !strstr(evidence, "too few") &&
+            !strstr(evidence, "not learned at this budget"))
+            say_missing(&t, &a);
         measured += t.measured > 0;
         /* a check's verdict: its comparisons combined */
         if (t.measured) {

@@ -7,15 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Text escaped for HTML; Markdown's **strong** marks become <strong>. */
 static void html_text(FILE *f, const char *s)
 {
+    int strong = 0;
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
+        if (s[0] == '*' && s[1] == '*') {
+            fputs(strong ? "</strong>" : "<strong>", f);
+            strong = !strong;
+            s++;
+        } else if (*s == '<') fputs("&lt;", f);
         else if (*s == '>') fputs("&gt;", f);
         else if (*s == '&') fputs("&amp;", f);
         else if (*s == '"') fputs("&quot;", f);
         else fputc(*s, f);
     }
+    if (strong) fputs("</strong>", f);
 }
 
 static void close_list(sb_doc *d)
@@ -39,6 +46,7 @@ void sb_doc_begin(sb_doc *d, const char *title)
           "td.r{text-align:right;font-variant-numeric:tabular-nums}\n"
           "figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}\n"
           "figcaption{font-size:0.9em;color:#555}\n"
+          "nav ul{columns:2}\n"
           "h2{border-bottom:1px solid #ddd;padding-bottom:0.2em;margin-top:2em}\n"
           ".supported{color:#1a7f37;font-weight:bold}.contradicted{color:#b3261e;font-weight:bold}\n"
           ".inconclusive{color:#9a6700;font-weight:bold}.notmeasured{color:#666;font-weight:bold}\n"
@@ -233,4 +241,18 @@ void sb_doc_raw(sb_doc *d, const char *md, const char *html)
     close_list(d);
     fputs(md, d->md);
     fputs(html, d->html);
+}
+
+void sb_doc_toc(sb_doc *d, int n, const char *const *ids, const char *const *texts)
+{
+    close_list(d);
+    fputs("<nav>\n<ul>\n", d->html);
+    for (int i = 0; i < n; i++) {
+        fprintf(d->md, "- [%s](#%s)\n", texts[i], ids[i]);
+        fprintf(d->html, "<li><a href=\"#%s\">", ids[i]);
+        html_text(d->html, texts[i]);
+        fputs("</a></li>\n", d->html);
+    }
+    fputs("\n", d->md);
+    fputs("</ul>\n</nav>\n", d->html);
 }

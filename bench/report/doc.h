@@ -23,7 +23,7 @@ void sb_doc_end(sb_doc *d);
 
 /* A heading of level 1 to 3, with an anchor id for links (may be NULL). */
 void sb_doc_heading(sb_doc *d, int level, const char *id, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* A paragraph of plain text (escaped for HTML; in Markdown as is). */
+/* A paragraph of plain text (escaped for HTML, **strong** marked up; in Markdown as is). */
 void sb_doc_para(sb_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An item of a bulleted list (the list opens at the first item, closes at the next other element). */
 void sb_doc_item(sb_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -42,6 +42,9 @@ void sb_doc_figure(sb_doc *d, const char *name, const char *id, const char *capt
 ** anchor, texts[i] the link's text. */
 void sb_doc_links(sb_doc *d, const char *lead, int n, const char *const *names, const char *const *ids,
                   const char *const *texts);
+
+/* A table of contents: links to the anchors ids[0..n) with their texts. */
+void sb_doc_toc(sb_doc *d, int n, const char *const *ids, const char *const *texts);
 
 /* Raw HTML and Markdown, written as given (for marked-up status words). */
 void sb_doc_raw(sb_doc *d, const char *md, const char *html);

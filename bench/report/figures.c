@@ -62,9 +62,16 @@ void sb_figures_words(const char *const *labels, int n, char *out, size_t len)
     for (int i = 0; i < n && o < sizeof words; i++) {
         char m[160];
         snprintf(m, sizeof m, "%s", labels[i]);
-        for (char *p = m; *p; p++)
-            if (*p == ' ') *p = '_';
-        o += (size_t)snprintf(words + o, sizeof words - o, "%s%s", i ? " " : "", m);
+        /* gnuplot's word() splits at spaces: a label's spaces become no-break
+        ** spaces (UTF-8 C2 A0), which it keeps and the legend shows as spaces */
+        char *p = m, nb[480];
+        size_t k = 0;
+        for (; *p && k + 3 < sizeof nb; p++) {
+            if (*p == ' ') { nb[k++] = (char)0xC2; nb[k++] = (char)0xA0; }
+            else nb[k++] = *p;
+        }
+        nb[k] = 0;
+        o += (size_t)snprintf(words + o, sizeof words - o, "%s%s", i ? " " : "", nb);
     }
     sb_figures_quote(words, out, len);
 }

@@ -35,7 +35,7 @@ void sb_figures_quote(const char *text, char *out, size_t len);
 ** place (the figure is then not drawn). */
 FILE *sb_figures_data(const sb_figures *f, const char *name, char *path, size_t len);
 
-/* n labels as one gnuplot string of words, each label's spaces as '_' ("none
+/* n labels as one gnuplot string of words, each label's spaces as no-break spaces ("none
 ** cycle:2 all"), quoted, into out: how the scripts take the modes of a figure. */
 void sb_figures_words(const char *const *labels, int n, char *out, size_t len);
 

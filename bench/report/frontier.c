@@ -3,7 +3,10 @@
 ** (frontier.h), a section of `sharebench report` per task.
 */
 #include "frontier.h"
+#include "stats/bounded.h"
+#include "stats/multiple.h"
 #include "stats/stats.h"
+#include "stats/welch.h"
 #include "sys/fmt.h"
 #include <errno.h>
 #include <math.h>
@@ -69,17 +72,41 @@ typedef struct {
     int g, kind, ref, nfin, has_delta;
     sb_summary test;
     double disk, memory, sparsity, int8_delta;
-    sb_ttest delta;
+    sb_ttest delta;            /* test against the reference */
+    double q_delta;            /* its p adjusted over the section */
+    int cheaper, has_cheaper;  /* the best smaller configuration by mean, -1 */
+    sb_ttest vs_cheaper;       /* test against it */
+    double q_cheaper;
     int front;
     char mode[200];
 } row;
 
-/* b's test against a's, paired by seed. */
+/* A group's test values over its finished runs (at most 256). */
+static int test_values(const sb_runset *s, const sb_rs_group *g, double *x)
+{
+    int n = 0;
+    for (int k = 0; k < g->nrun && n < 256; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        if (sb_rs_finished(r) && isfinite(sb_rs_metric(r, SB_M_TEST))) x[n++] = sb_rs_metric(r, SB_M_TEST);
+    }
+    return n;
+}
+
+/* b's test against a's, paired by seed (Welch's test where fewer than two seeds pair). */
 static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b, sb_ttest *t)
 {
     double x[256], y[256];
     int n = sb_rs_pairs(s, a, b, sb_metric_key(SB_M_TEST), x, y, 256);
-    return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
+    if (n >= 2) return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
+    int na = test_values(s, a, x), nb = test_values(s, b, y);
+    return sb_stats_welch(x, na, y, nb, 0.95, t) == 0;
+}
+
+/* Significantly better (1), worse (-1) or neither (0), by adjusted p. */
+static int sig_sign(const sb_ttest *t, double q, int higher)
+{
+    if (!(q <= 0.05) || t->mean == 0) return 0;
+    return (t->mean > 0) == (higher != 0) ? 1 : -1;
 }
 
 static int before(const row *a, const row *b, int higher)
@@ -117,7 +144,12 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             if (isfinite(sb_rs_metric(r, SB_M_TEST))) t[nt++] = sb_rs_metric(r, SB_M_TEST);
             higher = sb_rs_higher_is_better(r);
         }
-        sb_stats_summary(t, nt, 0.95, &w->test);
+        const char *metric = sb_rs_param(r0, "metric"), *te = sb_rs_param(r0, "test_examples");
+        double ex = te ? atof(te) : 0;
+        /* accuracies: the logit interval, inside [0, 1] (as the task tables) */
+        if (!(metric && (!strcmp(metric, "accuracy") || !strcmp(metric, "exact")) &&
+              !sb_stats_logit_summary(t, nt, 0.95, ex >= 2 ? 0.5 / ex : 1e-3, &w->test)))
+            sb_stats_summary(t, nt, 0.95, &w->test);
         w->disk = sb_rs_group_mean(s, G, SB_M_BYTES_DISK);
         w->memory = sb_rs_group_mean(s, G, SB_M_BYTES_MEMORY);
         w->sparsity = sb_rs_group_mean(s, G, SB_M_SPARSITY);
@@ -143,14 +175,33 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
             order[j] = order[j - 1];
             order[j - 1] = x;
         }
-    double best = higher ? -INFINITY : INFINITY;
+    /* the frontier: each configuration against the best smaller one (by
+    ** mean), all tests of the section adjusted together by Benjamini-Hochberg;
+    ** on it when significantly better than that one, or when none is smaller */
+    double *p = malloc(sizeof *p * (size_t)(2 * n + 1));
+    double **q = malloc(sizeof *q * (size_t)(2 * n + 1));
+    int np = 0;
+    for (int i = 0; p && q && i < n; i++) {
+        row *w = &rows[i];
+        w->cheaper = -1;
+        w->q_delta = w->q_cheaper = NAN;
+        for (int j = 0; j < n; j++)
+            if (j != i && isfinite(rows[j].disk) && isfinite(rows[j].test.mean) && rows[j].disk < w->disk &&
+                (w->cheaper < 0 || (higher ? rows[j].test.mean > rows[w->cheaper].test.mean : rows[j].test.mean < rows[w->cheaper].test.mean)))
+                w->cheaper = j;
+        if (w->cheaper >= 0 && isfinite(w->test.mean))
+            w->has_cheaper = paired(s, &s->groups[rows[w->cheaper].g], &s->groups[w->g], &w->vs_cheaper);
+        if (w->has_delta) { p[np] = w->delta.p_two; q[np++] = &w->q_delta; }
+        if (w->has_cheaper) { p[np] = w->vs_cheaper.p_two; q[np++] = &w->q_cheaper; }
+    }
+    if (p && q && sb_stats_bh(p, np, p) >= 0)
+        for (int k = 0; k < np; k++) *q[k] = p[k];
+    free(p);
+    free(q);
     for (int i = 0; i < n; i++) {
-        row *w = &rows[order[i]];
-        double m = w->test.mean;
-        if (isfinite(w->disk) && isfinite(m) && (higher ? m > best : m < best)) {
-            w->front = 1;
-            best = m;
-        }
+        row *w = &rows[i];
+        w->front = isfinite(w->disk) && isfinite(w->test.mean) &&
+                   (w->cheaper < 0 || (w->has_cheaper && sig_sign(&w->vs_cheaper, w->q_cheaper, higher) > 0));
     }
 
     char anchor[160];
@@ -161,7 +212,9 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
                    "with their scales, sparse matrices as a bitmask and their nonzero values, whichever is smaller, the rest in "
                    "float); in memory: the weights inference holds (int8 codes, scales and the float rest; pruned matrices are "
                    "held dense: there is no sparse kernel). The change is against the reference with the same other keys, paired by "
-                   "seed. Frontier: no smaller configuration has better test quality.",
+                   "seed (Welch's test where seeds do not pair), with its 95%% interval and its p adjusted together with the "
+                   "section's other tests (Benjamini-Hochberg, shown as q; above 0.05 a tie). Frontier: significantly better "
+                   "than the best smaller configuration, or the smallest.",
                 task);
     static const char *const head[] = { "configuration", "kind", "runs", "on disk", "in memory", "size vs reference",
                                         "test [95% CI]", "test vs reference", "int8 change", "sparsity", "frontier" };
@@ -180,11 +233,18 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
         if (w->test.n == 0) snprintf(c[6], sizeof c[6], "-");
         else if (w->test.n == 1) snprintf(c[6], sizeof c[6], "%.3f (1 seed)", w->test.mean);
         else snprintf(c[6], sizeof c[6], "%.3f [%.3f, %.3f]", w->test.mean, w->test.lo, w->test.hi);
-        if (w->has_delta) snprintf(c[7], sizeof c[7], "%+.3f (p=%.2g)", w->delta.mean, w->delta.p_two);
-        else snprintf(c[7], sizeof c[7], "-");
+        if (w->has_delta) {
+            int v = sig_sign(&w->delta, w->q_delta, higher);
+            snprintf(c[7], sizeof c[7], "%+.3f [%+.3f, %+.3f] q=%.2g %s", w->delta.mean, w->delta.lo, w->delta.hi, w->q_delta,
+                     v > 0 ? "better" : v < 0 ? "worse" : "tie");
+        } else snprintf(c[7], sizeof c[7], "-");
         num(c[8], sizeof c[8], w->int8_delta, "%+.4f");
         num(c[9], sizeof c[9], w->sparsity, "%.3f");
-        snprintf(c[10], sizeof c[10], "%s", w->front ? "yes" : "");
+        if (w->front) snprintf(c[10], sizeof c[10], "yes");
+        else if (w->has_cheaper && isfinite(w->q_cheaper))
+            snprintf(c[10], sizeof c[10], "%s %s", sig_sign(&w->vs_cheaper, w->q_cheaper, higher) < 0 ? "dominated by" : "tie with",
+                     rows[w->cheaper].mode);
+        else c[10][0] = 0;
         for (int i = 0; i < 11; i++) cells[i] = c[i];
         sb_doc_row(d, 11, cells);
     }

@@ -5,8 +5,10 @@
 ** (factor:R, pruning, int8, distillation) or both; its bytes on disk (the
 ** compressed checkpoint the run wrote) and in memory (what inference holds),
 ** its test quality against the reference with the same other keys (paired by
-** seed), int8's quality change, sparsity; the frontier of configurations no
-** smaller one beats; and the figure plots/compress.gp draws.
+** seed, with its interval and Benjamini-Hochberg adjusted p), int8's quality
+** change, sparsity; the frontier (each configuration significantly better
+** than the best smaller one, or the smallest); and the figure
+** plots/compress.gp draws.
 */
 #ifndef SB_FRONTIER_H
 #define SB_FRONTIER_H

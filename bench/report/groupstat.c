@@ -4,6 +4,7 @@
 */
 #include "groupstat.h"
 #include "budget.h"
+#include "stats/bounded.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,35 @@ static int paired(const sb_runset *s, const sb_rs_group *g, const sb_rs_group *n
     double a[256], b[256];
     int n = sb_rs_pairs(s, none, g, sb_metric_key(m), a, b, 256);
     return sb_stats_paired_t(a, b, n, 0.95, t) == 0;
+}
+
+/* A metric's summary over seeds: the logit interval when it lies in [0, 1]
+** (values at the bounds moved in by half an example of the test split). */
+static void summarise(int bounded, const sb_rs_run *r, const double *x, int n, sb_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    if (bounded) {
+        const char *te = r ? sb_rs_param(r, "test_examples") : NULL;
+        double m = te ? atof(te) : 0;
+        if (!sb_stats_logit_summary(x, n, 0.95, m >= 2 ? 0.5 / m : 1e-3, s)) return;
+    }
+    sb_stats_summary(x, n, 0.95, s);
+}
+
+/* A speed over the group's finished runs (the seeds are its repetitions), on
+** the log scale: geometric mean and an interval that stays positive. */
+static void speed(const sb_runset *s, const sb_rs_group *g, sb_metric_id m, sb_summary *out)
+{
+    double x[256];
+    int n = 0;
+    memset(out, 0, sizeof *out);
+    out->mean = out->lo = out->hi = NAN;
+    for (int k = 0; k < g->nrun && n < 256; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        double v = sb_rs_metric(r, m);
+        if (sb_rs_finished(r) && isfinite(v)) x[n++] = v;
+    }
+    sb_stats_log_summary(x, n, 0.95, out);
 }
 
 void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
@@ -42,8 +72,18 @@ void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
         if (isfinite(sb_rs_metric(r, SB_M_TEST)) && nt < 256) t[nt++] = sb_rs_metric(r, SB_M_TEST);
         if (isfinite(sb_rs_metric(r, SB_M_TEST_LONG)) && ntl < 256) tl[ntl++] = sb_rs_metric(r, SB_M_TEST_LONG);
     }
-    sb_stats_summary(t, nt, 0.95, &st->test);
-    sb_stats_summary(tl, ntl, 0.95, &st->test_long);
+    const char *metric = first ? sb_rs_param(first, "metric") : NULL;
+    st->bounded = metric && (!strcmp(metric, "accuracy") || !strcmp(metric, "exact"));
+    summarise(st->bounded, first, t, nt, &st->test);
+    summarise(st->bounded, first, tl, ntl, &st->test_long);
+    st->test_se = sb_rs_group_mean(s, g, SB_M_TEST_STDERR);
+    st->chance = first ? sb_rs_metric(first, SB_M_CHANCE) : NAN;
+    st->p_chance = st->q_chance = st->q_test = st->q_tl = NAN;
+    st->above_chance = st->learned = -1;
+    st->by = -1;
+    speed(s, g, SB_M_TRAIN_TOKENS_PER_S, &st->train);
+    speed(s, g, SB_M_INFER_TOKENS_PER_S, &st->infer);
+    speed(s, g, SB_M_DECODE_TOKENS_PER_S, &st->decode);
     st->params = sb_rs_group_mean(s, g, SB_M_PARAMS_UNIQUE);
     st->params_every = sb_rs_group_mean(s, g, SB_M_PARAMS_EVERY_DEPTH);
     st->train_tps = sb_rs_group_mean(s, g, SB_M_TRAIN_TOKENS_PER_S);
@@ -77,7 +117,7 @@ void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
     }
 }
 
-void sb_gstat_frontier(const sb_gstat *st, const int *idx, int n, int *order, char *front)
+void sb_gstat_by_params(const sb_gstat *st, const int *idx, int n, int *order)
 {
     for (int i = 0; i < n; i++) order[i] = idx[i];
     for (int i = 1; i < n; i++)
@@ -86,11 +126,4 @@ void sb_gstat_frontier(const sb_gstat *st, const int *idx, int n, int *order, ch
             order[j] = order[j - 1];
             order[j - 1] = x;
         }
-    int higher = n ? st[idx[0]].higher : 1;
-    double best = higher ? -INFINITY : INFINITY;
-    for (int i = 0; i < n; i++) {
-        double m = st[order[i]].test.mean;
-        front[i] = isfinite(m) && isfinite(st[order[i]].params) && (higher ? m > best : m < best);
-        if (front[i]) best = m;
-    }
 }

@@ -20,6 +20,7 @@
 #include "groupstat.h"
 #include "sections.h"
 #include "taskfigs.h"
+#include "verdicts.h"
 #include "results/source.h"
 #include "sys/atomicfile.h"
 #include <errno.h>
@@ -56,6 +57,7 @@ typedef struct {
     sb_claim_status *status;     /* per claim */
     char **evidence;
     int count[4];                /* claims per status */
+    int family;                  /* the tests adjusted together */
 } contents;
 
 static void contents_free(contents *c)
@@ -85,14 +87,50 @@ static int contents_of(contents *c, const sb_runset *s, const sb_claims *claims,
         /* groups come by task */
         if (!c->ntasks || strcmp(c->tasks[c->ntasks - 1], s->groups[g].task)) c->tasks[c->ntasks++] = s->groups[g].task;
     }
+    if ((c->family = sb_verdicts(s, c->st)) < 0) return -1;
+    /* the tasks at chance, whose quality the claims leave out */
+    char unlearned[4096] = "";
+    for (int g = 0; g < s->ngroups; g++) {
+        size_t l = strlen(unlearned), n = strlen(s->groups[g].task);
+        char probe[512];
+        snprintf(probe, sizeof probe, "%s\n", s->groups[g].task);
+        if (c->st[g].learned == 0 && !strstr(unlearned, probe) && l + n + 2 < sizeof unlearned)
+            snprintf(unlearned + l, sizeof unlearned - l, "%s", probe);
+    }
     for (int i = 0; i < claims->n; i++) {
         char err[512];
         if (!(c->evidence[i] = malloc(4096))) return -1;
-        if (sb_claim_evaluate(&claims->claim[i], s, budget, &c->status[i], c->evidence[i], 4096, err, sizeof err))
+        if (sb_claim_evaluate(&claims->claim[i], s, budget, unlearned, &c->status[i], c->evidence[i], 4096, err, sizeof err))
             snprintf(c->evidence[i], 4096, "could not be evaluated: %s", err);
         c->count[c->status[i]]++;
     }
     return 0;
+}
+
+/* The table of contents: the sections write_document writes. */
+static void toc(sb_doc *d, const contents *c)
+{
+    int n = 0, cap = c->ntasks + 8;
+    const char **ids = calloc((size_t)cap, sizeof *ids), **texts = calloc((size_t)cap, sizeof *texts);
+    char (*buf)[2][200] = calloc((size_t)c->ntasks + 1, sizeof *buf);
+    if (ids && texts && buf) {
+#define ENTRY(i, t) (ids[n] = (i), texts[n++] = (t))
+        ENTRY("summary", "Summary");
+        ENTRY("across", "Across tasks");
+        for (int t = 0; t < c->ntasks; t++) {
+            snprintf(buf[t][0], sizeof buf[t][0], "task-%s", c->tasks[t]);
+            snprintf(buf[t][1], sizeof buf[t][1], "Task %s", c->tasks[t]);
+            ENTRY(buf[t][0], buf[t][1]);
+        }
+        ENTRY("budget", "Longest sequence within a memory budget");
+        ENTRY("claims", "Claims");
+        ENTRY("machine", "Machine and code, statistics");
+#undef ENTRY
+        sb_doc_toc(d, n, ids, texts);
+    }
+    free(ids);
+    free(texts);
+    free(buf);
 }
 
 static void write_document(sb_doc *d, contents *c, sb_figures *fig, const sb_report_options *o, const char *sweep,
@@ -100,11 +138,14 @@ static void write_document(sb_doc *d, contents *c, sb_figures *fig, const sb_rep
 {
     sb_doc_begin(d, title);
     sb_section_sources(d, c->s, o->db, sweep);
+    toc(d, c);
     /* the summary first: what a reader wants */
-    sb_section_summary(d, c->s, c->st, c->tasks, c->ntasks, c->count);
+    sb_section_summary(d, c->s, c->st, c->tasks, c->ntasks, c->count, c->family);
+    sb_section_across(d, c->s, c->st, c->tasks, c->ntasks);
     for (int t = 0; t < c->ntasks; t++) sb_section_task(d, c->s, c->st, fig, c->tasks[t], &c->figs[t]);
     sb_section_budget(d, c->s, c->st, fig, c->tasks[0], o->budget);
-    sb_section_claims(d, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);
+    sb_section_claims(d, c->s, c->claims, o->claims_path, c->status, c->evidence, c->tasks, c->figs, c->ntasks, fig);
+    sb_section_machine(d, c->s);
     if (fig->failed) sb_doc_para(d, "%d figure(s) could not be drawn: %s", fig->failed, fig->last_error);
     sb_doc_end(d);
 }

@@ -5,6 +5,7 @@
 #include "sections.h"
 #include "budget.h"
 #include "frontier.h"
+#include "verdicts.h"
 #include "core/model.h"
 #include "sys/fmt.h"
 #include "sys/machine.h"
@@ -25,7 +26,7 @@
 
 void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const char *sweep)
 {
-    char a[512], b[512], hi[32] = "", threads[32] = "";
+    char hi[32] = "";
     int fin = 0, div = 0, failed = 0, seeds_lo = 1 << 30, seeds_hi = 0;
     for (int i = 0; i < s->nruns; i++) {
         fin += !strcmp(s->runs[i].status, "finished");
@@ -46,6 +47,11 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
                    "%d%s seeds each.",
                 when, mc.version, db, sweep ? ", sweep " : "", sweep ? sweep : "", s->nruns, fin, div, failed, s->ngroups, seeds_lo,
                 hi);
+}
+
+void sb_section_machine(sb_doc *d, const sb_runset *s)
+{
+    char a[512], b[512], threads[32] = "";
     sb_doc_heading(d, 1, "machine", "Machine and code");
     sb_rs_distinct(s, offsetof(sb_rs_run, code_version), a, sizeof a);
     sb_doc_item(d, "code version of the runs: %s", a);
@@ -68,8 +74,14 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
         sb_doc_item(d, "calibration (OpenBLAS SGEMM 256x256x256, measured in each run): %.1f to %.1f GFLOP/s. Throughputs below are "
                        "raw tokens per second on this machine; divide by the calibration to compare machines.",
                     clo, chi);
-    sb_doc_item(d, "statistics: mean over seeds with a 95%% confidence interval from Student's t; the change against none is the "
-                   "mean difference over seeds run in both, with the two-sided p of a paired t-test (GSL's t distribution).");
+    sb_doc_item(d, "statistics: test metrics as the mean over seeds with a 95%% confidence interval; for metrics in [0, 1] "
+                   "(accuracy, exact) the interval is Student's t on the logit scale mapped back (Brown, Cai and DasGupta 2001), so it "
+                   "stays within the bounds. Changes against none: the mean difference over the seeds run in both, its 95%% t "
+                   "interval and the two-sided paired t-test; the frontier's comparisons likewise (Welch's test where seeds cannot "
+                   "be paired). Every p-value of the report is adjusted together by Benjamini and Hochberg (1995) and shown as q; "
+                   "q > 0.05 is a tie. Above chance: a one-sided t-test of the test mean against the task's chance level, its "
+                   "standard error adding the test split's (shared by every seed) to the spread over seeds. Speeds: geometric "
+                   "mean over seeds with a 95%% interval on the log scale; each seed's run is one repetition.");
 }
 
 /* ---- the summary ---- */
@@ -97,45 +109,181 @@ static char *fmt_no_result(char *buf, size_t len, const sb_gstat *g, int nrun)
     return buf;
 }
 
+/* "mode (N parameters, test 0.912 [0.90, 0.92])" into buf. */
+static void fmt_config(char *buf, size_t len, const sb_gstat *g)
+{
+    char pc[32];
+    if (g->test.n > 1 && isfinite(g->test.lo))
+        snprintf(buf, len, "%s (%s parameters, test %.3f [%.3f, %.3f])", g->mode, fmt_params(pc, sizeof pc, g->params), g->test.mean,
+                 g->test.lo, g->test.hi);
+    else snprintf(buf, len, "%s (%s parameters, test %.3f, 1 seed)", g->mode, fmt_params(pc, sizeof pc, g->params), g->test.mean);
+}
+
+/* Append "; item" (or "item" first) to a list of len bytes. */
+static void append(char *list, size_t len, const char *item)
+{
+    size_t l = strlen(list);
+    if (l + 3 < len) snprintf(list + l, len - l, "%s%s", l ? "; " : "", item);
+}
+
+/* A task's verdict in one item: not learned, or its frontier, ties, dominated and at-chance configurations. */
+static void summary_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *task)
+{
+    int n, *idx = sb_rs_task_groups(s, task, &n), *order = malloc(sizeof *order * (size_t)(n + 1));
+    enum { L = 2048 };
+    char *lists = calloc(6, L), item[600], why[160];
+    if (!idx || !order || !lists || !n) goto done;
+    sb_gstat_by_params(st, idx, n, order);
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        const sb_gstat *g = &st[order[i]];
+        if (g->cls == SB_F_NO_RESULT) {
+            snprintf(item, sizeof item, "%s (%s)", g->mode,
+                     g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
+        } else {
+            fmt_config(item, sizeof item, g);
+            if (best < 0 || (g->higher ? g->test.mean > st[best].test.mean : g->test.mean < st[best].test.mean)) best = order[i];
+            if ((g->cls == SB_F_TIE || g->cls == SB_F_DOMINATED) && g->by >= 0) {
+                size_t l = strlen(item);
+                snprintf(item + l, sizeof item - l, ", %s %s", g->cls == SB_F_TIE ? "with" : "by", st[g->by].mode);
+            }
+        }
+        append(lists + (size_t)g->cls * L, L, item);
+    }
+    if (st[idx[0]].learned == 0 && best >= 0) {
+        const sb_gstat *b = &st[best];
+        const char *metric = sb_rs_param(&s->runs[s->groups[best].run[0]], "metric");
+        sb_doc_item(d, "%s: **not learned at this budget**: no configuration's test %s is above the chance level %.3g with "
+                       "confidence (best: %s, q = %.2g). None of its configurations is ranked, and its differences are not read as "
+                       "effects of sharing%s%s.",
+                    task, metric ? metric : "metric", b->chance, b->mode, b->q_chance,
+                    lists[SB_F_NO_RESULT * L] ? ". Not compared (no finished run): " : "", lists + SB_F_NO_RESULT * L);
+    } else {
+        sb_doc_item(d, "%s: on the frontier (significantly better than every configuration with fewer parameters): %s%s%s%s%s%s%s%s%s.",
+                    task, lists[SB_F_FRONTIER * L] ? lists + SB_F_FRONTIER * L : "none",
+                    lists[SB_F_TIE * L] ? ". Ties (not significantly better than a configuration with fewer parameters): " : "",
+                    lists + SB_F_TIE * L,
+                    lists[SB_F_DOMINATED * L] ? ". Dominated (a configuration with no more parameters is significantly better): " : "",
+                    lists + SB_F_DOMINATED * L, lists[SB_F_CHANCE * L] ? ". At chance (not above it with confidence): " : "",
+                    lists + SB_F_CHANCE * L, lists[SB_F_NO_RESULT * L] ? ". Not compared (no finished run): " : "",
+                    lists + SB_F_NO_RESULT * L);
+    }
+done:
+    free(idx);
+    free(order);
+    free(lists);
+}
+
 void sb_section_summary(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks,
-                        const int count[4])
+                        const int count[4], int family)
 {
     sb_doc_heading(d, 1, "summary", "Summary");
-    sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive, %d not measured.", count[1], count[2],
-                count[3], count[0]);
+    int v[4] = { 0 }, notlearned = 0;
+    for (int g = 0; g < s->ngroups; g++) v[st[g].v_test]++;
+    char nl[1024] = "";
     for (int t = 0; t < ntasks; t++) {
-        int n, *idx = sb_rs_task_groups(s, tasks[t], &n), *order = malloc(sizeof *order * (size_t)(n + 1));
-        char *front = malloc((size_t)n + 1), on[1024] = "", off[1024] = "";
-        if (idx && order && front) {
-            sb_gstat_frontier(st, idx, n, order, front);
-            char none_fin[1024] = "";
-            for (int i = 0; i < n; i++) {
-                const sb_gstat *g = &st[order[i]];
-                char item[512], pc[32], why[128], *dst = front[i] ? on : off;
-                /* no finished run (every one diverged or failed): no quality to
-                ** compare, said as such rather than ranked */
-                if (!g->nfin || !isfinite(g->params) || !isfinite(g->test.mean)) {
-                    size_t l = strlen(none_fin);
-                    snprintf(none_fin + l, sizeof none_fin - l, "%s%s (%s)", l ? "; " : "", g->mode,
-                             g->nfin ? "no test result" : fmt_no_result(why, sizeof why, g, s->groups[order[i]].nrun));
-                    continue;
-                }
-                snprintf(item, sizeof item, "%s (%s parameters, test %.3f)", g->mode, fmt_params(pc, sizeof pc, g->params),
-                         g->test.mean);
-                size_t l = strlen(dst);
-                snprintf(dst + l, 1024 - l, "%s%s", l ? "; " : "", item);
-            }
-            sb_doc_item(d, "%s: on the quality-per-parameter frontier: %s%s%s%s%s.", tasks[t], on[0] ? on : "none",
-                        off[0] ? ". Dominated (a mode with fewer parameters does as well): " : "", off,
-                        none_fin[0] ? ". Not compared (no finished run): " : "", none_fin);
+        int n, *idx = sb_rs_task_groups(s, tasks[t], &n);
+        if (idx && n && st[idx[0]].learned == 0) {
+            append(nl, sizeof nl, tasks[t]);
+            notlearned++;
         }
         free(idx);
-        free(order);
-        free(front);
     }
+    sb_doc_para(d, "Every difference below was tested, and the report's %d tests (each configuration against none on test and "
+                   "test_long, each against chance, and the comparisons behind the frontier) were adjusted together for multiple "
+                   "comparisons (Benjamini-Hochberg, false discovery rate 5%%). A difference that is not significant after this is a "
+                   "tie and is not ranked. Test against none: %d better, %d worse, %d ties.",
+                family, v[SB_V_BETTER], v[SB_V_WORSE], v[SB_V_TIE]);
+    if (notlearned)
+        sb_doc_para(d, "Not learned at this budget (no configuration above chance with confidence, so nothing about sharing is "
+                       "concluded from them): %s.", nl);
+    for (int t = 0; t < ntasks; t++) summary_task(d, s, st, tasks[t]);
+    sb_doc_para(d, "Claims (section Claims): %d supported, %d contradicted, %d inconclusive; %d not measured by these runs.", count[1],
+                count[2], count[3], count[0]);
+}
+
+/* ---- across tasks ---- */
+
+void sb_section_across(sb_doc *d, const sb_runset *s, const sb_gstat *st, const char *const *tasks, int ntasks)
+{
+    if (ntasks < 1) return;
+    sb_doc_heading(d, 1, "across", "Across tasks");
+    sb_doc_para(d, "Test quality of each configuration against none on every task: the mean difference over seeds [95%% interval], "
+                   "its adjusted p (q, Benjamini-Hochberg over the whole report) and the verdict (better or worse at q <= 0.05, "
+                   "else tie). For none itself, its test mean [95%% interval]. A task marked not learned sits at chance under every "
+                   "configuration: its column says nothing about sharing.");
+    /* the rows: every configuration's label, once, in order of first appearance */
+    const char **modes = calloc((size_t)s->ngroups + 1, sizeof *modes);
+    const char **head = calloc((size_t)ntasks + 2, sizeof *head);
+    char (*hbuf)[160] = calloc((size_t)ntasks + 1, sizeof *hbuf);
+    char (*cbuf)[160] = calloc((size_t)ntasks + 2, sizeof *cbuf);
+    const char **cells = calloc((size_t)ntasks + 2, sizeof *cells);
+    char *align = calloc((size_t)ntasks + 2, 1);
+    int nm = 0;
+    if (!modes || !head || !hbuf || !cbuf || !cells || !align) goto done;
+    for (int g = 0; g < s->ngroups; g++) {
+        int k = 0;
+        while (k < nm && strcmp(modes[k], st[g].mode)) k++;
+        if (k == nm) modes[nm++] = st[g].mode;
+    }
+    head[0] = "configuration";
+    align[0] = 'l';
+    for (int t = 0; t < ntasks; t++) {
+        int learned = 1;
+        for (int g = 0; g < s->ngroups; g++)
+            if (!strcmp(s->groups[g].task, tasks[t]) && st[g].learned == 0) learned = 0;
+        snprintf(hbuf[t], sizeof hbuf[t], "%s%s", tasks[t], learned ? "" : " (not learned)");
+        head[t + 1] = hbuf[t];
+        align[t + 1] = 'r';
+    }
+    sb_doc_table(d, ntasks + 1, head, align);
+    for (int k = 0; k < nm; k++) {
+        snprintf(cbuf[0], sizeof cbuf[0], "%s", modes[k]);
+        for (int t = 0; t < ntasks; t++) {
+            int g = -1;
+            for (int h = 0; h < s->ngroups && g < 0; h++)
+                if (!strcmp(s->groups[h].task, tasks[t]) && !strcmp(st[h].mode, modes[k])) g = h;
+            char *c = cbuf[t + 1];
+            if (g < 0) snprintf(c, 160, "-");
+            else if (!strcmp(s->groups[g].sharing, "none") && st[g].test.n > 1 && isfinite(st[g].test.lo))
+                snprintf(c, 160, "%.3f [%.3f, %.3f]", st[g].test.mean, st[g].test.lo, st[g].test.hi);
+            else if (!st[g].nfin) snprintf(c, 160, "no finished run");
+            else if (!st[g].has_dtest) snprintf(c, 160, "-");
+            else snprintf(c, 160, "%+.3f [%+.3f, %+.3f] q=%.2g %s", st[g].dtest.mean, st[g].dtest.lo, st[g].dtest.hi, st[g].q_test,
+                          st[g].v_test == SB_V_BETTER ? "better" : st[g].v_test == SB_V_WORSE ? "worse" : "tie");
+        }
+        for (int i = 0; i <= ntasks; i++) cells[i] = cbuf[i];
+        sb_doc_row(d, ntasks + 1, cells);
+    }
+    sb_doc_table_end(d);
+done:
+    free(modes);
+    free(head);
+    free(hbuf);
+    free(cbuf);
+    free(cells);
+    free(align);
 }
 
 /* ---- a task ---- */
+
+/* The distinct values of a param over a task's groups, "100 or 50" ("?" when none has it). */
+static void distinct_param(const sb_runset *s, const int *idx, int n, const char *key, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        const char *v = sb_rs_param(&s->runs[s->groups[idx[i]].run[0]], key);
+        if (!v) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) {
+            const char *w = sb_rs_param(&s->runs[s->groups[idx[j]].run[0]], key);
+            seen = w && !strcmp(v, w);
+        }
+        size_t l = strlen(out);
+        if (!seen && l + 8 < len) snprintf(out + l, len - l, "%s%s", l ? " or " : "", v);
+    }
+    if (!out[0]) snprintf(out, len, "?");
+}
 
 static void fmt_ci(char *buf, size_t len, const sb_summary *s)
 {
@@ -144,17 +292,28 @@ static void fmt_ci(char *buf, size_t len, const sb_summary *s)
     else snprintf(buf, len, "%.3f [%.3f, %.3f]", s->mean, s->lo, s->hi);
 }
 
-static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, int is_none)
+/* The verdict's word. */
+static const char *verdict_word(int v)
+{
+    static const char *const w[] = { "", "tie", "better", "worse" };
+    return v >= 0 && v < 4 ? w[v] : "";
+}
+
+/* "+0.012 [-0.004, +0.028] q=0.41 tie": the change against none with its
+** interval, adjusted p and verdict. */
+static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, double q, int v, int is_none)
 {
     if (is_none) snprintf(buf, len, "(reference)");
     else if (!has) snprintf(buf, len, "-");
-    else snprintf(buf, len, "%+.3f (p=%.2g)", t->mean, t->p_two);
+    else snprintf(buf, len, "%+.3f [%+.3f, %+.3f] q=%.2g %s", t->mean, t->lo, t->hi, q, verdict_word(v));
 }
 
-static void fmt_num(char *buf, size_t len, double x)
+/* A speed: mean [95% CI] over seeds, "-" when not measured. */
+static void fmt_speed(char *buf, size_t len, const sb_summary *x)
 {
-    if (!isfinite(x)) snprintf(buf, len, "-");
-    else snprintf(buf, len, "%.0f", x);
+    if (!x->n || !isfinite(x->mean)) snprintf(buf, len, "-");
+    else if (x->n > 1 && isfinite(x->lo)) snprintf(buf, len, "%.0f [%.0f, %.0f]", x->mean, x->lo, x->hi);
+    else snprintf(buf, len, "%.0f", x->mean);
 }
 
 /* The table of a task's configurations. */
@@ -162,12 +321,12 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
 {
     static const char *const head[] = { "sharing", "runs", "unique params", "vs none", "train tok/s", "infer tok/s",
                                         "step memory", "peak RSS", "test [95% CI]", "test vs none", "test_long [95% CI]",
-                                        "test_long vs none" };
-    sb_doc_table(d, 12, head, "lrrrrrrrrrrr");
+                                        "test_long vs none", "frontier" };
+    sb_doc_table(d, 13, head, "lrrrrrrrrrrrl");
     for (int i = 0; i < n; i++) {
         const sb_gstat *g = &st[idx[i]];
-        char c[12][96];
-        const char *cells[12];
+        char c[13][160];
+        const char *cells[13];
         int is_none = !strcmp(s->groups[idx[i]].sharing, "none");
         snprintf(c[0], sizeof c[0], "%s", g->mode);
         snprintf(c[1], sizeof c[1], "%d/%d", g->nfin, s->groups[idx[i]].nrun);
@@ -176,37 +335,27 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
         else if (g->none >= 0 && st[g->none].params > 0 && isfinite(g->params))
             snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
         else snprintf(c[3], sizeof c[3], "-");
-        fmt_num(c[4], sizeof c[4], g->train_tps);
-        fmt_num(c[5], sizeof c[5], g->infer_tps);
+        fmt_speed(c[4], sizeof c[4], &g->train);
+        fmt_speed(c[5], sizeof c[5], &g->infer);
         if (g->step_bytes > 0) sb_fmt_bytes(g->step_bytes, c[6], sizeof c[6]);
         else snprintf(c[6], sizeof c[6], "-");
         if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
         else snprintf(c[7], sizeof c[7], "-");
         if (!g->nfin) fmt_no_result(c[8], sizeof c[8], g, s->groups[idx[i]].nrun);
         else fmt_ci(c[8], sizeof c[8], &g->test);
-        fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, is_none);
+        fmt_delta(c[9], sizeof c[9], g->has_dtest, &g->dtest, g->q_test, g->v_test, is_none);
         fmt_ci(c[10], sizeof c[10], &g->test_long);
-        fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, is_none);
-        for (int k = 0; k < 12; k++) cells[k] = c[k];
-        sb_doc_row(d, 12, cells);
+        fmt_delta(c[11], sizeof c[11], g->has_dtl, &g->dtl, g->q_tl, g->v_tl, is_none);
+        snprintf(c[12], sizeof c[12], "%s%s%s", sb_verdict_class_name(g->cls), g->by >= 0 ? (g->cls == SB_F_TIE ? " with " : " by ") : "",
+                 g->by >= 0 ? st[g->by].mode : "");
+        for (int k = 0; k < 13; k++) cells[k] = c[k];
+        sb_doc_row(d, 13, cells);
     }
     sb_doc_table_end(d);
 }
 
 void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf)
 {
-    static const struct {
-        const char *kind, *caption;
-    } caps[] = {
-        { "curves", "Training and validation loss per sharing mode (mean over seeds; band: min to max)." },
-        { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
-                    "over seeds; the dashed line joins the frontier." },
-        { "resources", "Throughput (training, inference, decoding) and the memory of a training step per sharing mode." },
-        { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
-        { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
-        { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
-        { "attack", "Accuracy under an embedding-space PGD attack against the perturbation size." },
-    };
     int n, *idx = sb_rs_task_groups(s, task, &n);
     memset(tf, 0, sizeof *tf);
     if (!idx || !n) {
@@ -214,24 +363,23 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
         return;
     }
     const sb_rs_run *r0 = &s->runs[s->groups[idx[0]].run[0]];
-    const char *metric = sb_rs_param(r0, "metric"), *knobs = sb_rs_param(r0, "task_knobs");
-    const char *batch = sb_rs_param(r0, "batch"), *steps = sb_rs_param(r0, "steps");
-    char anchor[128];
+    const char *metric = sb_rs_param(r0, "metric");
+    char anchor[128], batch[128], steps[128], knobs[512];
+    distinct_param(s, idx, n, "batch", batch, sizeof batch);
+    distinct_param(s, idx, n, "steps", steps, sizeof steps);
+    distinct_param(s, idx, n, "task_knobs", knobs, sizeof knobs);
     snprintf(anchor, sizeof anchor, "task-%s", task);
     sb_doc_heading(d, 1, anchor, "Task %s", task);
     sb_doc_para(d, "Headline metric: %s (%s is better); chance level %.3g; knobs %s; batch %s, %s steps. test_long holds longer "
                    "sequences than training (length generalisation).",
-                metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs ? knobs : "-",
-                batch ? batch : "?", steps ? steps : "?");
+                metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs, batch, steps);
     task_table(d, s, st, idx, n);
     sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
                    "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "
                    "activations or compute.");
-    sb_task_figures(s, st, fig, task, tf);
+    sb_task_figures(s, st, fig, task, 0, tf);
     for (int k = 0; k < tf->n; k++) {
-        const char *cap = "";
-        for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++)
-            if (!strcmp(caps[q].kind, tf->kind[k])) cap = caps[q].caption;
+        const char *cap = sb_task_fig_caption(tf->kind[k]);
         char id[200], full[600];
         snprintf(id, sizeof id, "fig-%s-%s", tf->kind[k], task);
         snprintf(full, sizeof full, "%s: %s", task, cap);
@@ -378,7 +526,6 @@ void sb_section_budget(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_fig
                 bb, SB_BUDGET_MAX_T);
     budget_table(d, s, st);
     budget_runs(d, s, st, fig, first_task, budget);
-    budget_encoder(d, fig);
 }
 
 /* ---- the claims ---- */
@@ -421,28 +568,88 @@ static void claim_figures(sb_doc *d, const sb_claim *cl, const char *const *task
     else if (cl->figures[0]) sb_doc_para(d, "Figures: none drawn for these runs (%s not measured).", cl->figures);
 }
 
-void sb_section_claims(sb_doc *d, const sb_claims *claims, const char *path, const sb_claim_status *status,
-                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks,
-                       const sb_figures *fig)
+/* The scale of the runs, in words: "models of width 64 and 4 layers trained 150 steps ...". */
+static void runs_scale(const sb_runset *s, char *out, size_t len)
 {
-    sb_doc_heading(d, 1, "claims", "Claims");
-    sb_doc_para(d, "Each claim of %s, with what the data of this report says: supported (every check that could be made supports it), "
-                   "contradicted (a check contradicts it and none supports it), inconclusive (mixed, or differences not significant "
-                   "at the 5%% level), not measured (the runs lack what the checks need).",
-                path);
-    for (int i = 0; i < claims->n; i++) {
-        const sb_claim *cl = &claims->claim[i];
-        char id[128];
-        snprintf(id, sizeof id, "claim-%s", cl->id);
-        sb_doc_heading(d, 2, id, "%s", cl->id);
-        sb_doc_para(d, "%s (%s)", cl->text, cl->source[0] ? cl->source : "no source given");
-        const char *sname = sb_claim_status_name(status[i]);
-        char md[256], html[256];
-        snprintf(md, sizeof md, "Status: **%s**\n\n", sname);
-        snprintf(html, sizeof html, "<p>Status: <span class=\"%s\">%s</span></p>\n",
-                 status[i] == SB_CLAIM_NOT_MEASURED ? "notmeasured" : sname, sname);
-        sb_doc_raw(d, md, html);
-        sb_doc_para(d, "%s", evidence[i] ? evidence[i] : "");
-        claim_figures(d, cl, tasks, figs, ntasks, fig);
+    int *all = malloc(sizeof *all * (size_t)(s->ngroups + 1));
+    char w[128] = "?", l[128] = "?", st[128] = "?";
+    if (all) {
+        for (int g = 0; g < s->ngroups; g++) all[g] = g;
+        distinct_param(s, all, s->ngroups, "width", w, sizeof w);
+        distinct_param(s, all, s->ngroups, "layers", l, sizeof l);
+        distinct_param(s, all, s->ngroups, "steps", st, sizeof st);
     }
+    free(all);
+    snprintf(out, len, "models of width %s and %s layers trained %s steps on the synthetic tasks of this report", w, l, st);
+}
+
+/* One claim in full: the claim's figure, the published one, what was measured, the verdict, the scale. */
+static void claim_full(sb_doc *d, const sb_claim *cl, sb_claim_status status, const char *evidence, const char *scale_here,
+                       int accounting, const char *const *tasks, const sb_task_figs *figs, int ntasks, const sb_figures *fig)
+{
+    char id[128];
+    snprintf(id, sizeof id, "claim-%s", cl->id);
+    sb_doc_heading(d, 2, id, "%s", cl->id);
+    sb_doc_para(d, "%s", cl->text);
+    sb_doc_item(d, "the claim's figure: %s; source: %s", cl->figure[0] ? cl->figure : "none stated", cl->source[0] ? cl->source : "none given");
+    sb_doc_item(d, "published figure: %s", cl->published[0] ? cl->published : "none known to this report");
+    sb_doc_item(d, "%s: %s", accounting ? "computed here (engine accounting, exact)" : "measured here", evidence ? evidence : "");
+    const char *sname = sb_claim_status_name(status);
+    char md[256], html[256];
+    snprintf(md, sizeof md, "- verdict: **%s**\n", sname);
+    snprintf(html, sizeof html, "<ul><li>verdict: <span class=\"%s\">%s</span></li></ul>\n",
+             status == SB_CLAIM_NOT_MEASURED ? "notmeasured" : sname, sname);
+    sb_doc_raw(d, md, html);
+    if (accounting) sb_doc_item(d, "scale: the model the claim names, from its exact parameter and memory accounting; no training is involved");
+    else sb_doc_item(d, "scale: measured on %s%s%s; read the verdict at that scale", scale_here, cl->scale[0] ? ", while the claim concerns " : "",
+                     cl->scale);
+    claim_figures(d, cl, tasks, figs, ntasks, fig);
+}
+
+void sb_section_claims(sb_doc *d, const sb_runset *s, const sb_claims *claims, const char *path, const sb_claim_status *status,
+                       char *const *evidence, const char *const *tasks, const sb_task_figs *figs, int ntasks, sb_figures *fig)
+{
+    char scale[600];
+    runs_scale(s, scale, sizeof scale);
+    sb_doc_heading(d, 1, "claims", "Claims");
+    sb_doc_para(d, "The claims of %s that these runs measure, each with the claim's own figure, the published figure where one "
+                   "exists, what was measured here (with its 95%% interval over seeds), the verdict and the scale it holds at. "
+                   "Verdicts: supported (every check that could be made supports it), contradicted (a check contradicts it and "
+                   "none supports it), inconclusive (mixed, or differences not significant at the 5%% level). Comparisons of "
+                   "quality leave out the tasks not learned at this budget (section Summary).",
+                path);
+    int any = 0;
+    for (int i = 0; i < claims->n; i++)
+        if (status[i] != SB_CLAIM_NOT_MEASURED && !sb_claim_from_accounting(&claims->claim[i])) {
+            claim_full(d, &claims->claim[i], status[i], evidence[i], scale, 0, tasks, figs, ntasks, fig);
+            any = 1;
+        }
+    if (!any) sb_doc_para(d, "None of the claims is measured by these runs.");
+    int acc = 0;
+    for (int i = 0; i < claims->n; i++)
+        if (status[i] != SB_CLAIM_NOT_MEASURED && sb_claim_from_accounting(&claims->claim[i])) {
+            if (!acc++) {
+                sb_doc_heading(d, 2, "claims-accounting", "Claims about a named model, from the engine's accounting");
+                sb_doc_para(d, "These need no training: the engine counts the parameters and the memory of a training step of the "
+                               "model the claim names exactly. They hold whatever these runs are.");
+            }
+            claim_full(d, &claims->claim[i], status[i], evidence[i], scale, 1, tasks, figs, ntasks, fig);
+        }
+    if (acc) budget_encoder(d, fig);
+    char list[8192] = "";
+    for (int i = 0; i < claims->n; i++) {
+        if (status[i] != SB_CLAIM_NOT_MEASURED) continue;
+        /* the first sentence of why, without its lead ("Not measured: it needs ..." reads "it needs ...") */
+        const char *why = evidence[i] && *evidence[i] ? evidence[i] : "no check applies.";
+        if (!strncmp(why, "Not measured: ", 14)) why += 14;
+        else if (!strncmp(why, "Not measurable here: ", 21)) why += 21;
+        size_t wl = strcspn(why, "\n");
+        const char *stop = strstr(why, ". ");
+        if (stop && (size_t)(stop - why) < wl) wl = (size_t)(stop - why);
+        while (wl && why[wl - 1] == '.') wl--;
+        char item[1200];
+        snprintf(item, sizeof item, "%s (%.*s)", claims->claim[i].id, (int)(wl < 1000 ? wl : 1000), why);
+        append(list, sizeof list, item);
+    }
+    if (list[0]) sb_doc_para(d, "Not measured by these runs: %s.", list);
 }

@@ -29,6 +29,31 @@ typedef struct {
     sb_task_figs *tf;
 } task;
 
+const char *sb_task_fig_caption(const char *kind)
+{
+    static const struct {
+        const char *kind, *caption;
+    } caps[] = {
+        { "curves", "Training loss, validation loss and the validation headline metric per sharing mode (mean over seeds; "
+                    "band: min to max; dotted: the chance level)." },
+        { "pareto", "Test quality against unique parameters, one point per sharing mode with its 95% confidence interval "
+                    "over seeds (logit interval for metrics in [0, 1]); the dashed line joins the frontier: the configurations "
+                    "significantly better than every one with fewer parameters (section Summary)." },
+        { "resources", "Throughput (training, inference, decoding; geometric mean over seeds, bars: 95% interval on the log scale) "
+                       "and the memory of a training step per sharing mode. Runs of a sweep with --jobs above 1 share the machine, "
+                       "so their speeds carry the other jobs' load." },
+        { "gradnoise", "Gradient variance and noise scale per depth (for shared blocks, each depth's contribution)." },
+        { "heads", "Head diversity (JS divergence between heads) and attention entropy per layer." },
+        { "cka", "Layer similarity: linear CKA between the representations after each pair of layers." },
+        { "attack", "Per-example accuracy (an example counts when every scored position is right, unlike the tables' per-token "
+                    "accuracy) under an embedding-space PGD attack against the perturbation size, from size 0 (no perturbation; "
+                    "the clean accuracy of the same examples when the size grid does not start at 0)." },
+    };
+    for (size_t q = 0; q < sizeof caps / sizeof caps[0]; q++)
+        if (!strcmp(caps[q].kind, kind)) return caps[q].caption;
+    return "";
+}
+
 void sb_task_figs_add(sb_task_figs *tf, const char *kind, const char *name, int drawn)
 {
     if (tf->n == SB_TASK_FIGS) return;
@@ -108,20 +133,26 @@ static void write_series_block(const sb_runset *s, FILE *f, const sb_rs_group *g
 
 static void curves(task *t)
 {
-    char name[200], q1[4200], q2[4200], ttl[300], vars[9000];
+    char name[200], q1[4200], q2[4200], q3[4200], ttl[300], yl[300], vars[14000];
+    const char *metric = sb_rs_param(t->r0, "metric");
     snprintf(name, sizeof name, "curves-%s", t->task);
-    FILE *ft = data_file(t, name, "train", q1, sizeof q1);
-    if (!ft) return;
-    for (int i = 0; i < t->n; i++) write_series_block(t->s, ft, &t->s->groups[t->idx[i]], SB_S_TRAIN_LOSS);
-    fclose(ft);
-    FILE *fv = data_file(t, name, "valid", q2, sizeof q2);
-    if (!fv) return;
-    for (int i = 0; i < t->n; i++) write_series_block(t->s, fv, &t->s->groups[t->idx[i]], SB_S_VALID_LOSS);
-    fclose(fv);
+    static const sb_series_id ids[3] = { SB_S_TRAIN_LOSS, SB_S_VALID_LOSS, SB_S_VALID_METRIC };
+    static const char *const suffix[3] = { "train", "valid", "metric" };
+    char *q[3] = { q1, q2, q3 };
+    for (int k = 0; k < 3; k++) {
+        FILE *f = data_file(t, name, suffix[k], q[k], sizeof q1);
+        if (!f) return;
+        for (int i = 0; i < t->n; i++) write_series_block(t->s, f, &t->s->groups[t->idx[i]], ids[k]);
+        fclose(f);
+    }
     char title[300];
-    snprintf(title, sizeof title, "%s: training and validation loss per sharing mode", t->task);
+    snprintf(title, sizeof title, "%s: training and validation per sharing mode", t->task);
     sb_figures_quote(title, ttl, sizeof ttl);
-    snprintf(vars, sizeof vars, "train=%s; valid=%s; modes=%s; ttl=%s", q1, q2, t->modes, ttl);
+    snprintf(title, sizeof title, "validation %s", metric ? metric : "metric");
+    sb_figures_quote(title, yl, sizeof yl);
+    double ch = sb_rs_metric(t->r0, SB_M_CHANCE);
+    snprintf(vars, sizeof vars, "train=%s; valid=%s; vmetric=%s; mlab=%s; chance=%.6g; bounded=%d; modes=%s; ttl=%s", q1, q2, q3, yl,
+             isfinite(ch) ? ch : NAN, t->st[t->idx[0]].bounded, t->modes, ttl);
     draw(t, "curves", "curves.gp", name, vars);
 }
 
@@ -144,16 +175,14 @@ static void pareto(task *t)
     fclose(fp);
     FILE *ff = data_file(t, name, "front", q2, sizeof q2);
     if (!ff) return;
-    /* the frontier: by parameters ascending, each point better than every cheaper one */
+    /* the frontier (verdicts.h): by parameters ascending, each significantly better than every cheaper one */
     int *order = malloc(sizeof *order * (size_t)(t->n + 1));
-    char *front = malloc((size_t)t->n + 1);
-    if (order && front) {
-        sb_gstat_frontier(t->st, t->idx, t->n, order, front);
+    if (order) {
+        sb_gstat_by_params(t->st, t->idx, t->n, order);
         for (int i = 0; i < t->n; i++)
-            if (front[i]) fprintf(ff, "%.0f %.6g\n", t->st[order[i]].params, t->st[order[i]].test.mean);
+            if (t->st[order[i]].cls == SB_F_FRONTIER) fprintf(ff, "%.0f %.6g\n", t->st[order[i]].params, t->st[order[i]].test.mean);
     }
     free(order);
-    free(front);
     fclose(ff);
     snprintf(text, sizeof text, "%s: quality against unique parameters", t->task);
     sb_figures_quote(text, ttl, sizeof ttl);
@@ -161,7 +190,8 @@ static void pareto(task *t)
     sb_figures_quote(text, yl, sizeof yl);
     double ch = sb_rs_metric(t->r0, SB_M_CHANCE);
     snprintf(chance, sizeof chance, isfinite(ch) ? "%.6g" : "NaN", ch);
-    snprintf(vars, sizeof vars, "data=%s; front=%s; modes=%s; ttl=%s; ylab=%s; chance=%s", q1, q2, t->modes, ttl, yl, chance);
+    snprintf(vars, sizeof vars, "data=%s; front=%s; modes=%s; ttl=%s; ylab=%s; chance=%s; bounded=%d", q1, q2, t->modes, ttl, yl, chance,
+             t->st[t->idx[0]].bounded);
     draw(t, "pareto", "pareto.gp", name, vars);
 }
 
@@ -176,9 +206,14 @@ static void resources(task *t)
     for (int i = 0; i < t->n; i++) {
         const sb_gstat *g = &t->st[t->idx[i]];
         /* data files take double-quoted labels */
-        fprintf(fr, "\"%s\" %.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", g->mode, g->train_tps, g->infer_tps, g->decode_tps,
-                g->bytes[0] / 1048576, g->bytes[1] / 1048576, g->bytes[2] / 1048576, g->bytes[3] / 1048576, g->bytes[4] / 1048576,
-                g->rss / 1048576);
+        /* speeds with their intervals over seeds (one seed: the value itself) */
+        const sb_summary *sp[3] = { &g->train, &g->infer, &g->decode };
+        fprintf(fr, "\"%s\"", g->mode);
+        for (int k = 0; k < 3; k++)
+            fprintf(fr, " %.6g %.6g %.6g", sp[k]->mean, isfinite(sp[k]->lo) ? sp[k]->lo : sp[k]->mean,
+                    isfinite(sp[k]->hi) ? sp[k]->hi : sp[k]->mean);
+        fprintf(fr, " %.6g %.6g %.6g %.6g %.6g %.6g\n", g->bytes[0] / 1048576, g->bytes[1] / 1048576, g->bytes[2] / 1048576,
+                g->bytes[3] / 1048576, g->bytes[4] / 1048576, g->rss / 1048576);
         if (isfinite(g->calib)) { calib += g->calib; nc++; }
     }
     fclose(fr);
@@ -344,6 +379,22 @@ static void attack_data(task *t, FILE *f)
             free(st);
             free(v);
         }
+        /* the clean point (size 0): HotFlip's clean accuracy is the same
+        ** measure on the same examples, for grids that do not start at 0 */
+        int has0 = 0;
+        for (int e = 0; e < ne; e++) has0 |= cnt[e] && eps[e] == 0;
+        if (!has0 && ne) {
+            double c[256];
+            int nc = 0;
+            for (int k = 0; k < g->nrun && nc < 256; k++) {
+                const sb_rs_run *r = &t->s->runs[g->run[k]];
+                double v = sb_rs_metric(r, SB_M_HOTFLIP_CLEAN_ACCURACY);
+                if (sb_rs_finished(r) && isfinite(v)) c[nc++] = v;
+            }
+            double lo = INFINITY, hi = -INFINITY;
+            for (int k = 0; k < nc; k++) { lo = c[k] < lo ? c[k] : lo; hi = c[k] > hi ? c[k] : hi; }
+            if (nc) fprintf(f, "0 %.6g %.6g %.6g\n", sb_stats_mean(c, nc), lo, hi);
+        }
         for (int e = 0; e < ne; e++)
             if (cnt[e]) fprintf(f, "%.6g %.6g %.6g %.6g\n", isfinite(eps[e]) ? eps[e] : e, sum[e] / cnt[e], mn[e], mx[e]);
         if (!ne) fprintf(f, "0 NaN NaN NaN\n");
@@ -360,7 +411,7 @@ static int task_has(const task *t, sb_series_id id)
     return 0;
 }
 
-void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task_name, sb_task_figs *tf)
+void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task_name, int one_run, sb_task_figs *tf)
 {
     task t = { s, st, fig, task_name, NULL, 0, NULL, "", tf };
     int *idx = sb_rs_task_groups(s, task_name, &t.n);
@@ -377,8 +428,10 @@ void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, co
     sb_figures_words(labels, t.n, t.modes, sizeof t.modes);
     free(labels);
     curves(&t);
-    pareto(&t);
-    resources(&t);
+    if (!one_run) {
+        pareto(&t);
+        resources(&t);
+    }
     /* the analyses, when they ran */
     char title[4][300], nl_var[32];
     snprintf(title[0], sizeof title[0], "%s: gradient noise per depth (shared blocks: each depth's contribution)", task_name);

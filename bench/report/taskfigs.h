@@ -27,7 +27,12 @@ typedef struct {
 /* Add a figure of kind drawn as name.png (ignored when tf is full). */
 void sb_task_figs_add(sb_task_figs *tf, const char *kind, const char *name, int drawn);
 
-/* Draw the figures of task (st: the statistics of every group of s) into fig's directory. */
-void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, sb_task_figs *tf);
+/* Draw the figures of task (st: the statistics of every group of s) into
+** fig's directory; one_run: s holds one run (no frontier or speed bars, which
+** compare configurations). */
+void sb_task_figures(const sb_runset *s, const sb_gstat *st, sb_figures *fig, const char *task, int one_run, sb_task_figs *tf);
+
+/* The caption of a figure kind ("curves", "pareto", ...), "" when unknown. */
+const char *sb_task_fig_caption(const char *kind);
 
 #endif

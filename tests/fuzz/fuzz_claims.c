@@ -38,7 +38,7 @@ int sb_fuzz_claims(const uint8_t *data, size_t size, char *err, size_t errlen)
     for (int i = 0; i < c.n && !rc; i++) {
         sb_claim_status st;
         char evidence[4096];
-        rc = sb_claim_evaluate(&c.claim[i], runs, 1 << 30, &st, evidence, sizeof evidence, err, errlen);
+        rc = sb_claim_evaluate(&c.claim[i], runs, 1 << 30, NULL, &st, evidence, sizeof evidence, err, errlen);
         if (!rc && !sb_claim_status_name(st)) __builtin_trap();
     }
     sb_claims_free(&c);

@@ -1,0 +1,20 @@
+/*
+** welch.h: Welch's t-test of two independent samples (unequal variances,
+** Welch-Satterthwaite degrees of freedom; Welch 1947, "The generalization of
+** 'Student's' problem when several different population variances are
+** involved", Biometrika 34:28-35), for comparisons whose runs cannot be
+** paired by seed.
+*/
+#ifndef SB_STATS_WELCH_H
+#define SB_STATS_WELCH_H
+
+#include "stats.h"
+
+/* Test b against a: r->mean is mean(b) - mean(a), r->sd the difference's
+** standard error, lo and hi its interval at level, p as sb_ttest's (n: the
+** smaller sample). When both variances are 0 the test is degenerate: p = 1
+** for equal means, 0 otherwise. Returns 0, or -1 when a sample has fewer than
+** 2 values. */
+int sb_stats_welch(const double *a, int na, const double *b, int nb, double level, sb_ttest *r);
+
+#endif
