@@ -68,6 +68,11 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
     ROW(SB_M_PARAMS_UNIQUE, "params_unique", "parameters", LOWER, EXACT, "Trainable parameters, each shared block counted once."),
     ROW(SB_M_PARAMS_EVERY_DEPTH, "params_every_depth", "parameters", NEITHER, EXACT,
         "Parameters counting every depth's use of a shared block: the compute a forward pass touches."),
+    ROW(SB_M_FLOPS_TRAIN_PER_TOKEN, "flops_train_per_token", "FLOPs", LOWER, EXACT,
+        "Analytic FLOPs of a training step per token at the run's batch and length, counting what the sharing computes "
+        "(engine/core/flops.h: Kaplan et al.'s convention, backward twice the forward)."),
+    ROW(SB_M_FLOPS_INFER_PER_TOKEN, "flops_infer_per_token", "FLOPs", LOWER, EXACT,
+        "Analytic FLOPs of a forward per token at the run's batch and length, of the model evaluated."),
     ROW(SB_M_BYTES_PARAMS, "bytes_params", "bytes", LOWER, EXACT,
         "The parameters' bytes in a training step, from the engine's accounting (sb_model_plan)."),
     ROW(SB_M_BYTES_GRADS, "bytes_grads", "bytes", LOWER, EXACT, "The gradients' bytes in a training step, from the engine's accounting."),

@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "core/train.h"
 #include "core/kvcache.h"
+#include "core/flops.h"
 #include "io/checkpoint.h"
 #include "analyze.h"
 #include "compress.h"
@@ -236,6 +237,18 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
     sb_kvcache_free(kc);
 }
 
+/* Analytic FLOPs per token (core/flops.h) at the run's batch and task length:
+** training of the model trained, inference of the model evaluated. */
+static void record_flops(sb_run *r, const sb_model *trained, const sb_model *evaluated, int B, int T)
+{
+    sb_flops f;
+    char err[SB_ERR_LEN];
+    if (!sb_flops_per_token(sb_model_config(trained), sb_model_sharing(trained), B, T, &f, err, sizeof err))
+        sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, f.train);
+    if (!sb_flops_per_token(sb_model_config(evaluated), sb_model_sharing(evaluated), B, T, &f, err, sizeof err))
+        sb_put_metric(r, SB_M_FLOPS_INFER_PER_TOKEN, f.forward);
+}
+
 sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, size_t errlen)
 {
     return sb_runner_execute_hooked(s, NULL, log, result, err, errlen);
@@ -395,6 +408,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     sb_model_memory(m, &mem);
     sb_put_metric(r, SB_M_PARAMS_UNIQUE, (double)sb_model_n_params(m));
     sb_put_metric(r, SB_M_PARAMS_EVERY_DEPTH, (double)mem.total_params);
+    record_flops(r, m, m, B, T);
     sb_put_metric(r, SB_M_BYTES_PARAMS, (double)mem.params);
     sb_put_metric(r, SB_M_BYTES_GRADS, (double)mem.grads);
     sb_put_metric(r, SB_M_BYTES_OPTIM, (double)mem.optim);
