@@ -1,7 +1,7 @@
 /*
 ** test_kvcache.c: decoding one token at a time against the key/value cache
 ** gives the full forward pass's next-token distribution at every position,
-** under sharing modes, cross-layer key/value sharing, grouped heads and every
+** under sharing modes (looped depth with input injection too), cross-layer key/value sharing, grouped heads and every
 ** position scheme; the cache's size follows Brandon et al.'s formula.
 */
 #include "testutil.h"
@@ -61,6 +61,8 @@ static void matches_forward(void **state)
     check("kv_share:4", SB_POS_LEARNED, 0, 1);
     check("cycle:2+lowrank:2", SB_POS_ROPE, 0, 0);
     check("hyper:4", SB_POS_NONE, 2, 0);
+    check("loop:1,1,1", SB_POS_ROPE, 0, 0);       /* the prelude's output injected at depth 2 */
+    check("loop:0,1,0", SB_POS_LEARNED, 0, 1);    /* the embedding injected at depths 1, 2, 3, post-LN */
 }
 
 static void refuses_encoder(void **state)

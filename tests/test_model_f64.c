@@ -131,6 +131,9 @@ GRADCHECK(grad_bert_untied, {
     c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed_ln = 1; c.tied = 0; c.pooler = 1; })
 GRADCHECK(grad_rope, { strcpy(c.sharing, "cycle_rev:2"); c.pos = SB_POS_ROPE; c.layerscale = 1; })
 GRADCHECK(grad_relbias, { strcpy(c.sharing, "all"); c.pos = SB_POS_RELBIAS; c.layer_pos_bias = 1; c.rel_buckets = 6; c.rel_max_dist = 8; })
+GRADCHECK(grad_loop, strcpy(c.sharing, "loop:1,1,1"))
+GRADCHECK(grad_loop_no_prelude, { strcpy(c.sharing, "loop:0,2,0+kv_share:2"); c.ln_shared = 1; })
+GRADCHECK(grad_loop_post_ln, { strcpy(c.sharing, "loop:0,1,1"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed = 6; })
 GRADCHECK(grad_relbias_encoder, { c.causal = 0; c.pos = SB_POS_RELBIAS; c.rel_buckets = 8; c.rel_max_dist = 6; c.embed = 6; })
 
 /* A shared block's gradient is the sum of its per-depth contributions, and each
@@ -294,7 +297,8 @@ int main(void)
         cmocka_unit_test(grad_untie), cmocka_unit_test(grad_progressive), cmocka_unit_test(grad_split_maps),
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
-        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(contributions_sum),
+        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_loop_no_prelude),
+        cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(contributions_sum),
         cmocka_unit_test(one_product_over_depths),
         cmocka_unit_test(grad_scale_modes), cmocka_unit_test(head_gate),
     };

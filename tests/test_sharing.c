@@ -1069,12 +1069,75 @@ static void resolution_travels(void **state)
 
 /* The help text lists every term the parser takes, one line each, and small
 ** buffers are never overrun. */
+/* loop:P,K,C (Yang et al. 2023; Geiping et al. 2025): prelude, a core looped
+** r = (N-P-C)/K times, coda, written again from the definition (unrolled, the
+** core's block j at every loop) for N = 6 and 7 and every P, K, C that fit;
+** the depths where the prelude's output is injected, P + jK for 1 <= j < r;
+** and the refusals. */
+static void loop_maps(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char spec[64], err[SB_ERR_LEN];
+    int checked = 0;
+    for (int n = 6; n <= 7; n++)
+        for (int P = 0; P <= n; P++)
+            for (int C = 0; P + C < n; C++)
+                for (int K = 1; K <= n - P - C; K++) {
+                    int r = (n - P - C) / K, want[SB_MAX_LAYERS], d = 0, inj = 0;
+                    snprintf(spec, sizeof spec, "loop:%d,%d,%d", P, K, C);
+                    config_for(&c, n, spec);
+                    if ((n - P - C) % K) {
+                        resolve_refused(&c, "does not loop a whole number of times", err, sizeof err);
+                        continue;
+                    }
+                    for (int i = 0; i < P; i++) want[d++] = i;
+                    for (int loop = 0; loop < r; loop++)
+                        for (int j = 0; j < K; j++) want[d++] = P + j;
+                    for (int i = 0; i < C; i++) want[d++] = P + K + i;
+                    assert_int_equal(d, n);
+                    resolve_ok(&c, &s);
+                    assert_map(s.attn, want, n, spec);
+                    assert_map(s.ffn, want, n, spec);
+                    assert_int_equal(s.n_attn, P + K + C);
+                    assert_int_equal(s.loops, r);
+                    for (int i = 0; i < n; i++) {
+                        int starts = i > P && i < P + r * K && (i - P) % K == 0;
+                        assert_int_equal(sb_sharing_injects(&s, i), starts);
+                        inj += starts;
+                    }
+                    assert_int_equal(inj, r - 1);
+                    checked++;
+                }
+    assert_true(checked > 50);
+    config_for(&c, 6, "all");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(sb_sharing_injects(&s, i), 0);
+    refused(8, "loop:1,2", "loop takes three numbers");
+    refused(8, "loop:1,2,1,1", "loop takes three numbers");
+    refused(8, "loop:1,0,1", "K (core depths)='0'");
+    refused(8, "loop", "loop needs its argument");
+    refused(7, "loop:1,2,1", "(4, 6, 8, 10, ...)");
+    refused(8, "progressive:loop:1,2,1", "a looped model (loop:1,2,1) starts tied");
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "loop:1,2,1");
+    resolve_refused(&c, "loop shapes the whole model", err, sizeof err);
+    char out[1024];
+    config_for(&c, 8, "loop:1,2,1");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "attn (4 unique): 0 1 2 1 2 1 2 3\n");
+    assert_mentions(out, "a core of 2 looped 3 times, 1 coda depths; the prelude's output added at depths 3 5\n");
+}
+
 static void syntax_lists_every_term(void **state)
 {
     (void)state;
     char out[4096], err[SB_ERR_LEN];
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
+                                   "loop:P,K,C",
                                    "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
@@ -1087,7 +1150,7 @@ static void syntax_lists_every_term(void **state)
         char spec[64];
         const char *t = terms[i][0] == '+' ? terms[i] + 1 : terms[i];
         snprintf(spec, sizeof spec, "%.*s", (int)strcspn(t, "[:"), t);
-        if (strchr(t, ':') && !strstr(t, "[:")) strcat(spec, strstr(t, "I,J") ? ":0,1" : ":2");
+        if (strchr(t, ':') && !strstr(t, "[:")) strcat(spec, strstr(t, "I,J") ? ":0,1" : strstr(t, "P,K") ? ":1,2,1" : ":2");
         if (sb_sharing_check("sharing", spec, err, sizeof err)) print_error("'%s' refused: %s\n", spec, err);
         assert_int_equal(sb_sharing_check("sharing", spec, err, sizeof err), 0);
     }
@@ -1126,6 +1189,7 @@ int main(void)
         cmocka_unit_test(check_agrees_with_resolve),
         cmocka_unit_test(check_keys),
         cmocka_unit_test(resolution_travels),
+        cmocka_unit_test(loop_maps),
         cmocka_unit_test(syntax_lists_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

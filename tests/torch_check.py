@@ -77,6 +77,9 @@ def base_map(term, n):
     name, _, arg = term.partition(":")
     if name == "map":
         return [int(x) for x in arg.split(",")]
+    if name == "loop":   # P prelude, a core of K looped (n-P-C)/K times, C coda (Yang et al. 2023; Geiping et al. 2025)
+        P, K, C = (int(x) for x in arg.split(","))
+        return list(range(P)) + [P + j % K for j in range(n - P - C)] + [P + K + j for j in range(C)]
     k = int(arg)
     if name == "sequence":
         per = -(-n // k)
@@ -126,6 +129,19 @@ def resolve(spec, n):
     return attn, ffn, s, r, d
 
 
+def injections(spec, n):
+    """Depths of a looped model (loop:P,K,C) that start a loop after the first: P + jK, 1 <= j < r.
+    Yang et al.'s looped transformer (arXiv 2311.12424, their code's loop_func 'z=f(x+z)') adds the
+    embedded input to the state before every pass; the first pass's state is zero, so its input is
+    the embedding itself; here the prelude's output is the input the core sees."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "loop":
+            P, K, C = (int(x) for x in arg.split(","))
+            return P, [P + j * K for j in range(1, (n - P - C) // K)]
+    return None, []
+
+
 def canonical(m):
     """Relabel blocks in order of first use (-1 kept): the partition a map defines."""
     seen, out = {}, []
@@ -172,6 +188,7 @@ class Config:
         self.ffn_map = [int(x) for x in meta["sharebench.sharing.ffn"].split(",")]
         self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
+        self.prelude, self.inject = injections(self.sharing, self.N)
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
         if self.sharing_ffn:
@@ -365,7 +382,12 @@ class Reference:
             mod = F.linear(h, p("hyper.w2"), p("hyper.b2"))   # (N, M)
 
         kv_at = {}
+        e = None
         for l in range(c.N):
+            if l == c.prelude:
+                e = x            # the prelude's output (the embedding when P = 0): the looped core's input
+            if l in c.inject:
+                x = x + e        # injected again at each later loop's start
             ab, fb = c.attn[l], c.ffn_map[l]
             if c.ln_shared:
                 ln1 = (p("attn.%d.ln.w" % ab, l), p("attn.%d.ln.b" % ab, l))

@@ -62,6 +62,9 @@ static const struct { const char *name, *keys; } configs[] = {
     { "factor_cycle", "sharing=cycle:2 factor=3" },
     { "factor_kv_share", "sharing=all+kv_share:2 factor=2 factor_mats=wq,ffn heads=4 kv_heads=2" },
     { "factor_untie_encoder", "sharing=all+untie:1 factor=4 factor_mats=attn causal=0 post_ln=1 final_ln=0 pos=rope" },
+    { "loop", "sharing=loop:1,1,1" },
+    { "loop_no_prelude_post_ln", "sharing=loop:0,1,1 causal=0 post_ln=1 final_ln=0 ln_shared=1 embed=8" },
+    { "loop_kv_share_rope", "sharing=loop:0,2,0+kv_share:2 pos=rope heads=4 kv_heads=2" },
     { "distill_all", "sharing=all distill=2,0.3" },
     { "distill_factor", "sharing=cycle:2 factor=3 distill=0.5,0.8" },
 };

@@ -237,6 +237,33 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
     sb_kvcache_free(kc);
 }
 
+/* The trained looped model m with its core looped `loops` times instead
+** (test_loops): the same blocks, fewer or more depths. NULL with a message. */
+static sb_model *looped_again(const sb_model *m, int loops, int B, int T, uint64_t seed, char *err, size_t errlen)
+{
+    sb_config c = *sb_model_config(m);
+    const sb_sharing *sh = sb_model_sharing(m);
+    sb_sharing tsh;
+    if (!sh->loops) {
+        snprintf(err, errlen, "test_loops=%d: the model trained is not looped (sharing '%s'); give sharing=loop:P,K,C", loops, c.sharing);
+        return NULL;
+    }
+    c.layers = sh->loop_prelude + sh->loop_core * loops + sh->loop_coda;
+    char inner[SB_ERR_LEN / 2];
+    if (sb_sharing_resolve(&c, &tsh, inner, sizeof inner)) {
+        snprintf(err, errlen, "test_loops=%d: %s", loops, inner);
+        return NULL;
+    }
+    sb_model *t = sb_model_create_with(&c, &tsh, B, T, seed, 0, inner, sizeof inner);
+    if (t && sb_model_copy_named(m, t, inner, sizeof inner)) {
+        sb_model_free(t);
+        t = NULL;
+    }
+    if (!t) snprintf(err, errlen, "test_loops=%d: %s (a looped model's depths must hold nothing of their own: ln_shared=1 with per-depth "
+                     "tensors off)", loops, inner);
+    return t;
+}
+
 /* Analytic FLOPs per token (core/flops.h) at the run's batch and task length:
 ** training of the model trained, inference of the model evaluated. */
 static void record_flops(sb_run *r, const sb_model *trained, const sb_model *evaluated, int B, int T)
@@ -269,7 +296,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
     sb_run *r = sb_run_new();
     data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
-    sb_model *m = NULL;
+    sb_model *m = NULL, *looped = NULL, *ev;   /* ev: the model evaluated, m or m looped test_loops times */
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
     sb_compress *cs = NULL;
@@ -366,6 +393,11 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         sb_put_metric(r, SB_M_TRAIN_STEP_MS, 1e3 * train_time / step);
     }
     if (!strcmp(status, "finished") && sb_compress_finish(cs, &m, &opt, step, failure, sizeof failure)) goto fail;
+    ev = m;
+    if (!strcmp(status, "finished") && s->test_loops && s->test_loops != sb_model_sharing(m)->loops) {
+        if (!(looped = looped_again(m, s->test_loops, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
+        ev = looped;
+    }
     if (!strcmp(status, "finished")) {
         /* per split: the headline metric, its standard error, the loss, the score under every metric */
         static const struct {
@@ -381,7 +413,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             if (splits[i].split == SB_SPLIT_TEST_LONG && !info->long_length) continue;
             sb_score sc;
             double l;
-            if (evaluate(m, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            if (evaluate(ev, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
             sb_put_metric(r, splits[i].value, sb_score_value(&sc, info->metric));
             if (splits[i].split == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
             sb_put_metric(r, splits[i].stderr_, sb_score_stderr(&sc, info->metric));
@@ -401,14 +433,14 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             sb_run_param(r, "analysis_error", analysis_error);
             if (log) fprintf(log, "  analysis: %s\n", analysis_error);
         }
-        measure_inference(r, m, &d, B);
+        measure_inference(r, ev, &d, B);
         if (sb_compress_record(cs, m, &opt, s->save, test_value, failure, sizeof failure)) goto fail;
     }
     sb_memory mem;
     sb_model_memory(m, &mem);
     sb_put_metric(r, SB_M_PARAMS_UNIQUE, (double)sb_model_n_params(m));
     sb_put_metric(r, SB_M_PARAMS_EVERY_DEPTH, (double)mem.total_params);
-    record_flops(r, m, m, B, T);
+    record_flops(r, m, looped ? looped : m, B, T);
     sb_put_metric(r, SB_M_BYTES_PARAMS, (double)mem.params);
     sb_put_metric(r, SB_M_BYTES_GRADS, (double)mem.grads);
     sb_put_metric(r, SB_M_BYTES_OPTIM, (double)mem.optim);
@@ -427,6 +459,7 @@ done:
     sb_analysis_free(an);
     sb_compress_free(cs);
     sb_adamw_free(&opt);
+    sb_model_free(looped);
     sb_model_free(m);
     free(d.tok); free(d.typ); free(d.tgt);
     sb_task_close(task);

@@ -95,6 +95,8 @@ static const tkey tkeys[] = {
     LF(distill_temp, 0.01, 100, "distillation temperature T", "2"),
     LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
     LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
+    LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
+       "0"),
 };
 #undef KI
 #undef KX
@@ -336,6 +338,32 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         }
     } else if (!s->teacher[0]) {
         snprintf(err, errlen, "teacher='': expected none, a checkpoint, or train:SHARING");
+        return -1;
+    }
+    if (s->test_loops && !s->init_from[0]) {
+        int l = sh.loop_prelude + sh.loop_core * s->test_loops + sh.loop_coda;
+        if (!sh.loops) {
+            snprintf(err, errlen, "test_loops=%d: only a looped model (sharing=loop:P,K,C) can loop another number of times; sharing is "
+                     "'%s'", s->test_loops, s->model.sharing);
+            return -1;
+        }
+        const sb_config *c = &s->model;
+        const char *own = !c->ln_shared ? "ln_shared=0 (LayerNorms per depth)" : c->layerscale ? "layerscale=1" : c->layer_pos_bias
+                        ? "layer_pos_bias=1" : sh.lowrank ? "lowrank" : sh.hyper ? "hyper" : NULL;
+        if (own && s->test_loops != sh.loops) {
+            snprintf(err, errlen, "test_loops=%d: with %s the depths hold tensors of their own, which a model looped another number "
+                     "of times has not; set ln_shared=1 and leave per-depth tensors off", s->test_loops, own);
+            return -1;
+        }
+        if (l > SB_MAX_LAYERS) {
+            snprintf(err, errlen, "test_loops=%d: %d + %d x %d + %d = %d depths, more than the %d a model may have", s->test_loops,
+                     sh.loop_prelude, sh.loop_core, s->test_loops, sh.loop_coda, l, SB_MAX_LAYERS);
+            return -1;
+        }
+    }
+    if (s->test_loops && !strcmp(s->quant, "int8")) {
+        snprintf(err, errlen, "test_loops=%d with quant=int8: the int8 model is the one trained; evaluate a looped model at another "
+                 "depth in float", s->test_loops);
         return -1;
     }
     if (s->init_optim[0] && !s->init_from[0]) {

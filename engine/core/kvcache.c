@@ -83,6 +83,7 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
+        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, B);
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], B);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
         if (p->b[M_WK]) {

@@ -287,6 +287,7 @@ static void carve(sb_model *m)
     real *in_f = c->post_ln ? NULL : take(m, m->N * BC), *in_fcg = take(m, m->N * BF);
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
+        if (sb_sharing_injects(&m->sh, l)) x = take(m, BC);   /* the previous output plus the prelude's */
         a->x = x;
         a->a = c->post_ln ? x : slice(m, in_a, block_pos(m, 0, l), BC);
         a->ln1_mean = take(m, BT);
@@ -356,6 +357,7 @@ static void carve(sb_model *m)
     m->g_m = m->D ? take(m, m->M + 2L * m->D) : NULL;
     m->g_pool = c->pooler ? take(m, 2L * m->Bmax * m->C) : NULL;
     m->g_ft = m->Rf ? take(m, BT * m->Rf) : NULL;
+    m->g_inj = m->sh.loops > 1 ? take(m, BC) : NULL;
     m->eff = (m->R || m->D) ? take(m, m->slot * m->N) : NULL;
     m->dgrad = m->depth_mode ? take(m, m->slot * m->N) : NULL;
     m->n_scratch = m->cursor - m->n_acts;
@@ -752,18 +754,28 @@ void sb_layer_tail_forward(sb_model *m, int l, int R)
     sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
     if (c->post_ln) {
         residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
-    } else if (l + 1 < m->N) {
-        /* pre-LN: the LayerNorm that reads this output is the next depth's first ... */
+    } else if (l + 1 < m->N && !sb_sharing_injects(&m->sh, l + 1)) {
+        /* pre-LN: the LayerNorm that reads this output is the next depth's first (unless the input is injected first) ... */
         layer_acts *n = &m->la[l + 1];
         residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
                                    m->lp[l + 1].ln1b, R, C, eps);
-    } else if (c->final_ln) {
+    } else if (l + 1 == m->N && c->final_ln) {
         /* ... or the final one */
         residual_layernorm_forward(a->z2, m->lnf, m->lnf_mean, m->lnf_rstd, a->h1, a->fo, p->ls2, P(m, m->t_lnf_w),
                                    P(m, m->t_lnf_b), R, C, eps);
     } else {
         residual_forward(a->z2, a->h1, a->fo, p->ls2, R, C);
     }
+}
+
+void sb_layer_inject(sb_model *m, int l, int R)
+{
+    const sb_config *c = &m->c;
+    layer_acts *a = &m->la[l];
+    int P = m->sh.loop_prelude;
+    const real *e = P ? m->la[P - 1].out : m->x0;
+    residual_forward(a->x, m->la[l - 1].out, e, NULL, R, m->C);
+    if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[l].ln1w, m->lp[l].ln1b, R, m->C, c->ln_eps);
 }
 
 double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
@@ -796,6 +808,7 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
+        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
         if (p->b[M_WK]) {   /* this depth computes keys and values */
             sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
@@ -1124,7 +1137,14 @@ static void backward_from_logits(sb_model *m)
     } else {
         memcpy(m->g_res, m->g_head_in, sizeof(real) * BT * C);
     }
-    for (int l = m->N - 1; l >= 0; l--) layer_backward(m, l);
+    /* a looped model: the injected input's gradient is every loop's, added where the core first reads it */
+    if (m->g_inj) zero(m->g_inj, (long)BT * C);
+    for (int l = m->N - 1; l >= 0; l--) {
+        layer_backward(m, l);
+        if (!m->g_inj) continue;
+        if (sb_sharing_injects(&m->sh, l)) axpy(m->g_inj, m->g_res, 1, (long)BT * C);
+        if (l == m->sh.loop_prelude) axpy(m->g_res, m->g_inj, 1, (long)BT * C);
+    }
     deferred_weight_grads(m);
     /* embeddings */
     real *de = m->g_res;
@@ -1149,6 +1169,21 @@ static void backward_from_logits(sb_model *m)
 }
 
 /* ----------------------------------------------------------------- remap */
+
+int sb_model_copy_named(const sb_model *src, sb_model *dst, char *err, size_t errlen)
+{
+    for (int i = 0; i < dst->nt; i++) {
+        const sb_tensor *t = &dst->tensors[i];
+        int j = sb_model_tensor_find(src, t->name);
+        if (j < 0 || src->tensors[j].numel != t->numel) {
+            snprintf(err, errlen, "tensor %s (%ld values) of the model to fill is %s the source model", t->name, t->numel,
+                     j < 0 ? "not in" : "of another size in");
+            return -1;
+        }
+        memcpy(dst->params + t->offset, src->params + src->tensors[j].offset, sizeof(real) * t->numel);
+    }
+    return 0;
+}
 
 int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb_model *dst, real *dst_m,
                    real *dst_v, char *err, size_t errlen)

@@ -137,4 +137,10 @@ const real *sb_model_contribution(const sb_model *m, int i, int depth);
 int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb_model *dst, real *dst_m,
                    real *dst_v, char *err, size_t errlen);
 
+/* Copy every parameter of dst from src's tensor of the same name and shape
+** (a looped model into the same model looped another number of times: the
+** blocks are the same tensors). Returns 0, or -1 with a message naming the
+** first tensor of dst that src lacks. */
+int sb_model_copy_named(const sb_model *src, sb_model *dst, char *err, size_t errlen);
+
 #endif

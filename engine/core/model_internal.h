@@ -72,6 +72,7 @@ struct sb_model {
     /* backward scratch */
     real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
         *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
+    real *g_inj;             /* loop: the gradient of the prelude's output summed over the loops it is injected at */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
@@ -107,6 +108,12 @@ void sb_model_materialise(sb_model *m);
 ** the LayerNorm that reads it (pre-LN: the next depth's first, or the final
 ** one). Shared by the full forward and decoding. */
 void sb_layer_tail_forward(sb_model *m, int l, int R);
+
+/* A looped model's depth l that starts a loop after the first (sb_sharing_injects),
+** on R rows: its input is the previous depth's output plus the prelude's
+** (Yang et al.'s additive injection), then LN1 when pre-LN. Shared by the
+** full forward and decoding. */
+void sb_layer_inject(sb_model *m, int l, int R);
 
 /* The additive attention bias (NH,T,Tk) of depth l into m->bias, for T queries
 ** that are the last T of Tk positions. */
