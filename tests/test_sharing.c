@@ -1131,6 +1131,46 @@ static void loop_maps(void **state)
     assert_mentions(out, "a core of 2 looped 3 times, 1 coda depths; the prelude's output added at depths 3 5\n");
 }
 
+/* v_share:S: values at depths i with i % S == 0, reused by the S-1 after,
+** keys at every depth; v_share:N is SVFormer (Zhou et al. 2024, arXiv
+** 2410.17897: every layer attends with the first layer's values). */
+static void v_share(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char err[SB_ERR_LEN], out[1024];
+    for (int S = 1; S <= 6; S++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "cycle:2+v_share:%d", S);
+        config_for(&c, 6, spec);
+        resolve_ok(&c, &s);
+        assert_int_equal(s.v_share, S);
+        assert_int_equal(s.kv_share, 1);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(s.kv[i], i % 2);        /* keys: every depth, with its attention block */
+            assert_int_equal(s.kv_src[i], i);
+            assert_int_equal(s.v_src[i], i / S * S); /* values: the last depth at a multiple of S */
+        }
+    }
+    config_for(&c, 6, "none");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(s.v_src[i], i);
+    config_for(&c, 6, "kv_share:3");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(s.v_src[i], i / 3 * 3);   /* with the keys */
+    config_for(&c, 6, "v_share:6");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "kv   (6 unique): 0 1 2 3 4 5\nv   : 0 ^ ^ ^ ^ ^\n");
+    assert_mentions(out, "values computed every 6 layers");
+    refused(6, "v_share:7", "must be a whole number from 1 to 6");
+    refused(6, "all+kv_share:2+v_share:3", "kv_share:2 and v_share:3: give one");
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "all+v_share:2");
+    resolve_refused(&c, "put", err, sizeof err);
+}
+
 static void syntax_lists_every_term(void **state)
 {
     (void)state;
@@ -1138,7 +1178,7 @@ static void syntax_lists_every_term(void **state)
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "progressive[:TARGET]" };
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "+v_share:S", "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, (int)(sizeof terms / sizeof *terms) + 4);   /* and four headings */
@@ -1190,6 +1230,7 @@ int main(void)
         cmocka_unit_test(check_keys),
         cmocka_unit_test(resolution_travels),
         cmocka_unit_test(loop_maps),
+        cmocka_unit_test(v_share),
         cmocka_unit_test(syntax_lists_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

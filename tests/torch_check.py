@@ -101,6 +101,8 @@ def resolve(spec, n):
     base, untie, s, r, d = None, 0, 1, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
+        if name == "v_share":
+            continue         # values apart from keys: values_every()
         if name == "lowrank":
             r = int(arg)
         elif name == "hyper":
@@ -140,6 +142,16 @@ def injections(spec, n):
             P, K, C = (int(x) for x in arg.split(","))
             return P, [P + j * K for j in range(1, (n - P - C) // K)]
     return None, []
+
+
+def values_every(spec):
+    """Sv of v_share:Sv: values computed at depths i with i % Sv == 0, keys at every depth; Sv = N is
+    SVFormer (Zhou et al. 2024, arXiv 2410.17897: every layer attends with the first layer's values)."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "v_share":
+            return int(arg)
+    return 1
 
 
 def canonical(m):
@@ -189,6 +201,7 @@ class Config:
         self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         self.prelude, self.inject = injections(self.sharing, self.N)
+        self.Sv = values_every(self.sharing)
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
         if self.sharing_ffn:
@@ -227,7 +240,7 @@ class Config:
         for kind, name, o, i in c.mats():
             for l in range(N):
                 b = c.block_of(kind, l)
-                if b < 0:
+                if b < 0 or (name == "wv" and l % c.Sv):
                     continue
                 if name in c.factored:
                     t["%s.%d.%s.u" % (kind, b, name)] = (o, c.factor)
@@ -404,7 +417,10 @@ class Reference:
             q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
             if l % c.S == 0:
                 k = F.linear(a, W("kv", "wk"), bvec("kv", "bk")).view(B, T, c.G, c.hd)
-                v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+                if l % c.Sv == 0:
+                    v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+                else:
+                    v = kv_at[l - l % c.Sv][1]
                 if c.pos == "rope":
                     k = rope(k, c.rope_base)
                 kv_at[l] = (k, v)

@@ -28,6 +28,7 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
     for (int l = 0; l < N; l++)
         for (int k = 0; k < 6; k++) {
             if ((k == 1 || k == 2) && sh->kv[l] < 0) continue;   /* keys and values reused (kv_share) */
+            if (k == 2 && sh->v_src[l] != l) continue;           /* values reused (v_share) */
             blocks += mat(out[k], in[k], fmask >> k & 1, c->factor);
             if (sh->lowrank) built += 2.0 * out[k] * in[k] * sh->lowrank;   /* W + B_l A_l: (out x R)(R x in) */
             if (sh->hyper) built += 2.0 * out[k] * in[k];                  /* diag(1+r) W diag(1+s): two products a weight */

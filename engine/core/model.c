@@ -91,7 +91,7 @@ static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 :
 
 /* Add the tensors of one block of a part (0 attention, 1 key/value, 2 feed-forward)
 ** and record their offsets inside a depth slot (the same for every block). */
-static int add_block(sb_model *m, int part, int b, int uses)
+static int add_block(sb_model *m, int part, int b, int uses, int values)
 {
     static const int parts[3][2] = { { M_WQ, M_WO }, { M_WK, M_WV }, { M_W1, M_W2 } };
     static const char *const prefix[3] = { "attn", "kv", "ffn" };
@@ -99,6 +99,7 @@ static int add_block(sb_model *m, int part, int b, int uses)
     long start = m->n_params;
     for (int j = 0; j < 2; j++) {
         int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+        if (k == M_WV && !values) continue;   /* v_share: a key/value block of depths that reuse values has keys only */
         if (m->fmask >> k & 1) {
             /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout */
             int tu = add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
@@ -122,7 +123,7 @@ static int add_block(sb_model *m, int part, int b, int uses)
         m->ln_off[part ? 1 : 0] = m->part_off[part] + m->tensors[tw].offset - start;
     }
     for (int i = m->nt - 1; i >= 0 && m->tensors[i].offset >= start; i--) {
-        m->tensors[i].uses = uses;
+        m->tensors[i].uses = strstr(m->tensors[i].name, ".wv") || strstr(m->tensors[i].name, ".bv") ? values : uses;
         m->tensors[i].slot_off = m->part_off[part] + m->tensors[i].offset - start;
     }
     return 0;
@@ -132,6 +133,14 @@ static int uses_of(const int *map, int n, int b)
 {
     int u = 0;
     for (int i = 0; i < n; i++) u += map[i] == b;
+    return u;
+}
+
+/* The depths that compute values with key/value block b (all its depths, unless v_share). */
+static int value_uses(const sb_sharing *sh, int b)
+{
+    int u = 0;
+    for (int i = 0; i < sh->layers; i++) u += sh->kv[i] == b && sh->v_src[i] == i;
     return u;
 }
 
@@ -157,11 +166,11 @@ static int build_tensors(sb_model *m)
     m->part_off[2] = m->part_off[1] + mn[M_WK] + mn[M_WV] + 2L * m->Ckv;
     m->slot = m->part_off[2] + mn[M_W1] + mn[M_W2] + m->F + C + ln;
     for (int b = 0; b < m->sh.n_attn; b++)
-        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b))) return -1;
+        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b), 0)) return -1;
     for (int b = 0; b < m->sh.n_kv; b++)
-        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b))) return -1;
+        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b), value_uses(&m->sh, b))) return -1;
     for (int b = 0; b < m->sh.n_ffn; b++)
-        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b))) return -1;
+        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b), 0)) return -1;
     for (int l = 0; l < N; l++) {
         if (!c->ln_shared) {
             add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln1.w", l);
@@ -178,7 +187,7 @@ static int build_tensors(sb_model *m)
     if (m->R)
         for (int l = 0; l < N; l++)
             for (int k = 0; k < M_COUNT; k++) {
-                if (is_kv(k) && m->sh.kv[l] < 0) continue;
+                if ((is_kv(k) && m->sh.kv[l] < 0) || (k == M_WV && m->sh.v_src[l] != l)) continue;
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, sb_mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, sb_mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
             }
@@ -264,7 +273,8 @@ static void order_depths(sb_model *m)
         for (int k = 0; k < M_COUNT; k++)
             if (part_of(k) == part)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
-                              !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2);
+                              !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
+                              !(k == M_WV && m->sh.v_share > 1);   /* value depths are not the key/value part's order */
     }
 }
 
@@ -293,8 +303,8 @@ static void carve(sb_model *m)
         a->ln1_mean = take(m, BT);
         a->ln1_rstd = take(m, BT);
         a->q = take(m, BC);
-        if (m->sh.kv[l] >= 0) { a->k = take(m, BK); a->v = take(m, BK); }
-        else { a->k = m->la[m->sh.kv_src[l]].k; a->v = m->la[m->sh.kv_src[l]].v; }
+        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->la[m->sh.kv_src[l]].k;
+        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->la[m->sh.v_src[l]].v;
         a->att = take(m, att);
         a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
@@ -343,7 +353,7 @@ static void carve(sb_model *m)
         m->g_fcd[l] = gfc ? slice(m, gfc, block_pos(m, 2, l), BF) : m->g_fc;
         m->g_fod[l] = gfo ? slice(m, gfo, block_pos(m, 2, l), BC) : NULL;
         m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->g_k[m->sh.kv_src[l]];
-        m->g_v[l] = m->sh.kv[l] >= 0 ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.v_src[l]];
     }
     m->g_att = take(m, att);
     m->g_e = take(m, BE);
@@ -461,7 +471,7 @@ static void bind_views(sb_model *m)
             int part = part_of(k);
             int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
             p->ti[k] = g->ti[k] = -1;
-            if (blk < 0) continue;
+            if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l)) continue;
             char name[48];
             int fac = m->fmask >> k & 1;
             snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k], fac ? ".u" : "");
@@ -657,7 +667,10 @@ int sb_model_tensor_find(const sb_model *m, const char *name)
 static int block_at(const sb_model *m, const sb_tensor *t, int depth)
 {
     if (t->block < 0) return -1;
-    if (t->comp == SB_COMP_KV) return m->sh.kv[depth];
+    if (t->comp == SB_COMP_KV) {
+        int values = strstr(t->name, ".wv") || strstr(t->name, ".bv");   /* used only where the depth computes values (v_share) */
+        return values && m->sh.v_src[depth] != depth ? -1 : m->sh.kv[depth];
+    }
     if (t->comp == SB_COMP_FFN || (t->comp == SB_COMP_LAYERNORM && !strncmp(t->name, "ffn", 3))) return m->sh.ffn[depth];
     return m->sh.attn[depth];
 }
@@ -812,7 +825,7 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
         if (p->b[M_WK]) {   /* this depth computes keys and values */
             sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
-            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
             if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
         }
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
@@ -961,7 +974,7 @@ static void layer_backward(sb_model *m, int l)
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
         block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
-        block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
+        if (p->b[M_WV]) block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);

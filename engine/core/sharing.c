@@ -129,6 +129,9 @@ static const mod_def mods[] = {
     { "kv_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, kv_share), 1, CH_KV, NULL,
       "keys and values computed every S depths, reused by the S-1 after; Cross-Layer Attention",
       "keys/values computed every %d layers (^ = reused)\n" },
+    { "v_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, v_share), 1, CH_KV, NULL,
+      "values computed every S depths, reused by the S-1 after, keys at every depth; v_share:N is SVFormer (the first layer's values)",
+      "values computed every %d layers, keys at every layer (v: ^ = reused)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -502,6 +505,8 @@ static void kv_maps(sb_sharing *s)
     }
     s->n_kv = renumber(tmp, np);
     for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
+    /* values: from the same depth as the keys, or with v_share:S every S depths (Zhou et al.'s SVFormer at S = N) */
+    for (int i = 0; i < s->layers; i++) s->v_src[i] = s->v_share > 1 ? i - i % s->v_share : s->kv_src[i];
 }
 
 /* A per-sublayer map (sharing_attn, sharing_ffn) in place of the one in map. */
@@ -553,6 +558,9 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
                     c->sharing_attn[0] ? "sharing_attn" : "sharing_ffn", c->sharing_attn[0] ? c->sharing_attn : c->sharing_ffn);
     if (c->sharing_attn[0] && override("sharing_attn", c->sharing_attn, c, s->attn, &s->n_attn, err, errlen)) return -1;
     if (c->sharing_ffn[0] && override("sharing_ffn", c->sharing_ffn, c, s->ffn, &s->n_ffn, err, errlen)) return -1;
+    if (s->kv_share > 1 && s->v_share > 1)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "kv_share:%d and v_share:%d: give one; kv_share reuses keys and values "
+                    "together, v_share values alone", s->kv_share, s->v_share);
     kv_maps(s);
     char term[64];
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
@@ -617,7 +625,15 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     const char *names[3] = { "attn", "ffn ", "kv  " };
     int counts[3] = { s->n_attn, s->n_ffn, s->n_kv };
     out[0] = 0;
-    for (int m = 0; m < 3 && w < len; m++) {
+    for (int m = 0; m < 4 && w < len; m++) {
+        if (m == 3) {   /* values apart from keys (v_share): the key/value block of each depth computing them */
+            if (s->v_share <= 1) break;
+            w += (size_t)snprintf(out + w, len - w, "v   :");
+            for (int i = 0; i < s->layers && w < len; i++)
+                w += s->v_src[i] == i ? (size_t)snprintf(out + w, len - w, " %d", s->kv[i]) : (size_t)snprintf(out + w, len - w, " ^");
+            if (w < len) w += (size_t)snprintf(out + w, len - w, "\n");
+            break;
+        }
         w += (size_t)snprintf(out + w, len - w, "%s (%d unique):", names[m], counts[m]);
         for (int i = 0; i < s->layers && w < len; i++) {
             if (maps[m][i] < 0) w += (size_t)snprintf(out + w, len - w, " ^");
