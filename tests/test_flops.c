@@ -4,7 +4,7 @@
 ** feed-forward 16, 2 layers, length 4), one switch at a time: the sharing
 ** of weights changes no FLOPs, kv_share removes the reused depths' key and
 ** value products (v_share their value products), lowrank adds each depth's B_l A_l once a forward, factor
-** replaces a product by two of rank R, and the attention sees (T+1)/2 keys
+** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
 ** on average under a causal mask, T without.
 */
 #include "testutil.h"
@@ -61,6 +61,9 @@ static void modes(void **state)
     sb_flops f = count(&c);
     assert_close(f.weights, 1024, 1e-12);
     assert_close(f.forward, 2368 + 1024, 1e-12);
+    /* basis:2: every matrix as x V^T then U_l, 2 * 2 * (out + in): 4 x 64 + 2 x 96 = 448 a depth instead of 1024 */
+    small(&c, "basis:2");
+    assert_close(count(&c).forward, 2 * (448 + 80) + 160, 1e-12);
     /* factor:2 on wq: 2 * 2 * (8 + 8) = 64 instead of 128 at each of 2 depths */
     small(&c, "none");
     c.factor = 2;

@@ -66,6 +66,7 @@ static void matches_forward(void **state)
     check("loop:0,1,0", SB_POS_LEARNED, 0, 1);    /* the embedding injected at depths 1, 2, 3, post-LN */
     check("v_share:4", SB_POS_ROPE, 2, 0);         /* SVFormer: the first depth's values everywhere */
     check("cycle:2+v_share:2", SB_POS_LEARNED, 0, 1);
+    check("sequence:2+basis:3", SB_POS_ROPE, 2, 0);   /* Basis Sharing: x V^T, then the depth's U */
 }
 
 static void refuses_encoder(void **state)

@@ -1171,6 +1171,34 @@ static void v_share(void **state)
     resolve_refused(&c, "put", err, sizeof err);
 }
 
+/* basis:R (Basis Sharing, arXiv 2410.03765): alone it shares one basis over
+** every depth (all); with a base map each block's depths form a group; it
+** builds each depth's weights, so factor, progressive and a second such
+** modifier are refused, and R stays below the smaller width. */
+static void basis(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char err[SB_ERR_LEN], term[64];
+    static const int all0[4] = { 0, 0, 0, 0 }, seq2[4] = { 0, 0, 1, 1 };
+    config_for(&c, 4, "basis:8");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.basis, 8);
+    assert_map(s.attn, all0, 4, "basis:8 attn");
+    assert_int_equal(sb_sharing_weights_term(&s, term, sizeof term), 1);
+    assert_string_equal(term, "basis:8");
+    config_for(&c, 4, "sequence:2+basis:8");
+    resolve_ok(&c, &s);
+    assert_map(s.ffn, seq2, 4, "sequence:2+basis:8 ffn");
+    refused(4, "basis:128", "below the width 128");
+    refused(4, "basis:4+lowrank:2", "both build each depth's weights");
+    refused(4, "progressive:basis:4", "cannot use basis:4");
+    config_for(&c, 4, "basis:4");
+    c.factor = 2;
+    resolve_refused(&c, "basis:4 with factor=2", err, sizeof err);
+}
+
 static void syntax_lists_every_term(void **state)
 {
     (void)state;
@@ -1178,7 +1206,7 @@ static void syntax_lists_every_term(void **state)
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "+v_share:S", "progressive[:TARGET]" };
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, (int)(sizeof terms / sizeof *terms) + 4);   /* and four headings */
@@ -1231,6 +1259,7 @@ int main(void)
         cmocka_unit_test(resolution_travels),
         cmocka_unit_test(loop_maps),
         cmocka_unit_test(v_share),
+        cmocka_unit_test(basis),
         cmocka_unit_test(syntax_lists_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

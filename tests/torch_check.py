@@ -98,7 +98,7 @@ def resolve(spec, n):
         target = spec[len("progressive:"):] or "all"
         s = resolve(target, n)[2]
         return list(range(n)), list(range(n)), s, 0, 0
-    base, untie, s, r, d = None, 0, 1, 0, 0
+    base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
         if name == "v_share":
@@ -107,6 +107,8 @@ def resolve(spec, n):
             r = int(arg)
         elif name == "hyper":
             d = int(arg)
+        elif name == "basis":
+            basis = int(arg)     # the rank itself: basis_rank()
         elif name == "kv_share":
             s = int(arg)
         elif name == "untie":
@@ -114,7 +116,7 @@ def resolve(spec, n):
         else:
             base = t
     if base is None:
-        base = "all" if (r or d) else "none"
+        base = "all" if (r or d or basis) else "none"   # a modifier building each depth's weights implies all
     if base == "attn":
         attn, ffn = [0] * n, list(range(n))
     elif base == "ffn":
@@ -142,6 +144,16 @@ def injections(spec, n):
             P, K, C = (int(x) for x in arg.split(","))
             return P, [P + j * K for j in range(1, (n - P - C) // K)]
     return None, []
+
+
+def basis_rank(spec):
+    """R of basis:R (Basis Sharing, Wang et al. 2024, arXiv 2410.03765; their models/model_utils.py: a Basis
+    nn.Linear(in -> R) shared by a group of layers, each layer's Coefficient nn.Linear(R -> out)), or 0."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "basis":
+            return int(arg)
+    return 0
 
 
 def values_every(spec):
@@ -202,6 +214,9 @@ class Config:
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         self.prelude, self.inject = injections(self.sharing, self.N)
         self.Sv = values_every(self.sharing)
+        self.basis = basis_rank(self.sharing)
+        if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
+            self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
         if self.sharing_ffn:
@@ -242,7 +257,10 @@ class Config:
                 b = c.block_of(kind, l)
                 if b < 0 or (name == "wv" and l % c.Sv):
                     continue
-                if name in c.factored:
+                if c.basis:
+                    t["layer.%d.basis.%s.u" % (l, name)] = (o, c.basis)
+                    t["%s.%d.%s.vt" % (kind, b, name)] = (c.basis, i)
+                elif name in c.factored:
                     t["%s.%d.%s.u" % (kind, b, name)] = (o, c.factor)
                     t["%s.%d.%s.vt" % (kind, b, name)] = (c.factor, i)
                 else:
@@ -350,7 +368,9 @@ class Reference:
         """Depth l's weight matrix: the block's, plus its low-rank or hypernetwork correction."""
         c = self.c
         base = "%s.%d.%s" % (kind, c.block_of(kind, l), name)
-        if name in c.factored:   # factor:R, W = U Vt
+        if c.basis:              # basis:R, W_l = U_l Vt: the depth's coefficients over the block's basis
+            w = self.p("layer.%d.basis.%s.u" % (l, name)) @ self.p(base + ".vt", l)
+        elif name in c.factored:   # factor:R, W = U Vt
             w = self.p(base + ".u", l) @ self.p(base + ".vt", l)
         else:
             w = self.p(base, l)

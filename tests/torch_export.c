@@ -68,6 +68,9 @@ static const struct { const char *name, *keys; } configs[] = {
     { "svformer", "sharing=v_share:4 pos=rope heads=4 kv_heads=2" },
     { "v_share_cycle_lowrank", "sharing=cycle:2+lowrank:2+v_share:2" },
     { "v_share_all_post_ln_norm", "sharing=all+v_share:2 causal=0 post_ln=1 final_ln=0 grad_scale=norm ln_shared=1" },
+    { "basis_sequence", "sharing=sequence:2+basis:3" },
+    { "basis_v_share_gqa_norm", "sharing=basis:2+v_share:2 heads=4 kv_heads=2 grad_scale=norm" },
+    { "basis_untie_encoder", "sharing=all+untie:1+basis:3 causal=0 post_ln=1 final_ln=0 pos=rope" },
     { "distill_all", "sharing=all distill=2,0.3" },
     { "distill_factor", "sharing=cycle:2 factor=3 distill=0.5,0.8" },
 };

@@ -18,7 +18,8 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         snprintf(err, errlen, "sharing='%s': resolved for another configuration; resolve this one (sb_sharing_resolve)", c->sharing);
         return -1;
     }
-    int fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
+    /* factor:R on the matrices it names, basis:R on all (x V^T, then the depth's U) */
+    int fmask = sh->basis ? 63 : c->factor ? sb_config_factor_mask(c, err, errlen) : 0, R = sh->basis ? sh->basis : c->factor;
     if (fmask < 0) return -1;
     long C = c->width, E = c->embed ? c->embed : c->width, F = c->ffn, V = c->vocab, N = c->layers;
     long Ckv = (long)(c->kv_heads ? c->kv_heads : c->heads) * (C / c->heads);
@@ -29,7 +30,7 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         for (int k = 0; k < 6; k++) {
             if ((k == 1 || k == 2) && sh->kv[l] < 0) continue;   /* keys and values reused (kv_share) */
             if (k == 2 && sh->v_src[l] != l) continue;           /* values reused (v_share) */
-            blocks += mat(out[k], in[k], fmask >> k & 1, c->factor);
+            blocks += mat(out[k], in[k], fmask >> k & 1, R);
             if (sh->lowrank) built += 2.0 * out[k] * in[k] * sh->lowrank;   /* W + B_l A_l: (out x R)(R x in) */
             if (sh->hyper) built += 2.0 * out[k] * in[k];                  /* diag(1+r) W diag(1+s): two products a weight */
         }

@@ -51,7 +51,7 @@
 
 const char *const sb_comp_names[SB_COMP_COUNT] = {
     "embedding", "embedding projection", "position", "attention", "key/value", "feed-forward",
-    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "pooler", "head"
+    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "basis coefficients", "pooler", "head"
 };
 
 /* ---------------------------------------------------------------- layout */
@@ -101,11 +101,12 @@ static int add_block(sb_model *m, int part, int b, int uses, int values)
         int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
         if (k == M_WV && !values) continue;   /* v_share: a key/value block of depths that reuse values has keys only */
         if (m->fmask >> k & 1) {
-            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout */
-            int tu = add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
+            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout; basis:R: Vt alone,
+            ** the basis its depths share (their U are theirs: build_tensors) */
+            int tu = m->basis ? 0 : add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
             int tv = add_tensor(m, comp[part], b, -1, m->Rf, I, "%s.%d.%s.vt", prefix[part], b, mat_names[k]);
             if (tu < 0 || tv < 0) return -1;
-            m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
+            if (!m->basis) m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
             m->vt_off[k] = m->part_off[part] + m->tensors[tv].offset - start;
         } else {
             int tw = add_tensor(m, comp[part], b, -1, O, I, "%s.%d.%s", prefix[part], b, mat_names[k]);
@@ -190,6 +191,12 @@ static int build_tensors(sb_model *m)
                 if ((is_kv(k) && m->sh.kv[l] < 0) || (k == M_WV && m->sh.v_src[l] != l)) continue;
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, sb_mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, sb_mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
+            }
+    if (m->basis)   /* Basis Sharing: W_l = U_l Vt, each depth's coefficients over its block's basis */
+        for (int l = 0; l < N; l++)
+            for (int k = 0; k < M_COUNT; k++) {
+                if ((is_kv(k) && m->sh.kv[l] < 0) || (k == M_WV && m->sh.v_src[l] != l)) continue;
+                if (add_tensor(m, SB_COMP_BASIS, -1, l, sb_mat_out(m, k), m->Rf, "layer.%d.basis.%s.u", l, mat_names[k]) < 0) return -1;
             }
     m->t_hz = m->t_hw1 = m->t_hb1 = m->t_hw2 = m->t_hb2 = -1;
     if (m->D) {
@@ -409,8 +416,9 @@ static int setup(sb_model *m, const sb_config *c, const sb_sharing *sh, int B, i
     m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;
     m->V = c->vocab; m->F = c->ffn; m->NH = c->heads; m->G = c->kv_heads ? c->kv_heads : c->heads;
     m->hd = m->C / m->NH; m->Ckv = m->G * m->hd; m->P = c->max_len; m->R = m->sh.lowrank; m->D = m->sh.hyper;
-    m->Rf = c->factor;
-    m->fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
+    m->basis = m->sh.basis > 0;
+    m->Rf = m->basis ? m->sh.basis : c->factor;
+    m->fmask = m->basis ? (1 << M_COUNT) - 1 : c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
     m->track = track;
     m->depth_mode = track || m->R || m->D || c->grad_scale != SB_GRADSCALE_NONE;
     m->pos_bias_any = c->pos == SB_POS_RELBIAS || c->layer_pos_bias;
@@ -474,13 +482,21 @@ static void bind_views(sb_model *m)
             if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l)) continue;
             char name[48];
             int fac = m->fmask >> k & 1;
-            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k], fac ? ".u" : "");
+            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k],
+                     !fac ? "" : m->basis ? ".vt" : ".u");
             int ti = sb_model_tensor_find(m, name);
-            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + fac];   /* the bias follows its matrix */
+            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + (fac && !m->basis)];   /* the bias follows its matrix */
             p->ti[k] = g->ti[k] = ti;
             p->b[k] = m->params + tb->offset;
             g->b[k] = m->grads + tb->offset;
-            if (fac) {
+            if (fac && m->basis) {
+                snprintf(name, sizeof name, "layer.%d.basis.%s.u", l, mat_names[k]);
+                long uo = m->tensors[sb_model_tensor_find(m, name)].offset;
+                p->u[k] = m->params + uo;   /* the depth's own: its gradient never goes through the depth slots */
+                g->u[k] = m->grads + uo;
+                p->vt[k] = m->params + t->offset;
+                g->vt[k] = m->grads + t->offset;
+            } else if (fac) {
                 p->u[k] = m->params + t->offset;
                 p->vt[k] = m->params + t[1].offset;
                 g->u[k] = m->grads + t->offset;
@@ -492,7 +508,7 @@ static void bind_views(sb_model *m)
             if (m->eff) p->w[k] = m->eff + l * m->slot + m->mat_off[k];
             if (m->dgrad) {
                 if (fac) {
-                    g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
+                    if (!m->basis) g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
                     g->vt[k] = m->dgrad + l * m->slot + m->vt_off[k];
                 } else {
                     g->w[k] = m->dgrad + l * m->slot + m->mat_off[k];
@@ -576,6 +592,12 @@ static void init_params(sb_model *m, uint64_t seed)
         if (t->comp == SB_COMP_LAYERNORM && leaf[0] == 'w') fill = 1;
         if (!strncmp(leaf, "ls", 2)) fill = c->layerscale_init;
         if (strstr(t->name, "posbias") || strstr(t->name, "relbias")) normal = 0;
+        if (m->basis && (t->comp == SB_COMP_BASIS || !strcmp(leaf, "vt"))) {
+            /* basis:R from scratch: V (R x in) of variance 1/R, U_l of the dense model's, so W_l = U_l V starts as a dense
+            ** layer would (variance R x 1/R x std^2), with GPT-2's residual scaling for wo and w2 */
+            int resid = strstr(t->name, ".wo.") || strstr(t->name, ".w2.");
+            std = leaf[0] == 'v' ? 1.0 / sqrt((double)m->Rf) : resid ? c->init_std / sqrt(2.0 * m->N) : c->init_std;
+        }
         if (t->comp == SB_COMP_LOWRANK) {               /* LoRA: A random, B zero, so W_l = W at start */
             normal = leaf[0] == 'a';
             std = 1.0 / sqrt((double)t->shape[1]);

@@ -17,7 +17,7 @@ static const char *const bias_names[M_COUNT] = { "bq", "bk", "bv", "bo", "b1", "
 /* Pointers of one depth into parameters (or gradients). */
 typedef struct {
     real *w[M_COUNT], *b[M_COUNT];   /* NULL for keys/values at depths that reuse them; w NULL when factorised */
-    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense */
+    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense; basis:R: U the depth's */
     int ti[M_COUNT];                 /* table index of the matrix (of U when factorised, Vt follows), -1 when absent */
     real *la[M_COUNT], *lb[M_COUNT]; /* low-rank A (R,in) and B (out,R) */
     real *ln1w, *ln1b, *ln2w, *ln2b, *ls1, *ls2, *posbias;
@@ -38,7 +38,8 @@ struct sb_model {
     sb_config c;
     sb_sharing sh;
     int Bmax, Tmax, N, C, E, V, F, NH, G, hd, Ckv, P, R, D, M;
-    int Rf, fmask;           /* factor:R and the matrices it applies to (bit k for matrix k) */
+    int Rf, fmask;           /* factor:R (or basis:R) and the matrices it applies to (bit k for matrix k) */
+    int basis;               /* basis:R: a block keeps its matrices' Vt (the basis), each depth its own U */
     /* int8 state, owned by compress/quant.c, NULL when the model is not
     ** quantised. The core knows no compression: quant.c installs the block
     ** product that replaces the float one (q_forward, 0 when it declines)

@@ -3,7 +3,7 @@
 **
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
-**   modifiers:     untie:K  lowrank:R  hyper:D  kv_share:S  v_share:S   (each at most once)
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S   (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
 ** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
@@ -19,7 +19,8 @@
 ** all/attn/ffn, Relaxed Recursive Transformers (Bae et al. 2025, arXiv
 ** 2410.20672) for lowrank, Cross-Layer Attention (Brandon et al. 2024, arXiv
 ** 2405.12981) for kv_share, SVFormer (Zhou et al. 2024, "Value Residual Learning",
-** arXiv 2410.17897) for v_share:N; looped depth with input injection (loop:P,K,C) as
+** arXiv 2410.17897) for v_share:N, Basis Sharing (Wang et al. 2024, arXiv
+** 2410.03765) for basis:R; looped depth with input injection (loop:P,K,C) as
 ** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171).
 */
 #ifndef SB_SHARING_H
@@ -40,6 +41,7 @@ typedef struct {
     int untie;                  /* K of untie:K, 0 when off (already applied to the maps) */
     int lowrank;                /* R of lowrank:R, 0 when off */
     int hyper;                  /* D of hyper:D, 0 when off */
+    int basis;                  /* R of basis:R, 0 when off */
     int kv_share;               /* S of kv_share:S, 1 when off */
     int v_share;                /* S of v_share:S (values only), 1 when off */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
