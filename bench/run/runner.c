@@ -12,6 +12,7 @@
 #include "core/kvcache.h"
 #include "core/flops.h"
 #include "io/checkpoint.h"
+#include "compress/convert.h"
 #include "analyze.h"
 #include "compress.h"
 #include "evaluate.h"
@@ -296,7 +297,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
     sb_run *r = sb_run_new();
     data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
-    sb_model *m = NULL, *looped = NULL, *ev;   /* ev: the model evaluated, m or m looped test_loops times */
+    sb_model *m = NULL, *looped = NULL, *trained = NULL, *ev;   /* ev: the model evaluated, m or m looped test_loops times */
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
     sb_compress *cs = NULL;
@@ -328,8 +329,18 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (s->init_from[0]) {
         if (sb_checkpoint_load(s->init_from, m, failure, sizeof failure)) goto fail;
         if (s->init_optim[0] && sb_checkpoint_load_optim(s->init_optim, m, &opt, failure, sizeof failure)) goto fail;
+        /* convert=svd: the trained model kept apart, each depth's correction from its residual after the merge */
+        if (!strcmp(s->convert, "svd") && (!(trained = sb_model_create_with(&built, &bsh, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure)) ||
+                                           sb_model_copy_named(m, trained, failure, sizeof failure))) goto fail;
         if (strcmp(built.sharing, c.sharing) &&
             sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+        if (trained) {
+            double e;
+            if (sb_convert_relaxed(trained, m, &e, failure, sizeof failure)) goto fail;
+            sb_put_metric(r, SB_M_CONVERT_ERROR, e);
+            sb_model_free(trained);
+            trained = NULL;
+        }
     }
     /* analyses (bench/run/analyze.h): a failure is recorded, the run goes on */
     if (s->analysis && !(an = sb_analysis_new(s, task, aerr, sizeof aerr))) snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
@@ -460,6 +471,7 @@ done:
     sb_compress_free(cs);
     sb_adamw_free(&opt);
     sb_model_free(looped);
+    sb_model_free(trained);
     sb_model_free(m);
     free(d.tok); free(d.typ); free(d.tgt);
     sb_task_close(task);

@@ -34,6 +34,7 @@ static const char *const prune_names[] = { "none", "l1", "magnitude", "gradual",
 static const char *const quant_names[] = { "none", "int8", NULL };
 static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL };
 static const char *const pgd_ball_names[] = { "example", "position", NULL };
+static const char *const convert_names[] = { "none", "svd", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -95,6 +96,8 @@ static const tkey tkeys[] = {
     LF(distill_temp, 0.01, 100, "distillation temperature T", "2"),
     LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
     LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
+    LW(convert, convert_names, "with init_from and sharing=...+lowrank:R: each depth's correction from the truncated SVD of its trained "
+       "matrix less the shared block (Relaxed Recursive Transformers); none: from the seed", "none"),
     LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
        "0"),
 };
@@ -360,6 +363,11 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
                      sh.loop_prelude, sh.loop_core, s->test_loops, sh.loop_coda, l, SB_MAX_LAYERS);
             return -1;
         }
+    }
+    if (!strcmp(s->convert, "svd") && (!s->init_from[0] || !sh.lowrank)) {
+        snprintf(err, errlen, "convert=svd initialises the low-rank corrections of a shared model from a trained one: it needs %s",
+                 !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)" : "sharing with +lowrank:R (for example all+lowrank:8)");
+        return -1;
     }
     if (s->test_loops && !strcmp(s->quant, "int8")) {
         snprintf(err, errlen, "test_loops=%d with quant=int8: the int8 model is the one trained; evaluate a looped model at another "
