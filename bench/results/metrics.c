@@ -70,7 +70,10 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
         "Parameters counting every depth's use of a shared block: the compute a forward pass touches."),
     ROW(SB_M_FLOPS_TRAIN_PER_TOKEN, "flops_train_per_token", "FLOPs", LOWER, EXACT,
         "Analytic FLOPs of a training step per token at the run's batch and length, counting what the sharing computes "
-        "(engine/core/flops.h: Kaplan et al.'s convention, backward twice the forward)."),
+        "(engine/core/flops.h: Kaplan et al.'s convention, backward twice the forward); with train_loops=sampled the mean over "
+        "the steps."),
+    ROW(SB_M_TRAIN_LOOPS_MEAN, "train_loops_mean", "loops", NEITHER, QUALITY,
+        "train_loops=sampled: the mean of the loops drawn over the training steps (Geiping et al.'s sampler, seeded by the run)."),
     ROW(SB_M_FLOPS_INFER_PER_TOKEN, "flops_infer_per_token", "FLOPs", LOWER, EXACT,
         "Analytic FLOPs of a forward per token at the run's batch and length, of the model evaluated."),
     ROW(SB_M_BYTES_PARAMS, "bytes_params", "bytes", LOWER, EXACT,

@@ -16,6 +16,7 @@
 #include "analyze.h"
 #include "compress.h"
 #include "evaluate.h"
+#include "loops.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
 #include <errno.h>
@@ -266,12 +267,14 @@ static sb_model *looped_again(const sb_model *m, int loops, int B, int T, uint64
 }
 
 /* Analytic FLOPs per token (core/flops.h) at the run's batch and task length:
-** training of the model trained, inference of the model evaluated. */
-static void record_flops(sb_run *r, const sb_model *trained, const sb_model *evaluated, int B, int T)
+** training of the model trained (or sampled, the mean over steps with their
+** loops drawn, when finite), inference of the model evaluated. */
+static void record_flops(sb_run *r, const sb_model *trained, const sb_model *evaluated, int B, int T, double sampled)
 {
     sb_flops f;
     char err[SB_ERR_LEN];
-    if (!sb_flops_per_token(sb_model_config(trained), sb_model_sharing(trained), B, T, &f, err, sizeof err))
+    if (isfinite(sampled)) sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, sampled);   /* train_loops=sampled: the steps' mean */
+    else if (!sb_flops_per_token(sb_model_config(trained), sb_model_sharing(trained), B, T, &f, err, sizeof err))
         sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, f.train);
     if (!sb_flops_per_token(sb_model_config(evaluated), sb_model_sharing(evaluated), B, T, &f, err, sizeof err))
         sb_put_metric(r, SB_M_FLOPS_INFER_PER_TOKEN, f.forward);
@@ -297,7 +300,9 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
     sb_run *r = sb_run_new();
     data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
-    sb_model *m = NULL, *looped = NULL, *trained = NULL, *ev;   /* ev: the model evaluated, m or m looped test_loops times */
+    sb_model *m = NULL, *looped = NULL, *trained = NULL, *ev;
+    sb_loops *lp = NULL;                     /* train_loops=sampled */
+    double flops_sum = 0, loops_sum = 0;   /* ev: the model evaluated, m or m looped test_loops times */
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
     sb_compress *cs = NULL;
@@ -350,6 +355,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
     long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
     if (!(cs = sb_compress_new(s, &c, &sh, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
+    if (!strcmp(s->train_loops, "sampled") && !(lp = sb_loops_new(m, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
     double train_time = 0, loss = NAN;
     int step;
     for (step = 0; step < s->steps; step++) {
@@ -368,9 +374,18 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             goto fail;
         }
         double t = sb_now(), gnorm;
+        sb_model *sm = m;   /* the step's model: m, or m looped as many times as drawn */
+        if (lp) {
+            int loops;
+            sb_flops f;
+            if (!(sm = sb_loops_step(lp, &loops, failure, sizeof failure))) goto fail;
+            if (!sb_flops_per_token(sb_model_config(sm), sb_model_sharing(sm), B, T, &f, failure, sizeof failure)) flops_sum += f.train;
+            loops_sum += loops;
+        }
         /* data-parallel training (run --dp) refuses distillation and pruning, the compression step's work */
-        loss = h && h->train_step ? h->train_step(h->ctx, m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
-                                  : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
+        loss = h && h->train_step ? h->train_step(h->ctx, sm, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
+                                  : sb_compress_step(cs, sm, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
+        if (lp) sb_loops_done(lp, sm);
         t = sb_now() - t;
         train_time += t;
         sb_put_point(r, SB_S_STEP_MS, step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
@@ -396,6 +411,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         }
     }
     sb_put_metric(r, SB_M_STEPS_DONE, step);
+    if (lp && step) sb_put_metric(r, SB_M_TRAIN_LOOPS_MEAN, loops_sum / step);
     if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
     if (step > 0) {
         sb_put_metric(r, SB_M_TRAIN_LOSS_FINAL, loss);
@@ -451,7 +467,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     sb_model_memory(m, &mem);
     sb_put_metric(r, SB_M_PARAMS_UNIQUE, (double)sb_model_n_params(m));
     sb_put_metric(r, SB_M_PARAMS_EVERY_DEPTH, (double)mem.total_params);
-    record_flops(r, m, looped ? looped : m, B, T);
+    record_flops(r, m, looped ? looped : m, B, T, lp && step ? flops_sum / step : NAN);
     sb_put_metric(r, SB_M_BYTES_PARAMS, (double)mem.params);
     sb_put_metric(r, SB_M_BYTES_GRADS, (double)mem.grads);
     sb_put_metric(r, SB_M_BYTES_OPTIM, (double)mem.optim);
@@ -470,6 +486,7 @@ done:
     sb_analysis_free(an);
     sb_compress_free(cs);
     sb_adamw_free(&opt);
+    sb_loops_free(lp);
     sb_model_free(looped);
     sb_model_free(trained);
     sb_model_free(m);

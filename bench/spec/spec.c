@@ -35,6 +35,7 @@ static const char *const quant_names[] = { "none", "int8", NULL };
 static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL };
 static const char *const pgd_ball_names[] = { "example", "position", NULL };
 static const char *const convert_names[] = { "none", "svd", NULL };
+static const char *const train_loops_names[] = { "fixed", "sampled", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -98,6 +99,8 @@ static const tkey tkeys[] = {
     LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
     LW(convert, convert_names, "with init_from and sharing=...+lowrank:R: each depth's correction from the truncated SVD of its trained "
        "matrix less the shared block (Relaxed Recursive Transformers); none: from the seed", "none"),
+    LW(train_loops, train_loops_names, "a looped model's loops in training: fixed, or sampled every step around its own (Geiping et al.)",
+       "fixed"),
     LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
        "0"),
 };
@@ -368,6 +371,19 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         snprintf(err, errlen, "convert=svd initialises the low-rank corrections of a shared model from a trained one: it needs %s",
                  !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)" : "sharing with +lowrank:R (for example all+lowrank:8)");
         return -1;
+    }
+    if (!strcmp(s->train_loops, "sampled")) {
+        const char *with = !sh.loops ? NULL : strcmp(s->prune, "none") ? "prune" : strcmp(s->teacher, "none") ? "teacher"
+                         : strcmp(s->quant, "none") ? "quant" : strcmp(s->factor_init, "train") ? "factor_init" : "";
+        if (!with && !s->init_from[0]) {
+            snprintf(err, errlen, "train_loops=sampled draws a looped model's loops every step; sharing '%s' is not looped (give "
+                     "sharing=loop:P,K,C)", s->model.sharing);
+            return -1;
+        }
+        if (with && *with) {
+            snprintf(err, errlen, "train_loops=sampled with %s: compression works on the model of fixed depth; train with fixed loops", with);
+            return -1;
+        }
     }
     if (s->test_loops && !strcmp(s->quant, "int8")) {
         snprintf(err, errlen, "test_loops=%d with quant=int8: the int8 model is the one trained; evaluate a looped model at another "
