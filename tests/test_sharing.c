@@ -7,8 +7,9 @@
 ** sb_sharing_base_map and sb_sharing_resolve (attention, feed-forward and
 ** key/value maps and their unique-block counts). sequence:K with an unused
 ** block must be refused with the K values that fit. Then the ALBERT maps
-** (none, all, attn, ffn), explicit map:..., the modifiers untie:K, lowrank:R,
-** hyper:D and kv_share:S (Cross-Layer Attention), progressive[:TARGET], the
+** (none, all, attn, ffn), explicit map:..., loop:P,K,C (looped depth and its
+** injection depths), the modifiers untie:K, lowrank:R, hyper:D, basis:R,
+** kv_share:S (Cross-Layer Attention) and v_share:S (SVFormer), progressive[:TARGET], the
 ** sharing_attn / sharing_ffn overrides, sb_sharing_describe, and every
 ** refusal (empty terms and repeated modifiers too): each returns -1 with a
 ** message naming the offending value.

@@ -12,6 +12,8 @@
 **   cycle:K      block i mod K                                          (Takase & Kiyono)
 **   cycle_rev:K  i mod K for i < N-K, then K-1 down to 0                (Takase & Kiyono)
 **   all / attn / ffn: one block everywhere, for both or one sublayer   (ALBERT)
+**   loop:P,K,C   P prelude blocks, a core of K looped (N-P-C)/K times, C coda blocks
+**                (Yang et al. 2023, arXiv 2311.12424; Geiping et al. 2025, arXiv 2502.05171)
 ** A map must use every block it numbers: a K that leaves one unused, or does
 ** not fit the depth, is refused with the K values that would fit.
 **
