@@ -209,6 +209,7 @@ option '--json' needs a value	run --task copy --db NEW --json
 init_optim=/nonexistent	run --task copy init_optim=/nonexistent --db NEW
 only a looped model (sharing=loop:P,K,C)	run --task copy test_loops=2 --db NEW
 convert=svd initialises the low-rank corrections	run --task copy convert=svd --sharing all+lowrank:2 --db NEW
+train_loops=sampled: with basis the depths hold tensors	run --task copy --sharing loop:1,1,1+basis:4 ln_shared=1 train_loops=sampled --db NEW
 train_loops=sampled with quant	run --task copy --sharing loop:1,1,1 ln_shared=1 train_loops=sampled quant=int8 --db NEW
 with ln_shared=0 (LayerNorms per depth)	run --task copy --sharing loop:1,1,1 test_loops=3 --db NEW
 /nonexistent.optim	run --task copy --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --init-optim /nonexistent.optim --db NEW

@@ -309,6 +309,14 @@ static int unknown_task(const char *task, char *err, size_t errlen)
     return -1;
 }
 
+/* What gives a looped model's depths tensors of their own (so it cannot run at
+** another number of loops: test_loops, train_loops=sampled), or NULL. */
+static const char *depth_own(const sb_config *c, const sb_sharing *sh)
+{
+    return !c->ln_shared ? "ln_shared=0 (LayerNorms per depth)" : c->layerscale ? "layerscale=1" : c->layer_pos_bias ? "layer_pos_bias=1"
+         : sh->lowrank ? "lowrank" : sh->hyper ? "hyper" : sh->basis ? "basis" : NULL;
+}
+
 int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
 {
     sb_sharing sh;
@@ -353,9 +361,7 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
                      "'%s'", s->test_loops, s->model.sharing);
             return -1;
         }
-        const sb_config *c = &s->model;
-        const char *own = !c->ln_shared ? "ln_shared=0 (LayerNorms per depth)" : c->layerscale ? "layerscale=1" : c->layer_pos_bias
-                        ? "layer_pos_bias=1" : sh.lowrank ? "lowrank" : sh.hyper ? "hyper" : NULL;
+        const char *own = depth_own(&s->model, &sh);
         if (own && s->test_loops != sh.loops) {
             snprintf(err, errlen, "test_loops=%d: with %s the depths hold tensors of their own, which a model looped another number "
                      "of times has not; set ln_shared=1 and leave per-depth tensors off", s->test_loops, own);
@@ -382,6 +388,12 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         }
         if (with && *with) {
             snprintf(err, errlen, "train_loops=sampled with %s: compression works on the model of fixed depth; train with fixed loops", with);
+            return -1;
+        }
+        const char *own = with ? depth_own(&s->model, &sh) : NULL;
+        if (own) {
+            snprintf(err, errlen, "train_loops=sampled: with %s the depths hold tensors of their own, which a model looped another "
+                     "number of times has not; set ln_shared=1 and leave per-depth tensors off", own);
             return -1;
         }
     }
