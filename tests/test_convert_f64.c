@@ -7,6 +7,9 @@
 ** four): converted to all+lowrank:4 it must compute the same function as the
 ** unshared model (the same probabilities), with no error left; at ranks 1
 ** and 2 the error is positive and falls with the rank (Eckart-Young).
+** Basis Sharing's conversion likewise: layers whose matrices share a row
+** space of rank 4 (W_l = A_l V) converted to all+basis:4 compute the same
+** function, and basis:2 leaves an error.
 */
 #include "testutil.h"
 #include "core/model.h"
@@ -22,8 +25,9 @@ static void config(sb_config *c, const char *sharing)
     snprintf(c->sharing, sizeof c->sharing, "%s", sharing);
 }
 
-/* Block tensors of depth-own blocks: a matrix common to every depth plus the depth's rank-1 term; biases common. */
-static sb_model *trained(void)
+/* Block tensors of depth-own blocks: a matrix common to every depth plus the depth's rank-1 term (basis = 0), or
+** the depth's A_l (out x 4) times a V (4 x in) common to every depth (basis = 1); biases common. */
+static sb_model *trained_as(int basis)
 {
     sb_config c;
     char err[SB_ERR_LEN] = "";
@@ -40,29 +44,40 @@ static sb_model *trained(void)
         sb_rng common, own;
         sb_rng_seed(&common, 1, kind);
         sb_rng_seed(&own, 2, t->name);
-        double u[64], v[64];
+        double u[64], v[64], A[64][4], V[4][64];
         int O = t->shape[0], I = t->shape[1];
         for (int o = 0; o < O; o++) u[o] = sb_rng_normal(&own);
         for (int j = 0; j < I; j++) v[j] = sb_rng_normal(&own);
         for (int o = 0; o < O; o++)
-            for (int j = 0; j < I; j++)
-                p[t->offset + (long)o * I + j] = (real)(0.3 * sb_rng_normal(&common) + (t->ndim == 2 ? 0.2 * u[o] * v[j] : 0));
+            for (int r = 0; r < 4; r++) A[o][r] = sb_rng_normal(&own);
+        for (int r = 0; r < 4; r++)
+            for (int j = 0; j < I; j++) V[r][j] = sb_rng_normal(&common);
+        for (int o = 0; o < O; o++)
+            for (int j = 0; j < I; j++) {
+                double lowrank = 0;
+                for (int r = 0; r < 4; r++) lowrank += A[o][r] * V[r][j];
+                p[t->offset + (long)o * I + j] = (real)(basis && t->ndim == 2 ? 0.2 * lowrank
+                                                       : 0.3 * sb_rng_normal(&common) + (t->ndim == 2 ? 0.2 * u[o] * v[j] : 0));
+            }
     }
     return m;
 }
 
-/* src converted into all+lowrank:R; its error, and the largest probability difference on a batch. */
-static double convert_at(sb_model *src, int R, double *maxdiff)
+static sb_model *trained(void) { return trained_as(0); }
+
+/* src converted into all+lowrank:R (or all+basis:R); its error, and the largest probability difference on a batch. */
+static double convert_to(sb_model *src, const char *mod, int R, double *maxdiff)
 {
     sb_config c;
     char spec[32], err[SB_ERR_LEN] = "";
-    snprintf(spec, sizeof spec, "all+lowrank:%d", R);
+    snprintf(spec, sizeof spec, "all+%s:%d", mod, R);
     config(&c, spec);
     sb_model *dst = sb_model_create(&c, B, T, 9, 0, err, sizeof err);
     assert_non_null(dst);
     assert_int_equal(sb_model_remap(src, NULL, NULL, dst, NULL, NULL, err, sizeof err), 0);
     double e = -1;
-    if (sb_convert_relaxed(src, dst, &e, err, sizeof err)) print_error("%s\n", err);
+    if (strcmp(mod, "basis") ? sb_convert_relaxed(src, dst, &e, err, sizeof err) : sb_convert_basis(src, dst, &e, err, sizeof err))
+        print_error("%s\n", err);
     assert_true(e >= 0);
     int tok[B * T];
     sb_rng r;
@@ -78,6 +93,20 @@ static double convert_at(sb_model *src, int R, double *maxdiff)
     free(a);
     sb_model_free(dst);
     return e;
+}
+
+static double convert_at(sb_model *src, int R, double *maxdiff) { return convert_to(src, "lowrank", R, maxdiff); }
+
+static void basis_exact_at_the_row_space_rank(void **state)
+{
+    (void)state;
+    sb_model *src = trained_as(1);
+    double d2, d4;
+    double e2 = convert_to(src, "basis", 2, &d2), e4 = convert_to(src, "basis", 4, &d4);
+    assert_true(e4 < 1e-12);
+    assert_true(d4 < 1e-12);
+    assert_true(e2 > 1e-3 && d2 > 1e-6);
+    sb_model_free(src);
 }
 
 static void exact_at_the_residuals_rank(void **state)
@@ -103,6 +132,8 @@ static void refusals(void **state)
     sb_model *dst = sb_model_create(&c, B, T, 9, 0, err, sizeof err);
     assert_int_equal(sb_convert_relaxed(src, dst, NULL, err, sizeof err), -1);
     assert_mentions(err, "give +lowrank:R");
+    assert_int_equal(sb_convert_basis(src, dst, NULL, err, sizeof err), -1);
+    assert_mentions(err, "give +basis:R");
     sb_model_free(dst);
     config(&c, "all+lowrank:2+kv_share:2");
     dst = sb_model_create(&c, B, T, 9, 0, err, sizeof err);
@@ -120,7 +151,7 @@ static void refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exact_at_the_residuals_rank), cmocka_unit_test(refusals),
+        cmocka_unit_test(exact_at_the_residuals_rank), cmocka_unit_test(basis_exact_at_the_row_space_rank), cmocka_unit_test(refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

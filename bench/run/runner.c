@@ -334,14 +334,16 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (s->init_from[0]) {
         if (sb_checkpoint_load(s->init_from, m, failure, sizeof failure)) goto fail;
         if (s->init_optim[0] && sb_checkpoint_load_optim(s->init_optim, m, &opt, failure, sizeof failure)) goto fail;
-        /* convert=svd: the trained model kept apart, each depth's correction from its residual after the merge */
+        /* convert=svd: the trained model kept apart; after the merge each depth's correction from its residual
+        ** (lowrank), or each group's basis and coefficients from its stacked matrices (basis) */
         if (!strcmp(s->convert, "svd") && (!(trained = sb_model_create_with(&built, &bsh, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure)) ||
                                            sb_model_copy_named(m, trained, failure, sizeof failure))) goto fail;
         if (strcmp(built.sharing, c.sharing) &&
             sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
         if (trained) {
             double e;
-            if (sb_convert_relaxed(trained, m, &e, failure, sizeof failure)) goto fail;
+            if (sb_model_sharing(m)->basis ? sb_convert_basis(trained, m, &e, failure, sizeof failure)
+                                           : sb_convert_relaxed(trained, m, &e, failure, sizeof failure)) goto fail;
             sb_put_metric(r, SB_M_CONVERT_ERROR, e);
             sb_model_free(trained);
             trained = NULL;

@@ -98,7 +98,8 @@ static const tkey tkeys[] = {
     LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
     LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
     LW(convert, convert_names, "with init_from and sharing=...+lowrank:R: each depth's correction from the truncated SVD of its trained "
-       "matrix less the shared block (Relaxed Recursive Transformers); none: from the seed", "none"),
+       "matrix less the shared block (Relaxed Recursive Transformers); +basis:R: each group's basis from one SVD of its layers' "
+       "matrices (Basis Sharing); none: from the seed", "none"),
     LW(train_loops, train_loops_names, "a looped model's loops in training: fixed, or sampled every step around its own (Geiping et al.)",
        "fixed"),
     LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
@@ -373,9 +374,10 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
             return -1;
         }
     }
-    if (!strcmp(s->convert, "svd") && (!s->init_from[0] || !sh.lowrank)) {
+    if (!strcmp(s->convert, "svd") && (!s->init_from[0] || !(sh.lowrank || sh.basis))) {
         snprintf(err, errlen, "convert=svd initialises the low-rank corrections of a shared model from a trained one: it needs %s",
-                 !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)" : "sharing with +lowrank:R (for example all+lowrank:8)");
+                 !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)"
+                                  : "sharing with +lowrank:R or +basis:R (for example all+lowrank:8)");
         return -1;
     }
     if (!strcmp(s->train_loops, "sampled")) {

@@ -27,4 +27,16 @@
 ** tensor missing or of another shape, an SVD that failed). */
 int sb_convert_relaxed(const sb_model *src, sb_model *dst, double *error, char *err, size_t errlen);
 
+/* Set the bases and coefficients of dst (sharing with basis:R) from src, the
+** trained model of the same architecture, as Basis Sharing does (Wang et al.
+** 2024, arXiv 2410.03765, section 3: the matrices of a group of layers
+** concatenated and factorised by one truncated SVD): for each block and
+** matrix, the trained W_l of the depths the block serves stacked, [W_l1;
+** W_l2; ...] = U S V^T truncated at R, the block's basis V^T scaled by
+** sqrt(S_R), each depth's coefficients its rows of U_R sqrt(S_R). (The
+** paper's SVD is weighted by calibration activations; this one is the
+** plain, Frobenius-optimal one.) Biases stay the remap's mean. *error as
+** for sb_convert_relaxed. Returns 0, or -1 with a message. */
+int sb_convert_basis(const sb_model *src, sb_model *dst, double *error, char *err, size_t errlen);
+
 #endif
