@@ -138,8 +138,8 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
     ROW(SB_M_QUANT_DELTA, "quant_delta", TASK_METRIC, TASK, QUALITY, "test - test_float: what int8 quantisation cost or gained."),
     ROW(SB_M_FINETUNE_SECONDS, "finetune_seconds", "s", LOWER, TIMING, "Seconds fine-tuning after factorisation or pruning."),
     ROW(SB_M_CONVERT_ERROR, "convert_error", "ratio", LOWER, QUALITY,
-        "convert=svd: sqrt(sum ||W_l - (W + B_l A_l)||^2 / sum ||W_l||^2) over every depth's block matrices, how far the "
-        "converted shared model starts from the trained checkpoint (Relaxed Recursive Transformers' initialisation)."),
+        "convert=svd: sqrt(sum ||W_l - W'_l||^2 / sum ||W_l||^2) over every depth's block matrices, W'_l the converted "
+        "model's (W + B_l A_l, or U_l V with basis), how far it starts from the trained checkpoint."),
     ROW(SB_M_FACTOR_ERROR, "factor_error", "fraction", LOWER, QUALITY,
         "Relative Frobenius error |W - U V^T| / |W| over all the matrices factorised after training."),
     ROW(SB_M_FACTOR_SECONDS, "factor_seconds", "s", LOWER, TIMING, "Seconds factorising the trained dense model (SVD or ALS)."),
