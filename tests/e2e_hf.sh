@@ -27,6 +27,7 @@ gpt-cycle	copy:len=4	layers=4 sharing=cycle:2	4
 gpt-lowrank-ls-untied	copy:len=4	layers=4 sharing=cycle:2+lowrank:2 layerscale=1 tied=0	4
 gpt-hyper	copy:len=4	layers=3 sharing=hyper:4	3
 gpt-factor	copy:len=4	layers=4 sharing=all factor=4	4
+gpt-basis	copy:len=4	layers=4 sharing=sequence:2+basis:4	4
 albert-all	listops	layers=4 sharing=all $albert	1
 albert-cycle	listops	layers=4 sharing=cycle:2 $albert	2
 albert-sequence	listops	layers=6 sharing=sequence:2 $albert	2
@@ -72,6 +73,8 @@ refuse() {
 }
 refuse rope "pos=rope" copy:len=4 pos=rope
 refuse kvshare "kv_share" copy:len=4 layers=4 sharing=all+kv_share:2
+refuse vshare "v_share" copy:len=4 layers=4 sharing=v_share:4
+refuse looped "has no input injection" copy:len=4 layers=4 ln_shared=1 sharing=loop:1,1,1
 refuse gqa "kv_heads=1" copy:len=4 heads=2 kv_heads=1
 refuse int8 "int8" copy:len=4 quant=int8
 refuse preln-encoder "causal=0 with post_ln=0" listops causal=0
@@ -101,4 +104,4 @@ PY
 "$SB" run --task copy:len=4 $quick --init-from "$dir/w.safetensors" --init-optim "$dir/w.optim.safetensors" || fail "--init-optim"
 "$SB" run --task copy:len=4 $quick --init-from "$dir/w.safetensors" --init-optim "$dir/w.safetensors" 2>"$dir/err"; rc=$?
 [ $rc = 2 ] && grep -q "optimizer state" "$dir/err" || fail "weights given as optimizer state: exit $rc, $(cat "$dir/err")"
-echo "e2e_hf: ${#dirs[@]} exports checked, 4 round trips byte-identical, 6 refusals and 3 bad imports refused"
+echo "e2e_hf: ${#dirs[@]} exports checked, 4 round trips byte-identical, 8 refusals and 3 bad imports refused"

@@ -1,7 +1,7 @@
 /*
 ** test_kvcache.c: decoding one token at a time against the key/value cache
 ** gives the full forward pass's next-token distribution at every position,
-** under sharing modes, cross-layer key/value sharing, grouped heads and every
+** under sharing modes (looped depth with input injection too), cross-layer key/value sharing, grouped heads and every
 ** position scheme; the cache's size follows Brandon et al.'s formula.
 */
 #include "testutil.h"
@@ -42,9 +42,10 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     }
     int step[B] = { 0, 0 };
     assert_null(sb_decode_step(kc, step));      /* full */
-    /* 2 * (N/S) * G * hd * T * B * 4 bytes */
-    int S = sb_model_sharing(m)->kv_share, G = kv_heads ? kv_heads : c.heads;
-    assert_int_equal(sb_kvcache_bytes(kc), 2L * ((c.layers + S - 1) / S) * G * (c.width / c.heads) * T * B * 4);
+    /* (N/S keys and N/S values, or with v_share:Sv N keys and N/Sv values) * G * hd * T * B * 4 bytes */
+    int S = sb_model_sharing(m)->kv_share, Sv = sb_model_sharing(m)->v_share, G = kv_heads ? kv_heads : c.heads;
+    long cached = (c.layers + S - 1) / S + (c.layers + S * Sv - 1) / (S * Sv);
+    assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * T * B * 4);
     sb_kvcache_reset(kc);
     assert_int_equal(sb_kvcache_len(kc), 0);
     sb_kvcache_free(kc);
@@ -61,6 +62,11 @@ static void matches_forward(void **state)
     check("kv_share:4", SB_POS_LEARNED, 0, 1);
     check("cycle:2+lowrank:2", SB_POS_ROPE, 0, 0);
     check("hyper:4", SB_POS_NONE, 2, 0);
+    check("loop:1,1,1", SB_POS_ROPE, 0, 0);       /* the prelude's output injected at depth 2 */
+    check("loop:0,1,0", SB_POS_LEARNED, 0, 1);    /* the embedding injected at depths 1, 2, 3, post-LN */
+    check("v_share:4", SB_POS_ROPE, 2, 0);         /* SVFormer: the first depth's values everywhere */
+    check("cycle:2+v_share:2", SB_POS_LEARNED, 0, 1);
+    check("sequence:2+basis:3", SB_POS_ROPE, 2, 0);   /* Basis Sharing: x V^T, then the depth's U */
 }
 
 static void refuses_encoder(void **state)

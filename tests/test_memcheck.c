@@ -288,6 +288,19 @@ static void need_is_the_plan(void **state)
     assert_int_equal(sb_memcheck_cells(&d, &pp, 1, 1, 1, nd.total - 1, NULL, err, sizeof err), -1);
     assert_mentions(err, "the distillation teacher");
     assert_int_equal(sb_memcheck_cells(&d, &pp, 1, 1, 1, nd.total, NULL, err, sizeof err), 0);
+    /* a looped model evaluated at 3 loops (test_loops): that model of 5 depths too, without moments */
+    sb_spec l = tiny_spec(8, 0);
+    static const char *const lk[][2] = { { "layers", "4" }, { "ln_shared", "1" }, { "sharing", "loop:1,1,1" }, { "test_loops", "3" } };
+    for (size_t i = 0; i < sizeof lk / sizeof lk[0]; i++) assert_int_equal(sb_spec_set(&l, lk[i][0], lk[i][1], err, sizeof err), 0);
+    sb_runner_plan lp = plan_of(&l);
+    sb_mem_need nl;
+    assert_int_equal(sb_mem_need_of(&l, &lp, 1, &nl, err, sizeof err), 0);
+    sb_config lc = c;
+    lc.layers = 5;
+    lc.ln_shared = 1;
+    snprintf(lc.sharing, sizeof lc.sharing, "loop:1,1,1");
+    assert_close(nl.models, built_bytes(&lc, 8, c.max_len, 0, 0, NULL), 1e-12);
+    assert_close(nl.total, nl.step_total + nl.models, 1e-12);
 }
 
 static void refusals(void **state)

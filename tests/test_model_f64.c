@@ -131,6 +131,14 @@ GRADCHECK(grad_bert_untied, {
     c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed_ln = 1; c.tied = 0; c.pooler = 1; })
 GRADCHECK(grad_rope, { strcpy(c.sharing, "cycle_rev:2"); c.pos = SB_POS_ROPE; c.layerscale = 1; })
 GRADCHECK(grad_relbias, { strcpy(c.sharing, "all"); c.pos = SB_POS_RELBIAS; c.layer_pos_bias = 1; c.rel_buckets = 6; c.rel_max_dist = 8; })
+GRADCHECK(grad_loop, strcpy(c.sharing, "loop:1,1,1"))
+GRADCHECK(grad_loop_no_prelude, { strcpy(c.sharing, "loop:0,2,0+kv_share:2"); c.ln_shared = 1; })
+GRADCHECK(grad_loop_post_ln, { strcpy(c.sharing, "loop:0,1,1"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed = 6; })
+GRADCHECK(grad_svformer, { strcpy(c.sharing, "v_share:4"); c.pos = SB_POS_ROPE; })
+GRADCHECK(grad_v_share_cycle_lowrank, { strcpy(c.sharing, "cycle:2+lowrank:2+v_share:2"); c.heads = 4; c.kv_heads = 2; })
+GRADCHECK(grad_v_share_all_post_ln, { strcpy(c.sharing, "all+v_share:2"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.ln_shared = 1; })
+GRADCHECK(grad_basis, strcpy(c.sharing, "sequence:2+basis:3"))
+GRADCHECK(grad_basis_v_share_ls, { strcpy(c.sharing, "basis:2+v_share:2"); c.layerscale = 1; c.grad_scale = SB_GRADSCALE_NONE; })
 GRADCHECK(grad_relbias_encoder, { c.causal = 0; c.pos = SB_POS_RELBIAS; c.rel_buckets = 8; c.rel_max_dist = 6; c.embed = 6; })
 
 /* A shared block's gradient is the sum of its per-depth contributions, and each
@@ -294,7 +302,10 @@ int main(void)
         cmocka_unit_test(grad_untie), cmocka_unit_test(grad_progressive), cmocka_unit_test(grad_split_maps),
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
-        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(contributions_sum),
+        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_loop_no_prelude),
+        cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer), cmocka_unit_test(grad_v_share_cycle_lowrank),
+        cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_basis), cmocka_unit_test(grad_basis_v_share_ls),
+        cmocka_unit_test(contributions_sum),
         cmocka_unit_test(one_product_over_depths),
         cmocka_unit_test(grad_scale_modes), cmocka_unit_test(head_gate),
     };

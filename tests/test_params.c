@@ -2,7 +2,8 @@
 ** test_params.c: parameter accounting. Presets reproduce the published
 ** parameter counts of their backbones to the parameter (Hugging Face's
 ** BertModel, GPT2Model, AlbertModel totals); counts follow from closed forms;
-** sharing removes exactly the blocks it ties.
+** sharing removes exactly the blocks it ties (and v_share the value
+** projections, basis:R its matrices for bases and coefficients).
 */
 #include "testutil.h"
 #include "core/model.h"
@@ -61,6 +62,14 @@ static void closed_forms(void **state)
     long R = 8;
     long lora = 12 * R * (4 * (C + C) + (C + F) + (F + C));
     assert_int_equal(backbone("albert-base", "lowrank:8") - backbone("albert-base", "all"), lora);
+    /* v_share:12 (SVFormer) removes the value projections of eleven layers, v_share:3 of eight */
+    assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:12"), 11 * (C * C + C));
+    assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:3"), 8 * (C * C + C));
+    /* basis:R on all: each of the six matrices keeps its basis R x in once, each depth its coefficients out x R */
+    long basis = R * (4 * C + C + F) + 12 * R * (4 * C + F + C);
+    assert_int_equal(backbone("albert-base", "basis:8") - backbone("albert-base", "all"), basis - (4 * C * C + 2 * C * F));
+    /* loop:1,2,1 on 12 layers: a prelude, a core of two, a coda: four blocks */
+    assert_int_equal(backbone("albert-base", "none") - backbone("albert-base", "loop:1,2,1"), 8 * (layer + ln));
 }
 
 static void memory_grows_with_batch_not_sharing(void **state)

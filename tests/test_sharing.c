@@ -7,8 +7,9 @@
 ** sb_sharing_base_map and sb_sharing_resolve (attention, feed-forward and
 ** key/value maps and their unique-block counts). sequence:K with an unused
 ** block must be refused with the K values that fit. Then the ALBERT maps
-** (none, all, attn, ffn), explicit map:..., the modifiers untie:K, lowrank:R,
-** hyper:D and kv_share:S (Cross-Layer Attention), progressive[:TARGET], the
+** (none, all, attn, ffn), explicit map:..., loop:P,K,C (looped depth and its
+** injection depths), the modifiers untie:K, lowrank:R, hyper:D, basis:R,
+** kv_share:S (Cross-Layer Attention) and v_share:S (SVFormer), progressive[:TARGET], the
 ** sharing_attn / sharing_ffn overrides, sb_sharing_describe, and every
 ** refusal (empty terms and repeated modifiers too): each returns -1 with a
 ** message naming the offending value.
@@ -1069,13 +1070,144 @@ static void resolution_travels(void **state)
 
 /* The help text lists every term the parser takes, one line each, and small
 ** buffers are never overrun. */
+/* loop:P,K,C (Yang et al. 2023; Geiping et al. 2025): prelude, a core looped
+** r = (N-P-C)/K times, coda, written again from the definition (unrolled, the
+** core's block j at every loop) for N = 6 and 7 and every P, K, C that fit;
+** the depths where the prelude's output is injected, P + jK for 1 <= j < r;
+** and the refusals. */
+static void loop_maps(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char spec[64], err[SB_ERR_LEN];
+    int checked = 0;
+    for (int n = 6; n <= 7; n++)
+        for (int P = 0; P <= n; P++)
+            for (int C = 0; P + C < n; C++)
+                for (int K = 1; K <= n - P - C; K++) {
+                    int r = (n - P - C) / K, want[SB_MAX_LAYERS], d = 0, inj = 0;
+                    snprintf(spec, sizeof spec, "loop:%d,%d,%d", P, K, C);
+                    config_for(&c, n, spec);
+                    if ((n - P - C) % K) {
+                        resolve_refused(&c, "does not loop a whole number of times", err, sizeof err);
+                        continue;
+                    }
+                    for (int i = 0; i < P; i++) want[d++] = i;
+                    for (int loop = 0; loop < r; loop++)
+                        for (int j = 0; j < K; j++) want[d++] = P + j;
+                    for (int i = 0; i < C; i++) want[d++] = P + K + i;
+                    assert_int_equal(d, n);
+                    resolve_ok(&c, &s);
+                    assert_map(s.attn, want, n, spec);
+                    assert_map(s.ffn, want, n, spec);
+                    assert_int_equal(s.n_attn, P + K + C);
+                    assert_int_equal(s.loops, r);
+                    for (int i = 0; i < n; i++) {
+                        int starts = i > P && i < P + r * K && (i - P) % K == 0;
+                        assert_int_equal(sb_sharing_injects(&s, i), starts);
+                        inj += starts;
+                    }
+                    assert_int_equal(inj, r - 1);
+                    checked++;
+                }
+    assert_true(checked > 50);
+    config_for(&c, 6, "all");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(sb_sharing_injects(&s, i), 0);
+    refused(8, "loop:1,2", "loop takes three numbers");
+    refused(8, "loop:1,2,1,1", "loop takes three numbers");
+    refused(8, "loop:1,0,1", "K (core depths)='0'");
+    refused(8, "loop", "loop needs its argument");
+    refused(7, "loop:1,2,1", "(4, 6, 8, 10, ...)");
+    refused(8, "progressive:loop:1,2,1", "a looped model (loop:1,2,1) starts tied");
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "loop:1,2,1");
+    resolve_refused(&c, "loop shapes the whole model", err, sizeof err);
+    char out[1024];
+    config_for(&c, 8, "loop:1,2,1");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "attn (4 unique): 0 1 2 1 2 1 2 3\n");
+    assert_mentions(out, "a core of 2 looped 3 times, 1 coda depths; the prelude's output added at depths 3 5\n");
+}
+
+/* v_share:S: values at depths i with i % S == 0, reused by the S-1 after,
+** keys at every depth; v_share:N is SVFormer (Zhou et al. 2024, arXiv
+** 2410.17897: every layer attends with the first layer's values). */
+static void v_share(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char err[SB_ERR_LEN], out[1024];
+    for (int S = 1; S <= 6; S++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "cycle:2+v_share:%d", S);
+        config_for(&c, 6, spec);
+        resolve_ok(&c, &s);
+        assert_int_equal(s.v_share, S);
+        assert_int_equal(s.kv_share, 1);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(s.kv[i], i % 2);        /* keys: every depth, with its attention block */
+            assert_int_equal(s.kv_src[i], i);
+            assert_int_equal(s.v_src[i], i / S * S); /* values: the last depth at a multiple of S */
+        }
+    }
+    config_for(&c, 6, "none");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(s.v_src[i], i);
+    config_for(&c, 6, "kv_share:3");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(s.v_src[i], i / 3 * 3);   /* with the keys */
+    config_for(&c, 6, "v_share:6");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "kv   (6 unique): 0 1 2 3 4 5\nv   : 0 ^ ^ ^ ^ ^\n");
+    assert_mentions(out, "values computed every 6 layers");
+    refused(6, "v_share:7", "must be a whole number from 1 to 6");
+    refused(6, "all+kv_share:2+v_share:3", "kv_share:2 and v_share:3: give one");
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "all+v_share:2");
+    resolve_refused(&c, "put", err, sizeof err);
+}
+
+/* basis:R (Basis Sharing, arXiv 2410.03765): alone it shares one basis over
+** every depth (all); with a base map each block's depths form a group; it
+** builds each depth's weights, so factor, progressive and a second such
+** modifier are refused, and R stays below the smaller width. */
+static void basis(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char err[SB_ERR_LEN], term[64];
+    static const int all0[4] = { 0, 0, 0, 0 }, seq2[4] = { 0, 0, 1, 1 };
+    config_for(&c, 4, "basis:8");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.basis, 8);
+    assert_map(s.attn, all0, 4, "basis:8 attn");
+    assert_int_equal(sb_sharing_weights_term(&s, term, sizeof term), 1);
+    assert_string_equal(term, "basis:8");
+    config_for(&c, 4, "sequence:2+basis:8");
+    resolve_ok(&c, &s);
+    assert_map(s.ffn, seq2, 4, "sequence:2+basis:8 ffn");
+    refused(4, "basis:128", "below the width 128");
+    refused(4, "basis:4+lowrank:2", "both build each depth's weights");
+    refused(4, "progressive:basis:4", "cannot use basis:4");
+    config_for(&c, 4, "basis:4");
+    c.factor = 2;
+    resolve_refused(&c, "basis:4 with factor=2", err, sizeof err);
+}
+
 static void syntax_lists_every_term(void **state)
 {
     (void)state;
     char out[4096], err[SB_ERR_LEN];
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+kv_share:S", "progressive[:TARGET]" };
+                                   "loop:P,K,C",
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, (int)(sizeof terms / sizeof *terms) + 4);   /* and four headings */
@@ -1087,7 +1219,7 @@ static void syntax_lists_every_term(void **state)
         char spec[64];
         const char *t = terms[i][0] == '+' ? terms[i] + 1 : terms[i];
         snprintf(spec, sizeof spec, "%.*s", (int)strcspn(t, "[:"), t);
-        if (strchr(t, ':') && !strstr(t, "[:")) strcat(spec, strstr(t, "I,J") ? ":0,1" : ":2");
+        if (strchr(t, ':') && !strstr(t, "[:")) strcat(spec, strstr(t, "I,J") ? ":0,1" : strstr(t, "P,K") ? ":1,2,1" : ":2");
         if (sb_sharing_check("sharing", spec, err, sizeof err)) print_error("'%s' refused: %s\n", spec, err);
         assert_int_equal(sb_sharing_check("sharing", spec, err, sizeof err), 0);
     }
@@ -1126,6 +1258,9 @@ int main(void)
         cmocka_unit_test(check_agrees_with_resolve),
         cmocka_unit_test(check_keys),
         cmocka_unit_test(resolution_travels),
+        cmocka_unit_test(loop_maps),
+        cmocka_unit_test(v_share),
+        cmocka_unit_test(basis),
         cmocka_unit_test(syntax_lists_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

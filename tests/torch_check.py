@@ -77,6 +77,9 @@ def base_map(term, n):
     name, _, arg = term.partition(":")
     if name == "map":
         return [int(x) for x in arg.split(",")]
+    if name == "loop":   # P prelude, a core of K looped (n-P-C)/K times, C coda (Yang et al. 2023; Geiping et al. 2025)
+        P, K, C = (int(x) for x in arg.split(","))
+        return list(range(P)) + [P + j % K for j in range(n - P - C)] + [P + K + j for j in range(C)]
     k = int(arg)
     if name == "sequence":
         per = -(-n // k)
@@ -95,13 +98,17 @@ def resolve(spec, n):
         target = spec[len("progressive:"):] or "all"
         s = resolve(target, n)[2]
         return list(range(n)), list(range(n)), s, 0, 0
-    base, untie, s, r, d = None, 0, 1, 0, 0
+    base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
+        if name == "v_share":
+            continue         # values apart from keys: values_every()
         if name == "lowrank":
             r = int(arg)
         elif name == "hyper":
             d = int(arg)
+        elif name == "basis":
+            basis = int(arg)     # the rank itself: basis_rank()
         elif name == "kv_share":
             s = int(arg)
         elif name == "untie":
@@ -109,7 +116,7 @@ def resolve(spec, n):
         else:
             base = t
     if base is None:
-        base = "all" if (r or d) else "none"
+        base = "all" if (r or d or basis) else "none"   # a modifier building each depth's weights implies all
     if base == "attn":
         attn, ffn = [0] * n, list(range(n))
     elif base == "ffn":
@@ -124,6 +131,39 @@ def resolve(spec, n):
                 m[i] = nxt
                 nxt += 1
     return attn, ffn, s, r, d
+
+
+def injections(spec, n):
+    """Depths of a looped model (loop:P,K,C) that start a loop after the first: P + jK, 1 <= j < r.
+    Yang et al.'s looped transformer (arXiv 2311.12424, their code's loop_func 'z=f(x+z)') adds the
+    embedded input to the state before every pass; the first pass's state is zero, so its input is
+    the embedding itself; here the prelude's output is the input the core sees."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "loop":
+            P, K, C = (int(x) for x in arg.split(","))
+            return P, [P + j * K for j in range(1, (n - P - C) // K)]
+    return None, []
+
+
+def basis_rank(spec):
+    """R of basis:R (Basis Sharing, Wang et al. 2024, arXiv 2410.03765; their models/model_utils.py: a Basis
+    nn.Linear(in -> R) shared by a group of layers, each layer's Coefficient nn.Linear(R -> out)), or 0."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "basis":
+            return int(arg)
+    return 0
+
+
+def values_every(spec):
+    """Sv of v_share:Sv: values computed at depths i with i % Sv == 0, keys at every depth; Sv = N is
+    SVFormer (Zhou et al. 2024, arXiv 2410.17897: every layer attends with the first layer's values)."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "v_share":
+            return int(arg)
+    return 1
 
 
 def canonical(m):
@@ -172,6 +212,11 @@ class Config:
         self.ffn_map = [int(x) for x in meta["sharebench.sharing.ffn"].split(",")]
         self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
+        self.prelude, self.inject = injections(self.sharing, self.N)
+        self.Sv = values_every(self.sharing)
+        self.basis = basis_rank(self.sharing)
+        if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
+            self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
         if self.sharing_ffn:
@@ -210,9 +255,12 @@ class Config:
         for kind, name, o, i in c.mats():
             for l in range(N):
                 b = c.block_of(kind, l)
-                if b < 0:
+                if b < 0 or (name == "wv" and l % c.Sv):
                     continue
-                if name in c.factored:
+                if c.basis:
+                    t["layer.%d.basis.%s.u" % (l, name)] = (o, c.basis)
+                    t["%s.%d.%s.vt" % (kind, b, name)] = (c.basis, i)
+                elif name in c.factored:
                     t["%s.%d.%s.u" % (kind, b, name)] = (o, c.factor)
                     t["%s.%d.%s.vt" % (kind, b, name)] = (c.factor, i)
                 else:
@@ -320,7 +368,9 @@ class Reference:
         """Depth l's weight matrix: the block's, plus its low-rank or hypernetwork correction."""
         c = self.c
         base = "%s.%d.%s" % (kind, c.block_of(kind, l), name)
-        if name in c.factored:   # factor:R, W = U Vt
+        if c.basis:              # basis:R, W_l = U_l Vt: the depth's coefficients over the block's basis
+            w = self.p("layer.%d.basis.%s.u" % (l, name)) @ self.p(base + ".vt", l)
+        elif name in c.factored:   # factor:R, W = U Vt
             w = self.p(base + ".u", l) @ self.p(base + ".vt", l)
         else:
             w = self.p(base, l)
@@ -365,7 +415,12 @@ class Reference:
             mod = F.linear(h, p("hyper.w2"), p("hyper.b2"))   # (N, M)
 
         kv_at = {}
+        e = None
         for l in range(c.N):
+            if l == c.prelude:
+                e = x            # the prelude's output (the embedding when P = 0): the looped core's input
+            if l in c.inject:
+                x = x + e        # injected again at each later loop's start
             ab, fb = c.attn[l], c.ffn_map[l]
             if c.ln_shared:
                 ln1 = (p("attn.%d.ln.w" % ab, l), p("attn.%d.ln.b" % ab, l))
@@ -382,7 +437,10 @@ class Reference:
             q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
             if l % c.S == 0:
                 k = F.linear(a, W("kv", "wk"), bvec("kv", "bk")).view(B, T, c.G, c.hd)
-                v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+                if l % c.Sv == 0:
+                    v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+                else:
+                    v = kv_at[l - l % c.Sv][1]
                 if c.pos == "rope":
                     k = rope(k, c.rope_base)
                 kv_at[l] = (k, v)

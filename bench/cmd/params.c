@@ -2,11 +2,14 @@
 ** params.c: `sharebench params`: exact parameter counts per component, unique
 ** under the sharing and counted at every depth, the sharing maps, and the
 ** bytes of parameters, gradients, AdamW state and activations of one step,
-** all from the engine's own layout (sb_model_plan), nothing estimated.
+** all from the engine's own layout (sb_model_plan), nothing estimated; and
+** the analytic FLOPs per token of a forward and of a training step
+** (core/flops.h).
 */
 #include "commands.h"
 #include "cli/cli.h"
 #include "core/model.h"
+#include "core/flops.h"
 #include "sys/fmt.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,8 @@ static void help(FILE *f)
     fprintf(f,
             "usage: sharebench params [--preset NAME] [--batch B] [--length T] [KEY=VALUE ...]\n\n"
             "Print the parameter count of a model per component, unique under its sharing and\n"
-            "counted at every depth, its sharing maps, and the memory of one training step.\n\n"
+            "counted at every depth, its sharing maps, the memory of one training step and its\n"
+            "analytic FLOPs per token (forward and training; Kaplan et al.'s convention).\n\n"
             "  --preset NAME   start from a preset (tiny, small, bert-base, gpt2-small, albert-base,\n"
             "                  albert-large, albert-xlarge, albert-xxlarge); default: small\n"
             "  --batch B       batch size for the activation memory (default 8)\n"
@@ -65,11 +69,13 @@ int sb_cmd_params(int argc, char **argv)
         if (sb_cli_assign(&c, argv[i], err, sizeof err)) return sb_usage_error("params: %s", err);
     if (!T) T = c.max_len;
     char a[32], b[32], d[32];
+    sb_flops fl;
     long n, tu = 0, te = 0;
     sb_memory mem;
     sb_sharing sh;
     if (sb_sharing_resolve(&c, &sh, err, sizeof err)) return sb_usage_error("params: %s", err);
-    if (sb_model_plan_with(&c, &sh, B, T, 0, &n, &mem, err, sizeof err)) return sb_usage_error("params: %s", err);
+    if (sb_model_plan_with(&c, &sh, B, T, 0, &n, &mem, err, sizeof err) || sb_flops_per_token(&c, &sh, B, T, &fl, err, sizeof err))
+        return sb_usage_error("params: %s", err);
     printf("%-24s %16s %16s\n", "component", "unique", "at every depth");
     for (int k = 0; k < SB_COMP_COUNT; k++) {
         if (!mem.comp[k]) continue;
@@ -92,5 +98,8 @@ int sb_cmd_params(int argc, char **argv)
     printf("  backward scratch  %12s\n", sb_fmt_bytes((double)mem.scratch, a, sizeof a));
     printf("  total             %12s\n",
            sb_fmt_bytes((double)(mem.params + mem.grads + mem.optim + mem.acts + mem.scratch), d, sizeof d));
+    printf("\nFLOPs per token at batch %d, length %d:\n", B, T);
+    printf("  forward           %12s\n", sb_fmt_count((long)(fl.forward + 0.5), a, sizeof a));
+    printf("  training step     %12s\n", sb_fmt_count((long)(fl.train + 0.5), a, sizeof a));
     return SB_EXIT_OK;
 }

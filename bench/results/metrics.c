@@ -68,6 +68,14 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
     ROW(SB_M_PARAMS_UNIQUE, "params_unique", "parameters", LOWER, EXACT, "Trainable parameters, each shared block counted once."),
     ROW(SB_M_PARAMS_EVERY_DEPTH, "params_every_depth", "parameters", NEITHER, EXACT,
         "Parameters counting every depth's use of a shared block: the compute a forward pass touches."),
+    ROW(SB_M_FLOPS_TRAIN_PER_TOKEN, "flops_train_per_token", "FLOPs", LOWER, EXACT,
+        "Analytic FLOPs of a training step per token at the run's batch and length, counting what the sharing computes "
+        "(engine/core/flops.h: Kaplan et al.'s convention, backward twice the forward); with train_loops=sampled the mean over "
+        "the steps."),
+    ROW(SB_M_TRAIN_LOOPS_MEAN, "train_loops_mean", "loops", NEITHER, QUALITY,
+        "train_loops=sampled: the mean of the loops drawn over the training steps (Geiping et al.'s sampler, seeded by the run)."),
+    ROW(SB_M_FLOPS_INFER_PER_TOKEN, "flops_infer_per_token", "FLOPs", LOWER, EXACT,
+        "Analytic FLOPs of a forward per token at the run's batch and length, of the model evaluated."),
     ROW(SB_M_BYTES_PARAMS, "bytes_params", "bytes", LOWER, EXACT,
         "The parameters' bytes in a training step, from the engine's accounting (sb_model_plan)."),
     ROW(SB_M_BYTES_GRADS, "bytes_grads", "bytes", LOWER, EXACT, "The gradients' bytes in a training step, from the engine's accounting."),
@@ -129,6 +137,9 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
         "test - test_uncompressed: what the steps after training cost or gained."),
     ROW(SB_M_QUANT_DELTA, "quant_delta", TASK_METRIC, TASK, QUALITY, "test - test_float: what int8 quantisation cost or gained."),
     ROW(SB_M_FINETUNE_SECONDS, "finetune_seconds", "s", LOWER, TIMING, "Seconds fine-tuning after factorisation or pruning."),
+    ROW(SB_M_CONVERT_ERROR, "convert_error", "ratio", LOWER, QUALITY,
+        "convert=svd: sqrt(sum ||W_l - W'_l||^2 / sum ||W_l||^2) over every depth's block matrices, W'_l the converted "
+        "model's (W + B_l A_l, or U_l V with basis), how far it starts from the trained checkpoint."),
     ROW(SB_M_FACTOR_ERROR, "factor_error", "fraction", LOWER, QUALITY,
         "Relative Frobenius error |W - U V^T| / |W| over all the matrices factorised after training."),
     ROW(SB_M_FACTOR_SECONDS, "factor_seconds", "s", LOWER, TIMING, "Seconds factorising the trained dense model (SVD or ALS)."),

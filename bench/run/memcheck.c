@@ -140,6 +140,29 @@ static double plan_total(const sb_memory *m)
     return (double)m->params + (double)m->grads + (double)m->optim + (double)m->acts + (double)m->scratch;
 }
 
+/* The models a run builds beside its own (runner.c, loops.c): each without AdamW moments (they share the run's). */
+static int other_models(const sb_spec *s, const sb_runner_plan *plan, sb_mem_need *need, char *err, size_t errlen)
+{
+    const sb_sharing *sh = &plan->sharing;
+    double own = need->step_total - (double)need->step.optim;
+    if (!strcmp(s->convert, "svd")) need->models += own;   /* the trained model, until converted */
+    if (!sh->loops) return 0;
+    int sampled = !strcmp(s->train_loops, "sampled"), most = (SB_MAX_LAYERS - sh->loop_prelude - sh->loop_coda) / sh->loop_core;
+    int hi = sampled ? (3 * sh->loops < most ? 3 * sh->loops : most) : s->test_loops;
+    for (int r = 1; r <= hi; r++) {
+        if (r == sh->loops || (!sampled && r != s->test_loops)) continue;
+        sb_config c = plan->model;
+        sb_sharing rsh;
+        sb_memory m;
+        long n;
+        c.layers = sh->loop_prelude + sh->loop_core * r + sh->loop_coda;
+        if (sb_sharing_resolve(&c, &rsh, err, errlen) || sb_model_plan_with(&c, &rsh, s->batch, plan->Tmax, 0, &n, &m, err, errlen))
+            return -1;
+        need->models += plan_total(&m) - (double)m.optim;
+    }
+    return 0;
+}
+
 int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb_mem_need *need, char *err, size_t errlen)
 {
     long n;
@@ -151,7 +174,8 @@ int sb_mem_need_of(const sb_spec *s, const sb_runner_plan *plan, int threads, sb
     /* what the analyses and a distillation teacher add, as the files that allocate it count it */
     if (sb_analysis_memory(s, c, &plan->sharing, plan->T, threads, &need->analysis, err, errlen)) return -1;
     if (sb_compress_teacher_memory(s, c, plan->T, &need->teacher, err, errlen)) return -1;
-    need->total = need->step_total + need->analysis + need->teacher;
+    if (other_models(s, plan, need, err, errlen)) return -1;
+    need->total = need->step_total + need->analysis + need->teacher + need->models;
     return 0;
 }
 
@@ -171,6 +195,9 @@ static void describe(const sb_mem_need *n, char *out, size_t len)
     w = strlen(out);
     if (n->teacher > 0 && w < len)
         snprintf(out + w, len - w, "; the distillation teacher %s", sb_fmt_bytes(n->teacher, an, sizeof an));
+    w = strlen(out);
+    if (n->models > 0 && w < len)
+        snprintf(out + w, len - w, "; the models at other loops or kept for conversion %s", sb_fmt_bytes(n->models, an, sizeof an));
     w = strlen(out);
     if (w < len) snprintf(out + w, len - w, ")");
 }

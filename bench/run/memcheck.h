@@ -35,7 +35,9 @@ typedef struct {
     double step_total;   /* its parameters + gradients + moments + activations + scratch */
     double analysis;     /* the gradient-noise analysis' tracking copies and their moments (0 without analyses) */
     double teacher;      /* the distillation teacher, its AdamW moments (teacher=train:) and buffers (0 without) */
-    double total;        /* step_total + analysis + teacher */
+    double models;       /* other models the run builds: the looped model at test_loops or at every number of loops
+                         ** train_loops=sampled may draw, the trained model kept for convert=svd (0 without) */
+    double total;        /* step_total + analysis + teacher + models */
     int batch, length;   /* the step's shape */
 } sb_mem_need;
 

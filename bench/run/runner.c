@@ -10,10 +10,13 @@
 #include "core/model.h"
 #include "core/train.h"
 #include "core/kvcache.h"
+#include "core/flops.h"
 #include "io/checkpoint.h"
+#include "compress/convert.h"
 #include "analyze.h"
 #include "compress.h"
 #include "evaluate.h"
+#include "loops.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
 #include <errno.h>
@@ -236,6 +239,47 @@ static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
     sb_kvcache_free(kc);
 }
 
+/* The trained looped model m with its core looped `loops` times instead
+** (test_loops): the same blocks, fewer or more depths. NULL with a message. */
+static sb_model *looped_again(const sb_model *m, int loops, int B, int T, uint64_t seed, char *err, size_t errlen)
+{
+    sb_config c = *sb_model_config(m);
+    const sb_sharing *sh = sb_model_sharing(m);
+    sb_sharing tsh;
+    if (!sh->loops) {
+        snprintf(err, errlen, "test_loops=%d: the model trained is not looped (sharing '%s'); give sharing=loop:P,K,C", loops, c.sharing);
+        return NULL;
+    }
+    c.layers = sh->loop_prelude + sh->loop_core * loops + sh->loop_coda;
+    char inner[SB_ERR_LEN / 2];
+    if (sb_sharing_resolve(&c, &tsh, inner, sizeof inner)) {
+        snprintf(err, errlen, "test_loops=%d: %s", loops, inner);
+        return NULL;
+    }
+    sb_model *t = sb_model_create_with(&c, &tsh, B, T, seed, 0, inner, sizeof inner);
+    if (t && sb_model_copy_named(m, t, inner, sizeof inner)) {
+        sb_model_free(t);
+        t = NULL;
+    }
+    if (!t) snprintf(err, errlen, "test_loops=%d: %s (a looped model's depths must hold nothing of their own: ln_shared=1 with per-depth "
+                     "tensors off)", loops, inner);
+    return t;
+}
+
+/* Analytic FLOPs per token (core/flops.h) at the run's batch and task length:
+** training of the model trained (or sampled, the mean over steps with their
+** loops drawn, when finite), inference of the model evaluated. */
+static void record_flops(sb_run *r, const sb_model *trained, const sb_model *evaluated, int B, int T, double sampled)
+{
+    sb_flops f;
+    char err[SB_ERR_LEN];
+    if (isfinite(sampled)) sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, sampled);   /* train_loops=sampled: the steps' mean */
+    else if (!sb_flops_per_token(sb_model_config(trained), sb_model_sharing(trained), B, T, &f, err, sizeof err))
+        sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, f.train);
+    if (!sb_flops_per_token(sb_model_config(evaluated), sb_model_sharing(evaluated), B, T, &f, err, sizeof err))
+        sb_put_metric(r, SB_M_FLOPS_INFER_PER_TOKEN, f.forward);
+}
+
 sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, size_t errlen)
 {
     return sb_runner_execute_hooked(s, NULL, log, result, err, errlen);
@@ -256,7 +300,9 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int B = s->batch, T = info->length, Tmax = info->long_length > T ? info->long_length : T;
     sb_run *r = sb_run_new();
     data d = { task, info, malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax), malloc(sizeof(int) * B * Tmax) };
-    sb_model *m = NULL;
+    sb_model *m = NULL, *looped = NULL, *trained = NULL, *ev;
+    sb_loops *lp = NULL;                     /* train_loops=sampled */
+    double flops_sum = 0, loops_sum = 0;   /* ev: the model evaluated, m or m looped test_loops times */
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
     sb_compress *cs = NULL;
@@ -288,8 +334,20 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (s->init_from[0]) {
         if (sb_checkpoint_load(s->init_from, m, failure, sizeof failure)) goto fail;
         if (s->init_optim[0] && sb_checkpoint_load_optim(s->init_optim, m, &opt, failure, sizeof failure)) goto fail;
+        /* convert=svd: the trained model kept apart; after the merge each depth's correction from its residual
+        ** (lowrank), or each group's basis and coefficients from its stacked matrices (basis) */
+        if (!strcmp(s->convert, "svd") && (!(trained = sb_model_create_with(&built, &bsh, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure)) ||
+                                           sb_model_copy_named(m, trained, failure, sizeof failure))) goto fail;
         if (strcmp(built.sharing, c.sharing) &&
             sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+        if (trained) {
+            double e;
+            if (sb_model_sharing(m)->basis ? sb_convert_basis(trained, m, &e, failure, sizeof failure)
+                                           : sb_convert_relaxed(trained, m, &e, failure, sizeof failure)) goto fail;
+            sb_put_metric(r, SB_M_CONVERT_ERROR, e);
+            sb_model_free(trained);
+            trained = NULL;
+        }
     }
     /* analyses (bench/run/analyze.h): a failure is recorded, the run goes on */
     if (s->analysis && !(an = sb_analysis_new(s, task, aerr, sizeof aerr))) snprintf(analysis_error, sizeof analysis_error, "%s", aerr);
@@ -299,6 +357,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
     long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
     if (!(cs = sb_compress_new(s, &c, &sh, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
+    if (!strcmp(s->train_loops, "sampled") && !(lp = sb_loops_new(m, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
     double train_time = 0, loss = NAN;
     int step;
     for (step = 0; step < s->steps; step++) {
@@ -317,9 +376,18 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             goto fail;
         }
         double t = sb_now(), gnorm;
+        sb_model *sm = m;   /* the step's model: m, or m looped as many times as drawn */
+        if (lp) {
+            int loops;
+            sb_flops f;
+            if (!(sm = sb_loops_step(lp, &loops, failure, sizeof failure))) goto fail;
+            if (!sb_flops_per_token(sb_model_config(sm), sb_model_sharing(sm), B, T, &f, failure, sizeof failure)) flops_sum += f.train;
+            loops_sum += loops;
+        }
         /* data-parallel training (run --dp) refuses distillation and pruning, the compression step's work */
-        loss = h && h->train_step ? h->train_step(h->ctx, m, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
-                                  : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
+        loss = h && h->train_step ? h->train_step(h->ctx, sm, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
+                                  : sb_compress_step(cs, sm, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
+        if (lp) sb_loops_done(lp, sm);
         t = sb_now() - t;
         train_time += t;
         sb_put_point(r, SB_S_STEP_MS, step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
@@ -345,6 +413,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         }
     }
     sb_put_metric(r, SB_M_STEPS_DONE, step);
+    if (lp && step) sb_put_metric(r, SB_M_TRAIN_LOOPS_MEAN, loops_sum / step);
     if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
     if (step > 0) {
         sb_put_metric(r, SB_M_TRAIN_LOSS_FINAL, loss);
@@ -353,6 +422,11 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         sb_put_metric(r, SB_M_TRAIN_STEP_MS, 1e3 * train_time / step);
     }
     if (!strcmp(status, "finished") && sb_compress_finish(cs, &m, &opt, step, failure, sizeof failure)) goto fail;
+    ev = m;
+    if (!strcmp(status, "finished") && s->test_loops && s->test_loops != sb_model_sharing(m)->loops) {
+        if (!(looped = looped_again(m, s->test_loops, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
+        ev = looped;
+    }
     if (!strcmp(status, "finished")) {
         /* per split: the headline metric, its standard error, the loss, the score under every metric */
         static const struct {
@@ -368,7 +442,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             if (splits[i].split == SB_SPLIT_TEST_LONG && !info->long_length) continue;
             sb_score sc;
             double l;
-            if (evaluate(m, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            if (evaluate(ev, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
             sb_put_metric(r, splits[i].value, sb_score_value(&sc, info->metric));
             if (splits[i].split == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
             sb_put_metric(r, splits[i].stderr_, sb_score_stderr(&sc, info->metric));
@@ -388,13 +462,14 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             sb_run_param(r, "analysis_error", analysis_error);
             if (log) fprintf(log, "  analysis: %s\n", analysis_error);
         }
-        measure_inference(r, m, &d, B);
+        measure_inference(r, ev, &d, B);
         if (sb_compress_record(cs, m, &opt, s->save, test_value, failure, sizeof failure)) goto fail;
     }
     sb_memory mem;
     sb_model_memory(m, &mem);
     sb_put_metric(r, SB_M_PARAMS_UNIQUE, (double)sb_model_n_params(m));
     sb_put_metric(r, SB_M_PARAMS_EVERY_DEPTH, (double)mem.total_params);
+    record_flops(r, m, looped ? looped : m, B, T, lp && step ? flops_sum / step : NAN);
     sb_put_metric(r, SB_M_BYTES_PARAMS, (double)mem.params);
     sb_put_metric(r, SB_M_BYTES_GRADS, (double)mem.grads);
     sb_put_metric(r, SB_M_BYTES_OPTIM, (double)mem.optim);
@@ -413,6 +488,9 @@ done:
     sb_analysis_free(an);
     sb_compress_free(cs);
     sb_adamw_free(&opt);
+    sb_loops_free(lp);
+    sb_model_free(looped);
+    sb_model_free(trained);
     sb_model_free(m);
     free(d.tok); free(d.typ); free(d.tgt);
     sb_task_close(task);

@@ -34,6 +34,8 @@ static const char *const prune_names[] = { "none", "l1", "magnitude", "gradual",
 static const char *const quant_names[] = { "none", "int8", NULL };
 static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL };
 static const char *const pgd_ball_names[] = { "example", "position", NULL };
+static const char *const convert_names[] = { "none", "svd", NULL };
+static const char *const train_loops_names[] = { "fixed", "sampled", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -95,6 +97,13 @@ static const tkey tkeys[] = {
     LF(distill_temp, 0.01, 100, "distillation temperature T", "2"),
     LF(distill_alpha, 0, 1, "weight of the distillation term (1 - alpha on the task loss)", "0.5"),
     LS(init_optim, "AdamW moments and step to start from (a save_optim file of init_from's model)", ""),
+    LW(convert, convert_names, "with init_from and sharing=...+lowrank:R: each depth's correction from the truncated SVD of its trained "
+       "matrix less the shared block (Relaxed Recursive Transformers); +basis:R: each group's basis from one SVD of its layers' "
+       "matrices (Basis Sharing); none: from the seed", "none"),
+    LW(train_loops, train_loops_names, "a looped model's loops in training: fixed, or sampled every step around its own (Geiping et al.)",
+       "fixed"),
+    LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
+       "0"),
 };
 #undef KI
 #undef KX
@@ -301,6 +310,14 @@ static int unknown_task(const char *task, char *err, size_t errlen)
     return -1;
 }
 
+/* What gives a looped model's depths tensors of their own (so it cannot run at
+** another number of loops: test_loops, train_loops=sampled), or NULL. */
+static const char *depth_own(const sb_config *c, const sb_sharing *sh)
+{
+    return !c->ln_shared ? "ln_shared=0 (LayerNorms per depth)" : c->layerscale ? "layerscale=1" : c->layer_pos_bias ? "layer_pos_bias=1"
+         : sh->lowrank ? "lowrank" : sh->hyper ? "hyper" : sh->basis ? "basis" : NULL;
+}
+
 int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
 {
     sb_sharing sh;
@@ -336,6 +353,55 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         }
     } else if (!s->teacher[0]) {
         snprintf(err, errlen, "teacher='': expected none, a checkpoint, or train:SHARING");
+        return -1;
+    }
+    if (s->test_loops && !s->init_from[0]) {
+        int l = sh.loop_prelude + sh.loop_core * s->test_loops + sh.loop_coda;
+        if (!sh.loops) {
+            snprintf(err, errlen, "test_loops=%d: only a looped model (sharing=loop:P,K,C) can loop another number of times; sharing is "
+                     "'%s'", s->test_loops, s->model.sharing);
+            return -1;
+        }
+        const char *own = depth_own(&s->model, &sh);
+        if (own && s->test_loops != sh.loops) {
+            snprintf(err, errlen, "test_loops=%d: with %s the depths hold tensors of their own, which a model looped another number "
+                     "of times has not; set ln_shared=1 and leave per-depth tensors off", s->test_loops, own);
+            return -1;
+        }
+        if (l > SB_MAX_LAYERS) {
+            snprintf(err, errlen, "test_loops=%d: %d + %d x %d + %d = %d depths, more than the %d a model may have", s->test_loops,
+                     sh.loop_prelude, sh.loop_core, s->test_loops, sh.loop_coda, l, SB_MAX_LAYERS);
+            return -1;
+        }
+    }
+    if (!strcmp(s->convert, "svd") && (!s->init_from[0] || !(sh.lowrank || sh.basis))) {
+        snprintf(err, errlen, "convert=svd initialises the low-rank corrections of a shared model from a trained one: it needs %s",
+                 !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)"
+                                  : "sharing with +lowrank:R or +basis:R (for example all+lowrank:8)");
+        return -1;
+    }
+    if (!strcmp(s->train_loops, "sampled")) {
+        const char *with = !sh.loops ? NULL : strcmp(s->prune, "none") ? "prune" : strcmp(s->teacher, "none") ? "teacher"
+                         : strcmp(s->quant, "none") ? "quant" : strcmp(s->factor_init, "train") ? "factor_init" : "";
+        if (!with && !s->init_from[0]) {
+            snprintf(err, errlen, "train_loops=sampled draws a looped model's loops every step; sharing '%s' is not looped (give "
+                     "sharing=loop:P,K,C)", s->model.sharing);
+            return -1;
+        }
+        if (with && *with) {
+            snprintf(err, errlen, "train_loops=sampled with %s: compression works on the model of fixed depth; train with fixed loops", with);
+            return -1;
+        }
+        const char *own = with ? depth_own(&s->model, &sh) : NULL;
+        if (own) {
+            snprintf(err, errlen, "train_loops=sampled: with %s the depths hold tensors of their own, which a model looped another "
+                     "number of times has not; set ln_shared=1 and leave per-depth tensors off", own);
+            return -1;
+        }
+    }
+    if (s->test_loops && !strcmp(s->quant, "int8")) {
+        snprintf(err, errlen, "test_loops=%d with quant=int8: the int8 model is the one trained; evaluate a looped model at another "
+                 "depth in float", s->test_loops);
         return -1;
     }
     if (s->init_optim[0] && !s->init_from[0]) {

@@ -28,21 +28,15 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
     }
     sb_kvcache *kc = calloc(1, sizeof *kc);
     long per = (long)B * T * m->Ckv;
-    if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));
+    if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));   /* at most a key and a value per depth */
     if (!kc || !kc->store) { free(kc); snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
     kc->m = m; kc->B = B; kc->T = T;
-    int producers = 0;
+    long used = 0;   /* keys and values cached: where depths compute them (kv_share, v_share) */
     for (int l = 0; l < m->N; l++) {
-        if (m->sh.kv[l] >= 0) {
-            kc->k[l] = kc->store + (2L * producers) * per;
-            kc->v[l] = kc->store + (2L * producers + 1) * per;
-            producers++;
-        } else {
-            kc->k[l] = kc->k[m->sh.kv_src[l]];
-            kc->v[l] = kc->v[m->sh.kv_src[l]];
-        }
+        kc->k[l] = m->sh.kv[l] >= 0 ? kc->store + per * used++ : kc->k[m->sh.kv_src[l]];
+        kc->v[l] = m->sh.v_src[l] == l ? kc->store + per * used++ : kc->v[m->sh.v_src[l]];
     }
-    kc->bytes = 2L * producers * per * (long)sizeof(real);
+    kc->bytes = used * per * (long)sizeof(real);
     sb_kvcache_reset(kc);
     return kc;
 }
@@ -83,16 +77,17 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
+        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, B);
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], B);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
         if (p->b[M_WK]) {
             /* this depth's new key and value, appended to each sequence's cache */
             sb_block_forward(m, l, M_WK, m->g_k[l], a->a, p->b[M_WK], B);
-            sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
+            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
             if (m->rope_cos) rope_forward(m->g_k[l], m->rope_cos, m->rope_sin, B, 1, m->G, m->hd, Ck, pos);
             for (int b = 0; b < B; b++) {
                 memcpy(kc->k[l] + ((long)b * kc->T + pos) * Ck, m->g_k[l] + (long)b * Ck, sizeof(real) * Ck);
-                memcpy(kc->v[l] + ((long)b * kc->T + pos) * Ck, m->g_v[l] + (long)b * Ck, sizeof(real) * Ck);
+                if (p->b[M_WV]) memcpy(kc->v[l] + ((long)b * kc->T + pos) * Ck, m->g_v[l] + (long)b * Ck, sizeof(real) * Ck);
             }
         }
         if (m->bias) sb_model_fill_bias(m, l, 1, pos + 1);

@@ -51,7 +51,7 @@
 
 const char *const sb_comp_names[SB_COMP_COUNT] = {
     "embedding", "embedding projection", "position", "attention", "key/value", "feed-forward",
-    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "pooler", "head"
+    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "basis coefficients", "pooler", "head"
 };
 
 /* ---------------------------------------------------------------- layout */
@@ -91,7 +91,7 @@ static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 :
 
 /* Add the tensors of one block of a part (0 attention, 1 key/value, 2 feed-forward)
 ** and record their offsets inside a depth slot (the same for every block). */
-static int add_block(sb_model *m, int part, int b, int uses)
+static int add_block(sb_model *m, int part, int b, int uses, int values)
 {
     static const int parts[3][2] = { { M_WQ, M_WO }, { M_WK, M_WV }, { M_W1, M_W2 } };
     static const char *const prefix[3] = { "attn", "kv", "ffn" };
@@ -99,12 +99,14 @@ static int add_block(sb_model *m, int part, int b, int uses)
     long start = m->n_params;
     for (int j = 0; j < 2; j++) {
         int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
+        if (k == M_WV && !values) continue;   /* v_share: a key/value block of depths that reuse values has keys only */
         if (m->fmask >> k & 1) {
-            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout */
-            int tu = add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
+            /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout; basis:R: Vt alone,
+            ** the basis its depths share (their U are theirs: build_tensors) */
+            int tu = m->basis ? 0 : add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
             int tv = add_tensor(m, comp[part], b, -1, m->Rf, I, "%s.%d.%s.vt", prefix[part], b, mat_names[k]);
             if (tu < 0 || tv < 0) return -1;
-            m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
+            if (!m->basis) m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
             m->vt_off[k] = m->part_off[part] + m->tensors[tv].offset - start;
         } else {
             int tw = add_tensor(m, comp[part], b, -1, O, I, "%s.%d.%s", prefix[part], b, mat_names[k]);
@@ -122,7 +124,7 @@ static int add_block(sb_model *m, int part, int b, int uses)
         m->ln_off[part ? 1 : 0] = m->part_off[part] + m->tensors[tw].offset - start;
     }
     for (int i = m->nt - 1; i >= 0 && m->tensors[i].offset >= start; i--) {
-        m->tensors[i].uses = uses;
+        m->tensors[i].uses = strstr(m->tensors[i].name, ".wv") || strstr(m->tensors[i].name, ".bv") ? values : uses;
         m->tensors[i].slot_off = m->part_off[part] + m->tensors[i].offset - start;
     }
     return 0;
@@ -132,6 +134,14 @@ static int uses_of(const int *map, int n, int b)
 {
     int u = 0;
     for (int i = 0; i < n; i++) u += map[i] == b;
+    return u;
+}
+
+/* The depths that compute values with key/value block b (all its depths, unless v_share). */
+static int value_uses(const sb_sharing *sh, int b)
+{
+    int u = 0;
+    for (int i = 0; i < sh->layers; i++) u += sh->kv[i] == b && sh->v_src[i] == i;
     return u;
 }
 
@@ -157,11 +167,11 @@ static int build_tensors(sb_model *m)
     m->part_off[2] = m->part_off[1] + mn[M_WK] + mn[M_WV] + 2L * m->Ckv;
     m->slot = m->part_off[2] + mn[M_W1] + mn[M_W2] + m->F + C + ln;
     for (int b = 0; b < m->sh.n_attn; b++)
-        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b))) return -1;
+        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b), 0)) return -1;
     for (int b = 0; b < m->sh.n_kv; b++)
-        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b))) return -1;
+        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b), value_uses(&m->sh, b))) return -1;
     for (int b = 0; b < m->sh.n_ffn; b++)
-        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b))) return -1;
+        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b), 0)) return -1;
     for (int l = 0; l < N; l++) {
         if (!c->ln_shared) {
             add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln1.w", l);
@@ -178,9 +188,15 @@ static int build_tensors(sb_model *m)
     if (m->R)
         for (int l = 0; l < N; l++)
             for (int k = 0; k < M_COUNT; k++) {
-                if (is_kv(k) && m->sh.kv[l] < 0) continue;
+                if ((is_kv(k) && m->sh.kv[l] < 0) || (k == M_WV && m->sh.v_src[l] != l)) continue;
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, m->R, sb_mat_in(m, k), "layer.%d.lora.%s.a", l, mat_names[k]);
                 add_tensor(m, SB_COMP_LOWRANK, -1, l, sb_mat_out(m, k), m->R, "layer.%d.lora.%s.b", l, mat_names[k]);
+            }
+    if (m->basis)   /* Basis Sharing: W_l = U_l Vt, each depth's coefficients over its block's basis */
+        for (int l = 0; l < N; l++)
+            for (int k = 0; k < M_COUNT; k++) {
+                if ((is_kv(k) && m->sh.kv[l] < 0) || (k == M_WV && m->sh.v_src[l] != l)) continue;
+                if (add_tensor(m, SB_COMP_BASIS, -1, l, sb_mat_out(m, k), m->Rf, "layer.%d.basis.%s.u", l, mat_names[k]) < 0) return -1;
             }
     m->t_hz = m->t_hw1 = m->t_hb1 = m->t_hw2 = m->t_hb2 = -1;
     if (m->D) {
@@ -264,7 +280,8 @@ static void order_depths(sb_model *m)
         for (int k = 0; k < M_COUNT; k++)
             if (part_of(k) == part)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
-                              !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2);
+                              !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
+                              !(k == M_WV && m->sh.v_share > 1);   /* value depths are not the key/value part's order */
     }
 }
 
@@ -287,13 +304,14 @@ static void carve(sb_model *m)
     real *in_f = c->post_ln ? NULL : take(m, m->N * BC), *in_fcg = take(m, m->N * BF);
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
+        if (sb_sharing_injects(&m->sh, l)) x = take(m, BC);   /* the previous output plus the prelude's */
         a->x = x;
         a->a = c->post_ln ? x : slice(m, in_a, block_pos(m, 0, l), BC);
         a->ln1_mean = take(m, BT);
         a->ln1_rstd = take(m, BT);
         a->q = take(m, BC);
-        if (m->sh.kv[l] >= 0) { a->k = take(m, BK); a->v = take(m, BK); }
-        else { a->k = m->la[m->sh.kv_src[l]].k; a->v = m->la[m->sh.kv_src[l]].v; }
+        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->la[m->sh.kv_src[l]].k;
+        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->la[m->sh.v_src[l]].v;
         a->att = take(m, att);
         a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
@@ -342,7 +360,7 @@ static void carve(sb_model *m)
         m->g_fcd[l] = gfc ? slice(m, gfc, block_pos(m, 2, l), BF) : m->g_fc;
         m->g_fod[l] = gfo ? slice(m, gfo, block_pos(m, 2, l), BC) : NULL;
         m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->g_k[m->sh.kv_src[l]];
-        m->g_v[l] = m->sh.kv[l] >= 0 ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.v_src[l]];
     }
     m->g_att = take(m, att);
     m->g_e = take(m, BE);
@@ -356,6 +374,7 @@ static void carve(sb_model *m)
     m->g_m = m->D ? take(m, m->M + 2L * m->D) : NULL;
     m->g_pool = c->pooler ? take(m, 2L * m->Bmax * m->C) : NULL;
     m->g_ft = m->Rf ? take(m, BT * m->Rf) : NULL;
+    m->g_inj = m->sh.loops > 1 ? take(m, BC) : NULL;
     m->eff = (m->R || m->D) ? take(m, m->slot * m->N) : NULL;
     m->dgrad = m->depth_mode ? take(m, m->slot * m->N) : NULL;
     m->n_scratch = m->cursor - m->n_acts;
@@ -397,8 +416,9 @@ static int setup(sb_model *m, const sb_config *c, const sb_sharing *sh, int B, i
     m->Bmax = B; m->Tmax = T; m->N = c->layers; m->C = c->width; m->E = c->embed ? c->embed : c->width;
     m->V = c->vocab; m->F = c->ffn; m->NH = c->heads; m->G = c->kv_heads ? c->kv_heads : c->heads;
     m->hd = m->C / m->NH; m->Ckv = m->G * m->hd; m->P = c->max_len; m->R = m->sh.lowrank; m->D = m->sh.hyper;
-    m->Rf = c->factor;
-    m->fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
+    m->basis = m->sh.basis > 0;
+    m->Rf = m->basis ? m->sh.basis : c->factor;
+    m->fmask = m->basis ? (1 << M_COUNT) - 1 : c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
     m->track = track;
     m->depth_mode = track || m->R || m->D || c->grad_scale != SB_GRADSCALE_NONE;
     m->pos_bias_any = c->pos == SB_POS_RELBIAS || c->layer_pos_bias;
@@ -459,16 +479,24 @@ static void bind_views(sb_model *m)
             int part = part_of(k);
             int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
             p->ti[k] = g->ti[k] = -1;
-            if (blk < 0) continue;
+            if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l)) continue;
             char name[48];
             int fac = m->fmask >> k & 1;
-            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k], fac ? ".u" : "");
+            snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k],
+                     !fac ? "" : m->basis ? ".vt" : ".u");
             int ti = sb_model_tensor_find(m, name);
-            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + fac];   /* the bias follows its matrix */
+            const sb_tensor *t = &m->tensors[ti], *tb = &m->tensors[ti + 1 + (fac && !m->basis)];   /* the bias follows its matrix */
             p->ti[k] = g->ti[k] = ti;
             p->b[k] = m->params + tb->offset;
             g->b[k] = m->grads + tb->offset;
-            if (fac) {
+            if (fac && m->basis) {
+                snprintf(name, sizeof name, "layer.%d.basis.%s.u", l, mat_names[k]);
+                long uo = m->tensors[sb_model_tensor_find(m, name)].offset;
+                p->u[k] = m->params + uo;   /* the depth's own: its gradient never goes through the depth slots */
+                g->u[k] = m->grads + uo;
+                p->vt[k] = m->params + t->offset;
+                g->vt[k] = m->grads + t->offset;
+            } else if (fac) {
                 p->u[k] = m->params + t->offset;
                 p->vt[k] = m->params + t[1].offset;
                 g->u[k] = m->grads + t->offset;
@@ -480,7 +508,7 @@ static void bind_views(sb_model *m)
             if (m->eff) p->w[k] = m->eff + l * m->slot + m->mat_off[k];
             if (m->dgrad) {
                 if (fac) {
-                    g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
+                    if (!m->basis) g->u[k] = m->dgrad + l * m->slot + m->u_off[k];
                     g->vt[k] = m->dgrad + l * m->slot + m->vt_off[k];
                 } else {
                     g->w[k] = m->dgrad + l * m->slot + m->mat_off[k];
@@ -564,6 +592,12 @@ static void init_params(sb_model *m, uint64_t seed)
         if (t->comp == SB_COMP_LAYERNORM && leaf[0] == 'w') fill = 1;
         if (!strncmp(leaf, "ls", 2)) fill = c->layerscale_init;
         if (strstr(t->name, "posbias") || strstr(t->name, "relbias")) normal = 0;
+        if (m->basis && (t->comp == SB_COMP_BASIS || !strcmp(leaf, "vt"))) {
+            /* basis:R from scratch: V (R x in) of variance 1/R, U_l of the dense model's, so W_l = U_l V starts as a dense
+            ** layer would (variance R x 1/R x std^2), with GPT-2's residual scaling for wo and w2 */
+            int resid = strstr(t->name, ".wo.") || strstr(t->name, ".w2.");
+            std = leaf[0] == 'v' ? 1.0 / sqrt((double)m->Rf) : resid ? c->init_std / sqrt(2.0 * m->N) : c->init_std;
+        }
         if (t->comp == SB_COMP_LOWRANK) {               /* LoRA: A random, B zero, so W_l = W at start */
             normal = leaf[0] == 'a';
             std = 1.0 / sqrt((double)t->shape[1]);
@@ -655,7 +689,10 @@ int sb_model_tensor_find(const sb_model *m, const char *name)
 static int block_at(const sb_model *m, const sb_tensor *t, int depth)
 {
     if (t->block < 0) return -1;
-    if (t->comp == SB_COMP_KV) return m->sh.kv[depth];
+    if (t->comp == SB_COMP_KV) {
+        int values = strstr(t->name, ".wv") || strstr(t->name, ".bv");   /* used only where the depth computes values (v_share) */
+        return values && m->sh.v_src[depth] != depth ? -1 : m->sh.kv[depth];
+    }
     if (t->comp == SB_COMP_FFN || (t->comp == SB_COMP_LAYERNORM && !strncmp(t->name, "ffn", 3))) return m->sh.ffn[depth];
     return m->sh.attn[depth];
 }
@@ -752,18 +789,28 @@ void sb_layer_tail_forward(sb_model *m, int l, int R)
     sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
     if (c->post_ln) {
         residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
-    } else if (l + 1 < m->N) {
-        /* pre-LN: the LayerNorm that reads this output is the next depth's first ... */
+    } else if (l + 1 < m->N && !sb_sharing_injects(&m->sh, l + 1)) {
+        /* pre-LN: the LayerNorm that reads this output is the next depth's first (unless the input is injected first) ... */
         layer_acts *n = &m->la[l + 1];
         residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
                                    m->lp[l + 1].ln1b, R, C, eps);
-    } else if (c->final_ln) {
+    } else if (l + 1 == m->N && c->final_ln) {
         /* ... or the final one */
         residual_layernorm_forward(a->z2, m->lnf, m->lnf_mean, m->lnf_rstd, a->h1, a->fo, p->ls2, P(m, m->t_lnf_w),
                                    P(m, m->t_lnf_b), R, C, eps);
     } else {
         residual_forward(a->z2, a->h1, a->fo, p->ls2, R, C);
     }
+}
+
+void sb_layer_inject(sb_model *m, int l, int R)
+{
+    const sb_config *c = &m->c;
+    layer_acts *a = &m->la[l];
+    int P = m->sh.loop_prelude;
+    const real *e = P ? m->la[P - 1].out : m->x0;
+    residual_forward(a->x, m->la[l - 1].out, e, NULL, R, m->C);
+    if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[l].ln1w, m->lp[l].ln1b, R, m->C, c->ln_eps);
 }
 
 double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
@@ -796,10 +843,11 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
+        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
         if (p->b[M_WK]) {   /* this depth computes keys and values */
             sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
-            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
             if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
         }
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
@@ -948,7 +996,7 @@ static void layer_backward(sb_model *m, int l)
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
         block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
-        block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
+        if (p->b[M_WV]) block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
@@ -1124,7 +1172,14 @@ static void backward_from_logits(sb_model *m)
     } else {
         memcpy(m->g_res, m->g_head_in, sizeof(real) * BT * C);
     }
-    for (int l = m->N - 1; l >= 0; l--) layer_backward(m, l);
+    /* a looped model: the injected input's gradient is every loop's, added where the core first reads it */
+    if (m->g_inj) zero(m->g_inj, (long)BT * C);
+    for (int l = m->N - 1; l >= 0; l--) {
+        layer_backward(m, l);
+        if (!m->g_inj) continue;
+        if (sb_sharing_injects(&m->sh, l)) axpy(m->g_inj, m->g_res, 1, (long)BT * C);
+        if (l == m->sh.loop_prelude) axpy(m->g_res, m->g_inj, 1, (long)BT * C);
+    }
     deferred_weight_grads(m);
     /* embeddings */
     real *de = m->g_res;
@@ -1149,6 +1204,21 @@ static void backward_from_logits(sb_model *m)
 }
 
 /* ----------------------------------------------------------------- remap */
+
+int sb_model_copy_named(const sb_model *src, sb_model *dst, char *err, size_t errlen)
+{
+    for (int i = 0; i < dst->nt; i++) {
+        const sb_tensor *t = &dst->tensors[i];
+        int j = sb_model_tensor_find(src, t->name);
+        if (j < 0 || src->tensors[j].numel != t->numel) {
+            snprintf(err, errlen, "tensor %s (%ld values) of the model to fill is %s the source model", t->name, t->numel,
+                     j < 0 ? "not in" : "of another size in");
+            return -1;
+        }
+        memcpy(dst->params + t->offset, src->params + src->tensors[j].offset, sizeof(real) * t->numel);
+    }
+    return 0;
+}
 
 int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb_model *dst, real *dst_m,
                    real *dst_v, char *err, size_t errlen)

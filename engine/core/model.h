@@ -23,7 +23,7 @@
 /* Which part of the model a tensor belongs to, for accounting. */
 enum {
     SB_COMP_EMBED, SB_COMP_EMBED_PROJ, SB_COMP_POSITION, SB_COMP_ATTN, SB_COMP_KV, SB_COMP_FFN,
-    SB_COMP_LAYERNORM, SB_COMP_LAYER, SB_COMP_LOWRANK, SB_COMP_HYPER, SB_COMP_POOLER, SB_COMP_HEAD,
+    SB_COMP_LAYERNORM, SB_COMP_LAYER, SB_COMP_LOWRANK, SB_COMP_HYPER, SB_COMP_BASIS, SB_COMP_POOLER, SB_COMP_HEAD,
     SB_COMP_COUNT
 };
 /* Names of the components, indexed by SB_COMP_*. */
@@ -136,5 +136,11 @@ const real *sb_model_contribution(const sb_model *m, int i, int depth);
 ** their initial values. Returns 0, or -1 with a message. */
 int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb_model *dst, real *dst_m,
                    real *dst_v, char *err, size_t errlen);
+
+/* Copy every parameter of dst from src's tensor of the same name and shape
+** (a looped model into the same model looped another number of times: the
+** blocks are the same tensors). Returns 0, or -1 with a message naming the
+** first tensor of dst that src lacks. */
+int sb_model_copy_named(const sb_model *src, sb_model *dst, char *err, size_t errlen);
 
 #endif

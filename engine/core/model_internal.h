@@ -17,7 +17,7 @@ static const char *const bias_names[M_COUNT] = { "bq", "bk", "bv", "bo", "b1", "
 /* Pointers of one depth into parameters (or gradients). */
 typedef struct {
     real *w[M_COUNT], *b[M_COUNT];   /* NULL for keys/values at depths that reuse them; w NULL when factorised */
-    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense */
+    real *u[M_COUNT], *vt[M_COUNT];  /* factor:R: W = U Vt, U (out,R), Vt (R,in); NULL when dense; basis:R: U the depth's */
     int ti[M_COUNT];                 /* table index of the matrix (of U when factorised, Vt follows), -1 when absent */
     real *la[M_COUNT], *lb[M_COUNT]; /* low-rank A (R,in) and B (out,R) */
     real *ln1w, *ln1b, *ln2w, *ln2b, *ls1, *ls2, *posbias;
@@ -38,7 +38,8 @@ struct sb_model {
     sb_config c;
     sb_sharing sh;
     int Bmax, Tmax, N, C, E, V, F, NH, G, hd, Ckv, P, R, D, M;
-    int Rf, fmask;           /* factor:R and the matrices it applies to (bit k for matrix k) */
+    int Rf, fmask;           /* factor:R (or basis:R) and the matrices it applies to (bit k for matrix k) */
+    int basis;               /* basis:R: a block keeps its matrices' Vt (the basis), each depth its own U */
     /* int8 state, owned by compress/quant.c, NULL when the model is not
     ** quantised. The core knows no compression: quant.c installs the block
     ** product that replaces the float one (q_forward, 0 when it declines)
@@ -72,6 +73,7 @@ struct sb_model {
     /* backward scratch */
     real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
         *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
+    real *g_inj;             /* loop: the gradient of the prelude's output summed over the loops it is injected at */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
@@ -107,6 +109,12 @@ void sb_model_materialise(sb_model *m);
 ** the LayerNorm that reads it (pre-LN: the next depth's first, or the final
 ** one). Shared by the full forward and decoding. */
 void sb_layer_tail_forward(sb_model *m, int l, int R);
+
+/* A looped model's depth l that starts a loop after the first (sb_sharing_injects),
+** on R rows: its input is the previous depth's output plus the prelude's
+** (Yang et al.'s additive injection), then LN1 when pre-LN. Shared by the
+** full forward and decoding. */
+void sb_layer_inject(sb_model *m, int l, int R);
 
 /* The additive attention bias (NH,T,Tk) of depth l into m->bias, for T queries
 ** that are the last T of Tk positions. */

@@ -12,6 +12,8 @@
 **   cycle:K      block i mod K                                          (Takase & Kiyono)
 **   cycle_rev:K  i mod K for i < N-K, then K-1 down to 0                (Takase & Kiyono)
 **   all / attn / ffn: one block everywhere, for both or one sublayer   (ALBERT)
+**   loop:P,K,C   P prelude blocks, a core of K looped (N-P-C)/K times, C coda blocks
+**                (Yang et al. 2023, arXiv 2311.12424; Geiping et al. 2025, arXiv 2502.05171)
 ** A map must use every block it numbers: a K that leaves one unused, or does
 ** not fit the depth, is refused with the K values that would fit.
 **
@@ -34,13 +36,13 @@
 
 /* ------------------------------------------------------------ base maps */
 
-enum { ARG_NONE, ARG_K, ARG_LIST };          /* what follows a base map's name */
+enum { ARG_NONE, ARG_K, ARG_LIST, ARG_LOOP }; /* what follows a base map's name */
 enum { SUB_ATTN = 1, SUB_FFN = 2, SUB_BOTH = 3 };
-static const char *const arg_names[] = { "", "K", "I,J,..." };
+static const char *const arg_names[] = { "", "K", "I,J,...", "P,K,C" };
 
 typedef struct {
     const char *name;
-    int arg;                                  /* ARG_*: nothing, K from 1 to the depth, or one block index per depth */
+    int arg;                                  /* ARG_*: nothing, K from 1 to the depth, one block index per depth, or loop's P,K,C */
     int sublayers;                            /* SUB_*: what it maps; the other sublayer keeps a block per depth */
     int (*map)(int i, int n, const int *arg); /* the block of depth i of n; arg[0] is K, or arg is map:'s list */
     const char *what;                         /* one line, for help and messages */
@@ -52,6 +54,11 @@ static int map_sequence(int i, int n, const int *a) { return i / ((n + a[0] - 1)
 static int map_cycle(int i, int n, const int *a) { (void)n; return i % a[0]; }
 static int map_cycle_rev(int i, int n, const int *a) { return i < n - a[0] ? i % a[0] : n - 1 - i; }
 static int map_list(int i, int n, const int *a) { (void)n; return a[i]; }
+/* loop:P,K,C: P prelude blocks, a core of K blocks looped r = (N-P-C)/K times, C coda blocks */
+static int map_loop(int i, int n, const int *a)
+{
+    return i < a[0] ? i : i >= n - a[2] ? a[0] + a[1] + i - (n - a[2]) : a[0] + (i - a[0]) % a[1];
+}
 
 static const base_def bases[] = {
     { "none", ARG_NONE, SUB_BOTH, map_none, "every depth its own blocks" },
@@ -62,6 +69,9 @@ static const base_def bases[] = {
     { "cycle", ARG_K, SUB_BOTH, map_cycle, "block i mod K at depth i; Takase & Kiyono" },
     { "cycle_rev", ARG_K, SUB_BOTH, map_cycle_rev, "i mod K, then the last K depths K-1 down to 0; Takase & Kiyono" },
     { "map", ARG_LIST, SUB_BOTH, map_list, "block I at depth 0, J at depth 1, ...: blocks numbered from 0 without gaps" },
+    { "loop", ARG_LOOP, SUB_BOTH, map_loop,
+      "P prelude depths, a core of K depths looped (N-P-C)/K times with the prelude's output added at each loop's start, "
+      "C coda depths; Yang et al. 2023, Geiping et al. 2025" },
 };
 #define NBASES ((int)(sizeof bases / sizeof bases[0]))
 
@@ -118,9 +128,15 @@ static const mod_def mods[] = {
     { "hyper", "D", 1, 4096, NULL, offsetof(sb_sharing, hyper), 0, CH_WEIGHTS, NULL,
       "per-depth row and column scales from a hypernetwork of layer embeddings of width D",
       "plus per-depth row/column modulation from a hypernetwork of layer embeddings (D=%d)\n" },
+    { "basis", "R", 1, INT_MAX, most_rank, offsetof(sb_sharing, basis), 0, CH_WEIGHTS, NULL,
+      "W_l = U_l V: each depth's coefficients U_l over its block's shared basis V of rank R, trained from scratch; Basis Sharing",
+      "as W_l = U_l V: per-depth coefficients U_l (out x %d) over each block's shared basis V\n" },
     { "kv_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, kv_share), 1, CH_KV, NULL,
       "keys and values computed every S depths, reused by the S-1 after; Cross-Layer Attention",
       "keys/values computed every %d layers (^ = reused)\n" },
+    { "v_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, v_share), 1, CH_KV, NULL,
+      "values computed every S depths, reused by the S-1 after, keys at every depth; v_share:N is SVFormer (the first layer's values)",
+      "values computed every %d layers, keys at every layer (v: ^ = reused)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -222,6 +238,28 @@ static int parse_list(const char *key, const char *whole, const char *term, cons
     return 0;
 }
 
+/* loop:P,K,C: three whole numbers, the core K at least 1; the whole model's, never a sublayer's. */
+static int parse_loop(const char *key, const char *whole, const char *term, const char *arg, int sub, parsed *p, char *err,
+                      size_t errlen)
+{
+    static const char *const what[3] = { "P (prelude depths)", "K (core depths)", "C (coda depths)" };
+    if (sub) return fail(err, errlen, key, whole, term, "loop shapes the whole model (its input injection too); put it in 'sharing'");
+    const char *tok = arg;
+    for (int j = 0; j < 3; j++) {
+        const char *comma = strchr(tok, ',');
+        size_t len = comma ? (size_t)(comma - tok) : strlen(tok);
+        long v = digits(tok, len);
+        if (v < (j == 1) || v > SB_MAX_LAYERS)
+            return fail(err, errlen, key, whole, term, "%s='%.*s' must be a whole number from %d to %d; give loop:P,K,C", what[j], (int)len,
+                        tok, j == 1, SB_MAX_LAYERS);
+        if ((j < 2) != !!comma) return fail(err, errlen, key, whole, term, "loop takes three numbers, loop:P,K,C (for example loop:1,2,1)");
+        p->arg[j] = (int)v;
+        tok = comma ? comma + 1 : tok;
+    }
+    p->narg = 3;
+    return 0;
+}
+
 /* " (did you mean 'cycle:2'?)" for a mistyped term such as "cylce:2" (its
 ** name, nl characters, against every term's), else "". Returns out. */
 static const char *term_hint(const char *t, size_t nl, char *out, size_t len)
@@ -264,6 +302,8 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
             p->arg[0] = (int)k;
             p->narg = 1;
         } else if (d->arg == ARG_LIST && parse_list(key, whole, t, arg, p, err, errlen)) {
+            return -1;
+        } else if (d->arg == ARG_LOOP && parse_loop(key, whole, t, arg, sub, p, err, errlen)) {
             return -1;
         }
         p->base = d;
@@ -339,6 +379,8 @@ static int parse(const char *key, const char *spec, int sub, parsed *p, char *er
                                                   "or none at all for 'all'");
     if (is_progressive(target)) return fail(err, errlen, key, spec, NULL, "the target of progressive cannot itself be progressive");
     if (parse_terms(key, spec, target, 0, p, err, errlen)) return -1;
+    if (p->base && p->base->arg == ARG_LOOP)
+        return fail(err, errlen, key, spec, NULL, "progressive merges an untied model's depths; a looped model (%s) starts tied", p->base_term);
     for (int k = 0; k < NMODS; k++)
         if (p->given[k] && (mods[k].changes & CH_WEIGHTS))
             return fail(err, errlen, key, spec, NULL, "progressive merges plain blocks by averaging them; its target cannot use %s:%d",
@@ -395,10 +437,18 @@ static int build_base(const char *key, const char *whole, const char *term, cons
     int top;
     if (d->arg == ARG_K && arg[0] > n)
         return fail(err, errlen, key, whole, term, "K=%d must be a whole number from 1 to the depth %d", arg[0], n);
+    if (d->arg == ARG_LOOP && (n - arg[0] - arg[2] < arg[1] || (n - arg[0] - arg[2]) % arg[1])) {
+        char fits[128];
+        size_t w = 0;
+        for (int r = 1, l; (l = arg[0] + arg[1] * r + arg[2]) <= SB_MAX_LAYERS && r <= 4; r++)
+            w += (size_t)snprintf(fits + w, sizeof fits - w, "%s%d", w ? ", " : "", l);
+        return fail(err, errlen, key, whole, term, "with %d layers the core of %d does not loop a whole number of times: layers must be "
+                    "P + K r + C for r >= 1 loops (%s, ...)", n, arg[1], w ? fits : "none fits");
+    }
     if (d->arg == ARG_LIST && narg != n)
         return fail(err, errlen, key, whole, term, "the map lists %d block indices but the model has %d layers; give exactly one index per layer",
                     narg, n);
-    int used = fill(d, arg, n, map, &top), blocks = d->arg == ARG_K ? arg[0] : top + 1;
+    int used = fill(d, arg, n, map, &top), blocks = d->arg == ARG_K ? arg[0] : d->arg == ARG_LOOP ? arg[0] + arg[1] + arg[2] : top + 1;
     if (used < 0 || top >= blocks)
         return fail(err, errlen, key, whole, term, "the map function of %s gives a block outside 0 to %d", d->name, blocks - 1);
     if (used < blocks && d->arg == ARG_K) {
@@ -460,6 +510,8 @@ static void kv_maps(sb_sharing *s)
     }
     s->n_kv = renumber(tmp, np);
     for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
+    /* values: from the same depth as the keys, or with v_share:S every S depths (Zhou et al.'s SVFormer at S = N) */
+    for (int i = 0; i < s->layers; i++) s->v_src[i] = s->v_share > 1 ? i - i % s->v_share : s->kv_src[i];
 }
 
 /* A per-sublayer map (sharing_attn, sharing_ffn) in place of the one in map. */
@@ -500,11 +552,20 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
     }
     s->progressive = p.progressive;
     snprintf(s->target, sizeof s->target, "%s", p.target);
+    if (d->arg == ARG_LOOP) {
+        s->loop_prelude = p.arg[0];
+        s->loop_core = p.arg[1];
+        s->loop_coda = p.arg[2];
+        s->loops = (n - p.arg[0] - p.arg[2]) / p.arg[1];
+    }
     if (p.progressive && (c->sharing_attn[0] || c->sharing_ffn[0]))
         return fail(err, errlen, "sharing", c->sharing, NULL, "progressive cannot be combined with %s='%s'",
                     c->sharing_attn[0] ? "sharing_attn" : "sharing_ffn", c->sharing_attn[0] ? c->sharing_attn : c->sharing_ffn);
     if (c->sharing_attn[0] && override("sharing_attn", c->sharing_attn, c, s->attn, &s->n_attn, err, errlen)) return -1;
     if (c->sharing_ffn[0] && override("sharing_ffn", c->sharing_ffn, c, s->ffn, &s->n_ffn, err, errlen)) return -1;
+    if (s->kv_share > 1 && s->v_share > 1)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "kv_share:%d and v_share:%d: give one; kv_share reuses keys and values "
+                    "together, v_share values alone", s->kv_share, s->v_share);
     kv_maps(s);
     char term[64];
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
@@ -546,6 +607,12 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
     return build_base("sharing", term, term, p.base, p.arg, p.narg, n, map, nblocks, err, errlen);
 }
 
+int sb_sharing_injects(const sb_sharing *s, int l)
+{
+    int j = s->loops ? l - s->loop_prelude : -1;
+    return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
+}
+
 int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len)
 {
     for (int k = 0; k < NMODS; k++)
@@ -563,7 +630,15 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     const char *names[3] = { "attn", "ffn ", "kv  " };
     int counts[3] = { s->n_attn, s->n_ffn, s->n_kv };
     out[0] = 0;
-    for (int m = 0; m < 3 && w < len; m++) {
+    for (int m = 0; m < 4 && w < len; m++) {
+        if (m == 3) {   /* values apart from keys (v_share): the key/value block of each depth computing them */
+            if (s->v_share <= 1) break;
+            w += (size_t)snprintf(out + w, len - w, "v   :");
+            for (int i = 0; i < s->layers && w < len; i++)
+                w += s->v_src[i] == i ? (size_t)snprintf(out + w, len - w, " %d", s->kv[i]) : (size_t)snprintf(out + w, len - w, " ^");
+            if (w < len) w += (size_t)snprintf(out + w, len - w, "\n");
+            break;
+        }
         w += (size_t)snprintf(out + w, len - w, "%s (%d unique):", names[m], counts[m]);
         for (int i = 0; i < s->layers && w < len; i++) {
             if (maps[m][i] < 0) w += (size_t)snprintf(out + w, len - w, " ^");
@@ -573,6 +648,13 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     }
     for (int k = 0; k < NMODS && w < len; k++)
         if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
+    if (w < len && s->loops) {
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d looped %d times, %d coda depths; the prelude's output "
+                              "added at depths", s->loop_prelude, s->loop_core, s->loops, s->loop_coda);
+        for (int l = 0; l < s->layers && w < len; l++)
+            if (sb_sharing_injects(s, l)) w += (size_t)snprintf(out + w, len - w, " %d", l);
+        if (w < len) w += (size_t)snprintf(out + w, len - w, "%s\n", s->loops > 1 ? "" : " (none: one loop)");
+    }
     if (w < len && s->progressive) snprintf(out + w, len - w, "progressive: starts untied, merges into '%s'\n", s->target);
 }
 

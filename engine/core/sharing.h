@@ -2,8 +2,8 @@
 ** sharing.h: which depth uses which parameter block: the sharing module.
 **
 ** A sharing specification is a string of terms joined by '+':
-**   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,...
-**   modifiers:     untie:K  lowrank:R  hyper:D  kv_share:S   (each at most once)
+**   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S   (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
 ** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
@@ -18,7 +18,10 @@
 ** sequence/cycle/cycle_rev, ALBERT (Lan et al. 2020, arXiv 1909.11942) for
 ** all/attn/ffn, Relaxed Recursive Transformers (Bae et al. 2025, arXiv
 ** 2410.20672) for lowrank, Cross-Layer Attention (Brandon et al. 2024, arXiv
-** 2405.12981) for kv_share.
+** 2405.12981) for kv_share, SVFormer (Zhou et al. 2024, "Value Residual Learning",
+** arXiv 2410.17897) for v_share:N, Basis Sharing (Wang et al. 2024, arXiv
+** 2410.03765) for basis:R; looped depth with input injection (loop:P,K,C) as
+** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171).
 */
 #ifndef SB_SHARING_H
 #define SB_SHARING_H
@@ -31,13 +34,19 @@ typedef struct {
     int ffn[SB_MAX_LAYERS];     /* feed-forward block at each depth */
     int kv[SB_MAX_LAYERS];      /* key/value block at each depth, -1 where the depth reuses keys and values */
     int kv_src[SB_MAX_LAYERS];  /* the depth whose keys and values each depth attends with */
+    int v_src[SB_MAX_LAYERS];   /* the depth whose values each depth attends with (kv_src, or v_share's); a depth computes
+                                ** values when v_src[i] == i, with its key/value block's wv */
     int n_attn, n_ffn, n_kv;    /* unique blocks of each kind */
     /* the modifiers' values, each written by its row of sharing.c's table */
     int untie;                  /* K of untie:K, 0 when off (already applied to the maps) */
     int lowrank;                /* R of lowrank:R, 0 when off */
     int hyper;                  /* D of hyper:D, 0 when off */
+    int basis;                  /* R of basis:R, 0 when off */
     int kv_share;               /* S of kv_share:S, 1 when off */
+    int v_share;                /* S of v_share:S (values only), 1 when off */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
+    int loops;                  /* loop:P,K,C: r, the core's loops (0 when the model is not looped) */
+    int loop_prelude, loop_core, loop_coda;   /* P, K, C */
     char target[SB_SPEC_LEN];   /* the specification progressive merging moves to */
     unsigned long long config;  /* sb_config_hash of the configuration resolved (sb_sharing_for) */
 } sb_sharing;
@@ -71,6 +80,11 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
 ** single stored matrix per block: nothing to factorise, quantise once or
 ** average. */
 int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len);
+
+/* 1 when depth l of a looped model (loop:P,K,C) starts a loop after the
+** first, where the prelude's output (the embedding when P = 0) is added to
+** the residual stream: l = P + j K for 1 <= j < r; 0 otherwise. */
+int sb_sharing_injects(const sb_sharing *s, int l);
 
 /* One line per sublayer, e.g. "attn: 0 1 2 0 1 2", for `sharebench params`. */
 void sb_sharing_describe(const sb_sharing *s, char *out, size_t len);

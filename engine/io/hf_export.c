@@ -34,8 +34,12 @@ int sb_hf_family(const sb_model *m, char *err, size_t errlen)
         REFUSE("kv_heads=%d with heads=%d: %s has as many key/value heads as query heads", c->kv_heads, c->heads, fam);
     if (m->sh.kv_share > 1)
         REFUSE("sharing '%s': kv_share lets a depth reuse another's keys and values; %s computes them at every layer", c->sharing, fam);
+    if (m->sh.v_share > 1)
+        REFUSE("sharing '%s': v_share lets a depth reuse another's values; %s computes them at every layer", c->sharing, fam);
     if (m->sh.progressive)
         REFUSE("sharing '%s': a progressive model still to merge; export the trained model (after the merge)", c->sharing);
+    if (m->sh.loops > 1)
+        REFUSE("sharing '%s': a looped model adds its prelude's output at each loop's start; %s has no input injection", c->sharing, fam);
     if (m->q) REFUSE("an int8 model: %s runs in float; export the float checkpoint the run trained (--save without quant)", fam);
     if (c->causal) {
         if (!c->final_ln) REFUSE("final_ln=0: GPT-2 ends with a LayerNorm (ln_f)");

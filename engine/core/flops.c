@@ -1,0 +1,53 @@
+/*
+** flops.c: analytic FLOPs per token (flops.h): the products of one forward
+** summed over the depths as the sharing maps them, the backward twice that.
+*/
+#include "flops.h"
+#include <stdio.h>
+
+/* A product of an (out x in) matrix with one row: 2 out in FLOPs; 2 R (out + in) when factorised to rank R. */
+static double mat(long out, long in, int factored, int R)
+{
+    return factored ? 2.0 * R * (out + in) : 2.0 * out * in;
+}
+
+int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, sb_flops *f, char *err, size_t errlen)
+{
+    if (B < 1 || T < 1) { snprintf(err, errlen, "batch=%d, length=%d: both must be at least 1", B, T); return -1; }
+    if (!sb_sharing_for(sh, c)) {
+        snprintf(err, errlen, "sharing='%s': resolved for another configuration; resolve this one (sb_sharing_resolve)", c->sharing);
+        return -1;
+    }
+    /* factor:R on the matrices it names, basis:R on all (x V^T, then the depth's U) */
+    int fmask = sh->basis ? 63 : c->factor ? sb_config_factor_mask(c, err, errlen) : 0, R = sh->basis ? sh->basis : c->factor;
+    if (fmask < 0) return -1;
+    long C = c->width, E = c->embed ? c->embed : c->width, F = c->ffn, V = c->vocab, N = c->layers;
+    long Ckv = (long)(c->kv_heads ? c->kv_heads : c->heads) * (C / c->heads);
+    /* the block matrices in the engine's order wq wk wv wo w1 w2: out, in */
+    const long out[6] = { C, Ckv, Ckv, C, F, C }, in[6] = { C, C, C, C, C, F };
+    double ctx = c->causal ? (T + 1) / 2.0 : T, blocks = 0, built = 0, tokens = (double)B * T;
+    for (int l = 0; l < N; l++)
+        for (int k = 0; k < 6; k++) {
+            if ((k == 1 || k == 2) && sh->kv[l] < 0) continue;   /* keys and values reused (kv_share) */
+            if (k == 2 && sh->v_src[l] != l) continue;           /* values reused (v_share) */
+            blocks += mat(out[k], in[k], fmask >> k & 1, R);
+            if (sh->lowrank) built += 2.0 * out[k] * in[k] * sh->lowrank;   /* W + B_l A_l: (out x R)(R x in) */
+            if (sh->hyper) built += 2.0 * out[k] * in[k];                  /* diag(1+r) W diag(1+s): two products a weight */
+        }
+    if (sh->hyper) {
+        /* the hypernetwork over the N layer embeddings: D -> D, then D -> M (M: a row and a column scale per matrix) */
+        double M = 0;
+        for (int k = 0; k < 6; k++) M += out[k] + in[k];
+        built += 2.0 * N * sh->hyper * (sh->hyper + M);
+    }
+    double attn = 4.0 * C * ctx * N;                 /* QK^T and att V: 2 C ctx each, over the query heads */
+    double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
+                     + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
+                     + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V);   /* the head */
+    f->blocks = blocks;
+    f->attn = attn;
+    f->weights = built / tokens;
+    f->forward = blocks + attn + outside + f->weights;
+    f->train = 3 * f->forward;
+    return 0;
+}

@@ -1,0 +1,107 @@
+/*
+** test_flops.c: the analytic FLOPs per token of engine/core/flops.c against
+** counts made by hand for a small model (vocabulary 10, width 8, 2 heads,
+** feed-forward 16, 2 layers, length 4), one switch at a time: the sharing
+** of weights changes no FLOPs, kv_share removes the reused depths' key and
+** value products (v_share their value products), lowrank adds each depth's B_l A_l once a forward, factor
+** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
+** on average under a causal mask, T without.
+*/
+#include "testutil.h"
+#include "core/flops.h"
+
+enum { B = 1, T = 4 };
+
+static void small(sb_config *c, const char *sharing)
+{
+    sb_config_default(c);
+    c->vocab = 10; c->max_len = 8; c->width = 8; c->heads = 2; c->ffn = 16; c->layers = 2;
+    snprintf(c->sharing, sizeof c->sharing, "%s", sharing);
+}
+
+static sb_flops count(const sb_config *c)
+{
+    sb_sharing sh;
+    sb_flops f;
+    char err[SB_ERR_LEN] = "";
+    if (sb_sharing_resolve(c, &sh, err, sizeof err)) print_error("%s\n", err);
+    assert_int_equal(sb_flops_per_token(c, &sh, B, T, &f, err, sizeof err), 0);
+    return f;
+}
+
+/* By hand, per token: each layer's wq, wk, wv, wo 2*8*8 = 128 each and w1, w2
+** 2*8*16 = 256 each (1024); its attention 4 * 8 * (4+1)/2 = 80; the tied head
+** 2*8*10 = 160. Forward 2 * (1024 + 80) + 160 = 2368, training 3x = 7104. */
+static void plain(void **state)
+{
+    (void)state;
+    sb_config c;
+    small(&c, "none");
+    sb_flops f = count(&c);
+    assert_close(f.blocks, 2048, 1e-12);
+    assert_close(f.attn, 160, 1e-12);
+    assert_close(f.forward, 2368, 1e-12);
+    assert_close(f.train, 7104, 1e-12);
+    small(&c, "all");   /* sharing weights computes the same */
+    assert_close(count(&c).forward, 2368, 1e-12);
+}
+
+static void modes(void **state)
+{
+    (void)state;
+    sb_config c;
+    small(&c, "all+kv_share:2");   /* depth 1 reuses depth 0's keys and values: 2 x 128 fewer */
+    assert_close(count(&c).forward, 2368 - 256, 1e-12);
+    assert_close(count(&c).train, 3 * (2368 - 256), 1e-12);
+    small(&c, "v_share:2");        /* depth 1 reuses depth 0's values only: 128 fewer */
+    assert_close(count(&c).forward, 2368 - 128, 1e-12);
+    /* lowrank:2 builds W + B A (2 * out * in * 2) for the 6 matrices of 2 depths once per
+    ** forward of B*T = 4 tokens: 2 * (4 * 64 + 2 * 128) * 2 * 2 = 4096, 1024 a token */
+    small(&c, "lowrank:2");
+    sb_flops f = count(&c);
+    assert_close(f.weights, 1024, 1e-12);
+    assert_close(f.forward, 2368 + 1024, 1e-12);
+    /* basis:2: every matrix as x V^T then U_l, 2 * 2 * (out + in): 4 x 64 + 2 x 96 = 448 a depth instead of 1024 */
+    small(&c, "basis:2");
+    assert_close(count(&c).forward, 2 * (448 + 80) + 160, 1e-12);
+    /* factor:2 on wq: 2 * 2 * (8 + 8) = 64 instead of 128 at each of 2 depths */
+    small(&c, "none");
+    c.factor = 2;
+    snprintf(c.factor_mats, sizeof c.factor_mats, "wq");
+    assert_close(count(&c).forward, 2368 - 128, 1e-12);
+    /* bidirectional: every query sees all 4 keys, 4 * 8 * 4 = 128 a layer */
+    small(&c, "none");
+    c.causal = 0;
+    assert_close(count(&c).forward, 2 * (1024 + 128) + 160, 1e-12);
+    /* embedding width 4: the projection 2*4*8 = 64 in, the tied head's 2*8*4 = 64 back and 2*4*10 = 80 */
+    small(&c, "none");
+    c.embed = 4;
+    assert_close(count(&c).forward, 2 * (1024 + 80) + 64 + 64 + 80, 1e-12);
+    c.tied = 0;   /* an untied head reads the width: 2*8*10 */
+    assert_close(count(&c).forward, 2 * (1024 + 80) + 64 + 160, 1e-12);
+}
+
+static void refusals(void **state)
+{
+    (void)state;
+    sb_config c, other;
+    sb_sharing sh;
+    sb_flops f;
+    char err[SB_ERR_LEN] = "";
+    small(&c, "none");
+    small(&other, "all");
+    assert_int_equal(sb_sharing_resolve(&other, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_per_token(&c, &sh, B, T, &f, err, sizeof err), -1);
+    assert_mentions(err, "resolved for another configuration");
+    assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_per_token(&c, &sh, 0, T, &f, err, sizeof err), -1);
+    assert_mentions(err, "batch=0");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plain), cmocka_unit_test(modes), cmocka_unit_test(refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
