@@ -17,37 +17,44 @@ static void help(FILE *f)
     fprintf(f,
             "usage: sharebench gate --baseline FILE [--db FILE] [--sweep NAME] [--markdown FILE] [--json FILE]\n"
             "                       [--metrics LIST] [--tolerance test=X] [--tolerance test_long=X]\n"
-            "                       [--speed-factor F] [--memory-factor F] [--alpha A] [--alpha-steps A]\n"
-            "                       [--min-seeds N] [--warmup N] [--normalise calib|none]\n\n"
+            "                       [--speed-factor F] [--memory-factor F] [--alpha A]\n"
+            "                       [--min-seeds N] [--min-runs N] [--warmup N] [--normalise calib|none]\n\n"
             "Compare a candidate's runs with a baseline's, configuration by configuration and\n"
             "seed by seed, and print a Markdown table with one mark per metric: worse, better,\n"
-            "unchanged, not significant, newly failing, too few repetitions, missing.\n\n"
-            "  quality (test, test_long): worse when the mean drop across seeds passes the\n"
-            "    tolerance and a paired t-test across seeds finds it significant;\n"
-            "  speed (train_step_ms, infer_tokens_per_s, decode_tokens_per_s): worse when the\n"
-            "    slowdown passes the factor and a Mann-Whitney U test over the repetitions (every\n"
-            "    step's time; one value per seed) finds it significant, after normalising by each\n"
-            "    run's own calibration (calib_gflops) so that another machine compares fairly;\n"
-            "  memory (train_bytes: exact accounting; peak_rss_bytes: measured): worse past the factor.\n\n"
+            "unchanged, within tolerance, not significant, newly failing, not measurable here,\n"
+            "too few repetitions, missing.\n\n"
+            "  quality (test, test_long): the mean change across seeds against the tolerance,\n"
+            "    a paired t-test across seeds (at least 3 seeds);\n"
+            "  timing (train_step_ms: one value a run, the median of its uncontended steps;\n"
+            "    infer_tokens_per_s, decode_tokens_per_s): the ratio over runs against the\n"
+            "    factor, Welch's t-test on the logarithms (at least 3 clean runs a side), after\n"
+            "    normalising by each run's calibration (calib_gflops); runs other processes\n"
+            "    slowed are left out, and with too few clean runs the mark is not measurable here;\n"
+            "  measured memory (peak_rss_bytes): as timing, against the memory factor;\n"
+            "  exact (train_bytes, params_unique, kv_cache_bytes): as numbers, any number of seeds.\n"
+            "  Beyond the tolerance, a one-sided test of a change (worse, better or not\n"
+            "  significant); inside, an equivalence test (unchanged or within tolerance); all\n"
+            "  the run's p-values adjusted together by Holm's method.\n\n"
             "  --baseline FILE      a baseline (results/baseline/*.csv, from sharebench baseline) or a database\n"
             "  --db FILE            the candidate: a database (default " SB_DEFAULT_DB ") or a baseline file\n"
             "  --sweep NAME         the candidate's runs of sweep NAME (default: the baseline's sweep)\n"
             "  --markdown FILE      write the table there (default: standard output)\n"
             "  --json FILE          write the same data as JSON\n"
-            "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,\n"
-            "                       infer_tokens_per_s,decode_tokens_per_s,train_bytes,peak_rss_bytes)\n"
+            "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,infer_tokens_per_s,\n"
+            "                       decode_tokens_per_s,train_bytes,params_unique,kv_cache_bytes,peak_rss_bytes)\n"
             "  --tolerance M=X      allowed drop of quality metric M, absolute (defaults test=0.02, test_long=0.03)\n"
             "  --speed-factor F     allowed slowdown (default 1.25)\n"
             "  --memory-factor F    allowed growth of memory (default 1.10)\n"
-            "  --alpha A            significance level of tests over seeds (default 0.05)\n"
-            "  --alpha-steps A      significance level of the test over step times (default 0.002, asv's)\n"
+            "  --alpha A            family-wise error over all the tests of the run, Holm (default 0.05)\n"
             "  --min-seeds N        seeds the paired test needs (default 3)\n"
-            "  --warmup N           first steps of each run left out of step times (default 5)\n"
+            "  --min-runs N         clean runs a side the test over runs needs (default 3)\n"
+            "  --warmup N           first steps left out of step times of records without\n"
+            "                       train_step_ms_quiet (default 5)\n"
             "  --normalise calib|none  normalise speeds by calib_gflops (default) or not\n\n"
             "example: sharebench gate --baseline results/baseline/smoke.csv --db results/sharebench.db\n"
             "exit status: 0 nothing regressed, 1 something regressed (worse or newly failing),\n"
-            "             2 comparison not possible (missing runs, different configurations, too few\n"
-            "             repetitions) or bad input\n");
+            "             2 comparison not possible (missing runs or values, different configurations,\n"
+            "             too few repetitions; not measurable here when nothing is worse) or bad input\n");
 }
 
 static int write_output(const char *path, int json, const sb_runset *b, const sb_runset *c, const sb_gate_options *o,
@@ -79,7 +86,7 @@ int sb_cmd_gate(int argc, char **argv)
         { "json", required_argument, NULL, 'j' },        { "metrics", required_argument, NULL, 'M' },
         { "tolerance", required_argument, NULL, 'T' },   { "speed-factor", required_argument, NULL, 'S' },
         { "memory-factor", required_argument, NULL, 'R' }, { "alpha", required_argument, NULL, 'a' },
-        { "alpha-steps", required_argument, NULL, 'A' }, { "min-seeds", required_argument, NULL, 'n' },
+        { "min-runs", required_argument, NULL, 'A' },    { "min-seeds", required_argument, NULL, 'n' },
         { "warmup", required_argument, NULL, 'W' },      { "normalise", required_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 }
     };
@@ -139,16 +146,17 @@ int sb_cmd_gate(int argc, char **argv)
     } else {
         /* the verdict is the result: on standard output, unless the table is there already */
         fprintf(md && strcmp(md, "-") ? stdout : stderr,
-                "gate: %s (exit %d): %d worse, %d newly failing, %d missing, %d too few repetitions, %d not significant, "
-                "%d better, %d unchanged\n",
+                "gate: %s (exit %d): %d worse, %d newly failing, %d missing, %d too few repetitions, %d not measurable here, "
+                "%d not significant, %d better, %d within tolerance, %d unchanged\n",
                 sb_gate_verdict(res.status), res.status, res.count[SB_MARK_WORSE], res.count[SB_MARK_NEWLY_FAILING],
-                res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_SIGNIFICANT],
-                res.count[SB_MARK_BETTER], res.count[SB_MARK_UNCHANGED]);
+                res.count[SB_MARK_MISSING], res.count[SB_MARK_TOO_FEW], res.count[SB_MARK_NOT_MEASURABLE],
+                res.count[SB_MARK_NOT_SIGNIFICANT], res.count[SB_MARK_BETTER], res.count[SB_MARK_WITHIN_TOLERANCE],
+                res.count[SB_MARK_UNCHANGED]);
         /* what made it incomparable, where CI logs show it (the table may be in a file) */
         int shown = 0;
         for (int i = 0; i < res.nrows; i++) {
             const sb_gate_row *r = &res.rows[i];
-            if (r->mark != SB_MARK_MISSING && r->mark != SB_MARK_TOO_FEW) continue;
+            if (r->mark != SB_MARK_MISSING && r->mark != SB_MARK_TOO_FEW && r->mark != SB_MARK_NOT_MEASURABLE) continue;
             if (shown++ == 10) { fprintf(stderr, "gate: ... and more in the table\n"); break; }
             fprintf(stderr, "gate: %s: %s, %s: %s\n", sb_mark_name(r->mark), r->config, r->metric, r->note);
         }
