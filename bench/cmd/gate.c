@@ -133,6 +133,9 @@ int sb_cmd_gate(int argc, char **argv)
         sb_runset_free(b);
         return sb_usage_error("gate: candidate %s", err);
     }
+    if (sb_gate_dirty_runs(b))
+        fprintf(stderr, "gate: warning: the baseline %s holds %d runs from a tree with uncommitted changes (-dirty)\n", baseline,
+                sb_gate_dirty_runs(b));
     sb_gate_result res;
     if (sb_gate_compare(b, c, &o, &res, err, sizeof err)) {
         sb_runset_free(b);

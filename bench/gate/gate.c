@@ -605,6 +605,13 @@ int sb_gate_compare(const sb_runset *base, const sb_runset *cand, const sb_gate_
     return 0;
 }
 
+int sb_gate_dirty_runs(const sb_runset *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nruns; i++) n += s->runs[i].code_version && strstr(s->runs[i].code_version, "-dirty") != NULL;
+    return n;
+}
+
 void sb_gate_result_free(sb_gate_result *res)
 {
     for (int i = 0; i < res->nnotes; i++) free(res->notes[i]);

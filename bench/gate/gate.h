@@ -53,6 +53,10 @@ int sb_gate_option(sb_gate_options *o, const char *name, const char *value, char
 ** (NULL past the last) and its kind (SB_GATE_*; kind may be NULL). */
 const char *sb_gate_metric(int i, int *kind);
 
+/* The runs of s recorded by a binary built from a tree with uncommitted
+** changes (their code_version says -dirty): their version names no commit. */
+int sb_gate_dirty_runs(const sb_runset *s);
+
 /* The outcome of a comparison. */
 typedef struct {
     sb_gate_row *rows;

@@ -39,6 +39,11 @@ static void describe_set(FILE *f, const char *what, const sb_runset *s)
     fprintf(f, "- %s: `%s`: %d runs of %d configurations; code %s; CPU %s", what, s->source, s->nruns, s->ngroups, code, cpu);
     if (isfinite(lo)) fprintf(f, "; calibration %.1f to %.1f GFLOP/s", lo, hi);
     fprintf(f, "\n");
+    int dirty = sb_gate_dirty_runs(s);
+    if (dirty)
+        fprintf(f, "- **warning**: %d %s run%s came from a tree with uncommitted changes (-dirty): the version names no "
+                   "commit, only the source hash after src: tells builds apart\n",
+                dirty, what, dirty > 1 ? "s" : "");
 }
 
 /* The rows with a test, Holm's family. */
@@ -179,6 +184,7 @@ static cJSON *set_json(const sb_runset *s)
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
     cJSON_AddItemToObject(o, "code_version", json_str(code));
+    cJSON_AddNumberToObject(o, "dirty_runs", sb_gate_dirty_runs(s));
     cJSON_AddItemToObject(o, "cpu", json_str(cpu));
     cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
     cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
