@@ -86,6 +86,37 @@ check "dirty baseline: warning on stderr" grep -q 'warning: the baseline .* 6 ru
 check "dirty baseline: warning in the table" grep -q 'warning.*6 baseline runs came from a tree with uncommitted changes' "$dir/out.md"
 check "dirty baseline: both versions shown" grep -q 'code 1234567-dirty src:0123456789abcdef' "$dir/out.md"
 
+# CI outputs: JUnit XML (a test case per configuration and metric, failures
+# for worse rows), GitHub annotations and the step summary
+junit_ok() { # file, tests, failures: well-formed, with those counts, a failure per worse row
+  /usr/bin/python3 - "$@" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+cases = root.findall('.//testcase')
+fails = [c for c in cases if c.find('failure') is not None]
+ok = root.get('tests') == sys.argv[2] and len(cases) == int(sys.argv[2]) and len(fails) == int(sys.argv[3])
+ok = ok and all(c.get('classname') and c.get('name') for c in cases)
+ok = ok and all(f.get('name').startswith('test') and f.get('classname') == 'copy all' for f in fails)
+sys.exit(0 if ok else 1)
+PY
+}
+cand=$(edited drop "UPDATE metrics SET value = value - 0.2 WHERE key = 'test' AND run_id IN (SELECT id FROM runs WHERE sharing = 'all')")
+rm -f "$dir/summary.md"
+GITHUB_STEP_SUMMARY=$dir/summary.md "$SB" gate --baseline "$dir/baseline.csv" --db "$cand" --junit "$dir/gate.xml" --github \
+  --markdown "$dir/out.md" >"$dir/gh.log" 2>&1; rc=$?
+check "CI outputs: exit 1 (got $rc)" test "$rc" = 1
+rows=$(grep -c '^| copy ' "$dir/out.md")
+check "JUnit: a test case per row, one failure (the quality drop)" junit_ok "$dir/gate.xml" "$rows" 1
+check "GitHub: an error annotation for the worse row" grep -qE '^::error title=sharebench gate%3A copy all%2C test \(accuracy\)::worse: ' "$dir/gh.log"
+check "GitHub: only one error annotation" test "$(grep -c '^::error' "$dir/gh.log")" = 1
+check "GitHub: the verdict as a notice" grep -q '^::notice title=sharebench gate::regressed (exit 1)' "$dir/gh.log"
+check "GitHub: the table appended to the step summary" grep -q '# sharebench gate: regressed (exit 1)' "$dir/summary.md"
+"$SB" gate --baseline "$dir/baseline.csv" --db "$db" --junit "$dir/gate.xml" --markdown "$dir/out.md" >/dev/null 2>&1; rc=$?
+rows=$(grep -c '^| copy ' "$dir/out.md")
+check "JUnit of an identical candidate: no failure (exit $rc)" junit_ok "$dir/gate.xml" "$rows" 0
+"$SB" gate --baseline "$dir/baseline.csv" --db "$db" --junit "$dir/out.md" --markdown "$dir/out.md" 2>"$dir/err"; rc=$?
+check "--junit and --markdown the same file: exit 2 (got $rc)" test "$rc" = 2
+
 # a quality drop of 0.2 on every seed of 'all': 1, worse
 cand=$(edited drop "UPDATE metrics SET value = value - 0.2 WHERE key = 'test' AND run_id IN (SELECT id FROM runs WHERE sharing = 'all')")
 gate "$cand"

@@ -6,16 +6,19 @@
 #include "cli/cli.h"
 #include "gate/gate.h"
 #include "gate/tables.h"
+#include "gate/ci.h"
 #include "results/source.h"
 #include "sys/atomicfile.h"
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void help(FILE *f)
 {
     fprintf(f,
             "usage: sharebench gate --baseline FILE [--db FILE] [--sweep NAME] [--markdown FILE] [--json FILE]\n"
+            "                       [--junit FILE] [--github]\n"
             "                       [--metrics LIST] [--tolerance test=X] [--tolerance test_long=X]\n"
             "                       [--speed-factor F] [--memory-factor F] [--alpha A]\n"
             "                       [--min-seeds N] [--min-runs N] [--warmup N] [--normalise calib|none]\n\n"
@@ -40,6 +43,11 @@ static void help(FILE *f)
             "  --sweep NAME         the candidate's runs of sweep NAME (default: the baseline's sweep)\n"
             "  --markdown FILE      write the table there (default: standard output)\n"
             "  --json FILE          write the same data as JSON\n"
+            "  --junit FILE         write JUnit XML: a test case per configuration and metric, worse\n"
+            "                       and newly failing rows failures, incomparable ones errors\n"
+            "  --github             GitHub Actions: an ::error annotation per worse row (::warning per\n"
+            "                       incomparable one) on standard output, and the Markdown table\n"
+            "                       appended to $GITHUB_STEP_SUMMARY when that is set\n"
             "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,infer_tokens_per_s,\n"
             "                       decode_tokens_per_s,train_bytes,params_unique,kv_cache_bytes,peak_rss_bytes)\n"
             "  --tolerance M=X      allowed drop of quality metric M, absolute (defaults test=0.02, test_long=0.03)\n"
@@ -57,12 +65,20 @@ static void help(FILE *f)
             "             too few repetitions; not measurable here when nothing is worse) or bad input\n");
 }
 
-static int write_output(const char *path, int json, const sb_runset *b, const sb_runset *c, const sb_gate_options *o,
+enum { OUT_MARKDOWN, OUT_JSON, OUT_JUNIT };
+
+static int write_as(FILE *f, int format, const sb_runset *b, const sb_runset *c, const sb_gate_options *o,
+                    const sb_gate_result *res)
+{
+    return format == OUT_JSON ? sb_gate_json(f, b, c, o, res) : format == OUT_JUNIT ? sb_gate_junit(f, res)
+                                                                                  : sb_gate_markdown(f, b, c, o, res);
+}
+
+static int write_output(const char *path, int format, const sb_runset *b, const sb_runset *c, const sb_gate_options *o,
                         const sb_gate_result *res, char *err, size_t errlen)
 {
     if (!path || !strcmp(path, "-")) {
-        int rc = json ? sb_gate_json(stdout, b, c, o, res) : sb_gate_markdown(stdout, b, c, o, res);
-        if (rc || fflush(stdout)) {
+        if (write_as(stdout, format, b, c, o, res) || fflush(stdout)) {
             snprintf(err, errlen, "cannot write to standard output");
             return -1;
         }
@@ -70,12 +86,30 @@ static int write_output(const char *path, int json, const sb_runset *b, const sb
     }
     sb_atomic a;
     if (sb_atomic_open(&a, path, err, errlen)) return -1;
-    if (json ? sb_gate_json(a.f, b, c, o, res) : sb_gate_markdown(a.f, b, c, o, res)) {
+    if (write_as(a.f, format, b, c, o, res)) {
         sb_atomic_abort(&a);
         snprintf(err, errlen, "%s: cannot write", path);
         return -1;
     }
     return sb_atomic_commit(&a, err, errlen);
+}
+
+/* --github: annotations on standard output, the table appended to the step summary */
+static int github_output(const sb_runset *b, const sb_runset *c, const sb_gate_options *o, const sb_gate_result *res, char *err,
+                         size_t errlen)
+{
+    if (sb_gate_github(stdout, res) || fflush(stdout)) {
+        snprintf(err, errlen, "cannot write to standard output");
+        return -1;
+    }
+    const char *summary = getenv("GITHUB_STEP_SUMMARY");
+    if (!summary || !*summary) return 0;
+    FILE *f = fopen(summary, "a");
+    if (!f || sb_gate_markdown(f, b, c, o, res) || fclose(f)) {
+        snprintf(err, errlen, "GITHUB_STEP_SUMMARY=%s: cannot append the table", summary);
+        return -1;
+    }
+    return 0;
 }
 
 int sb_cmd_gate(int argc, char **argv)
@@ -88,9 +122,11 @@ int sb_cmd_gate(int argc, char **argv)
         { "memory-factor", required_argument, NULL, 'R' }, { "alpha", required_argument, NULL, 'a' },
         { "min-runs", required_argument, NULL, 'A' },    { "min-seeds", required_argument, NULL, 'n' },
         { "warmup", required_argument, NULL, 'W' },      { "normalise", required_argument, NULL, 'N' },
+        { "junit", required_argument, NULL, 'U' },      { "github", no_argument, NULL, 'G' },
         { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 }
     };
-    const char *baseline = NULL, *db = SB_DEFAULT_DB, *sweep = NULL, *md = NULL, *json = NULL;
+    const char *baseline = NULL, *db = SB_DEFAULT_DB, *sweep = NULL, *md = NULL, *json = NULL, *junit = NULL;
+    int github = 0;
     sb_gate_options o;
     char err[1024];
     int opt, idx;
@@ -105,6 +141,8 @@ int sb_cmd_gate(int argc, char **argv)
         case 'w': sweep = optarg; break;
         case 'm': md = optarg; break;
         case 'j': json = optarg; break;
+        case 'U': junit = optarg; break;
+        case 'G': github = 1; break;
         case 'M': case 'T': case 'S': case 'R': case 'a': case 'A': case 'n': case 'W': case 'N':
             if (sb_gate_option(&o, opts[idx].name, optarg, err, sizeof err)) return sb_usage_error("gate: %s", err);
             break;
@@ -114,6 +152,8 @@ int sb_cmd_gate(int argc, char **argv)
     if (optind < argc) return sb_usage_error("gate: unexpected argument '%s' (see sharebench gate --help)", argv[optind]);
     if (!baseline) return sb_usage_error("gate: no --baseline FILE given (see sharebench gate --help)");
     if (md && json && !strcmp(md, json)) return sb_usage_error("gate: --markdown and --json name the same file '%s'", md);
+    if (junit && ((md && !strcmp(md, junit)) || (json && !strcmp(json, junit))))
+        return sb_usage_error("gate: --junit names the same file '%s' as another output", junit);
     sb_runset *b = sb_runset_open(baseline, NULL, err, sizeof err);
     if (!b) return sb_usage_error("gate: baseline %s", err);
     if (!b->nruns) {
@@ -143,7 +183,9 @@ int sb_cmd_gate(int argc, char **argv)
         return sb_usage_error("gate: %s", err);
     }
     int rc = res.status;
-    if ((json && write_output(json, 1, b, c, &o, &res, err, sizeof err)) || write_output(md, 0, b, c, &o, &res, err, sizeof err)) {
+    if ((json && write_output(json, OUT_JSON, b, c, &o, &res, err, sizeof err)) ||
+        (junit && write_output(junit, OUT_JUNIT, b, c, &o, &res, err, sizeof err)) ||
+        (github && github_output(b, c, &o, &res, err, sizeof err)) || write_output(md, OUT_MARKDOWN, b, c, &o, &res, err, sizeof err)) {
         sb_usage_error("gate: %s", err);
         rc = SB_EXIT_USAGE;
     } else {
