@@ -48,13 +48,18 @@ else
 BUILD    := build/release
 endif
 
-# PLANT='-DSB_PLANT_SLOW_STEP=0.5' (every training step 1.5x as long) or
-# PLANT='-DSB_PLANT_LR_SCALE=0.01': a regression planted for the gate's
-# acceptance script (bench/gate-acceptance.sh), built apart in build/plant;
-# its runs record a version ending in +planted. Never for anything else.
-ifneq ($(PLANT),)
-CFLAGS   += $(PLANT)
-BUILD    := build/plant
+# PLANT=slow (every training step 1.5x as long) or PLANT=lr (the learning rate
+# a hundredth): a regression planted for the gate's acceptance script
+# (bench/gate-acceptance.sh), built apart in build/plant-NAME; its runs record
+# a version ending in +planted. Never for anything else.
+ifeq ($(PLANT),slow)
+CFLAGS   += -DSB_PLANT_SLOW_STEP=0.5
+BUILD    := build/plant-slow
+else ifeq ($(PLANT),lr)
+CFLAGS   += -DSB_PLANT_LR_SCALE=0.01
+BUILD    := build/plant-lr
+else ifneq ($(PLANT),)
+$(error PLANT=$(PLANT): expected slow or lr)
 endif
 
 # MPI=1: the same program built with Open MPI's mpicc into build/mpi, for

@@ -344,7 +344,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
                                   : sb_compress_step(cs, m, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
 #ifdef SB_PLANT_SLOW_STEP
         /* a planted slowdown for the gate's acceptance script (make PLANT=...): busy, as real work is */
-        for (double end = t + (sb_now() - t) * (SB_PLANT_SLOW_STEP); sb_now() < end;) {}
+        double done = sb_now();
+        for (double end = done + (done - t) * (SB_PLANT_SLOW_STEP); sb_now() < end;) {}
 #endif
         t = sb_now() - t;
         cpu = sb_cpu_time() - cpu;
