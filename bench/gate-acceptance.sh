@@ -3,7 +3,8 @@
 # not part of `make test` (it runs many sweeps and loads the machine on
 # purpose). What it measures, each printed as "acceptance: NAME: K of N":
 #   false-alarms  TRIES smoke sweeps of the unchanged tree with two CPU-bound
-#                 competitors (`yes >/dev/null` twice) during each, each gated
+#                 competitors (two shell busy loops: `yes >/dev/null` writes, and
+#                 where /dev/null is a plain file it fills and stops) during each, each gated
 #                 against BASELINE with the defaults: exit 1 is a false alarm
 #                 (exit 2, "not measurable here", is the honest answer under load)
 #   slow-caught   DETECT_TRIES pairs of sweeps on this machine as it is (no
@@ -56,8 +57,8 @@ print(sum(1 for r in d["rows"] if r["metric"].startswith(sys.argv[2]) and r["mar
 # ---- false alarms under two competitors ----
 alarms=0 twos=0
 for i in $(seq 1 "$TRIES"); do
-  yes >/dev/null & y1=$!
-  yes >/dev/null & y2=$!
+  sh -c 'while :; do :; done' & y1=$!
+  sh -c 'while :; do :; done' & y2=$!
   sweep "$SB" "$OUT/fa-$i.db"
   kill "$y1" "$y2"
   wait "$y1" "$y2" 2>/dev/null

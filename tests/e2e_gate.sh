@@ -235,6 +235,16 @@ printf '0,meta,note,,,,a\000b\r\n' | cat "$dir/baseline.csv" - > "$dir/nul.csv"
 check "a NUL byte in a baseline exits 2 (got $rc)" test "$rc" = 2
 check "a NUL byte in a baseline named" grep -q "nul.csv: row [0-9]*: a NUL byte in a field" "$dir/err"
 
+# --remeasure: the training step measured again by this binary, loop by loop
+# (whether the loops were contended depends on the machine: only that it ran)
+"$SB" gate --baseline "$dir/baseline.csv" --db "$db" --remeasure 3 --metrics train_step_ms --markdown "$dir/out.md" 2>"$dir/err"; rc=$?
+check "--remeasure ran (exit $rc)" test "$rc" -le 2
+check "--remeasure: each configuration's loops said" test "$(grep -c 'candidate remeasured: 3 loops' "$dir/out.md")" = 2
+check "--remeasure: progress on stderr" grep -q 'remeasuring copy all: loop 3 of 3' "$dir/err"
+"$SB" gate --baseline "$dir/baseline.csv" --db "$db" --remeasure 1 2>"$dir/err"; rc=$?
+check "--remeasure 1 refused (got $rc)" test "$rc" = 2
+check "--remeasure 1 named" grep -q -- "--remeasure '1'" "$dir/err"
+
 # bad input: 2 and nothing written
 rm -f "$dir/out.md" "$dir/out.json"
 "$SB" gate --baseline "$dir/nonexistent.csv" --db "$db" --markdown "$dir/out.md" --json "$dir/out.json" 2>"$dir/err"; rc=$?

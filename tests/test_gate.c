@@ -504,6 +504,46 @@ static void exit_statuses(void **state)
     sb_runset_free(base);
 }
 
+/* gate --remeasure: the candidate's train_step_ms comes from the loops, not its runs. */
+static void remeasured(void **state)
+{
+    (void)state;
+    sb_gate_options o;
+    sb_gate_defaults(&o);
+    sb_gate_result res;
+    sb_runset *base = make_set(3, NULL), *c = make_set(3, NULL);
+    /* groups: none (10 ms steps in the runs), then all (8 ms); loops twice as slow for none */
+    sb_gate_remeasured rm[2];
+    memset(rm, 0, sizeof rm);
+    for (int g = 0; g < 2; g++) {
+        rm[g].n = 4;
+        for (int i = 0; i < 4; i++) {
+            rm[g].step_ms[i] = (g ? 8.0 : 20.0) * (1 + 0.01 * i);
+            rm[g].calib[i] = 100;
+        }
+    }
+    o.remeasured = rm;
+    assert_int_equal(compare(base, c, &o, &res), 1);
+    const sb_gate_row *r = find_row(&res, "copy none", "train_step_ms");
+    assert_int_equal(r->mark, SB_MARK_WORSE);
+    assert_int_equal(r->n_cand, 4);
+    assert_close(r->change, 2.03, 0.15);   /* loops of 20.3 ms on average against runs of about 10 */
+    assert_mentions(r->note, "remeasured");
+    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->mark != SB_MARK_WORSE, 1);
+    /* the other metrics still read the candidate's runs */
+    assert_int_equal(find_row(&res, "copy none", "infer_tokens_per_s")->n_cand, 3);
+    sb_gate_result_free(&res);
+    /* loops that other processes slowed: not measurable here, whatever they measured */
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < 4; i++) rm[g].contended[i] = 1;
+    assert_int_equal(compare(base, c, &o, &res), 2);
+    assert_int_equal(find_row(&res, "copy none", "train_step_ms")->mark, SB_MARK_NOT_MEASURABLE);
+    assert_int_equal(res.count[SB_MARK_WORSE], 0);
+    sb_gate_result_free(&res);
+    sb_runset_free(base);
+    sb_runset_free(c);
+}
+
 /* Markdown and JSON carry the marks, the normalisation and the verdict. */
 static void outputs(void **state)
 {
@@ -615,7 +655,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quality_marks), cmocka_unit_test(ratio_marks),   cmocka_unit_test(exact_marks),
-        cmocka_unit_test(holm_marks), cmocka_unit_test(status_of_marks), cmocka_unit_test(exit_statuses), cmocka_unit_test(outputs),
+        cmocka_unit_test(holm_marks), cmocka_unit_test(status_of_marks), cmocka_unit_test(exit_statuses), cmocka_unit_test(remeasured),
+        cmocka_unit_test(outputs),
         cmocka_unit_test(baseline_round_trip), cmocka_unit_test(option_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
 ** gate.c: `sharebench gate`: a candidate's runs against a baseline (gate/gate.h
-** decides; this file reads the options, opens both sides and writes the table).
+** decides; this file reads the options, opens both sides, re-measures the
+** training step when asked, and writes the table).
 */
 #include "commands.h"
 #include "cli/cli.h"
@@ -8,17 +9,22 @@
 #include "gate/tables.h"
 #include "gate/ci.h"
 #include "results/source.h"
+#include "run/runner.h"
+#include "sys/machine.h"
 #include "sys/atomicfile.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The steps of a re-measurement loop (gate --remeasure): the first five are warm-up (runner.c). */
+#define REMEASURE_STEPS "30"
+
 static void help(FILE *f)
 {
     fprintf(f,
             "usage: sharebench gate --baseline FILE [--db FILE] [--sweep NAME] [--markdown FILE] [--json FILE]\n"
-            "                       [--junit FILE] [--github]\n"
+            "                       [--junit FILE] [--github] [--remeasure N]\n"
             "                       [--metrics LIST] [--tolerance test=X] [--tolerance test_long=X]\n"
             "                       [--speed-factor F] [--memory-factor F] [--alpha A]\n"
             "                       [--min-seeds N] [--min-runs N] [--warmup N] [--normalise calib|none]\n\n"
@@ -50,6 +56,9 @@ static void help(FILE *f)
             "                       appended to $GITHUB_STEP_SUMMARY when that is set\n"
             "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,infer_tokens_per_s,\n"
             "                       decode_tokens_per_s,train_bytes,params_unique,kv_cache_bytes,peak_rss_bytes)\n"
+            "  --remeasure N        measure the training step again with this binary: for each\n"
+            "                       baseline configuration in turn, N loops of " REMEASURE_STEPS " steps, one at a time;\n"
+            "                       train_step_ms compares the baseline with these, not the candidate's runs\n"
             "  --tolerance M=X      allowed drop of quality metric M, absolute (defaults test=0.02, test_long=0.03)\n"
             "  --speed-factor F     allowed slowdown (default 1.25)\n"
             "  --memory-factor F    allowed growth of memory (default 1.10)\n"
@@ -63,6 +72,55 @@ static void help(FILE *f)
             "exit status: 0 nothing regressed, 1 something regressed (worse or newly failing),\n"
             "             2 comparison not possible (missing runs or values, different configurations,\n"
             "             too few repetitions; not measurable here when nothing is worse) or bad input\n");
+}
+
+/* --remeasure N: for each baseline configuration in turn, N short training
+** loops by this binary with the configuration's keys (REMEASURE_STEPS steps,
+** no analyses, nothing saved) on the threads its baseline runs used; each
+** loop's median uncontended step goes to rm[group]. 0, or -1 with a message. */
+static int remeasure(const sb_runset *b, int n, sb_gate_remeasured *rm, char *err, size_t errlen)
+{
+    for (int g = 0; g < b->ngroups; g++) {
+        const sb_rs_run *r0 = &b->runs[b->groups[g].run[0]];
+        sb_spec s;
+        char cur[1024], why[512];
+        sb_spec_default(&s);
+        for (int k = 0; k < r0->nparams; k++) {
+            /* the run's keys; what a run records beside them (task_knobs, metric) is no key to set */
+            if (!strcmp(r0->pkey[k], "preset") || sb_spec_get(&s, r0->pkey[k], cur, sizeof cur)) continue;
+            if (sb_spec_set(&s, r0->pkey[k], r0->pval[k] ? r0->pval[k] : "", why, sizeof why)) {
+                snprintf(err, errlen, "--remeasure: %s: %s", b->groups[g].label, why);
+                return -1;
+            }
+        }
+        if (sb_spec_set(&s, "steps", REMEASURE_STEPS, why, sizeof why) || sb_spec_set(&s, "analysis", "0", why, sizeof why) ||
+            sb_spec_set(&s, "save", "", why, sizeof why) || sb_spec_set(&s, "save_optim", "", why, sizeof why) ||
+            sb_spec_set(&s, "eval_every", REMEASURE_STEPS, why, sizeof why) || sb_spec_validate(&s, why, sizeof why)) {
+            snprintf(err, errlen, "--remeasure: %s: %s", b->groups[g].label, why);
+            return -1;
+        }
+        sb_machine_threads(r0->threads);
+        rm[g].n = n;
+        for (int i = 0; i < n; i++) {
+            char seed[32];
+            int status;
+            double v, x;
+            snprintf(seed, sizeof seed, "%d", i + 1);
+            sb_spec_set(&s, "seed", seed, why, sizeof why);
+            fprintf(stderr, "gate: remeasuring %s: loop %d of %d\n", b->groups[g].label, i + 1, n);
+            sb_run *r = sb_runner_execute(&s, NULL, &status, why, sizeof why);
+            if (!r || status != SB_RUN_FINISHED) {
+                snprintf(err, errlen, "--remeasure: %s: %s", b->groups[g].label, r ? sb_run_get(r, "error") : why);
+                sb_run_free(r);
+                return -1;
+            }
+            rm[g].contended[i] = sb_run_metric_get(r, "contended", &x) || x > 0 || sb_run_metric_get(r, "train_step_ms_quiet", &v);
+            rm[g].step_ms[i] = rm[g].contended[i] ? 0 : v;
+            if (sb_run_metric_get(r, "calib_gflops", &rm[g].calib[i])) rm[g].calib[i] = 0;
+            sb_run_free(r);
+        }
+    }
+    return 0;
 }
 
 enum { OUT_MARKDOWN, OUT_JSON, OUT_JUNIT };
@@ -123,10 +181,11 @@ int sb_cmd_gate(int argc, char **argv)
         { "min-runs", required_argument, NULL, 'A' },    { "min-seeds", required_argument, NULL, 'n' },
         { "warmup", required_argument, NULL, 'W' },      { "normalise", required_argument, NULL, 'N' },
         { "junit", required_argument, NULL, 'U' },      { "github", no_argument, NULL, 'G' },
+        { "remeasure", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 }
     };
     const char *baseline = NULL, *db = SB_DEFAULT_DB, *sweep = NULL, *md = NULL, *json = NULL, *junit = NULL;
-    int github = 0;
+    int github = 0, loops = 0;
     sb_gate_options o;
     char err[1024];
     int opt, idx;
@@ -143,6 +202,14 @@ int sb_cmd_gate(int argc, char **argv)
         case 'j': json = optarg; break;
         case 'U': junit = optarg; break;
         case 'G': github = 1; break;
+        case 'r': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 2 || v > SB_GATE_REMEASURE_MAX)
+                return sb_usage_error("gate: --remeasure '%s': expected loops from 2 to %d", optarg, SB_GATE_REMEASURE_MAX);
+            loops = (int)v;
+            break;
+        }
         case 'M': case 'T': case 'S': case 'R': case 'a': case 'A': case 'n': case 'W': case 'N':
             if (sb_gate_option(&o, opts[idx].name, optarg, err, sizeof err)) return sb_usage_error("gate: %s", err);
             break;
@@ -176,8 +243,25 @@ int sb_cmd_gate(int argc, char **argv)
     if (sb_gate_dirty_runs(b))
         fprintf(stderr, "gate: warning: the baseline %s holds %d runs from a tree with uncommitted changes (-dirty)\n", baseline,
                 sb_gate_dirty_runs(b));
+    sb_gate_remeasured *rm = NULL;
+    if (loops) {
+        if (!(rm = calloc((size_t)b->ngroups + 1, sizeof *rm))) {
+            sb_runset_free(b);
+            sb_runset_free(c);
+            return sb_usage_error("gate: out of memory");
+        }
+        if (remeasure(b, loops, rm, err, sizeof err)) {
+            free(rm);
+            sb_runset_free(b);
+            sb_runset_free(c);
+            return sb_usage_error("gate: %s", err);
+        }
+        o.remeasured = rm;
+    }
     sb_gate_result res;
-    if (sb_gate_compare(b, c, &o, &res, err, sizeof err)) {
+    int failed = sb_gate_compare(b, c, &o, &res, err, sizeof err);
+    free(rm);
+    if (failed) {
         sb_runset_free(b);
         sb_runset_free(c);
         return sb_usage_error("gate: %s", err);

@@ -28,6 +28,16 @@
 #include "decide.h"
 #include "results/runset.h"
 
+/* The training step measured again by the candidate binary (gate --remeasure)
+** for one baseline configuration: n short fixed loops, run one at a time,
+** each's median uncontended step, calibration, and whether it was contended. */
+enum { SB_GATE_REMEASURE_MAX = 20 };
+typedef struct {
+    int n;
+    double step_ms[SB_GATE_REMEASURE_MAX], calib[SB_GATE_REMEASURE_MAX];
+    int contended[SB_GATE_REMEASURE_MAX];
+} sb_gate_remeasured;
+
 typedef struct {
     const char *metrics;       /* comma-separated metrics to gate (default: all of them) */
     double tol_test, tol_test_long; /* absolute, in the metric's units */
@@ -37,11 +47,12 @@ typedef struct {
     int min_runs;              /* fewer clean runs a side than this: too few for the test over runs */
     int warmup;                /* first steps of each run left out of step times */
     int normalise;             /* 1: by calib_gflops; 0: raw */
+    const sb_gate_remeasured *remeasured; /* NULL, or one per baseline group: the candidate's train_step_ms from these */
 } sb_gate_options;
 
 /* Defaults: every metric; tolerances 0.02 (test) and 0.03 (test_long);
 ** factors 1.25 (speed) and 1.10 (memory); alpha 0.05; 3 seeds; 3 runs a side;
-** 5 warm-up steps (older records' step times); normalised. */
+** 5 warm-up steps (older records' step times); normalised; nothing remeasured. */
 void sb_gate_defaults(sb_gate_options *o);
 
 /* Set an option from its command-line name (tolerance test=0.01, speed-factor,
