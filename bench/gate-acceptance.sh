@@ -89,8 +89,8 @@ say "slow-caught: $caught of $DETECT_TRIES"
 # ---- a planted quality regression ----
 sweep build/plant-lr/sharebench "$OUT/lr.db"
 rc=$(gate "$BASELINE" "$OUT/lr.db" "$OUT/lr.json")
-worse=$(mark_count "$OUT/lr.json" test worse)
-say "lr-caught: exit $rc, test worse in $worse configurations: $([ "$rc" = 1 ] && [ "$worse" -gt 0 ] && echo 1 || echo 0) of 1"
+worse=$(mark_count "$OUT/lr.json" 'test (' worse)
+say "lr-caught: exit $rc, test worse in $worse configurations, test_long in $(mark_count "$OUT/lr.json" test_long worse): $([ "$rc" = 1 ] && [ "$worse" -gt 0 ] && echo 1 || echo 0) of 1"
 [ "$rc" = 1 ] && [ "$worse" -gt 0 ] || ok=0
 
 # ---- a baseline with NaN or missing quality values ----
