@@ -48,6 +48,20 @@ else
 BUILD    := build/release
 endif
 
+# PLANT=slow (every training step 1.5x as long) or PLANT=lr (the learning rate
+# a hundredth): a regression planted for the gate's acceptance script
+# (bench/gate-acceptance.sh), built apart in build/plant-NAME; its runs record
+# a version ending in +planted. Never for anything else.
+ifeq ($(PLANT),slow)
+CFLAGS   += -DSB_PLANT_SLOW_STEP=0.5
+BUILD    := build/plant-slow
+else ifeq ($(PLANT),lr)
+CFLAGS   += -DSB_PLANT_LR_SCALE=0.01
+BUILD    := build/plant-lr
+else ifneq ($(PLANT),)
+$(error PLANT=$(PLANT): expected slow or lr)
+endif
+
 # MPI=1: the same program built with Open MPI's mpicc into build/mpi, for
 # mpirun and srun (README: Running on a cluster); without mpirun it behaves as
 # the default build. `make test` builds it too and runs the MPI tests with it.
@@ -164,7 +178,11 @@ demo: deps $(BUILD)/sharebench
 
 # Rewrite the committed baseline of the smoke sweep (results/baseline/smoke.csv) from a fresh
 # run, after a change meant to move its numbers or its configuration; review the diff.
+# Refuses a tree with uncommitted changes unless ALLOW_DIRTY=1.
 baseline: deps $(BUILD)/sharebench
+	@if [ "$(ALLOW_DIRTY)" != 1 ] && [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then \
+	  echo "make baseline: the tree has uncommitted changes; its runs would record a version no commit holds." \
+	       "Commit first, or make baseline ALLOW_DIRTY=1 to write it anyway (the gate then warns)" >&2; exit 2; fi
 	@mkdir -p build results/baseline
 	rm -f build/baseline.db build/baseline.db-*
 	$(BUILD)/sharebench sweep bench/sweeps/smoke.ini --db build/baseline.db --jobs 2
@@ -207,11 +225,18 @@ $(BUILD)/libsbengine_f64.a: $(ENGINE_DBL)
 $(BUILD)/libsbsuites.a: $(SUITES_OBJ)
 	@ar rcs $@ $^
 
-$(BUILD)/libsbbench.a: $(BENCH_OBJ)
+$(BUILD)/libsbbench.a: $(BENCH_OBJ) $(BUILD)/provenance.o
 	@ar rcs $@ $^
 
-# the code version recorded with every run, and what --version says it was built with
-$(BUILD)/bench/sys/machine.o: CFLAGS += -DSB_VERSION='"$(VERSION)"'
+# the code version recorded with every run (bench/sys/provenance.h): generated before
+# every link, rewritten only when the commit, the dirty flag or a source changed
+.PHONY: FORCE
+$(BUILD)/provenance.c: FORCE | deps
+	@mkdir -p $(dir $@)
+	@tools/provenance $@ '$(PLANT)'
+$(BUILD)/provenance.o: $(BUILD)/provenance.c
+	@$(CC) $(CFLAGS) $(BENCH_INC) -c $< -o $@
+# what --version says it was built with
 BUILD_FLAGS := $(filter-out -I% -D% -W%,$(CFLAGS))
 $(BUILD)/bench/cmd/version.o: CFLAGS += -DSB_BUILD_CC='"$(CC)"' -DSB_BUILD_FLAGS='"$(BUILD_FLAGS)"'
 

@@ -23,7 +23,7 @@ _sharebench()
         --status) COMPREPLY=($(compgen -W "finished failed diverged" -- "$cur")); return ;;
         --shape) COMPREPLY=($(compgen -W "S1 S2 S3" -- "$cur")); return ;;
         --out|--plots) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --db|--config|--init-from|--init-optim|--save|--save-optim|--baseline|--claims|--markdown|--json|-o|--output)
+        --db|--config|--init-from|--init-optim|--save|--save-optim|--baseline|--claims|--markdown|--json|--junit|-o|--output)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then

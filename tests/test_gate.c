@@ -1,11 +1,13 @@
 /*
 ** test_gate.c: the regression gate: every mark from its decision function
-** (quality, speed/memory ratios, exact accounting, both metric directions),
-** every exit status from whole comparisons of run sets built in in-memory
-** databases (identical, quality drop, slowdown, newly failing, missing seed,
-** different configuration, too few seeds, missing calibration), the
-** normalisation by the calibration, the baseline file round trip, and the
-** options' refusals.
+** (quality, timing and measured ratios over runs, exact figures, both metric
+** directions, the equivalence tests and p-values against closed forms),
+** Holm's adjustment over a gate run's rows, every exit status from whole
+** comparisons of run sets built in in-memory databases (identical, quality
+** drop, slowdown, newly failing, missing seed, different configuration, too
+** few seeds, missing calibration, contended runs, a non-finite exact figure,
+** two seeds with deterministic figures), the normalisation by the
+** calibration, the baseline file round trip, and the options' refusals.
 */
 #include "results/source.h"
 #include "testutil.h"
@@ -49,18 +51,33 @@ static void quality_marks(void **state)
     sb_gate_quality(base, noisy, 5, 1, 0.02, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_NOT_SIGNIFICANT);
     assert_true(r.p > 0.05);
-    assert_mentions(r.note, "p =");
+    assert_mentions(r.note, "not significant at alpha 0.05");
     /* two seeds when three are needed: too few, however large the drop */
     memset(&r, 0, sizeof r);
     sb_gate_quality(base, drop, 2, 1, 0.02, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_TOO_FEW);
     assert_mentions(r.note, "2 seeds");
     assert_mentions(r.note, "--min-seeds");
-    /* identical: unchanged, p = 1 */
+    /* identical: unchanged, the equivalence certain */
     memset(&r, 0, sizeof r);
     sb_gate_quality(base, base, 5, 1, 0.02, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_UNCHANGED);
-    assert_close(r.p, 1, 0);
+    assert_string_equal(r.test, "TOST paired t");
+    assert_close(r.p, 0, 0);
+    /* a mean drop of 0.01, inside the tolerance, but seeds disagreeing by 0.1: within tolerance, not unchanged */
+    const double wide[] = { 0.75, 0.87, 0.76, 0.84, 0.75 };
+    memset(&r, 0, sizeof r);
+    sb_gate_quality(base, wide, 5, 1, 0.02, 0.05, 3, &r);
+    assert_close(r.change, -0.01, 1e-12);
+    assert_int_equal(r.mark, SB_MARK_WITHIN_TOLERANCE);
+    assert_true(r.p > 0.05);
+    /* the equivalence p against the closed form (3 seeds, df 2): differences -0.01, 0, +0.01 around -0.005,
+    ** mean -0.005, sd 0.01, se 0.01/sqrt(3); the binding test is the lower one, t = (0.02 - 0.005) / se */
+    const double b3[] = { 0.5, 0.5, 0.5 }, c3[] = { 0.485, 0.495, 0.505 };
+    memset(&r, 0, sizeof r);
+    sb_gate_quality(b3, c3, 3, 1, 0.02, 0.05, 3, &r);
+    double se = 0.01 / sqrt(3), t = 0.015 / se;
+    assert_close(r.p, 0.5 - t / (2 * sqrt(2 + t * t)), 1e-10);
 }
 
 /* n step times around mean, a fixed pseudo-random jitter of +-5% */
@@ -75,48 +92,52 @@ static void times(double *v, int n, double mean, unsigned seed)
 static void ratio_marks(void **state)
 {
     (void)state;
-    double a[200], b[200];
+    double a[6], b[6];
     sb_gate_row r;
-    times(a, 200, 10, 1);
-    /* 5% slower: within x1.25 */
-    times(b, 200, 10.5, 2);
+    times(a, 6, 10, 1);
+    /* 5% slower over six runs each: inside x1.25 and shown equivalent */
+    times(b, 6, 10.5, 2);
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(a, 200, b, 200, 0, 1.25, 0.002, &r);
+    sb_gate_ratio(a, 6, b, 6, 0, 1.25, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_UNCHANGED);
+    assert_string_equal(r.test, "TOST Welch t on logs");
     /* 50% slower: worse */
-    times(b, 200, 15, 3);
+    times(b, 6, 15, 3);
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(a, 200, b, 200, 0, 1.25, 0.002, &r);
+    sb_gate_ratio(a, 6, b, 6, 0, 1.25, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_WORSE);
-    assert_close(r.change, 1.5, 0.03);
-    assert_true(r.p < 1e-10);
+    assert_close(r.change, 1.5, 0.05);
+    assert_true(r.p < 1e-6);
     /* twice as fast: better */
-    times(b, 200, 5, 4);
+    times(b, 6, 5, 4);
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(a, 200, b, 200, 0, 1.25, 0.002, &r);
+    sb_gate_ratio(a, 6, b, 6, 0, 1.25, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_BETTER);
     /* throughput (higher is better) halved: worse */
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(a, 200, b, 200, 1, 1.25, 0.002, &r);
+    sb_gate_ratio(a, 6, b, 6, 1, 1.25, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_WORSE);
-    /* medians 30% apart, samples overlapping: not significant */
+    /* geometric means 30% apart, runs overlapping: not significant */
     const double x[] = { 10, 20, 13, 30, 9, 25 }, y[] = { 14, 31, 12, 40, 11, 30 };
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(x, 6, y, 6, 0, 1.25, 0.05, &r);
+    sb_gate_ratio(x, 6, y, 6, 0, 1.25, 0.05, 3, &r);
     assert_true(r.change > 1.25);
     assert_int_equal(r.mark, SB_MARK_NOT_SIGNIFICANT);
-    /* two against two: the smallest p is 1/6 > 0.05, too few, even when separated */
+    /* two against two with three needed: too few, even when separated */
     const double x2[] = { 10, 11 }, y2[] = { 30, 31 };
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(x2, 2, y2, 2, 0, 1.25, 0.05, &r);
+    sb_gate_ratio(x2, 2, y2, 2, 0, 1.25, 0.05, 3, &r);
     assert_int_equal(r.mark, SB_MARK_TOO_FEW);
-    assert_mentions(r.note, "2 and 2 repetitions");
-    /* three against three separated reaches exactly 0.05: worse */
-    const double x3[] = { 10, 11, 12 }, y3[] = { 30, 31, 32 };
+    assert_mentions(r.note, "2 and 2 runs");
+    /* the p against the closed form: logs 1, 2, 3 against 3, 4, 5 (df 4, t = 2 / sqrt(2/3)) with the factor e */
+    const double e1[] = { exp(1), exp(2), exp(3) }, e2[] = { exp(3), exp(4), exp(5) };
     memset(&r, 0, sizeof r);
-    sb_gate_ratio(x3, 3, y3, 3, 0, 1.25, 0.05, &r);
+    sb_gate_ratio(e1, 3, e2, 3, 0, exp(1), 0.05, 3, &r);
+    double t = 2 / sqrt(2.0 / 3);
+    assert_close(r.change, exp(2), 1e-9);
+    assert_close(r.p, 0.5 - t * (t * t + 6) / (2 * pow(t * t + 4, 1.5)), 1e-10);
     assert_int_equal(r.mark, SB_MARK_WORSE);
-    assert_close(r.p, 0.05, 1e-12);
+    assert_string_equal(r.test, "Welch t on logs");
 }
 
 static void exact_marks(void **state)
@@ -124,14 +145,57 @@ static void exact_marks(void **state)
     (void)state;
     sb_gate_row r;
     memset(&r, 0, sizeof r);
-    sb_gate_exact(1000, 1050, 0, 1.10, &r);
+    sb_gate_exact(1000, 1000, 0, 1.10, &r);
     assert_int_equal(r.mark, SB_MARK_UNCHANGED);
+    /* deterministic: any change is real; inside the factor it is said, not passed as unchanged */
+    memset(&r, 0, sizeof r);
+    sb_gate_exact(1000, 1050, 0, 1.10, &r);
+    assert_int_equal(r.mark, SB_MARK_WITHIN_TOLERANCE);
+    assert_mentions(r.note, "+5.00%");
     memset(&r, 0, sizeof r);
     sb_gate_exact(1000, 1200, 0, 1.10, &r);
     assert_int_equal(r.mark, SB_MARK_WORSE);
     memset(&r, 0, sizeof r);
     sb_gate_exact(1000, 500, 0, 1.10, &r);
     assert_int_equal(r.mark, SB_MARK_BETTER);
+}
+
+/* Holm over a gate run's rows: R's p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") = 0.03 0.06 0.06 0.02 */
+static void holm_marks(void **state)
+{
+    (void)state;
+    sb_gate_row rows[5];
+    const double p[] = { 0.01, 0.04, 0.03, 0.005 };
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 4; i++) {
+        rows[i].kind = SB_GATE_TIMING;
+        rows[i].change = 2;          /* twice as slow */
+        rows[i].beyond = 1;
+        rows[i].worse_way = 1;
+        rows[i].p = rows[i].p_holm = p[i];
+        rows[i].mark = SB_MARK_WORSE;
+    }
+    rows[4].kind = SB_GATE_EXACT;    /* no test: not in the family */
+    rows[4].p = rows[4].p_holm = NAN;
+    rows[4].mark = SB_MARK_UNCHANGED;
+    assert_int_equal(sb_gate_holm(rows, 5, 0.05), 0);
+    assert_close(rows[0].p_holm, 0.03, 1e-15);
+    assert_close(rows[1].p_holm, 0.06, 1e-15);
+    assert_close(rows[2].p_holm, 0.06, 1e-15);
+    assert_close(rows[3].p_holm, 0.02, 1e-15);
+    assert_int_equal(rows[0].mark, SB_MARK_WORSE);
+    assert_int_equal(rows[1].mark, SB_MARK_NOT_SIGNIFICANT);
+    assert_int_equal(rows[2].mark, SB_MARK_NOT_SIGNIFICANT);
+    assert_int_equal(rows[3].mark, SB_MARK_WORSE);
+    assert_int_equal(rows[4].mark, SB_MARK_UNCHANGED);
+    /* an equivalence that does not survive the adjustment: within tolerance */
+    rows[0].beyond = 0;
+    rows[0].p = 0.04;
+    rows[1].p = 0.03;
+    assert_int_equal(sb_gate_holm(rows, 2, 0.05), 0);
+    assert_int_equal(rows[0].mark, SB_MARK_WITHIN_TOLERANCE);
+    assert_int_equal(rows[1].mark, SB_MARK_NOT_SIGNIFICANT);
+    assert_mentions(rows[1].note, "not significant at alpha");
 }
 
 static void status_of_marks(void **state)
@@ -147,6 +211,11 @@ static void status_of_marks(void **state)
     assert_int_equal(sb_gate_status(rows, 3), 1);
     rows[1].mark = SB_MARK_NEWLY_FAILING;
     assert_int_equal(sb_gate_status(rows, 3), 1);
+    /* not measurable here: 2 unless something is worse */
+    rows[2].mark = SB_MARK_NOT_MEASURABLE;
+    assert_int_equal(sb_gate_status(rows, 3), 1);
+    rows[1].mark = SB_MARK_WITHIN_TOLERANCE;
+    assert_int_equal(sb_gate_status(rows, 3), 2);
     rows[2].mark = SB_MARK_TOO_FEW;
     assert_int_equal(sb_gate_status(rows, 3), 2);
     rows[2].mark = SB_MARK_MISSING;
@@ -164,6 +233,9 @@ typedef struct {
     double step_ms;       /* typical step time */
     double calib;         /* calib_gflops; 0: none recorded */
     int steps;            /* the steps param (a configuration key) */
+    int contended;        /* 1: other processes slowed the run (no train_step_ms_quiet) */
+    double quiet;         /* train_step_ms_quiet; 0: not recorded (an older record: the steps' median is used) */
+    double bytes_acts;    /* the engine's accounting of activations; 0: 50000 */
 } spec;
 
 static void add_run(sb_store *st, const spec *s)
@@ -192,9 +264,13 @@ static void add_run(sb_store *st, const spec *s)
     if (!strcmp(s->status, "finished")) sb_run_metric(r, "test", s->test);
     if (s->calib > 0) sb_run_metric(r, "calib_gflops", s->calib);
     sb_run_metric(r, "bytes_params", 1000);
+    sb_run_metric(r, "params_unique", 250);
     sb_run_metric(r, "bytes_grads", 1000);
     sb_run_metric(r, "bytes_optim", 2000);
-    sb_run_metric(r, "bytes_acts", 50000);
+    sb_run_metric(r, "bytes_acts", s->bytes_acts != 0 ? s->bytes_acts : 50000);
+    if (s->contended) sb_run_metric(r, "contended", 1);
+    if (s->contended) sb_run_metric(r, "infer_contended", 1);
+    if (s->quiet > 0) sb_run_metric(r, "train_step_ms_quiet", s->quiet);
     sb_run_metric(r, "bytes_scratch", 6000);
     sb_run_metric(r, "peak_rss_bytes", 20e6 + s->seed * 1e4);
     sb_run_metric(r, "infer_tokens_per_s", 1e5 / s->step_ms);
@@ -216,7 +292,7 @@ static sb_runset *make_set(int seeds, editor fn)
     const char *modes[] = { "none", "all" };
     for (int m = 0; m < 2; m++)
         for (int s = 1; s <= seeds; s++) {
-            spec sp = { modes[m], s, "finished", (m ? 0.60 : 0.80) + 0.01 * s, m ? 8.0 : 10.0, 100.0, 150 };
+            spec sp = { modes[m], s, "finished", (m ? 0.60 : 0.80) + 0.01 * s, m ? 8.0 : 10.0, 100.0, 150, 0, 0, 0 };
             if (fn) fn(&sp);
             add_run(st, &sp);
         }
@@ -248,6 +324,14 @@ static void slow_all(spec *s) { if (!strcmp(s->sharing, "all")) s->step_ms *= 1.
 static void diverge_all_2(spec *s) { if (!strcmp(s->sharing, "all") && s->seed == 2) s->status = "diverged"; }
 static void other_steps(spec *s) { if (!strcmp(s->sharing, "all")) s->steps = 100; }
 static void no_calib(spec *s) { s->calib = 0; }
+/* every run contended (competing processes), steps 1.6x slower: not measurable, never worse */
+static void contended_slow(spec *s) { s->contended = 1; s->step_ms *= 1.6; }
+static void contended_drop(spec *s) { contended_slow(s); drop_all_quality(s); }
+/* train_step_ms_quiet recorded: it is what the gate compares, not the steps' median */
+static void quiet_fast(spec *s) { s->quiet = s->step_ms / 2; }
+static void quiet_same(spec *s) { s->quiet = s->step_ms; }
+static void nan_acts(spec *s) { if (s->seed == 2 && !strcmp(s->sharing, "none")) s->bytes_acts = NAN; }
+static void more_acts(spec *s) { s->bytes_acts = 80000; }
 /* a machine twice as fast: every step in half the time, the calibration twice as high */
 static void faster_machine(spec *s) { s->step_ms /= 2; s->calib *= 2; }
 
@@ -342,18 +426,71 @@ static void exit_statuses(void **state)
     sb_runset_free(c);
     sb_runset_free(base);
 
-    /* two seeds on both sides: too few for the paired test and for Mann-Whitney over seeds: 2 */
+    /* contended candidate runs, 1.6x slower: not measurable here (2), never worse */
+    base = make_set(3, NULL);
+    c = make_set(3, contended_slow);
+    assert_int_equal(compare(base, c, &o, &res), 2);
+    r = find_row(&res, "copy all", "train_step_ms");
+    assert_int_equal(r->mark, SB_MARK_NOT_MEASURABLE);
+    assert_mentions(r->note, "3 of 3 in the candidate");
+    assert_int_equal(res.count[SB_MARK_WORSE], 0);
+    sb_gate_result_free(&res);
+    sb_runset_free(c);
+    /* ... and a real quality drop beside them still decides: 1 */
+    c = make_set(3, contended_drop);
+    assert_int_equal(compare(base, c, &o, &res), 1);
+    assert_int_equal(find_row(&res, "copy all", "test")->mark, SB_MARK_WORSE);
+    sb_gate_result_free(&res);
+    sb_runset_free(c);
+    /* train_step_ms_quiet is the run's value when recorded: half the steps' median is better */
+    sb_runset_free(base);
+    base = make_set(3, quiet_same);
+    c = make_set(3, quiet_fast);
+    assert_int_equal(compare(base, c, &o, &res), 0);
+    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->mark, SB_MARK_BETTER);
+    assert_close(find_row(&res, "copy all", "train_step_ms")->change, 0.5, 1e-12);
+    sb_gate_result_free(&res);
+    sb_runset_free(c);
+    /* an exact metric not finite in one baseline run: 2, naming the seed */
+    c = make_set(3, NULL);
+    sb_runset *nb = make_set(3, nan_acts);
+    assert_int_equal(compare(nb, c, &o, &res), 2);
+    r = find_row(&res, "copy none", "train_bytes");
+    assert_int_equal(r->mark, SB_MARK_MISSING);
+    assert_mentions(r->note, "baseline");
+    assert_mentions(r->note, "seed 2");
+    sb_gate_result_free(&res);
+    sb_runset_free(nb);
+    /* the engine's accounting 60% larger: worse without any test */
+    nb = make_set(3, more_acts);
+    assert_int_equal(compare(base, nb, &o, &res), 1);
+    assert_int_equal(find_row(&res, "copy all", "train_bytes")->mark, SB_MARK_WORSE);
+    sb_gate_result_free(&res);
+    sb_runset_free(nb);
+    sb_runset_free(c);
+    sb_runset_free(base);
+
+    /* two seeds on both sides: too few for the paired test and for the test over runs: 2 */
     base = make_set(2, NULL);
     c = make_set(2, drop_all_quality);
     assert_int_equal(compare(base, c, &o, &res), 2);
     assert_int_equal(find_row(&res, "copy all", "test")->mark, SB_MARK_TOO_FEW);
     assert_int_equal(find_row(&res, "copy all", "peak_rss_bytes")->mark, SB_MARK_TOO_FEW);
+    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->mark, SB_MARK_TOO_FEW);
     sb_gate_result_free(&res);
-    /* gating only what two seeds can test: the step times (58 a run after the warm-up) */
-    sb_gate_options steps_only = o;
-    assert_int_equal(sb_gate_option(&steps_only, "metrics", "train_step_ms,train_bytes", NULL, 0), 0);
-    assert_int_equal(compare(base, c, &steps_only, &res), 0);
-    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->n_base, 2 * 55);
+    /* deterministic figures compare with two seeds, or one */
+    sb_gate_options exact_only = o;
+    assert_int_equal(sb_gate_option(&exact_only, "metrics", "train_bytes,params_unique", NULL, 0), 0);
+    assert_int_equal(compare(base, c, &exact_only, &res), 0);
+    assert_int_equal(find_row(&res, "copy all", "train_bytes")->mark, SB_MARK_UNCHANGED);
+    assert_int_equal(find_row(&res, "copy all", "train_bytes")->n_base, 2);
+    sb_gate_result_free(&res);
+    /* and timing with two runs when told that two suffice */
+    sb_gate_options two = o;
+    assert_int_equal(sb_gate_option(&two, "min-runs", "2", NULL, 0), 0);
+    assert_int_equal(sb_gate_option(&two, "metrics", "train_step_ms", NULL, 0), 0);
+    assert_int_equal(compare(base, c, &two, &res), 0);
+    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->n_base, 2);
     sb_gate_result_free(&res);
     sb_runset_free(c);
 
@@ -365,6 +502,46 @@ static void exit_statuses(void **state)
     sb_gate_result_free(&res);
     sb_runset_free(c);
     sb_runset_free(base);
+}
+
+/* gate --remeasure: the candidate's train_step_ms comes from the loops, not its runs. */
+static void remeasured(void **state)
+{
+    (void)state;
+    sb_gate_options o;
+    sb_gate_defaults(&o);
+    sb_gate_result res;
+    sb_runset *base = make_set(3, NULL), *c = make_set(3, NULL);
+    /* groups: none (10 ms steps in the runs), then all (8 ms); loops twice as slow for none */
+    sb_gate_remeasured rm[2];
+    memset(rm, 0, sizeof rm);
+    for (int g = 0; g < 2; g++) {
+        rm[g].n = 4;
+        for (int i = 0; i < 4; i++) {
+            rm[g].step_ms[i] = (g ? 8.0 : 20.0) * (1 + 0.01 * i);
+            rm[g].calib[i] = 100;
+        }
+    }
+    o.remeasured = rm;
+    assert_int_equal(compare(base, c, &o, &res), 1);
+    const sb_gate_row *r = find_row(&res, "copy none", "train_step_ms");
+    assert_int_equal(r->mark, SB_MARK_WORSE);
+    assert_int_equal(r->n_cand, 4);
+    assert_close(r->change, 2.03, 0.15);   /* loops of 20.3 ms on average against runs of about 10 */
+    assert_mentions(r->note, "remeasured");
+    assert_int_equal(find_row(&res, "copy all", "train_step_ms")->mark != SB_MARK_WORSE, 1);
+    /* the other metrics still read the candidate's runs */
+    assert_int_equal(find_row(&res, "copy none", "infer_tokens_per_s")->n_cand, 3);
+    sb_gate_result_free(&res);
+    /* loops that other processes slowed: not measurable here, whatever they measured */
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < 4; i++) rm[g].contended[i] = 1;
+    assert_int_equal(compare(base, c, &o, &res), 2);
+    assert_int_equal(find_row(&res, "copy none", "train_step_ms")->mark, SB_MARK_NOT_MEASURABLE);
+    assert_int_equal(res.count[SB_MARK_WORSE], 0);
+    sb_gate_result_free(&res);
+    sb_runset_free(base);
+    sb_runset_free(c);
 }
 
 /* Markdown and JSON carry the marks, the normalisation and the verdict. */
@@ -416,8 +593,8 @@ static void baseline_round_trip(void **state)
     sb_gate_result res;
     assert_int_equal(compare(back, s, &o, &res), 2); /* seed 2 of all diverged in both: 2 seeds left */
     sb_gate_result_free(&res);
-    assert_int_equal(compare(back, s, &(sb_gate_options){ .metrics = "train_step_ms,train_bytes", .speed_factor = 1.25,
-                                                          .memory_factor = 1.1, .alpha = 0.05, .alpha_steps = 0.002,
+    assert_int_equal(compare(back, s, &(sb_gate_options){ .metrics = "train_bytes,params_unique", .speed_factor = 1.25,
+                                                          .memory_factor = 1.1, .alpha = 0.05, .min_runs = 3,
                                                           .min_seeds = 3, .warmup = 5, .normalise = 1 },
                              &res),
                      0);
@@ -460,6 +637,7 @@ static void option_refusals(void **state)
         { "tolerance", "valid=0.1", "valid=0.1" }, { "tolerance", "test=-1", "test=-1" },
         { "speed-factor", "0.9", "0.9" },          { "alpha", "0", "alpha" },
         { "min-seeds", "1", "min-seeds" },         { "warmup", "2.5", "warmup" },
+        { "min-runs", "1", "min-runs" },           { "alpha-steps", "0.01", "alpha-steps" },
         { "normalise", "gpu", "gpu" },             { "metrics", "test,speed", "speed" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -477,7 +655,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quality_marks), cmocka_unit_test(ratio_marks),   cmocka_unit_test(exact_marks),
-        cmocka_unit_test(status_of_marks), cmocka_unit_test(exit_statuses), cmocka_unit_test(outputs),
+        cmocka_unit_test(holm_marks), cmocka_unit_test(status_of_marks), cmocka_unit_test(exit_statuses), cmocka_unit_test(remeasured),
+        cmocka_unit_test(outputs),
         cmocka_unit_test(baseline_round_trip), cmocka_unit_test(option_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,13 +4,14 @@
 ** obtained at development time with /usr/bin/python3 and NumPy (no SciPy):
 ** Student's t quantiles and CDFs from closed forms (df = 1: tan; df = 2:
 ** (2p-1)/sqrt(2p(1-p)) and 1/2 + t/(2 sqrt(2+t^2))) or Simpson integration of
-** the t density over 200,000 intervals (df = 4); Mann-Whitney exact p-values by
-** enumerating every assignment of the pooled values to the two samples
-** (itertools.combinations); the normal approximation from its textbook formula
-** with mid-ranks from numpy.searchsorted and math.erfc.
+** the t density over 200,000 intervals (df = 4; and its closed form, used for
+** Welch's test with df = 4 and the equivalence tests); Holm's adjustment by
+** hand, as R's p.adjust gives it.
 */
 #include "testutil.h"
 #include "stats/stats.h"
+#include "stats/multiple.h"
+#include "stats/welch.h"
 
 static void t_quantiles(void **state)
 {
@@ -87,62 +88,89 @@ static void paired_t(void **state)
     assert_int_equal(sb_stats_paired_t(a, b, 1, 0.95, &r), -1);
 }
 
-static void mann_whitney_exact(void **state)
+/* Student's t survival function in closed form: df 2: 1/2 - t / (2 sqrt(2 + t^2));
+** df 4: 1/2 - t (t^2 + 6) / (2 (t^2 + 4)^(3/2)) (checked by numerical integration
+** of the density), independent of GSL. */
+static double sf2(double t) { return 0.5 - t / (2 * sqrt(2 + t * t)); }
+static double sf4(double t) { return 0.5 - t * (t * t + 6) / (2 * pow(t * t + 4, 1.5)); }
+
+static void welch_t(void **state)
 {
     (void)state;
-    /* enumeration of all C(11, 6) = 462 assignments: U_y = 26, P(U >= 26) = 12/462 */
-    const double x[] = { 1.1, 2.3, 0.7, 1.9, 3.0 }, y[] = { 2.8, 3.4, 2.2, 4.1, 3.9, 2.6 };
-    sb_mwu r;
-    assert_int_equal(sb_stats_mann_whitney(x, 5, y, 6, &r), 0);
-    assert_true(r.exact);
-    assert_close(r.u, 26, 0);
-    assert_close(r.p_greater, 0.025974025974025976, 1e-13);
-    assert_close(r.p_less, 0.9848484848484849, 1e-13);
-    assert_close(r.p_two, 2 * 0.025974025974025976, 1e-13);
-    /* the other way round */
-    assert_int_equal(sb_stats_mann_whitney(y, 6, x, 5, &r), 0);
-    assert_close(r.u, 4, 0);
-    assert_close(r.p_less, 0.025974025974025976, 1e-13);
-    /* separated samples of three: the smallest p there is, 1/C(6,3) = 0.05 */
-    const double x2[] = { 10, 11, 12 }, y2[] = { 13, 14, 15 };
-    assert_int_equal(sb_stats_mann_whitney(x2, 3, y2, 3, &r), 0);
-    assert_close(r.u, 9, 0);
-    assert_close(r.p_greater, 0.05, 1e-14);
-    assert_close(sb_stats_mwu_min_p(3, 3), 0.05, 1e-14);
-    assert_close(sb_stats_mwu_min_p(9, 9), 2.0567667626491154e-05, 1e-12);
-    assert_close(sb_stats_mwu_min_p(2, 2), 1.0 / 6, 1e-14);
+    /* equal sizes and variances: df = 2 (n - 1) = 4 exactly; diff 2, se sqrt(2/3) */
+    const double x[] = { 1, 2, 3 }, y[] = { 3, 4, 5 };
+    sb_welch r;
+    assert_int_equal(sb_stats_welch_t(x, 3, y, 3, &r), 0);
+    assert_close(r.diff, 2, 1e-15);
+    assert_close(r.se, sqrt(2.0 / 3), 1e-15);
+    assert_close(r.df, 4, 1e-12);
+    assert_close(r.t, 2 / sqrt(2.0 / 3), 1e-12);
+    assert_close(r.p_greater, sf4(r.t), 1e-12);
+    assert_close(r.p_less, 1 - sf4(r.t), 1e-12);
+    assert_close(r.p_two, 2 * sf4(r.t), 1e-12);
+    /* unequal variances: Satterthwaite's df from its formula */
+    const double a[] = { 10, 12, 11, 13 }, b[] = { 20, 30, 25 };
+    assert_int_equal(sb_stats_welch_t(a, 4, b, 3, &r), 0);
+    double va = 1.6666666666666667 / 4, vb = 25.0 / 3;
+    assert_close(r.df, (va + vb) * (va + vb) / (va * va / 3 + vb * vb / 2), 1e-12);
+    assert_close(r.diff, 25 - 11.5, 1e-12);
+    /* no spread: certain, or nothing at all */
+    const double c1[] = { 5, 5, 5 }, c2[] = { 6, 6, 6 };
+    assert_int_equal(sb_stats_welch_t(c1, 3, c2, 3, &r), 0);
+    assert_true(r.p_greater == 0 && r.p_less == 1 && r.p_two == 0);
+    assert_int_equal(sb_stats_welch_t(c1, 3, c1, 3, &r), 0);
+    assert_true(r.p_two == 1);
+    /* refusals: one value, a NaN */
+    const double nan[] = { 1, NAN };
+    assert_int_equal(sb_stats_welch_t(x, 1, y, 3, &r), -1);
+    assert_int_equal(sb_stats_welch_t(nan, 2, y, 3, &r), -1);
 }
 
-static void mann_whitney_normal(void **state)
+static void equivalence(void **state)
 {
     (void)state;
-    /* 22 values each, with ties: the normal approximation (tie-corrected variance,
-    ** continuity correction), as R's wilcox.test(exact = FALSE, correct = TRUE). */
-    const double x[] = { 1, 2, 2, 3, 3, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 12, 13, 14, 15 };
-    const double y[] = { 3, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12, 13, 13, 14, 15, 15, 16, 17, 18, 19, 20, 21 };
-    sb_mwu r;
-    assert_int_equal(sb_stats_mann_whitney(x, 22, y, 22, &r), 0);
-    assert_false(r.exact);
-    assert_close(r.u, 365, 0);
-    assert_close(r.z, 2.8918240860453177, 1e-12);
-    assert_close(r.p_greater, 0.0019879426030667063, 1e-10);
-    assert_close(r.p_less, 0.99815538335076404, 1e-10);
-    assert_close(r.p_two, 2 * 0.0019879426030667063, 1e-10);
-    /* all equal: nothing to tell apart */
-    const double e[] = { 2, 2, 2, 2 };
-    assert_int_equal(sb_stats_mann_whitney(e, 4, e, 4, &r), 0);
-    assert_close(r.p_two, 1, 0);
-    /* refusals */
-    const double nan[] = { 1, NAN };
-    assert_int_equal(sb_stats_mann_whitney(x, 0, y, 3, &r), -1);
-    assert_int_equal(sb_stats_mann_whitney(nan, 2, y, 3, &r), -1);
+    /* estimate 0.5, se 0.2, bound 1, df 2: the larger p is the upper test's, t = 2.5 */
+    assert_close(sb_stats_tost(0.5, 0.2, 2, 1), sf2(2.5), 1e-12);
+    assert_close(sb_stats_tost(-0.5, 0.2, 2, 1), sf2(2.5), 1e-12);
+    /* centred: both tests at t = 5 */
+    assert_close(sb_stats_tost(0, 0.2, 2, 1), sf2(5), 1e-12);
+    /* outside the bounds: p above 1/2 */
+    assert_true(sb_stats_tost(1.2, 0.2, 2, 1) > 0.5);
+    assert_close(sb_stats_t_sf(1.5, 4), sf4(1.5), 1e-12);
+    /* no spread */
+    assert_close(sb_stats_tost(0.5, 0, NAN, 1), 0, 0);
+    assert_close(sb_stats_tost(1.5, 0, NAN, 1), 1, 0);
+    assert_true(isnan(sb_stats_tost(0.5, 0.1, 2, 0)));
+}
+
+static void holm(void **state)
+{
+    (void)state;
+    /* R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") = 0.03 0.06 0.06 0.02 */
+    double p[] = { 0.01, 0.04, 0.03, 0.005 };
+    assert_int_equal(sb_stats_holm(p, 4, p), 4);
+    assert_close(p[0], 0.03, 1e-15);
+    assert_close(p[1], 0.06, 1e-15);
+    assert_close(p[2], 0.06, 1e-15);
+    assert_close(p[3], 0.02, 1e-15);
+    /* NAN entries are not tests: the family is the other three; capped at 1 */
+    double q[] = { 0.2, NAN, 0.5, 0.01 };
+    assert_int_equal(sb_stats_holm(q, 4, q), 3);
+    assert_close(q[3], 0.03, 1e-15);
+    assert_close(q[0], 0.4, 1e-15);
+    assert_close(q[2], 0.5, 1e-15);
+    assert_true(isnan(q[1]));
+    double one[] = { 0.6, 0.9 };
+    sb_stats_holm(one, 2, one);
+    assert_close(one[0], 1, 0);
+    assert_close(one[1], 1, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_quantiles), cmocka_unit_test(summaries), cmocka_unit_test(paired_t),
-        cmocka_unit_test(mann_whitney_exact), cmocka_unit_test(mann_whitney_normal),
+        cmocka_unit_test(welch_t), cmocka_unit_test(equivalence), cmocka_unit_test(holm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "version.h"
 #include "sys/machine.h"
 #include "sys/datadir.h"
+#include "sys/provenance.h"
 #include "results/store.h"
 #include <cblas.h>
 #include <cjson/cJSON.h>
@@ -26,6 +27,8 @@ void sb_version_print(FILE *f)
     char dir[PATH_MAX];
     sb_machine_read(&m);
     fprintf(f, "sharebench %s\n", m.version);
+    fprintf(f, "sources: SHA-256 %s (%s)\n", sb_build_source_hash,
+            sb_build_dirty ? "built from a tree with uncommitted changes" : "as committed");
     fprintf(f, "BLAS: %s\n", openblas_get_config());
     fprintf(f, "BLAS kernels: %s (on %s, %d cores)\n", openblas_get_corename(), m.cpu, m.cores);
     fprintf(f, "built with: %s %s\n", SB_BUILD_CC, SB_BUILD_FLAGS);

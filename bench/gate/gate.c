@@ -15,23 +15,40 @@
 #include <string.h>
 
 /* The metrics the gate knows, in the order of its table, and what each reads
-** of a run (the registry's metric; STEP_TIMES: the series step_ms, one value
-** a step; STEP_BYTES: the sum of the training step's bytes_* accounting). */
+** of a run (a registry metric; STEP_TIMES: train_step_ms_quiet, the median of
+** the run's uncontended steps, or for older records the median of the series
+** step_ms after the warm-up; STEP_BYTES: the sum of the training step's
+** bytes_* accounting). The registry's kind of `like` decides how it is
+** compared, its direction which way is worse. */
 enum { STEP_TIMES = -1, STEP_BYTES = -2 };
 static const struct {
     const char *name, *what;
-    int kind;
     int reads;
+    sb_metric_id like;
 } gated[] = {
-    { "test", "test split, the task's headline metric", SB_GATE_QUALITY, SB_M_TEST },
-    { "test_long", "longer sequences than training (length generalisation)", SB_GATE_QUALITY, SB_M_TEST_LONG },
-    { "train_step_ms", "time of every training step after the warm-up", SB_GATE_SPEED, STEP_TIMES },
-    { "infer_tokens_per_s", "full forward passes, tokens per second", SB_GATE_SPEED, SB_M_INFER_TOKENS_PER_S },
-    { "decode_tokens_per_s", "token-by-token decoding with the key/value cache", SB_GATE_SPEED, SB_M_DECODE_TOKENS_PER_S },
-    { "train_bytes", "memory of a training step from the engine's accounting", SB_GATE_MEMORY, STEP_BYTES },
-    { "peak_rss_bytes", "peak resident memory of the run", SB_GATE_MEMORY, SB_M_PEAK_RSS_BYTES },
+    { "test", "test split, the task's headline metric", SB_M_TEST, SB_M_TEST },
+    { "test_long", "longer sequences than training (length generalisation)", SB_M_TEST_LONG, SB_M_TEST_LONG },
+    { "train_step_ms", "a run's median uncontended training step after the warm-up", STEP_TIMES, SB_M_TRAIN_STEP_MS },
+    { "infer_tokens_per_s", "full forward passes, tokens per second", SB_M_INFER_TOKENS_PER_S, SB_M_INFER_TOKENS_PER_S },
+    { "decode_tokens_per_s", "token-by-token decoding with the key/value cache", SB_M_DECODE_TOKENS_PER_S,
+      SB_M_DECODE_TOKENS_PER_S },
+    { "train_bytes", "memory of a training step from the engine's accounting", STEP_BYTES, SB_M_BYTES_PARAMS },
+    { "params_unique", "trainable parameters, shared blocks once", SB_M_PARAMS_UNIQUE, SB_M_PARAMS_UNIQUE },
+    { "kv_cache_bytes", "the key/value cache at the task's length", SB_M_KV_CACHE_BYTES, SB_M_KV_CACHE_BYTES },
+    { "peak_rss_bytes", "peak resident memory of the run", SB_M_PEAK_RSS_BYTES, SB_M_PEAK_RSS_BYTES },
 };
 #define NGATED (int)(sizeof gated / sizeof gated[0])
+
+/* How gated metric m is compared: the registry's kind of what it is like. */
+static int gate_kind(int m)
+{
+    switch (sb_metric_info_of(gated[m].like)->kind) {
+    case SB_KIND_QUALITY: return SB_GATE_QUALITY;
+    case SB_KIND_TIMING: return SB_GATE_TIMING;
+    case SB_KIND_MEASURED: return SB_GATE_MEASURED;
+    default: return SB_GATE_EXACT;
+    }
+}
 
 void sb_gate_defaults(sb_gate_options *o)
 {
@@ -41,10 +58,11 @@ void sb_gate_defaults(sb_gate_options *o)
     o->speed_factor = 1.25;
     o->memory_factor = 1.10;
     o->alpha = 0.05;
-    o->alpha_steps = 0.002;
     o->min_seeds = 3;
+    o->min_runs = 3;
     o->warmup = 5;
     o->normalise = 1;
+    o->remeasured = NULL;
 }
 
 static int parse_real(const char *v, double lo, double hi, double *out)
@@ -82,19 +100,19 @@ int sb_gate_option(sb_gate_options *o, const char *name, const char *value, char
         }
         if (name[0] == 's') o->speed_factor = x;
         else o->memory_factor = x;
-    } else if (!strcmp(name, "alpha") || !strcmp(name, "alpha-steps")) {
+    } else if (!strcmp(name, "alpha")) {
         if (parse_real(value, 1e-12, 0.5, &x)) {
             snprintf(err, errlen, "--%s '%s': expected a significance level in (0, 0.5]", name, value);
             return -1;
         }
-        if (!strcmp(name, "alpha")) o->alpha = x;
-        else o->alpha_steps = x;
-    } else if (!strcmp(name, "min-seeds") || !strcmp(name, "warmup")) {
+        o->alpha = x;
+    } else if (!strcmp(name, "min-seeds") || !strcmp(name, "min-runs") || !strcmp(name, "warmup")) {
         if (parse_real(value, !strcmp(name, "warmup") ? 0 : 2, 1000000, &x) || x != floor(x)) {
             snprintf(err, errlen, "--%s '%s': expected a whole number%s", name, value, name[0] == 'm' ? " >= 2" : " >= 0");
             return -1;
         }
-        if (name[0] == 'm') o->min_seeds = (int)x;
+        if (!strcmp(name, "min-seeds")) o->min_seeds = (int)x;
+        else if (!strcmp(name, "min-runs")) o->min_runs = (int)x;
         else o->warmup = (int)x;
     } else if (!strcmp(name, "normalise")) {
         if (!strcmp(value, "calib")) o->normalise = 1;
@@ -128,7 +146,7 @@ int sb_gate_option(sb_gate_options *o, const char *name, const char *value, char
 const char *sb_gate_metric(int i, int *kind)
 {
     if (i < 0 || i >= NGATED) return NULL;
-    if (kind) *kind = gated[i].kind;
+    if (kind) *kind = gate_kind(i);
     return gated[i].name;
 }
 
@@ -165,7 +183,7 @@ static sb_gate_row *new_row(ctx *c, const sb_rs_group *g, const char *metric, in
     snprintf(r->config, sizeof r->config, "%s", g->label);
     snprintf(r->metric, sizeof r->metric, "%s", metric);
     r->kind = kind;
-    r->base = r->cand = r->change = r->p = r->threshold = NAN;
+    r->base = r->cand = r->change = r->p = r->p_holm = r->threshold = NAN;
     r->test = "";
     return r;
 }
@@ -223,10 +241,10 @@ static int group_has(const sb_runset *s, const sb_rs_group *g, int m)
         const sb_rs_run *r = &s->runs[g->run[k]];
         if (!sb_rs_finished(r)) continue;
         if (gated[m].reads == STEP_TIMES) {
-            if (sb_rs_has_series(s, r, SB_S_STEP_MS) > 0) return 1;
-        } else if (gated[m].reads == STEP_BYTES) {
-            if (isfinite(sb_rs_metric(r, SB_M_BYTES_PARAMS))) return 1;
-        } else if (isfinite(sb_rs_metric(r, gated[m].reads))) {
+            if (sb_rs_has_metric(r, SB_M_TRAIN_STEP_MS_QUIET) || sb_rs_has_metric(r, SB_M_CONTENDED) ||
+                sb_rs_has_series(s, r, SB_S_STEP_MS) > 0)
+                return 1;
+        } else if (isfinite(sb_rs_metric(r, gated[m].reads == STEP_BYTES ? SB_M_BYTES_PARAMS : gated[m].reads))) {
             return 1;
         }
     }
@@ -241,56 +259,122 @@ static double train_bytes(const sb_rs_run *r)
     return s;
 }
 
-/* Append a run's repetitions of a speed or memory metric to v (capacity grown). */
-static int append(double **v, int *n, int *cap, double x)
+/* The unit of gated metric m's values in the table: normalised speeds say so. */
+static void unit_of(const sb_gate_options *o, int m, char *out, size_t len)
 {
-    if (*n == *cap) {
-        int c = *cap ? 2 * *cap : 64;
-        double *p = realloc(*v, sizeof *p * (size_t)c);
-        if (!p) return -1;
-        *v = p;
-        *cap = c;
+    if (gate_kind(m) == SB_GATE_TIMING && o->normalise)
+        snprintf(out, len, "%s", gated[m].reads == STEP_TIMES ? "GEMM-GFLOP a step (normalised)" : "tokens per GEMM-GFLOP (normalised)");
+    else if (gate_kind(m) == SB_GATE_QUALITY)
+        out[0] = 0;   /* the task's metric, named beside the metric */
+    else
+        snprintf(out, len, "%s", sb_metric_info_of(gated[m].like)->unit);
+}
+
+/* The median of a run's step times after the warm-up (records before
+** train_step_ms_quiet): NAN, with the step named in bad, when one is not a
+** positive finite number. 0, or -1 when the database cannot be read. */
+static int step_median(ctx *c, const sb_runset *s, const sb_rs_run *r, double *out, char *bad, size_t badlen)
+{
+    long *steps;
+    double *vals;
+    int np, n = 0;
+    if (sb_rs_series(s, r, SB_S_STEP_MS, -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
+    for (int i = 0; i < np; i++) {
+        if (steps[i] < c->o->warmup) continue;
+        if (!(vals[i] > 0 && isfinite(vals[i])) && !bad[0])
+            snprintf(bad, badlen, "seed %ld step %ld: %s %g", r->seed, steps[i], sb_series_key(SB_S_STEP_MS), vals[i]);
+        vals[n++] = vals[i];
     }
-    (*v)[(*n)++] = x;
+    *out = bad[0] ? NAN : sb_stats_median(vals, n);
+    free(steps);
+    free(vals);
     return 0;
 }
 
-/* The repetitions of gated metric m over the runs idx[0..n) of set s. calib:
-** the run's calibration (1 when not normalising). Returns the count, -1 on error.
-** A time, a throughput or a size must be a positive finite number: the first
-** that is not, with its seed (and step), goes to bad ("" when none). */
-static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m, double **out, char *bad, size_t badlen)
+/* One value per run of gated metric m (timing or measured) over the runs
+** idx[0..n) of set s, speeds normalised by the run's calibration when asked.
+** Runs whose timing was contended are left out and counted in *contended.
+** Returns the count of values, -1 on error. A value must be a positive finite
+** number: the first that is not, with its seed (and step), goes to bad ("" when none). */
+static int repetitions(ctx *c, const sb_runset *s, const int *idx, int n, int m, double *out, int *contended, char *bad,
+                       size_t badlen)
 {
-    int cnt = 0, cap = 0;
-    *out = NULL;
+    int cnt = 0;
+    *contended = 0;
     bad[0] = 0;
     for (int k = 0; k < n; k++) {
         const sb_rs_run *r = &s->runs[idx[k]];
-        double calib = c->o->normalise ? sb_rs_metric(r, SB_M_CALIB_GFLOPS) : 1;
+        int timing = gate_kind(m) == SB_GATE_TIMING;
+        double calib = timing && c->o->normalise ? sb_rs_metric(r, SB_M_CALIB_GFLOPS) : 1, v;
         if (gated[m].reads == STEP_TIMES) {
-            long *steps;
-            double *vals;
-            int np;
-            if (sb_rs_series(s, r, SB_S_STEP_MS, -1, -1, &steps, &vals, &np, c->err, c->errlen)) return -1;
-            for (int i = 0; i < np; i++) {
-                if (steps[i] < c->o->warmup) continue;
-                if (!(vals[i] > 0 && isfinite(vals[i])) && !bad[0])
-                    snprintf(bad, badlen, "seed %ld step %ld: %s %g", r->seed, steps[i], sb_series_key(SB_S_STEP_MS), vals[i]);
-                if (append(out, &cnt, &cap, c->o->normalise ? vals[i] * calib / 1000 : vals[i])) {
-                    free(steps);
-                    free(vals);
-                    return -1;
-                }
+            if (sb_rs_metric(r, SB_M_CONTENDED) > 0) {
+                (*contended)++;
+                continue;
             }
-            free(steps);
-            free(vals);
-            continue;
+            if (sb_rs_has_metric(r, SB_M_TRAIN_STEP_MS_QUIET)) {
+                v = sb_rs_metric(r, SB_M_TRAIN_STEP_MS_QUIET);
+                if (!(v > 0 && isfinite(v)) && !bad[0])
+                    snprintf(bad, badlen, "seed %ld: %s %g", r->seed, sb_metric_key(SB_M_TRAIN_STEP_MS_QUIET), v);
+            } else if (step_median(c, s, r, &v, bad, badlen)) {
+                return -1;
+            }
+            v = c->o->normalise ? v * calib / 1000 : v;
+        } else {
+            if (timing && sb_rs_metric(r, SB_M_INFER_CONTENDED) > 0) {
+                (*contended)++;
+                continue;
+            }
+            v = sb_rs_metric(r, gated[m].reads);
+            if (!(v > 0 && isfinite(v)) && !bad[0]) snprintf(bad, badlen, "seed %ld: %s %g", r->seed, gated[m].name, v);
+            v /= calib;
         }
-        double v = sb_rs_metric(r, gated[m].reads);
-        if (!(v > 0 && isfinite(v)) && !bad[0]) snprintf(bad, badlen, "seed %ld: %s %g", r->seed, gated[m].name, v);
-        if (append(out, &cnt, &cap, gated[m].kind == SB_GATE_MEMORY ? v : v / calib)) return -1;
+        out[cnt++] = v;
     }
     return cnt;
+}
+
+/* An exact metric: every paired seed's values compared as numbers; the pair
+** that changed most decides (they should all agree: the figure is deterministic). */
+static void exact_row(ctx *c, sb_gate_row *row, int m, const int *pb, const int *pc, int np)
+{
+    const sb_runset *B = c->base, *C = c->cand;
+    char bad[2][160] = { "", "" };
+    double x = NAN, y = NAN, worst = -1, lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+    for (int k = 0; k < np; k++) {
+        double v[2];
+        for (int side = 0; side < 2; side++) {
+            const sb_rs_run *r = side ? &C->runs[pc[k]] : &B->runs[pb[k]];
+            v[side] = gated[m].reads == STEP_BYTES ? train_bytes(r) : sb_rs_metric(r, gated[m].reads);
+            size_t l = strlen(bad[side]);
+            if (!isfinite(v[side]) && l < sizeof bad[side] - 40)
+                snprintf(bad[side] + l, sizeof bad[side] - l, "%sseed %ld %s", l ? ", " : "", r->seed,
+                         isnan(v[side]) ? "has none or nan" : "is inf");
+            if (v[side] < lo[side]) lo[side] = v[side];
+            if (v[side] > hi[side]) hi[side] = v[side];
+        }
+        double d = fabs(log(v[1] / v[0]));
+        if (isfinite(v[0]) && isfinite(v[1]) && (d > worst || (isnan(d) && worst < 0))) {
+            worst = isnan(d) ? 0 : d;
+            x = v[0];
+            y = v[1];
+        }
+    }
+    if (bad[0][0] || bad[1][0]) {
+        row->mark = SB_MARK_MISSING;
+        if (bad[0][0]) sb_gate_note(row, "baseline: %s of a finished run must be a finite number: %s", gated[m].name, bad[0]);
+        if (bad[1][0]) sb_gate_note(row, "candidate: %s of a finished run must be a finite number: %s", gated[m].name, bad[1]);
+        return;
+    }
+    if (!np) {
+        row->mark = SB_MARK_TOO_FEW;
+        sb_gate_note(row, "no seed finished in both");
+        return;
+    }
+    sb_gate_exact(x, y, row->higher_is_better, c->o->memory_factor, row);
+    row->n_base = row->n_cand = np;
+    for (int side = 0; side < 2; side++)
+        if (lo[side] != hi[side])
+            sb_gate_note(row, "%s: not the same on every seed (%.17g to %.17g)", side ? "candidate" : "baseline", lo[side], hi[side]);
 }
 
 static void compare_group(ctx *c, const sb_rs_group *bg)
@@ -306,7 +390,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
     ** were lost, or hold NaN, must not pass for want of rows (a benchmark's
     ** runs, tasks bench.*, have no quality) */
     for (int i = 0; i < NGATED; i++)
-        if (gated[i].kind == SB_GATE_QUALITY && metric_selected(o, gated[i].name) && strncmp(bg->task, "bench.", 6))
+        if (gate_kind(i) == SB_GATE_QUALITY && metric_selected(o, gated[i].name) && strncmp(bg->task, "bench.", 6))
             applies[i] |= gated[i].reads == SB_M_TEST || (cg && group_has(C, cg, i));
     const sb_rs_run *b0 = &B->runs[bg->run[0]];
     int higher = sb_rs_higher_is_better(b0);
@@ -359,11 +443,11 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
     for (int i = 0; i < NGATED && !c->failed; i++) {
         if (!applies[i]) continue;
         const char *m = gated[i].name;
-        sb_gate_row *row = new_row(c, bg, m, gated[i].kind);
+        int kind = gate_kind(i);
+        sb_gate_row *row = new_row(c, bg, m, kind);
         if (!row) break;
-        row->higher_is_better = gated[i].kind == SB_GATE_QUALITY
-                                    ? higher
-                                    : gated[i].reads >= 0 && sb_metric_info_of(gated[i].reads)->better == SB_BETTER_HIGHER;
+        unit_of(o, i, row->unit, sizeof row->unit);
+        row->higher_is_better = kind == SB_GATE_QUALITY ? higher : sb_metric_info_of(gated[i].like)->better == SB_BETTER_HIGHER;
         if (whole != SB_MARK_UNCHANGED) {
             row->mark = whole;
             snprintf(row->note, sizeof row->note, "%s", why);
@@ -374,7 +458,7 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             sb_gate_note(row, "the baseline has %s, the candidate's runs do not", m);
             continue;
         }
-        if (gated[i].kind == SB_GATE_QUALITY) {
+        if (kind == SB_GATE_QUALITY) {
             double *bv = malloc(sizeof *bv * (size_t)(np + 1)), *cv = malloc(sizeof *cv * (size_t)(np + 1));
             int n = 0, nan_now = 0;
             if (!bv || !cv) {
@@ -425,8 +509,13 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             if (why[0]) sb_gate_note(row, "%s", why);
             continue;
         }
-        /* speed and memory: calibration first */
-        if (o->normalise && gated[i].kind == SB_GATE_SPEED) {
+        if (kind == SB_GATE_EXACT) {
+            exact_row(c, row, i, pb, pc, np);
+            if (why[0]) sb_gate_note(row, "%s", why);
+            continue;
+        }
+        /* timing: calibration first */
+        if (o->normalise && kind == SB_GATE_TIMING) {
             int lacking = 0;
             for (int k = 0; k < np; k++)
                 lacking += !(sb_rs_metric(&B->runs[pb[k]], SB_M_CALIB_GFLOPS) > 0) + !(sb_rs_metric(&C->runs[pc[k]], SB_M_CALIB_GFLOPS) > 0);
@@ -437,23 +526,35 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
                 continue;
             }
         }
-        if (gated[i].reads == STEP_BYTES) {
-            double x = np ? train_bytes(&B->runs[pb[0]]) : NAN, y = np ? train_bytes(&C->runs[pc[0]]) : NAN;
-            if (!np) {
-                row->mark = SB_MARK_TOO_FEW;
-                sb_gate_note(row, "no seed finished in both");
-            } else {
-                sb_gate_exact(x, y, 0, o->memory_factor, row);
-            }
-            if (why[0]) sb_gate_note(row, "%s", why);
-            continue;
+        double *bv = malloc(sizeof *bv * (size_t)(2 * np + 2)), *cv = bv + np + 1;
+        if (!bv) {
+            c->failed = 1;
+            break;
         }
-        double *bv, *cv;
         char badb[160], badc[160];
-        int nbv = repetitions(c, B, pb, np, i, &bv, badb, sizeof badb), ncv = repetitions(c, C, pc, np, i, &cv, badc, sizeof badc);
+        int xb, xc;
+        int nbv = repetitions(c, B, pb, np, i, bv, &xb, badb, sizeof badb), ncv = repetitions(c, C, pc, np, i, cv, &xc, badc, sizeof badc);
+        if (o->remeasured && gated[i].reads == STEP_TIMES && ncv >= 0) {
+            /* the candidate's step time from the quiet re-measurement, not its runs */
+            const sb_gate_remeasured *rm = &o->remeasured[bg - B->groups];
+            double *p = realloc(bv, sizeof *bv * (size_t)(np + rm->n + 2));
+            if (!p) {
+                free(bv);
+                c->failed = 1;
+                break;
+            }
+            bv = p;
+            cv = bv + np + 1;
+            ncv = xc = 0;
+            badc[0] = 0;
+            for (int k = 0; k < rm->n; k++) {
+                if (rm->contended[k]) xc++;
+                else cv[ncv++] = o->normalise ? rm->step_ms[k] * rm->calib[k] / 1000 : rm->step_ms[k];
+            }
+            sb_gate_note(row, "candidate remeasured: %d loops by this binary, one at a time", rm->n);
+        }
         if (nbv < 0 || ncv < 0) {
             free(bv);
-            free(cv);
             c->failed = 2;
             break;
         }
@@ -461,15 +562,19 @@ static void compare_group(ctx *c, const sb_rs_group *bg)
             row->mark = SB_MARK_MISSING;
             if (badb[0]) sb_gate_note(row, "baseline: a time, throughput or size must be a positive finite number: %s", badb);
             if (badc[0]) sb_gate_note(row, "candidate: a time, throughput or size must be a positive finite number: %s", badc);
-            free(bv);
-            free(cv);
-            continue;
+        } else if ((xb || xc) && (nbv < o->min_runs || ncv < o->min_runs)) {
+            /* other processes slowed the runs: no verdict on speed from them */
+            row->mark = SB_MARK_NOT_MEASURABLE;
+            row->n_base = nbv;
+            row->n_cand = ncv;
+            sb_gate_note(row, "contended runs (other processes on the CPUs): %d of %d in the baseline, %d of %d in the candidate; "
+                         "%d clean a side needed (--min-runs)", xb, np, xc, xc + ncv, o->min_runs);
+        } else {
+            sb_gate_ratio(bv, nbv, cv, ncv, row->higher_is_better, kind == SB_GATE_TIMING ? o->speed_factor : o->memory_factor,
+                          o->alpha, o->min_runs, row);
+            if (xb || xc) sb_gate_note(row, "contended runs left out: %d in the baseline, %d in the candidate", xb, xc);
         }
-        int per_step = gated[i].reads == STEP_TIMES;
-        sb_gate_ratio(bv, nbv, cv, ncv, row->higher_is_better, gated[i].kind == SB_GATE_SPEED ? o->speed_factor : o->memory_factor,
-                      per_step ? o->alpha_steps : o->alpha, row);
         free(bv);
-        free(cv);
         if (why[0]) sb_gate_note(row, "%s", why);
     }
     free(pb);
@@ -508,10 +613,23 @@ int sb_gate_compare(const sb_runset *base, const sb_runset *cand, const sb_gate_
         sb_gate_result_free(res);
         return -1;
     }
+    /* one family: every test of this gate run */
+    if (sb_gate_holm(res->rows, res->nrows, o->alpha)) {
+        snprintf(err, errlen, "out of memory");
+        sb_gate_result_free(res);
+        return -1;
+    }
     for (int i = 0; i < res->nrows; i++) res->count[res->rows[i].mark]++;
     res->status = sb_gate_status(res->rows, res->nrows);
     if (!res->nrows) res->status = 2;
     return 0;
+}
+
+int sb_gate_dirty_runs(const sb_runset *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nruns; i++) n += s->runs[i].code_version && strstr(s->runs[i].code_version, "-dirty") != NULL;
+    return n;
 }
 
 void sb_gate_result_free(sb_gate_result *res)

@@ -13,7 +13,7 @@
 
 static const char *kind_name(int k)
 {
-    return k == SB_GATE_QUALITY ? "quality" : k == SB_GATE_SPEED ? "speed" : "memory";
+    return k == SB_GATE_QUALITY ? "quality" : k == SB_GATE_TIMING ? "timing" : k == SB_GATE_MEASURED ? "measured" : "exact";
 }
 
 static void calib_range(const sb_runset *s, double *lo, double *hi)
@@ -39,12 +39,25 @@ static void describe_set(FILE *f, const char *what, const sb_runset *s)
     fprintf(f, "- %s: `%s`: %d runs of %d configurations; code %s; CPU %s", what, s->source, s->nruns, s->ngroups, code, cpu);
     if (isfinite(lo)) fprintf(f, "; calibration %.1f to %.1f GFLOP/s", lo, hi);
     fprintf(f, "\n");
+    int dirty = sb_gate_dirty_runs(s);
+    if (dirty)
+        fprintf(f, "- **warning**: %d %s run%s came from a tree with uncommitted changes (-dirty): the version names no "
+                   "commit, only the source hash after src: tells builds apart\n",
+                dirty, what, dirty > 1 ? "s" : "");
+}
+
+/* The rows with a test, Holm's family. */
+static int tested_rows(const sb_gate_result *res)
+{
+    int n = 0;
+    for (int i = 0; i < res->nrows; i++) n += isfinite(res->rows[i].p_holm);
+    return n;
 }
 
 static void fmt_value(char *buf, size_t len, const sb_gate_row *r, double v)
 {
     if (!isfinite(v)) snprintf(buf, len, "-");
-    else if (!strcmp(r->metric, "train_bytes") || !strcmp(r->metric, "peak_rss_bytes")) sb_fmt_bytes(v, buf, len);
+    else if (!strcmp(r->unit, "bytes")) sb_fmt_bytes(v, buf, len);
     else if (r->kind == SB_GATE_QUALITY) snprintf(buf, len, "%.4f", v);
     else snprintf(buf, len, "%.4g", v);
 }
@@ -65,40 +78,51 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     else if (res->status == 1)
         fprintf(f, "**Regressed**: %d worse, %d newly failing.\n\n", res->count[SB_MARK_WORSE], res->count[SB_MARK_NEWLY_FAILING]);
     else
-        fprintf(f, "**The comparison is not possible**: %d missing, %d with too few repetitions (see the notes in the table).\n\n",
-                res->count[SB_MARK_MISSING], res->count[SB_MARK_TOO_FEW]);
+        fprintf(f, "**The comparison is not possible**: %d missing, %d with too few repetitions, %d not measurable here (see "
+                   "the notes in the table).\n\n",
+                res->count[SB_MARK_MISSING], res->count[SB_MARK_TOO_FEW], res->count[SB_MARK_NOT_MEASURABLE]);
     describe_set(f, "baseline", base);
     describe_set(f, "candidate", cand);
     fprintf(f, "- normalisation: %s\n", res->normalisation);
     fprintf(f,
-            "- quality: worse/better when the mean change across seeds passes the tolerance (test %g, test_long %g) and a paired "
-            "t-test across seeds gives p <= %g (one-sided, in the direction of the change); at least %d seeds\n",
-            o->tol_test, o->tol_test_long, o->alpha, o->min_seeds);
+            "- quality (test, test_long): the mean change across seeds against the tolerance (test %g, test_long %g), a "
+            "paired t-test across seeds, at least %d seeds\n",
+            o->tol_test, o->tol_test_long, o->min_seeds);
     fprintf(f,
-            "- speed and memory: worse/better when the ratio of medians passes x%g (speed) or x%g (memory) and a Mann-Whitney U "
-            "test gives p <= %g over every step's time (first %d steps of each run left out), p <= %g over one value per seed; "
-            "train_bytes is exact accounting, compared without a test\n\n",
-            o->speed_factor, o->memory_factor, o->alpha_steps, o->warmup, o->alpha);
-    fprintf(f, "| configuration | metric | baseline | candidate | change | p | n | mark | note |\n");
-    fprintf(f, "|---|---|--:|--:|--:|--:|--:|---|---|\n");
+            "- timing (train_step_ms: a run's median uncontended step; inference and decoding rates) and measured memory: "
+            "the ratio of geometric means over runs against x%g (speed) or x%g (memory), Welch's t-test on the logarithms, "
+            "at least %d clean runs a side; runs other processes slowed are left out\n",
+            o->speed_factor, o->memory_factor, o->min_runs);
+    fprintf(f, "- exact (train_bytes, params_unique, kv_cache_bytes): compared as numbers on every seed, past x%g worse\n",
+            o->memory_factor);
+    fprintf(f,
+            "- beyond the tolerance: a one-sided test that the change is not zero; inside: two one-sided tests of "
+            "equivalence; the p-values of all %d tested rows adjusted together (Holm), marks at alpha %g\n\n",
+            tested_rows(res), o->alpha);
+    fprintf(f, "| configuration | metric | unit | baseline | candidate | change | p | p (Holm) | n | mark | note |\n");
+    fprintf(f, "|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");
     for (int i = 0; i < res->nrows; i++) {
         const sb_gate_row *r = &res->rows[i];
-        char b[64], c[64], d[64], p[32], n[32];
+        char b[64], c[64], d[64], p[32], ph[32], n[32];
         fmt_value(b, sizeof b, r, r->base);
         fmt_value(c, sizeof c, r, r->cand);
         fmt_change(d, sizeof d, r);
         if (isfinite(r->p)) snprintf(p, sizeof p, "%.2g", r->p);
         else snprintf(p, sizeof p, "-");
+        if (isfinite(r->p_holm)) snprintf(ph, sizeof ph, "%.2g", r->p_holm);
+        else snprintf(ph, sizeof ph, "-");
         if (r->n_base || r->n_cand) snprintf(n, sizeof n, "%d/%d", r->n_base, r->n_cand);
         else snprintf(n, sizeof n, "-");
         fputs("| ", f);
         sb_fmt_md_cell(f, r->config);
         fputs(" | ", f);
         sb_fmt_md_cell(f, r->metric);
-        fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s | ", b, c, d, p, n,
-                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "",
+        fputs(" | ", f);
+        sb_fmt_md_cell(f, r->unit);
+        fprintf(f, " | %s | %s | %s | %s | %s | %s | %s%s%s | ", b, c, d, p, ph, n,
+                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_NOT_MEASURABLE ? "**" : "",
                 sb_mark_name(r->mark),
-                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_TOO_FEW ? "**" : "");
+                r->mark == SB_MARK_WORSE || r->mark == SB_MARK_NEWLY_FAILING || r->mark >= SB_MARK_NOT_MEASURABLE ? "**" : "");
         sb_fmt_md_cell(f, r->note);
         fputs(" |\n", f);
     }
@@ -106,7 +130,7 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     int header = 0;
     int kind;
     for (int m = 0; sb_gate_metric(m, &kind); m++) {
-        if (kind == SB_GATE_QUALITY) continue;
+        if (kind == SB_GATE_QUALITY || kind == SB_GATE_EXACT) continue;
         double *x = malloc(sizeof *x * (size_t)(res->nrows + 1));
         int n = 0;
         if (!x) return -1;
@@ -122,7 +146,8 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     if (header) fprintf(f, ".\n");
     fprintf(f, "\nMarks: ");
     for (int k = 0; k < SB_MARK_COUNT; k++) fprintf(f, "%s%d %s", k ? ", " : "", res->count[k], sb_mark_name(k));
-    fprintf(f, ".\n");
+    fprintf(f, ".\n\nWhat the marks mean:\n\n");
+    for (int k = 0; k < SB_MARK_COUNT; k++) fprintf(f, "- %s: %s\n", sb_mark_name(k), sb_mark_meaning(k));
     if (res->nnotes) {
         fprintf(f, "\nNotes:\n\n");
         for (int i = 0; i < res->nnotes; i++) fprintf(f, "- %s\n", res->notes[i]);
@@ -159,6 +184,7 @@ static cJSON *set_json(const sb_runset *s)
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
     cJSON_AddItemToObject(o, "code_version", json_str(code));
+    cJSON_AddNumberToObject(o, "dirty_runs", sb_gate_dirty_runs(s));
     cJSON_AddItemToObject(o, "cpu", json_str(cpu));
     cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
     cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
@@ -182,8 +208,8 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
     cJSON_AddNumberToObject(opt, "speed_factor", o->speed_factor);
     cJSON_AddNumberToObject(opt, "memory_factor", o->memory_factor);
     cJSON_AddNumberToObject(opt, "alpha", o->alpha);
-    cJSON_AddNumberToObject(opt, "alpha_steps", o->alpha_steps);
     cJSON_AddNumberToObject(opt, "min_seeds", o->min_seeds);
+    cJSON_AddNumberToObject(opt, "min_runs", o->min_runs);
     cJSON_AddNumberToObject(opt, "warmup_steps", o->warmup);
     cJSON_AddBoolToObject(opt, "normalise", o->normalise);
     cJSON *counts = cJSON_AddObjectToObject(root, "marks");
@@ -195,6 +221,7 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
         cJSON_AddItemToObject(x, "configuration", json_str(r->config));
         cJSON_AddItemToObject(x, "metric", json_str(r->metric));
         cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
+        cJSON_AddStringToObject(x, "unit", r->unit);
         cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
         cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
         cJSON_AddItemToObject(x, "candidate", num_or_null(r->cand));
@@ -203,6 +230,8 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
         cJSON_AddItemToObject(x, "threshold", num_or_null(r->threshold));
         cJSON_AddStringToObject(x, "test", r->test);
         cJSON_AddItemToObject(x, "p", num_or_null(r->p));
+        cJSON_AddItemToObject(x, "p_holm", num_or_null(r->p_holm));
+        cJSON_AddBoolToObject(x, "beyond_threshold", r->beyond);
         cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
         cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
         cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));

@@ -65,6 +65,31 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
         "This machine's OpenBLAS SGEMM rate (256x256x256) measured in the run: divide speeds by it to compare machines, as "
         "the gate does."),
 
+    ROW(SB_M_TRAIN_STEP_MS_QUIET, "train_step_ms_quiet", "ms", LOWER, TIMING,
+        "The median training step after the first five among the steps no other process slowed (contended_steps "
+        "left out): the run's one speed figure the gate compares; absent when the run is contended."),
+    ROW(SB_M_CPU_SECONDS, "cpu_seconds", "s", NEITHER, MEASURED,
+        "The process's CPU time (every thread) inside the training steps, beside their wall time train_seconds."),
+    ROW(SB_M_CPU_SHARE, "cpu_share", "fraction", NEITHER, MEASURED,
+        "cpu_seconds / (train_seconds x threads): the share of its threads' time the run was on a CPU (waiting threads "
+        "sleep, so below 1 with several threads even alone)."),
+    ROW(SB_M_OTHER_CPU_CORES, "other_cpu_cores", "cores", NEITHER, MEASURED,
+        "Cores other processes kept busy during the training steps on average (/proc/stat's busy time less this "
+        "process's CPU time): the load beside the run."),
+    ROW(SB_M_STEAL_FRACTION, "steal_fraction", "fraction", NEITHER, MEASURED,
+        "The share of the machine's CPU time its hypervisor gave other guests during the training steps (/proc/stat steal)."),
+    ROW(SB_M_RUN_QUEUE_MAX, "run_queue_max", "tasks", NEITHER, MEASURED,
+        "The most runnable tasks on the machine seen at a training step's start or end (/proc/loadavg), this run's included."),
+    ROW(SB_M_CONTENDED_STEPS, "contended_steps", "steps", NEITHER, MEASURED,
+        "Training steps other processes slowed: more runnable tasks than cores at the step's start or end, or the "
+        "process on a CPU less than 80% of the step's wall time (the series step_contended names them)."),
+    ROW(SB_M_CONTENDED, "contended", "flag", NEITHER, MEASURED,
+        "1 when at least half the steps after the first five were contended, so the run has no train_step_ms_quiet "
+        "and the gate leaves its step time out; else 0."),
+    ROW(SB_M_INFER_CONTENDED, "infer_contended", "flag", NEITHER, MEASURED,
+        "1 when other processes slowed the inference and decoding timings (the same signals as contended_steps over "
+        "each timing), so the gate leaves them out; else 0."),
+
     ROW(SB_M_PARAMS_UNIQUE, "params_unique", "parameters", LOWER, EXACT, "Trainable parameters, each shared block counted once."),
     ROW(SB_M_PARAMS_EVERY_DEPTH, "params_every_depth", "parameters", NEITHER, EXACT,
         "Parameters counting every depth's use of a shared block: the compute a forward pass touches."),
@@ -230,9 +255,11 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
 };
 
 static const sb_metric_info series[SB_S_COUNT] = {
+    ROW(SB_S_STEP_CONTENDED, "step_contended", "fraction", NEITHER, MEASURED,
+        "The contended training steps alone (contended_steps), each with its CPU time over its wall time."),
     ROW(SB_S_STEP_MS, "step_ms", "ms", LOWER, TIMING,
-        "Every training step's time, step = the step: the repetitions of the gate's speed test (sharebench bench: its "
-        "repeated steps)."),
+        "Every training step's time, step = the step (train_step_ms_quiet is the median of the uncontended ones; "
+        "sharebench bench: its repeated steps)."),
     ROW(SB_S_TRAIN_LOSS, "train_loss", "nats", LOWER, QUALITY, "The training loss at regular steps (a hundred over the run)."),
     ROW(SB_S_GRAD_NORM, "grad_norm", "norm", NEITHER, QUALITY, "The gradients' global L2 norm before clipping, at the same steps."),
     ROW(SB_S_LR, "lr", "learning rate", NEITHER, EXACT, "The schedule's learning rate (warmup, cosine decay) at the same steps."),

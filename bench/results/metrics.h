@@ -60,6 +60,9 @@ typedef enum {
     /* speed */
     SB_M_TRAIN_SECONDS, SB_M_TRAIN_TOKENS_PER_S, SB_M_TRAIN_STEP_MS, SB_M_INFER_TOKENS_PER_S,
     SB_M_DECODE_TOKENS_PER_S, SB_M_DECODE_MS_PER_POSITION, SB_M_CALIB_GFLOPS,
+    /* contention: did the run get the CPUs it asked for (bench/sys/contention.h) */
+    SB_M_TRAIN_STEP_MS_QUIET, SB_M_CPU_SECONDS, SB_M_CPU_SHARE, SB_M_OTHER_CPU_CORES, SB_M_STEAL_FRACTION,
+    SB_M_RUN_QUEUE_MAX, SB_M_CONTENDED_STEPS, SB_M_CONTENDED, SB_M_INFER_CONTENDED,
     /* size and memory */
     SB_M_PARAMS_UNIQUE, SB_M_PARAMS_EVERY_DEPTH, SB_M_FLOPS_TRAIN_PER_TOKEN, SB_M_FLOPS_INFER_PER_TOKEN,
     SB_M_TRAIN_LOOPS_MEAN,
@@ -98,7 +101,7 @@ typedef enum {
 /* The series (table series). */
 typedef enum {
     /* training (bench/run/runner.c) */
-    SB_S_STEP_MS, SB_S_TRAIN_LOSS, SB_S_GRAD_NORM, SB_S_LR, SB_S_VALID_LOSS, SB_S_VALID_METRIC,
+    SB_S_STEP_MS, SB_S_STEP_CONTENDED, SB_S_TRAIN_LOSS, SB_S_GRAD_NORM, SB_S_LR, SB_S_VALID_LOSS, SB_S_VALID_METRIC,
     /* gradient noise (bench/run/analyze.c): the model, each depth's contribution, each block */
     SB_S_GRAD_SQNORM, SB_S_GRAD_TRACE_COV, SB_S_GRAD_GSNR, SB_S_GRAD_BSIMPLE,
     SB_S_GRAD_DEPTH_SQNORM, SB_S_GRAD_DEPTH_TRACE_COV, SB_S_GRAD_DEPTH_GSNR, SB_S_GRAD_DEPTH_BSIMPLE,

@@ -19,6 +19,7 @@
 #include "loops.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
+#include "sys/contention.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,33 +205,42 @@ static void record_end(sb_run *r, const char *status, const char *error, double 
 ** with the key/value cache (causal models), medians of repeated timings. */
 static void measure_inference(sb_run *r, sb_model *m, data *d, int B)
 {
-    int T = d->info->length;
+    int T = d->info->length, cores = (int)sysconf(_SC_NPROCESSORS_ONLN), contended = 0;
     double times[5];
     if (sb_task_examples(d->task, SB_SPLIT_TEST, 0, B, d->tok, d->typ, d->tgt)) return;
     for (int i = 0; i < 5; i++) {
-        double t = sb_now();
+        int rq = sb_run_queue();
+        double c = sb_cpu_time(), t = sb_now();
         sb_model_forward(m, d->tok, d->typ, NULL, NULL, B, T);
         times[i] = sb_now() - t;
+        contended |= sb_contended(rq, sb_run_queue(), cores, (sb_cpu_time() - c) / times[i]);
     }
     sb_put_metric(r, SB_M_INFER_TOKENS_PER_S, B * T / sb_stats_median(times, 5));
-    if (!sb_model_config(m)->causal) return;
+    if (!sb_model_config(m)->causal) {
+        sb_put_metric(r, SB_M_INFER_CONTENDED, contended);
+        return;
+    }
     char err[SB_ERR_LEN];
     sb_kvcache *kc = sb_kvcache_create(m, B, T, err, sizeof err);
     int *step = malloc(sizeof *step * (size_t)B);   /* one token per sequence of the batch */
     if (!kc || !step) {
         sb_kvcache_free(kc);
         free(step);
+        sb_put_metric(r, SB_M_INFER_CONTENDED, contended);
         return;
     }
     for (int i = 0; i < 3; i++) {
         sb_kvcache_reset(kc);
-        double t = sb_now();
+        int rq = sb_run_queue();
+        double c = sb_cpu_time(), t = sb_now();
         for (int p = 0; p < T; p++) {
             for (int b = 0; b < B; b++) step[b] = d->tok[b * T + p];
             sb_decode_step(kc, step);
         }
         times[i] = sb_now() - t;
+        contended |= sb_contended(rq, sb_run_queue(), cores, (sb_cpu_time() - c) / times[i]);
     }
+    sb_put_metric(r, SB_M_INFER_CONTENDED, contended);
     free(step);
     double med = sb_stats_median(times, 3);
     sb_put_metric(r, SB_M_DECODE_TOKENS_PER_S, B * T / med);
@@ -305,6 +315,7 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     double flops_sum = 0, loops_sum = 0;   /* ev: the model evaluated, m or m looped test_loops times */
     sb_adamw opt = { 0 };
     sb_analysis *an = NULL;
+    double *quiet = NULL;   /* the uncontended steps' times */
     sb_compress *cs = NULL;
     eval_ctx ec = { &d, s->test_examples, B };
     const char *status = "finished";
@@ -329,6 +340,9 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     sb_adamw_config oc;
     sb_adamw_config_default(&oc);
     oc.lr = s->lr; oc.weight_decay = s->weight_decay; oc.clip = s->clip; oc.min_lr_ratio = s->min_lr_ratio;
+#ifdef SB_PLANT_LR_SCALE
+    oc.lr *= SB_PLANT_LR_SCALE;   /* a planted quality regression for the gate's acceptance script (make PLANT=...) */
+#endif
     oc.steps = s->steps; oc.warmup = s->warmup >= 0 ? s->warmup : s->steps / 10;
     if (sb_adamw_init(&opt, &oc, sb_model_n_params(m))) { snprintf(failure, sizeof failure, "out of memory for AdamW"); goto fail; }
     if (s->init_from[0]) {
@@ -359,6 +373,13 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     if (!(cs = sb_compress_new(s, &c, &sh, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
     if (!strcmp(s->train_loops, "sampled") && !(lp = sb_loops_new(m, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
     double train_time = 0, loss = NAN;
+    /* contention (sys/contention.h): each step's signals; the clean steps' times after the warm-up */
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), quiet_from = s->steps > 10 ? 5 : 0, rq_max = -1, ncontended = 0, nquiet = 0;
+    double cpu_steps = 0;
+    quiet = malloc(sizeof *quiet * (size_t)(s->steps + 1));
+    sb_cpu_moment m0, m1;
+    if (!quiet) { snprintf(failure, sizeof failure, "out of memory for step times"); goto fail; }
+    sb_cpu_moment_now(&m0);
     int step;
     for (step = 0; step < s->steps; step++) {
         if (sb_model_sharing(m)->progressive && step == merge_at) {
@@ -375,7 +396,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             snprintf(failure, sizeof failure, "%s", sb_task_error(task));
             goto fail;
         }
-        double t = sb_now(), gnorm;
+        int rq0 = sb_run_queue();
+        double cpu = sb_cpu_time(), t = sb_now(), gnorm;
         sb_model *sm = m;   /* the step's model: m, or m looped as many times as drawn */
         if (lp) {
             int loops;
@@ -388,9 +410,25 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         loss = h && h->train_step ? h->train_step(h->ctx, sm, &opt, d.tok, d.typ, d.tgt, B, T, &gnorm)
                                   : sb_compress_step(cs, sm, &opt, d.tok, d.typ, d.tgt, step, &gnorm);
         if (lp) sb_loops_done(lp, sm);
+#ifdef SB_PLANT_SLOW_STEP
+        /* a planted slowdown for the gate's acceptance script (make PLANT=...): busy, as real work is */
+        double done = sb_now();
+        for (double end = done + (done - t) * (SB_PLANT_SLOW_STEP); sb_now() < end;) {}
+#endif
         t = sb_now() - t;
+        cpu = sb_cpu_time() - cpu;
+        int rq1 = sb_run_queue();
         train_time += t;
-        sb_put_point(r, SB_S_STEP_MS, step, -1, -1, 1e3 * t);   /* repetitions for speed tests */
+        cpu_steps += cpu;
+        rq_max = rq0 > rq_max ? rq0 : rq_max;
+        rq_max = rq1 > rq_max ? rq1 : rq_max;
+        sb_put_point(r, SB_S_STEP_MS, step, -1, -1, 1e3 * t);
+        if (sb_contended(rq0, rq1, cores, cpu / t)) {
+            ncontended++;
+            sb_put_point(r, SB_S_STEP_CONTENDED, step, -1, -1, cpu / t);
+        } else if (step >= quiet_from) {
+            quiet[nquiet++] = 1e3 * t;
+        }
         if (!isfinite(loss)) {
             status = "diverged";
             put_num(r, "diverged_step", step);
@@ -412,8 +450,22 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
                              sb_metric_name(info->metric), sb_score_value(&sc, info->metric));
         }
     }
+    sb_cpu_moment_now(&m1);
     sb_put_metric(r, SB_M_STEPS_DONE, step);
     if (lp && step) sb_put_metric(r, SB_M_TRAIN_LOOPS_MEAN, loops_sum / step);
+    if (step > 0) {
+        sb_cpu_span span;
+        sb_cpu_span_of(&m0, &m1, &span);
+        int measured = step - quiet_from, contended = measured <= 0 || 2 * nquiet <= measured;
+        sb_put_metric(r, SB_M_CPU_SECONDS, cpu_steps);
+        sb_put_metric(r, SB_M_CPU_SHARE, cpu_steps / (train_time * omp_get_max_threads()));
+        if (isfinite(span.other_cores)) sb_put_metric(r, SB_M_OTHER_CPU_CORES, span.other_cores);
+        if (isfinite(span.steal_fraction)) sb_put_metric(r, SB_M_STEAL_FRACTION, span.steal_fraction);
+        if (rq_max >= 0) sb_put_metric(r, SB_M_RUN_QUEUE_MAX, rq_max);
+        sb_put_metric(r, SB_M_CONTENDED_STEPS, ncontended);
+        sb_put_metric(r, SB_M_CONTENDED, contended);
+        if (!contended) sb_put_metric(r, SB_M_TRAIN_STEP_MS_QUIET, sb_stats_median(quiet, nquiet));
+    }
     if (h && h->trained && h->trained(h->ctx, m, step, r, failure, sizeof failure)) goto fail;
     if (step > 0) {
         sb_put_metric(r, SB_M_TRAIN_LOSS_FINAL, loss);
@@ -485,6 +537,7 @@ fail:
     *result = SB_RUN_FAILED;
     if (log) fprintf(log, "  failed: %s\n", failure);
 done:
+    free(quiet);
     sb_analysis_free(an);
     sb_compress_free(cs);
     sb_adamw_free(&opt);

@@ -1,9 +1,9 @@
 /*
 ** stats.h: the statistics behind reports and the gate: summaries with
-** confidence intervals over seeds, the paired t-test across seeds, the
-** Mann-Whitney U test over repetitions. Distribution functions come from GSL
-** (gsl_cdf_*); what GSL lacks (rank tests) is written here, with the reason
-** where it is.
+** confidence intervals over seeds, the paired t-test across seeds, Welch's
+** t-test over independent repetitions, two one-sided tests of equivalence,
+** Holm's adjustment for many tests. Distribution functions come from GSL
+** (gsl_cdf_*).
 */
 #ifndef SB_STATS_H
 #define SB_STATS_H
@@ -48,26 +48,14 @@ typedef struct {
 ** (certain) otherwise. Returns 0, or -1 when n < 2. */
 int sb_stats_paired_t(const double *a, const double *b, int n, double level, sb_ttest *r);
 
-/* Mann-Whitney U test of y against x (two independent samples). */
-typedef struct {
-    int nx, ny;
-    double u;                   /* U of y: pairs with y > x, ties counting 1/2 */
-    double z;                   /* normal approximation's statistic (0 when exact) */
-    double p_two;               /* two-sided p */
-    double p_greater, p_less;   /* one-sided: y tends to be greater / less than x */
-    int exact;                  /* 1: exact distribution (no ties, both samples <= 20) */
-} sb_mwu;
+/* P(T > t) for Student's t with df degrees of freedom (t may be infinite; NAN
+** when df <= 0). */
+double sb_stats_t_sf(double t, double df);
 
-/* Run the test: exact when there are no ties and both samples hold at most 20
-** values, else the normal approximation with tie and continuity corrections
-** (as R's wilcox.test). Returns 0, or -1 when a sample is empty or holds a
-** non-finite value. */
-int sb_stats_mann_whitney(const double *x, int nx, const double *y, int ny, sb_mwu *r);
-
-/* The smallest one-sided p the Mann-Whitney test can give with samples of nx
-** and ny values: 1 / C(nx + ny, nx), reached when the samples do not overlap.
-** Below alpha the test can reach significance; above it, there are too few
-** repetitions for it to. */
-double sb_stats_mwu_min_p(int nx, int ny);
+/* Two one-sided tests of equivalence (Schuirmann 1987): the p that an
+** estimate est with standard error se and df degrees of freedom lies inside
+** (-bound, bound): the larger p of the tests of est > -bound and est < bound.
+** With se = 0: 0 inside, 1 outside. NAN when bound <= 0 or est, se are NAN. */
+double sb_stats_tost(double est, double se, double df, double bound);
 
 #endif

@@ -3,6 +3,7 @@
 */
 #include "machine.h"
 #include "cpuenv.h"
+#include "provenance.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,10 +11,6 @@
 #include <omp.h>
 #include <cblas.h>
 #include <stdlib.h>
-
-#ifndef SB_VERSION
-#define SB_VERSION "unknown"
-#endif
 
 void sb_machine_read(sb_machine *m)
 {
@@ -33,7 +30,7 @@ void sb_machine_read(sb_machine *m)
     /* with what start-up set, so a run's record says which kernels ran and why */
     const char *env = sb_cpuenv_note();
     snprintf(m->blas, sizeof m->blas, "%s%s%s", openblas_get_config(), *env ? "; set by sharebench: " : "", env);
-    snprintf(m->version, sizeof m->version, "%s", SB_VERSION);
+    snprintf(m->version, sizeof m->version, "%s src:%s", sb_build_describe, sb_build_source_hash);
 }
 
 void sb_machine_threads(int n)

@@ -14,7 +14,8 @@ typedef struct {
 
 /* Fill in the machine's facts (CPU model from /proc/cpuinfo, online cores,
 ** OpenBLAS's build configuration and kernels with what start-up set for them
-** (cpuenv.h), the git commit the binary was built from). */
+** (cpuenv.h), the version the binary was built from (provenance.h): "COMMIT[-dirty]
+** src:HASH", the hash of the sources compiled in). */
 void sb_machine_read(sb_machine *m);
 
 /* Use n threads for OpenMP loops and OpenBLAS (n <= 0: all cores). */

@@ -1,7 +1,7 @@
 /*
 ** fuzz_baseline.c: gate baselines (CSV, bench/cmd/baseline.c), read as `sharebench
 ** gate --baseline FILE` reads them: loaded into a set of runs, compared with
-** itself by the gate, and its Markdown and JSON reports written.
+** itself by the gate, and its Markdown, JSON, JUnit and GitHub reports written.
 */
 #include "results/source.h"
 #include "fuzz.h"

@@ -6,6 +6,7 @@
 #include "results/runset.h"
 #include "gate/gate.h"
 #include "gate/tables.h"
+#include "gate/ci.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,6 +95,8 @@ int sb_fuzz_gate_self(const void *runset, char *err, size_t errlen)
     if (null) {
         sb_gate_markdown(null, s, s, &o, &res);
         sb_gate_json(null, s, s, &o, &res);
+        sb_gate_junit(null, &res);
+        sb_gate_github(null, &res);
         fclose(null);
     }
     sb_gate_result_free(&res);
