@@ -37,18 +37,25 @@ static void summarise(int bounded, const sb_rs_run *r, const double *x, int n, s
 
 /* A speed over the group's finished runs (the seeds are its repetitions), on
 ** the log scale: geometric mean and an interval that stays positive. */
-static void speed(const sb_runset *s, const sb_rs_group *g, sb_metric_id m, sb_summary *out)
+/* A speed over the group's finished runs that other processes did not slow
+** (flag: the run's contention metric, 1 when it was slowed; older records
+** have none and count as clean). When every run was slowed the summary is of
+** them all and *contended says so: a figure still to show, not to trust. */
+static void speed(const sb_runset *s, const sb_rs_group *g, sb_metric_id m, sb_metric_id flag, sb_summary *out, int *contended)
 {
-    double x[256];
-    int n = 0;
+    double clean[256], all[256];
+    int nc = 0, na = 0;
     memset(out, 0, sizeof *out);
     out->mean = out->lo = out->hi = NAN;
-    for (int k = 0; k < g->nrun && n < 256; k++) {
+    for (int k = 0; k < g->nrun && na < 256; k++) {
         const sb_rs_run *r = &s->runs[g->run[k]];
         double v = sb_rs_metric(r, m);
-        if (sb_rs_finished(r) && isfinite(v)) x[n++] = v;
+        if (!sb_rs_finished(r) || !isfinite(v)) continue;
+        all[na++] = v;
+        if (!(sb_rs_metric(r, flag) > 0)) clean[nc++] = v;
     }
-    sb_stats_log_summary(x, n, 0.95, out);
+    *contended = !nc && na;
+    sb_stats_log_summary(nc ? clean : all, nc ? nc : na, 0.95, out);
 }
 
 void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
@@ -81,14 +88,11 @@ void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
     st->p_chance = st->q_chance = st->q_test = st->q_tl = NAN;
     st->above_chance = st->learned = -1;
     st->by = -1;
-    speed(s, g, SB_M_TRAIN_TOKENS_PER_S, &st->train);
-    speed(s, g, SB_M_INFER_TOKENS_PER_S, &st->infer);
-    speed(s, g, SB_M_DECODE_TOKENS_PER_S, &st->decode);
+    speed(s, g, SB_M_TRAIN_TOKENS_PER_S, SB_M_CONTENDED, &st->train, &st->contended[0]);
+    speed(s, g, SB_M_INFER_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->infer, &st->contended[1]);
+    speed(s, g, SB_M_DECODE_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->decode, &st->contended[2]);
     st->params = sb_rs_group_mean(s, g, SB_M_PARAMS_UNIQUE);
     st->params_every = sb_rs_group_mean(s, g, SB_M_PARAMS_EVERY_DEPTH);
-    st->train_tps = sb_rs_group_mean(s, g, SB_M_TRAIN_TOKENS_PER_S);
-    st->infer_tps = sb_rs_group_mean(s, g, SB_M_INFER_TOKENS_PER_S);
-    st->decode_tps = sb_rs_group_mean(s, g, SB_M_DECODE_TOKENS_PER_S);
     st->rss = sb_rs_group_mean(s, g, SB_M_PEAK_RSS_BYTES);
     st->calib = sb_rs_group_mean(s, g, SB_M_CALIB_GFLOPS);
     static const sb_metric_id parts[5] = { SB_M_BYTES_PARAMS, SB_M_BYTES_GRADS, SB_M_BYTES_OPTIM, SB_M_BYTES_ACTS, SB_M_BYTES_SCRATCH };

@@ -35,8 +35,9 @@ typedef struct {
     sb_summary test, test_long;    /* logit intervals when bounded */
     int bounded;                   /* the metric lies in [0, 1] (accuracy, exact) */
     double test_se;                /* the test split's standard error (mean over seeds; NAN unknown) */
-    sb_summary train, infer, decode; /* tokens per second over seeds (geometric mean, log interval) */
-    double train_tps, infer_tps, decode_tps, step_bytes, bytes[5], rss, calib;
+    sb_summary train, infer, decode; /* tokens per second over the runs no other process slowed (geometric mean, log interval) */
+    int contended[3];              /* train, infer, decode: every run was slowed, so the summary is of slowed runs */
+    double step_bytes, bytes[5], rss, calib;
     int none;                      /* index of the group it is compared with, -1 */
     int has_dtest, has_dtl;
     sb_ttest dtest, dtl;           /* this - none, paired by seed */

@@ -308,12 +308,22 @@ static void fmt_delta(char *buf, size_t len, int has, const sb_ttest *t, double 
     else snprintf(buf, len, "%+.3f [%+.3f, %+.3f] q=%.2g %s", t->mean, t->lo, t->hi, q, verdict_word(v));
 }
 
-/* A speed: mean [95% CI] over seeds, "-" when not measured. */
-static void fmt_speed(char *buf, size_t len, const sb_summary *x)
+/* A speed: mean [95% CI] over seeds, "-" when not measured, "(contended)"
+** after it when every run was slowed by other processes. */
+static void fmt_speed(char *buf, size_t len, const sb_summary *x, int contended)
 {
+    const char *mark = contended ? " (contended)" : "";
     if (!x->n || !isfinite(x->mean)) snprintf(buf, len, "-");
-    else if (x->n > 1 && isfinite(x->lo)) snprintf(buf, len, "%.0f [%.0f, %.0f]", x->mean, x->lo, x->hi);
-    else snprintf(buf, len, "%.0f", x->mean);
+    else if (x->n > 1 && isfinite(x->lo)) snprintf(buf, len, "%.0f [%.0f, %.0f]%s", x->mean, x->lo, x->hi, mark);
+    else snprintf(buf, len, "%.0f%s", x->mean, mark);
+}
+
+/* Whether any of the configurations idx[0..n) has a speed only from runs other processes slowed. */
+static int any_contended(const sb_gstat *st, const int *idx, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (st[idx[i]].contended[0] || st[idx[i]].contended[1]) return 1;
+    return 0;
 }
 
 /* The table of a task's configurations. */
@@ -335,8 +345,8 @@ static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const 
         else if (g->none >= 0 && st[g->none].params > 0 && isfinite(g->params))
             snprintf(c[3], sizeof c[3], "%.1f%% fewer", 100 * (1 - g->params / st[g->none].params));
         else snprintf(c[3], sizeof c[3], "-");
-        fmt_speed(c[4], sizeof c[4], &g->train);
-        fmt_speed(c[5], sizeof c[5], &g->infer);
+        fmt_speed(c[4], sizeof c[4], &g->train, g->contended[0]);
+        fmt_speed(c[5], sizeof c[5], &g->infer, g->contended[1]);
         if (g->step_bytes > 0) sb_fmt_bytes(g->step_bytes, c[6], sizeof c[6]);
         else snprintf(c[6], sizeof c[6], "-");
         if (isfinite(g->rss)) sb_fmt_bytes(g->rss, c[7], sizeof c[7]);
@@ -376,7 +386,13 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
     task_table(d, s, st, idx, n);
     sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
                    "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "
-                   "activations or compute.");
+                   "activations or compute. Speeds (tokens per second, geometric mean [95%% CI] over seeds) come from the "
+                   "runs no other process slowed: each run records its contention (CPU time per step against wall time, the "
+                   "run queue); %s",
+                any_contended(st, idx, n) ? "\"(contended)\" marks a configuration every run of which was slowed: its speed "
+                                            "is shown, not to be compared. `sharebench gate --remeasure` times the training step "
+                                            "again one configuration at a time."
+                                          : "none of these configurations had every run slowed.");
     sb_task_figures(s, st, fig, task, 0, tf);
     for (int k = 0; k < tf->n; k++) {
         const char *cap = sb_task_fig_caption(tf->kind[k]);
