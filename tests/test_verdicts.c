@@ -4,7 +4,8 @@
 ** configuration at chance, one on the frontier above a cheaper one at chance,
 ** the reference significantly better than both, a larger one significantly
 ** worse than the reference (dominated), a pair whose difference is noise (a
-** tie), and a task at chance under every configuration (not learned). The runs
+** tie), and a task at chance under every configuration (not learned); and
+** speeds taken from the runs other processes did not slow. The runs
 ** are written as a baseline file (results/baseline.h), read as any set is.
 */
 #include "testutil.h"
@@ -60,6 +61,15 @@ static void classes(void **state)
     config(f, "t", "attn", 400, (const double[]){ 0.58, 0.66, 0.57 });
     config(f, "u", "none", 1000, (const double[]){ 0.10, 0.10, 0.10 });
     config(f, "u", "all", 250, (const double[]){ 0.10, 0.11, 0.10 });
+    /* training speeds: t/none (runs 1-3) two of three slowed by other
+    ** processes, t/all (7-9) every one, t/cycle:2 (4-6) records from before
+    ** contention was recorded */
+    const double tps[9] = { 1000, 2000, 4000, 500, 500, 500, 3000, 3000, 3000 };
+    const int slowed[9] = { 0, 1, 1, -1, -1, -1, 1, 1, 1 };
+    for (int id = 1; id <= 9; id++) {
+        fprintf(f, "%d,metric,train_tokens_per_s,,,,%g\n", id, tps[id - 1]);
+        if (slowed[id - 1] >= 0) fprintf(f, "%d,metric,contended,,,,%d\n", id, slowed[id - 1]);
+    }
     fclose(f);
     sb_rs_filter all = { NULL, NULL, NULL };
     sb_runset *s = sb_runset_open(path, &all, err, sizeof err);
@@ -90,6 +100,15 @@ static void classes(void **state)
     assert_int_equal(cyc->v_test, SB_V_WORSE);
     assert_true(cyc->q_test <= SB_VERDICT_ALPHA && cyc->q_test >= cyc->dtest.p_two);
     assert_true(cyc->dtest.lo < -0.19 && cyc->dtest.hi > -0.21);
+    /* speed over the runs no other process slowed; all slowed: shown, flagged */
+    assert_int_equal(none->train.n, 1);
+    assert_close(none->train.mean, 1000, 1e-9);
+    assert_int_equal(none->contended[0], 0);
+    assert_int_equal(cyc->train.n, 3);
+    assert_int_equal(cyc->contended[0], 0);
+    assert_int_equal(al->train.n, 3);
+    assert_close(al->train.mean, 3000, 1e-9);
+    assert_int_equal(al->contended[0], 1);
     /* the task at chance everywhere: not learned, nothing ranked */
     const sb_gstat *un = &st[group(s, "u", "none")], *ua = &st[group(s, "u", "all")];
     assert_int_equal(un->learned, 0);
