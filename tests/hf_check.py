@@ -24,30 +24,20 @@ over the batch). Prints one line per directory with that difference; exit 1 on a
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 
 import numpy as np
 
+from safetensors_np import read_safetensors as _read
+
 TOL = 1e-4
-_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I8": "i1", "U8": "u1"}
 
 
 def read_safetensors(path):
-    """(tensors by name as numpy arrays, metadata) of a safetensors file."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    meta = header.pop("__metadata__", None) or {}
-    data = memoryview(blob)[8 + n:]
-    out = {}
-    for name, t in header.items():
-        a, b = t["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype=_DTYPES[t["dtype"]]).reshape(t["shape"]).astype(
-            np.float64 if t["dtype"].startswith("F") else np.int64)
-    return out, meta
+    """(tensors by name as float64 or int64 arrays, metadata) of a safetensors file."""
+    tensors, meta = _read(path)
+    return {k: v.astype(np.float64 if v.dtype.kind == "f" else np.int64) for k, v in tensors.items()}, meta
 
 
 def layer_norm(x, w, b, eps):

@@ -28,7 +28,6 @@ Prints one line per configuration with its worst relative error, then
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -47,23 +46,7 @@ ZERO = 1e-9   # reference norms below this are zero up to rounding: reported by 
 
 # ----------------------------------------------------------------- safetensors
 
-_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1"}
-
-
-def read_safetensors(path):
-    """Return (tensors as numpy arrays by name, metadata dict)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    meta = header.pop("__metadata__", None) or {}
-    data = memoryview(blob)[8 + n:]
-    tensors = {}
-    for name, e in header.items():
-        begin, end = e["data_offsets"]
-        arr = np.frombuffer(data[begin:end], dtype=np.dtype(_DTYPES[e["dtype"]]))
-        tensors[name] = arr.reshape(e["shape"]).copy()
-    return tensors, meta
+from safetensors_np import read_safetensors  # noqa: E402 (after the PyTorch check)
 
 
 # --------------------------------------------------------------- sharing spec
