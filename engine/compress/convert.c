@@ -13,26 +13,16 @@
 
 static const char *const mats[6] = { "wq", "wk", "wv", "wo", "w1", "w2" };
 
-/* The tensor of depth l's matrix k in m (its block's under m's sharing), or NULL when the depth has none. */
-static const sb_tensor *depth_matrix(const sb_model *m, int l, int k)
+/* The tensor of depth l's matrix k in m (its block's under m's sharing),
+** with suffix after its name ("" the matrix, ".vt" a basis:R model's basis),
+** or NULL when the depth has none. */
+static const sb_tensor *depth_tensor(const sb_model *m, int l, int k, const char *suffix)
 {
     const sb_sharing *sh = sb_model_sharing(m);
     int kv = k == 1 || k == 2, b = kv ? sh->kv[l] : k >= 4 ? sh->ffn[l] : sh->attn[l];
     if (b < 0 || (k == 2 && sh->v_src[l] != l)) return NULL;
     char name[48];
-    snprintf(name, sizeof name, "%s.%d.%s", kv ? "kv" : k >= 4 ? "ffn" : "attn", b, mats[k]);
-    int i = sb_model_tensor_find(m, name);
-    return i < 0 ? NULL : sb_model_tensor(m, i);
-}
-
-/* The basis tensor (Vt) of depth l's matrix k in a basis:R model, or NULL. */
-static const sb_tensor *depth_basis(const sb_model *m, int l, int k)
-{
-    const sb_sharing *sh = sb_model_sharing(m);
-    int kv = k == 1 || k == 2, b = kv ? sh->kv[l] : k >= 4 ? sh->ffn[l] : sh->attn[l];
-    if (b < 0 || (k == 2 && sh->v_src[l] != l)) return NULL;
-    char name[48];
-    snprintf(name, sizeof name, "%s.%d.%s.vt", kv ? "kv" : k >= 4 ? "ffn" : "attn", b, mats[k]);
+    snprintf(name, sizeof name, "%s.%d.%s%s", kv ? "kv" : k >= 4 ? "ffn" : "attn", b, mats[k], suffix);
     int i = sb_model_tensor_find(m, name);
     return i < 0 ? NULL : sb_model_tensor(m, i);
 }
@@ -51,7 +41,7 @@ int sb_convert_relaxed(const sb_model *src, sb_model *dst, double *error, char *
     double e2 = 0, w2 = 0;
     for (int l = 0; l < N; l++)
         for (int k = 0; k < 6; k++) {
-            const sb_tensor *w = depth_matrix(dst, l, k), *wl = depth_matrix(src, l, k);
+            const sb_tensor *w = depth_tensor(dst, l, k, ""), *wl = depth_tensor(src, l, k, "");
             if (!w) continue;
             char name[48];
             snprintf(name, sizeof name, "layer.%d.lora.%s.a", l, mats[k]);
@@ -108,7 +98,7 @@ int sb_convert_basis(const sb_model *src, sb_model *dst, double *error, char *er
         /* the depths this block's matrix serves, in order */
         int depths[SB_MAX_LAYERS], n = 0;
         for (int l = 0; l < N; l++) {
-            const sb_tensor *w = depth_basis(dst, l, k);
+            const sb_tensor *w = depth_tensor(dst, l, k, ".vt");
             if (w == vt) depths[n++] = l;
         }
         int O = 0, I = vt->shape[1];
@@ -117,7 +107,7 @@ int sb_convert_basis(const sb_model *src, sb_model *dst, double *error, char *er
             char name[48];
             snprintf(name, sizeof name, "layer.%d.basis.%s.u", depths[j], mats[k]);
             int iu = sb_model_tensor_find(dst, name);
-            wl[j] = depth_matrix(src, depths[j], k);
+            wl[j] = depth_tensor(src, depths[j], k, "");
             ul[j] = iu < 0 ? NULL : sb_model_tensor(dst, iu);
             if (!wl[j] || !ul[j] || wl[j]->shape[1] != I || wl[j]->shape[0] != ul[j]->shape[0]) {
                 snprintf(err, errlen, "convert: depth %d's %s is %s", depths[j], mats[k], !wl[j] ? "missing from the trained model"
