@@ -1,9 +1,9 @@
 #!/bin/bash
 # End-to-end: `sharebench report` on a tiny sweep (3 seeds, 2 sharing modes):
 # Markdown and self-contained HTML (figures embedded, nothing fetched from the
-# network), the figures as PNG and SVG, the tables, the claims; with synthetic
-# analysis series added by sqlite3, the analysis figures too; bad input exits
-# 2 and writes nothing.
+# network), the figures as PNG and SVG, the tables (the compute-matched one
+# too), the claims; with synthetic analysis series added by sqlite3, the
+# analysis figures too; bad input exits 2 and writes nothing.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-report-XXXXXX)
@@ -60,7 +60,12 @@ check "claims not measured on one line" test "$(grep -c '^Not measured by these 
 check "no internal check syntax in prose" bash -c "! grep -qE 'No data for|metric=[a-z_]+ a=' '$out/report.md'"
 check "frontier summary (or not learned)" grep -qE 'on the frontier \(significantly better|not learned at this budget' "$out/report.md"
 check "not measured said" grep -q 'Not measured in these runs' "$out/report.md"
-for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder; do
+# all computes what none does with a quarter of the parameters: matched in compute, not in parameters
+check "compute-matched section" grep -qE '^#+ copy: at equal parameters and at equal compute' "$out/report.md"
+check "compute-matched row: FLOPs per token, none matched in both computes, not in parameters" \
+  grep -qE '^\| all \| [0-9,]+ \| [0-9.]+ [kMG] \| [0-9.]+ [kMG] \| [0-9.]+ \[[0-9.]+, [0-9.]+\] \| - \| none \((tie|better|worse)[^|]*\) \| none \((tie|better|worse)' "$out/report.md"
+check "compute-matched pairs counted" grep -qE '^Matched pairs: 1; tested: 1; significantly different after adjustment: [01]\.' "$out/report.md"
+for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder matched-copy; do
   check "figure $f.png" test -s "$out/report-figures/$f.png"
   check "figure $f.svg" test -s "$out/report-figures/$f.svg"
 done

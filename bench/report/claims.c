@@ -243,7 +243,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         }
         snprintf(c->check[c->nchecks++], sizeof c->check[0], "%s", value);
     } else if (!strcmp(name, "figures")) {
-        static const char *const kinds[] = { "curves", "pareto", "resources", "budget", "gradnoise", "heads", "cka", "attack", "compress" };
+        static const char *const kinds[] = { "curves", "pareto", "resources", "budget", "gradnoise",
+                                             "heads",  "cka",    "attack",    "compress", "matched" };
         char list[128], *save = NULL;
         snprintf(list, sizeof list, "%s", value);
         for (char *k = strtok_r(list, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
@@ -251,7 +252,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
             for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) known |= !strcmp(kinds[i], k);
             if (!known) {
                 snprintf(L->err, L->errlen,
-                         "%s: [%s]: figures: unknown kind '%s' (curves, pareto, resources, budget, gradnoise, heads, cka, attack, compress)",
+                         "%s: [%s]: figures: unknown kind '%s' (curves, pareto, resources, budget, gradnoise, heads, cka, attack, compress, matched)",
                          L->path, section, k);
                 L->failed = 1;
                 return 0;
