@@ -3,7 +3,9 @@
 # Markdown and self-contained HTML (figures embedded, nothing fetched from the
 # network), the figures as PNG and SVG, the tables (the compute-matched one
 # too), the claims; with synthetic analysis series added by sqlite3, the
-# analysis figures too; bad input exits 2 and writes nothing.
+# analysis figures too; bad input exits 2 and writes nothing; the published
+# claims' sweeps list the cells they say, and each claim compares modes its
+# sweep runs.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-report-XXXXXX)
@@ -168,6 +170,36 @@ check "bad budget exits 2 (got $rc)" test "$rc" = 2
 check "missing database exits 2 (got $rc)" test "$rc" = 2
 check "missing database named" grep -q 'none.db' "$dir/err"
 check "bad input writes nothing" test ! -e "$bad"
+
+# the published claims' sweeps: each lists the cells its opening comment
+# says, and every claim that names one compares modes that sweep runs
+for f in bench/sweeps/claims-*.ini; do
+  want=$(grep -oE '^# .*[0-9]+ runs' "$f" | grep -oE '[0-9]+ runs' | cut -d' ' -f1)
+  check "$f: $want cells" bash -c "'$SB' sweep '$f' --db '$dir/dry.db' --dry-run | grep -q '$want cells'"
+done
+python3 - bench/claims.txt >"$dir/py" 2>&1 <<'PY'
+import fnmatch, re, sys
+text = open(sys.argv[1]).read()
+claims = {}
+for block in re.split(r"(?m)^\[", text)[1:]:
+    cid, body = block.split("]", 1)
+    claims[cid] = body
+found = 0
+for cid, body in claims.items():
+    m = re.search(r"sweeps/(claims-[a-z]+\.ini)", body)
+    if not m:
+        continue
+    sweep = open("bench/sweeps/" + m.group(1)).read()
+    modes = re.search(r"(?m)^sharing = (.*)$", sweep).group(1).split()
+    for check in re.findall(r"(?m)^check = (compare|within) (.*)$", body):
+        keys = dict(kv.split("=", 1) for kv in check[1].split())
+        a, b = keys["a"], keys.get("b", "none")
+        assert b in modes, (cid, b, modes)
+        assert any(fnmatch.fnmatchcase(x, a) for x in modes if x != b), (cid, a, modes)
+        found += 1
+assert found >= 10, found
+PY
+check "claims name modes their sweeps run ($(cat "$dir/py"))" test ! -s "$dir/py"
 
 echo "e2e_report: $passed passed, $failed failed"
 [ "$failed" = 0 ]
