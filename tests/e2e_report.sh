@@ -173,13 +173,15 @@ check "bad input writes nothing" test ! -e "$bad"
 
 # the published claims' sweeps: each lists the cells its opening comment
 # says, and every claim that names one compares modes that sweep runs
-for f in bench/sweeps/claims-*.ini; do
+root=$(dirname "$0")/..
+for f in "$root"/bench/sweeps/claims-*.ini; do
   want=$(grep -oE '^# .*[0-9]+ runs' "$f" | grep -oE '[0-9]+ runs' | cut -d' ' -f1)
   check "$f: $want cells" bash -c "'$SB' sweep '$f' --db '$dir/dry.db' --dry-run | grep -q '$want cells'"
 done
-python3 - bench/claims.txt >"$dir/py" 2>&1 <<'PY'
+python3 - "$root" >"$dir/py" 2>&1 <<'PY'
 import fnmatch, re, sys
-text = open(sys.argv[1]).read()
+root = sys.argv[1]
+text = open(root + "/bench/claims.txt").read()
 claims = {}
 for block in re.split(r"(?m)^\[", text)[1:]:
     cid, body = block.split("]", 1)
@@ -189,7 +191,7 @@ for cid, body in claims.items():
     m = re.search(r"sweeps/(claims-[a-z]+\.ini)", body)
     if not m:
         continue
-    sweep = open("bench/sweeps/" + m.group(1)).read()
+    sweep = open(root + "/bench/sweeps/" + m.group(1)).read()
     modes = re.search(r"(?m)^sharing = (.*)$", sweep).group(1).split()
     for check in re.findall(r"(?m)^check = (compare|within) (.*)$", body):
         keys = dict(kv.split("=", 1) for kv in check[1].split())
