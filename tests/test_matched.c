@@ -12,6 +12,7 @@
 #include "report/matched.h"
 #include "report/verdicts.h"
 #include "results/source.h"
+#include "sys/fmt.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ static const sb_match *find(const sb_matches *M, int a, int b)
     return NULL;
 }
 
+/* The tolerance at its edge, and FLOPs in words. */
 static void close_within(void **state)
 {
     (void)state;
@@ -60,6 +62,13 @@ static void close_within(void **state)
     assert_false(sb_match_close(NAN, 100, 0.1));
     assert_false(sb_match_close(0, 0, 0.1));
     assert_true(sb_match_close(5e6, 5e6, 0));
+    /* how the section writes FLOPs per token */
+    char b[32];
+    assert_string_equal(sb_fmt_si(1.234e6, b, sizeof b), "1.23 M");
+    assert_string_equal(sb_fmt_si(35200, b, sizeof b), "35.2 k");
+    assert_string_equal(sb_fmt_si(1.5e9, b, sizeof b), "1.5 G");
+    assert_string_equal(sb_fmt_si(512, b, sizeof b), "512");
+    assert_string_equal(sb_fmt_si(NAN, b, sizeof b), "-");
 }
 
 static void matches(void **state)

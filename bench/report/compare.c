@@ -11,6 +11,7 @@
 #include "stats/multiple.h"
 #include "stats/welch.h"
 #include "sys/atomicfile.h"
+#include "sys/fmt.h"
 #include "sys/textfile.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -117,23 +118,13 @@ static void fmt_summary(char *buf, size_t len, const sb_summary *s)
     else snprintf(buf, len, "%.4g [%.4g, %.4g]", s->mean, s->lo, s->hi);
 }
 
-/* A count of FLOPs in engineering units: "1.23 M". */
-static void flops_words(double f, char *out, size_t len)
-{
-    if (!isfinite(f)) snprintf(out, len, "-");
-    else if (f >= 1e9) snprintf(out, len, "%.3g G", f / 1e9);
-    else if (f >= 1e6) snprintf(out, len, "%.3g M", f / 1e6);
-    else if (f >= 1e3) snprintf(out, len, "%.3g k", f / 1e3);
-    else snprintf(out, len, "%.3g", f);
-}
-
 /* A configuration's FLOPs per token of metric m: B's, and A's before it when they differ ("106 k -> 212 k"). */
 static void flops_cell(char *buf, size_t len, const sb_runset *A, int ga, const sb_runset *B, int gb, sb_metric_id m)
 {
     char a[32], b[32];
     double fa = sb_rs_group_mean(A, &A->groups[ga], m), fb = sb_rs_group_mean(B, &B->groups[gb], m);
-    flops_words(fa, a, sizeof a);
-    flops_words(fb, b, sizeof b);
+    sb_fmt_si(fa, a, sizeof a);
+    sb_fmt_si(fb, b, sizeof b);
     if (strcmp(a, b)) snprintf(buf, len, "%s -> %s", a, b);
     else snprintf(buf, len, "%s", b);
 }

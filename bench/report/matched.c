@@ -123,16 +123,6 @@ int sb_match_verdict_of(const sb_match *m, int g)
     return m->verdict == SB_V_BETTER ? SB_V_WORSE : SB_V_BETTER;
 }
 
-/* A count of FLOPs in engineering units: "1.23 M". */
-static void flops_words(double f, char *out, size_t len)
-{
-    if (!isfinite(f)) snprintf(out, len, "-");
-    else if (f >= 1e9) snprintf(out, len, "%.3g G", f / 1e9);
-    else if (f >= 1e6) snprintf(out, len, "%.3g M", f / 1e6);
-    else if (f >= 1e3) snprintf(out, len, "%.3g k", f / 1e3);
-    else snprintf(out, len, "%.3g", f);
-}
-
 /* Group g's matches of a kind, in words: "all (tie), attn (worse, q=0.01)". */
 static void match_list(const sb_matches *M, const sb_gstat *st, int g, int kind, char *out, size_t len)
 {
@@ -211,8 +201,8 @@ int sb_matched_section(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_fig
         const char *cells[8];
         snprintf(c[0], sizeof c[0], "%s", x->mode);
         sb_fmt_count((long)llround(x->params), c[1], sizeof c[1]);
-        flops_words(M.ftrain[i], c[2], sizeof c[2]);
-        flops_words(M.finfer[i], c[3], sizeof c[3]);
+        sb_fmt_si(M.ftrain[i], c[2], sizeof c[2]);
+        sb_fmt_si(M.finfer[i], c[3], sizeof c[3]);
         if (x->test.n == 1) snprintf(c[4], sizeof c[4], "%.3f (1 seed)", x->test.mean);
         else snprintf(c[4], sizeof c[4], "%.3f [%.3f, %.3f]", x->test.mean, x->test.lo, x->test.hi);
         match_list(&M, st, g, SB_MATCH_PARAMS, c[5], sizeof c[5]);
