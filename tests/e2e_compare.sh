@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end: `sharebench compare A B`. Two identical tiny sweeps (the same
 # tree, the same seeds) compared show no significant difference; a quality
-# change injected into B is found, better or worse by its direction; two
+# change injected into B is found, better or worse by its direction; FLOPs
+# per token shown beside each change (A's and B's where they differ); two
 # sweeps of one database compared with --sweep-a/--sweep-b; the JSON read back
 # by Python; bad input exits 2 and writes nothing.
 set -u
@@ -43,6 +44,7 @@ check "identical sweeps: all three files" test -s "$dir/out/compare.md" -a -s "$
 check "identical sweeps: no significant difference" grep -q 'no significant difference' "$dir/out/compare.md"
 check "identical sweeps: closing line" grep -q ' 0 of [0-9]* changes significant' "$dir/stdout"
 check "identical sweeps: paired by seed" grep -qE '^\| copy all \| test \|.*\| paired t \|' "$dir/out/compare.md"
+check "identical sweeps: FLOPs per token beside the change" grep -qE '^\| copy all \| test \|.*\| tie \| [0-9.]+ [kMG] \| [0-9.]+ [kMG] \|$' "$dir/out/compare.md"
 python3 - "$dir/out/compare.json" >"$dir/py" 2>&1 <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -50,6 +52,8 @@ assert d["adjustment"] == "benjamini-hochberg" and d["alpha"] == 0.05
 assert d["significant"] == 0 and d["tests"] == len([c for c in d["changes"] if c["q"] is not None]) > 0
 for c in d["changes"]:
     assert c["verdict"] == "tie" and c["difference"] == 0 and c["n"] == 3, c
+    for k in ("flops_train_per_token", "flops_infer_per_token"):
+        assert c[k]["a"] == c[k]["b"] > 0, c
     assert 0 <= c["a"]["lo"] <= c["a"]["mean"] <= c["a"]["hi"] <= 1 or c["metric"] == "test_loss", c
 PY
 check "identical sweeps: JSON read back ($(cat "$dir/py"))" test ! -s "$dir/py"
@@ -62,6 +66,10 @@ check "changed: nothing on standard output with --quiet" test ! -s "$dir/stdout2
 check "changed: the change found, better" grep -qE '^\| copy all \| test \|.*\| \+0\.2 \[\+0\.2, \+0\.2\] \| paired t \| [0-9.e-]+ \| better \|' "$dir/out/changed.md"
 check "changed: none a tie" grep -qE '^\| copy none \| test \|.*\| tie \|' "$dir/out/changed.md"
 check "changed: said in the summary" grep -q 'significant differences: 1 (B better 1, B worse 0)' "$dir/out/changed.md"
+# B's all computes twice as much per token: both shown
+sqlite3 "$dir/b.db" "UPDATE metrics SET value = value * 2 WHERE key = 'flops_train_per_token' AND run_id IN (SELECT id FROM runs WHERE sharing = 'all')"
+"$SB" compare "$dir/a.db" "$dir/b.db" --out "$dir/out" --name flops --quiet 2>"$dir/log"
+check "changed FLOPs: A's then B's" grep -qE '^\| copy all \| test \|.*\| ([0-9.]+) k -> ([0-9.]+) k \| [0-9.]+ k \|$' "$dir/out/flops.md"
 "$SB" compare "$dir/b.db" "$dir/a.db" --out "$dir/out" --name reversed --quiet 2>"$dir/log"
 check "reversed: worse" grep -qE '^\| copy all \| test \|.*\| worse \|' "$dir/out/reversed.md"
 

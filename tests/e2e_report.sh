@@ -1,9 +1,11 @@
 #!/bin/bash
 # End-to-end: `sharebench report` on a tiny sweep (3 seeds, 2 sharing modes):
 # Markdown and self-contained HTML (figures embedded, nothing fetched from the
-# network), the figures as PNG and SVG, the tables, the claims; with synthetic
-# analysis series added by sqlite3, the analysis figures too; bad input exits
-# 2 and writes nothing.
+# network), the figures as PNG and SVG, the tables (the compute-matched one
+# too), the claims; with synthetic analysis series added by sqlite3, the
+# analysis figures too; bad input exits 2 and writes nothing; the published
+# claims' sweeps list the cells they say, and each claim compares modes its
+# sweep runs.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-report-XXXXXX)
@@ -60,7 +62,12 @@ check "claims not measured on one line" test "$(grep -c '^Not measured by these 
 check "no internal check syntax in prose" bash -c "! grep -qE 'No data for|metric=[a-z_]+ a=' '$out/report.md'"
 check "frontier summary (or not learned)" grep -qE 'on the frontier \(significantly better|not learned at this budget' "$out/report.md"
 check "not measured said" grep -q 'Not measured in these runs' "$out/report.md"
-for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder; do
+# all computes what none does with a quarter of the parameters: matched in compute, not in parameters
+check "compute-matched section" grep -qE '^#+ copy: at equal parameters and at equal compute' "$out/report.md"
+check "compute-matched row: FLOPs per token, none matched in both computes, not in parameters" \
+  grep -qE '^\| all \| [0-9,]+ \| [0-9.]+ [kMG] \| [0-9.]+ [kMG] \| [0-9.]+ \[[0-9.]+, [0-9.]+\] \| - \| none \((tie|better|worse)[^|]*\) \| none \((tie|better|worse)' "$out/report.md"
+check "compute-matched pairs counted" grep -qE '^Matched pairs: 1; tested: 1; significantly different after adjustment: [01]\.' "$out/report.md"
+for f in curves-copy pareto-copy resources-copy budget-runs budget-encoder matched-copy; do
   check "figure $f.png" test -s "$out/report-figures/$f.png"
   check "figure $f.svg" test -s "$out/report-figures/$f.svg"
 done
@@ -163,6 +170,38 @@ check "bad budget exits 2 (got $rc)" test "$rc" = 2
 check "missing database exits 2 (got $rc)" test "$rc" = 2
 check "missing database named" grep -q 'none.db' "$dir/err"
 check "bad input writes nothing" test ! -e "$bad"
+
+# the published claims' sweeps: each lists the cells its opening comment
+# says, and every claim that names one compares modes that sweep runs
+root=$(dirname "$0")/..
+for f in "$root"/bench/sweeps/claims-*.ini; do
+  want=$(grep -oE '^# .*[0-9]+ runs' "$f" | grep -oE '[0-9]+ runs' | cut -d' ' -f1)
+  check "$f: $want cells" bash -c "'$SB' sweep '$f' --db '$dir/dry.db' --dry-run | grep -q '$want cells'"
+done
+python3 - "$root" >"$dir/py" 2>&1 <<'PY'
+import fnmatch, re, sys
+root = sys.argv[1]
+text = open(root + "/bench/claims.txt").read()
+claims = {}
+for block in re.split(r"(?m)^\[", text)[1:]:
+    cid, body = block.split("]", 1)
+    claims[cid] = body
+found = 0
+for cid, body in claims.items():
+    m = re.search(r"sweeps/(claims-[a-z]+\.ini)", body)
+    if not m:
+        continue
+    sweep = open(root + "/bench/sweeps/" + m.group(1)).read()
+    modes = re.search(r"(?m)^sharing = (.*)$", sweep).group(1).split()
+    for check in re.findall(r"(?m)^check = (compare|within) (.*)$", body):
+        keys = dict(kv.split("=", 1) for kv in check[1].split())
+        a, b = keys["a"], keys.get("b", "none")
+        assert b in modes, (cid, b, modes)
+        assert any(fnmatch.fnmatchcase(x, a) for x in modes if x != b), (cid, a, modes)
+        found += 1
+assert found >= 10, found
+PY
+check "claims name modes their sweeps run ($(cat "$dir/py"))" test ! -s "$dir/py"
 
 echo "e2e_report: $passed passed, $failed failed"
 [ "$failed" = 0 ]

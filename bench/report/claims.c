@@ -12,6 +12,7 @@
 #include "stats/stats.h"
 #include "sys/fmt.h"
 #include <fnmatch.h>
+#include <gsl/gsl_cdf.h>
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,11 +32,12 @@ const char *sb_claim_status_name(sb_claim_status s)
 typedef struct {
     const char *name;
     const char *const keys[8];   /* accepted keys; "*model" accepts model keys too */
-    const char *const required[4];
+    const char *const required[5];
 } check_def;
 
 static const check_def checks[] = {
-    { "compare", { "metric", "a", "b", "better", "min", "alpha", NULL }, { "metric", "a", NULL } },
+    { "compare", { "metric", "a", "b", "better", "min", "alpha", "task", NULL }, { "metric", "a", NULL } },
+    { "within", { "metric", "a", "b", "margin", "alpha", "task", NULL }, { "metric", "a", "b", "margin" } },
     { "reduction", { "a", "b", "min", "max", "metric", "preset", "*model", NULL }, { "a", "min", "max", NULL } },
     { "length", { "a", "b", "min_ratio", "preset", "batch", "budget", "*model", NULL }, { "a", "min_ratio", NULL } },
     { "depth", { "series", "a", "grad_scale", NULL }, { "series", NULL } },
@@ -61,7 +63,7 @@ static int bad_number(const char *key, const char *v, char *err, size_t errlen)
         int whole;
     } numbers[] = {
         { "batch", 1, 65536, 1 }, { "alpha", 1e-12, 1, 0 }, { "min", -1e9, 1e9, 0 }, { "max", -1e9, 1e9, 0 },
-        { "min_ratio", 0, 1e9, 0 },
+        { "min_ratio", 0, 1e9, 0 }, { "margin", 1e-6, 10, 0 },
     };
     double x;
     char *end;
@@ -99,7 +101,7 @@ static int parse_check(const char *text, args *a, char *err, size_t errlen)
     for (int i = 0; i < NCHECKS; i++)
         if (!strcmp(checks[i].name, a->name)) d = &checks[i];
     if (!d) {
-        snprintf(err, errlen, "check '%s': unknown check '%s' (known: compare, reduction, length, depth, untestable)", text, a->name);
+        snprintf(err, errlen, "check '%s': unknown check '%s' (known: compare, within, reduction, length, depth, untestable)", text, a->name);
         return -1;
     }
     while (*p) {
@@ -243,7 +245,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         }
         snprintf(c->check[c->nchecks++], sizeof c->check[0], "%s", value);
     } else if (!strcmp(name, "figures")) {
-        static const char *const kinds[] = { "curves", "pareto", "resources", "budget", "gradnoise", "heads", "cka", "attack", "compress" };
+        static const char *const kinds[] = { "curves", "pareto", "resources", "budget", "gradnoise",
+                                             "heads",  "cka",    "attack",    "compress", "matched" };
         char list[128], *save = NULL;
         snprintf(list, sizeof list, "%s", value);
         for (char *k = strtok_r(list, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
@@ -251,7 +254,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
             for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) known |= !strcmp(kinds[i], k);
             if (!known) {
                 snprintf(L->err, L->errlen,
-                         "%s: [%s]: figures: unknown kind '%s' (curves, pareto, resources, budget, gradnoise, heads, cka, attack, compress)",
+                         "%s: [%s]: figures: unknown kind '%s' (curves, pareto, resources, budget, gradnoise, heads, cka, attack, compress, matched)",
                          L->path, section, k);
                 L->failed = 1;
                 return 0;
@@ -319,6 +322,8 @@ typedef struct {
     struct {
         double p;
         int good, big_enough;   /* in the claimed direction; by at least min */
+        double d, se, mb;       /* within: mean difference a - b, its standard error, b's mean */
+        int df;
         char text[320];
     } pend[64];
 } tally;
@@ -353,10 +358,10 @@ typedef void (*pair_fn)(const sb_runset *s, const sb_rs_group *ga, const sb_rs_g
 
 static void for_pairs(const sb_runset *s, const args *a, tally *t, pair_fn fn, void *ctx)
 {
-    const char *pa = arg(a, "a", "shared"), *b = arg(a, "b", "none");
+    const char *pa = arg(a, "a", "shared"), *b = arg(a, "b", "none"), *task = arg(a, "task", NULL);
     for (int i = 0; i < s->ngroups; i++) {
         const sb_rs_group *ga = &s->groups[i];
-        if (!mode_matches(ga->sharing, pa, b)) continue;
+        if (!mode_matches(ga->sharing, pa, b) || (task && strcmp(ga->task, task))) continue;
         for (int j = 0; j < s->ngroups; j++) {
             const sb_rs_group *gb = &s->groups[j];
             if (j != i && !strcmp(gb->sharing, b) && !strcmp(gb->task, ga->task) && sb_rs_same_but_sharing(ga->config, gb->config))
@@ -425,6 +430,62 @@ static void judge_pending(tally *t, double alpha)
         say(t, "%s, q = %.2g: %s. ", t->pend[i].text, p[i], verdict);
     }
     if (t->npend > 1) say(t, "(q: p adjusted over these %d comparisons by Benjamini-Hochberg.) ", t->npend);
+    t->npend = 0;
+}
+
+/* An equivalence check's comparison: a's metric against b's, paired by seed;
+** judged with the check's other comparisons (judge_within). */
+static void within_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
+{
+    const char *m = arg(a, "metric", sb_metric_key(SB_M_TEST));
+    int id = sb_metric_lookup(m);
+    if (id >= 0 && sb_metric_info_of(id)->kind == SB_KIND_QUALITY && listed(ctx, ga->task)) {
+        char said[300];
+        snprintf(said, sizeof said, "%s: not learned at this budget", ga->task);
+        if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
+        return;
+    }
+    double xa[256], xb[256], d[256];
+    int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
+    if (n < 2) {
+        if (n || ga->nrun) say(t, "%s: %s against %s: %d seed%s with %s in both, too few for a paired test. ", ga->task, ga->sharing,
+                               gb->sharing, n, n == 1 ? "" : "s", m);
+        return;
+    }
+    if (t->npend == 64) return;
+    for (int i = 0; i < n; i++) d[i] = xa[i] - xb[i];
+    sb_summary sd;
+    sb_stats_summary(d, n, 0.95, &sd);
+    t->pend[t->npend].d = sd.mean;
+    t->pend[t->npend].se = sd.sd / sqrt(n);
+    t->pend[t->npend].df = n - 1;
+    t->pend[t->npend].mb = sb_stats_mean(xb, n);
+    snprintf(t->pend[t->npend].text, sizeof t->pend[0].text, "%s: %s against %s: %s changes by %+.4g over %d seeds", ga->task,
+             ga->sharing, gb->sharing, m, sd.mean, n);
+    t->npend++;
+}
+
+/* The comparisons of a within check: each relative change (a - b) / b with an
+** interval at 1 - alpha/k for k comparisons (Bonferroni: they hold together),
+** b's mean taken as known. Supports when the interval lies inside +-margin (two
+** one-sided tests at alpha/2k each), contradicts when it lies wholly outside,
+** else undecided. */
+static void judge_within(tally *t, double margin, double alpha)
+{
+    int k = t->npend;
+    for (int i = 0; i < k; i++) {
+        double mb = fabs(t->pend[i].mb), tq = gsl_cdf_tdist_Pinv(1 - alpha / (2.0 * k), t->pend[i].df);
+        double lo = (t->pend[i].d - tq * t->pend[i].se) / mb, hi = (t->pend[i].d + tq * t->pend[i].se) / mb;
+        const char *verdict;
+        t->measured++;
+        if (!(mb > 0)) { t->inconclusive++; verdict = "undecided (b's mean is 0)"; }
+        else if (lo >= -margin && hi <= margin) { t->support++; verdict = "supports"; }
+        else if (lo > margin || hi < -margin) { t->contradict++; verdict = "contradicts"; }
+        else { t->inconclusive++; verdict = "undecided"; }
+        say(t, "%s, relative change %+.1f%% [%.4g%% interval %+.1f%%, %+.1f%%] against a margin of +-%.4g%%: %s. ", t->pend[i].text,
+            100 * t->pend[i].d / (mb > 0 ? mb : 1), 100 * (1 - alpha / k), 100 * lo, 100 * hi, 100 * margin, verdict);
+    }
+    if (k > 1) say(t, "(intervals at 1 - %.2g/%d: Bonferroni over these %d comparisons.) ", alpha, k, k);
     t->npend = 0;
 }
 
@@ -518,7 +579,7 @@ static void say_missing(tally *t, const args *a)
 {
     const char *pa = arg(a, "a", "shared"), *b = arg(a, "b", "none");
     const char *modes = !strcmp(pa, "shared") ? "a shared mode" : pa;
-    if (!strcmp(a->name, "compare"))
+    if (!strcmp(a->name, "compare") || !strcmp(a->name, "within"))
         say(t, "Not measured: it needs finished runs of %s%s and of %s on one task, two seeds or more of each, recording %s. ",
             strchr(modes, '*') ? "a mode matching " : "", modes, b, arg(a, "metric", "test"));
     else if (!strcmp(a->name, "reduction"))
@@ -556,6 +617,9 @@ int sb_claim_evaluate(const sb_claim *c, const sb_runset *s, double budget, cons
         } else if (!strcmp(a.name, "compare")) {
             for_pairs(s, &a, &t, compare_pair, (void *)unlearned);
             judge_pending(&t, arg_num(&a, "alpha", 0.05));
+        } else if (!strcmp(a.name, "within")) {
+            for_pairs(s, &a, &t, within_pair, (void *)unlearned);
+            judge_within(&t, arg_num(&a, "margin", 0.05), arg_num(&a, "alpha", 0.05));
         } else if (!strcmp(a.name, "reduction") || !strcmp(a.name, "length")) {
             if (arg(&a, "preset", NULL)) {
                 sb_config ca, cb;

@@ -11,6 +11,7 @@
 #include "stats/multiple.h"
 #include "stats/welch.h"
 #include "sys/atomicfile.h"
+#include "sys/fmt.h"
 #include "sys/textfile.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -117,6 +118,17 @@ static void fmt_summary(char *buf, size_t len, const sb_summary *s)
     else snprintf(buf, len, "%.4g [%.4g, %.4g]", s->mean, s->lo, s->hi);
 }
 
+/* A configuration's FLOPs per token of metric m: B's, and A's before it when they differ ("106 k -> 212 k"). */
+static void flops_cell(char *buf, size_t len, const sb_runset *A, int ga, const sb_runset *B, int gb, sb_metric_id m)
+{
+    char a[32], b[32];
+    double fa = sb_rs_group_mean(A, &A->groups[ga], m), fb = sb_rs_group_mean(B, &B->groups[gb], m);
+    sb_fmt_si(fa, a, sizeof a);
+    sb_fmt_si(fb, b, sizeof b);
+    if (strcmp(a, b)) snprintf(buf, len, "%s -> %s", a, b);
+    else snprintf(buf, len, "%s", b);
+}
+
 static cJSON *json_str(const char *s)
 {
     int bad;
@@ -195,7 +207,8 @@ static void write_doc(sb_doc *d, const result *r)
     sb_doc_para(d, "Configurations are matched by every key that changes results (not seed, threads, save or sweep) and runs "
                    "within them by seed. Each change is B - A: the mean difference over the seeds run on both sides with its 95%% "
                    "interval and a paired t-test, or Welch's test where fewer than two seeds pair; for metrics in [0, 1] each "
-                   "side's interval is on the logit scale. All %d tests are adjusted together (Benjamini-Hochberg, false discovery "
+                   "side's interval is on the logit scale. Beside each change, the configuration's analytic FLOPs per token of "
+                   "training and of inference (B's; A's first where they differ). All %d tests are adjusted together (Benjamini-Hochberg, false discovery "
                    "rate 5%%): q <= 0.05 is better or worse, anything else a tie. Speed is not compared here: runs measured on "
                    "different days or loads differ for reasons other than the code (sharebench gate compares speed with the "
                    "machine's calibration).",
@@ -213,12 +226,12 @@ static void write_doc(sb_doc *d, const result *r)
                      r->out->tests);
     sb_doc_heading(d, 1, "changes", "Changes, B - A");
     static const char *const head[] = { "configuration", "metric", "A [95% CI]", "B [95% CI]", "B - A [95% CI]", "test", "q",
-                                        "verdict" };
-    sb_doc_table(d, 8, head, "llrrrlrl");
+                                        "verdict", "train FLOPs/token", "infer FLOPs/token" };
+    sb_doc_table(d, 10, head, "llrrrlrlrr");
     for (int i = 0; i < r->nrows; i++) {
         const row *w = &r->rows[i];
-        char c[8][200];
-        const char *cells[8];
+        char c[10][200];
+        const char *cells[10];
         snprintf(c[0], sizeof c[0], "%s", r->A->groups[w->ga].label);
         snprintf(c[1], sizeof c[1], "%s", sb_metric_key(w->m));
         fmt_summary(c[2], sizeof c[2], &w->a);
@@ -229,8 +242,10 @@ static void write_doc(sb_doc *d, const result *r)
         if (isfinite(w->q)) snprintf(c[6], sizeof c[6], "%.2g", w->q);
         else snprintf(c[6], sizeof c[6], "-");
         snprintf(c[7], sizeof c[7], "%s", verdict_word(w->verdict));
-        for (int k = 0; k < 8; k++) cells[k] = c[k];
-        sb_doc_row(d, 8, cells);
+        flops_cell(c[8], sizeof c[8], r->A, w->ga, r->B, w->gb, SB_M_FLOPS_TRAIN_PER_TOKEN);
+        flops_cell(c[9], sizeof c[9], r->A, w->ga, r->B, w->gb, SB_M_FLOPS_INFER_PER_TOKEN);
+        for (int k = 0; k < 10; k++) cells[k] = c[k];
+        sb_doc_row(d, 10, cells);
     }
     sb_doc_table_end(d);
     if (r->nonly_a || r->nonly_b) {
@@ -270,6 +285,13 @@ static char *json_text(const result *r)
         cJSON_AddItemToObject(o, "p", num(w->paired >= 0 ? w->t.p_two : NAN));
         cJSON_AddItemToObject(o, "q", num(w->q));
         cJSON_AddStringToObject(o, "verdict", verdict_word(w->verdict));
+        static const sb_metric_id fl[2] = { SB_M_FLOPS_TRAIN_PER_TOKEN, SB_M_FLOPS_INFER_PER_TOKEN };
+        for (int k = 0; k < 2; k++) {
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddItemToObject(f, "a", num(sb_rs_group_mean(r->A, &r->A->groups[w->ga], fl[k])));
+            cJSON_AddItemToObject(f, "b", num(sb_rs_group_mean(r->B, &r->B->groups[w->gb], fl[k])));
+            cJSON_AddItemToObject(o, sb_metric_key(fl[k]), f);
+        }
         cJSON_AddItemToArray(arr, o);
     }
     cJSON *oa = cJSON_AddArrayToObject(root, "only_a"), *ob = cJSON_AddArrayToObject(root, "only_b");

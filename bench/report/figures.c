@@ -15,7 +15,7 @@
 
 static const char *const scripts[] = { "style.gp", "term.gp",     "curves.gp", "pareto.gp", "resources.gp",
                                        "budget.gp", "gradnoise.gp", "heads.gp",  "cka.gp",    "attack.gp",
-                                       "compress.gp" };
+                                       "compress.gp", "matched.gp" };
 
 int sb_figures_check(const char *plotdir, char *err, size_t errlen)
 {

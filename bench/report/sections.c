@@ -5,6 +5,7 @@
 #include "sections.h"
 #include "budget.h"
 #include "frontier.h"
+#include "matched.h"
 #include "verdicts.h"
 #include "core/model.h"
 #include "sys/fmt.h"
@@ -409,6 +410,13 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
         snprintf(cid, sizeof cid, "fig-compress-%s", task);
         snprintf(ccap, sizeof ccap, "%s: test quality against bytes on disk for the reference, sharing alone, compression alone and "
                  "both (95%% CI over seeds); the dashed line joins the frontier.", task);
+        sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
+    }
+    if (sb_matched_section(d, s, st, fig, task, cname, sizeof cname, &cdrawn)) {
+        sb_task_figs_add(tf, "matched", cname, cdrawn);
+        snprintf(cid, sizeof cid, "fig-matched-%s", task);
+        snprintf(ccap, sizeof ccap, "%s: test quality (95%% CI over seeds) against unique parameters, training FLOPs per token and "
+                 "inference FLOPs per token, each configuration labelled.", task);
         sb_doc_figure(d, tf->name[tf->n - 1], cid, ccap);
     }
     free(idx);

@@ -15,7 +15,7 @@
 /* A task's figures, in the order drawn: each PNG's name, its kind (the claims
 ** file's figure kinds) and whether it was drawn; and the analyses the runs
 ** did not record, in words ("gradient noise, head diversity"). */
-#define SB_TASK_FIGS 8
+#define SB_TASK_FIGS 10
 typedef struct {
     char name[SB_TASK_FIGS][160];
     char kind[SB_TASK_FIGS][16];

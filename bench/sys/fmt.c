@@ -2,6 +2,7 @@
 ** fmt.c: numbers for people (fmt.h).
 */
 #include "fmt.h"
+#include <math.h>
 #include <stdio.h>
 
 char *sb_fmt_count(long n, char *out, size_t len)
@@ -23,6 +24,16 @@ char *sb_fmt_bytes(double b, char *out, size_t len)
     int u = 0;
     while (b >= 1024 && u < 4) { b /= 1024; u++; }
     snprintf(out, len, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+    return out;
+}
+
+char *sb_fmt_si(double x, char *out, size_t len)
+{
+    if (!isfinite(x)) snprintf(out, len, "-");
+    else if (x >= 1e9) snprintf(out, len, "%.3g G", x / 1e9);
+    else if (x >= 1e6) snprintf(out, len, "%.3g M", x / 1e6);
+    else if (x >= 1e3) snprintf(out, len, "%.3g k", x / 1e3);
+    else snprintf(out, len, "%.3g", x);
     return out;
 }
 

@@ -12,6 +12,8 @@
 char *sb_fmt_count(long n, char *out, size_t len);
 /* Format a byte count with a binary unit ("44.6 MiB"). Returns out. */
 char *sb_fmt_bytes(double bytes, char *out, size_t len);
+/* A count with a decimal unit, three significant digits ("1.23 M", "35.2 k"; "-" when not finite): FLOPs per token. Returns out. */
+char *sb_fmt_si(double x, char *out, size_t len);
 /* A duration of s seconds for progress lines: "MM:SS", or "H:MM:SS" from an hour. */
 void sb_fmt_time(double s, char *out, size_t len);
 /* Write s as the text of a Markdown table cell: pipes escaped, line breaks
