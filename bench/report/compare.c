@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Paths and labels are cut to their buffers when too long (paths are checked
 ** for length first), so truncation warnings do not apply. */
@@ -173,19 +172,6 @@ static void side_words(char *buf, size_t len, const char *db, const sb_rs_filter
     if (f->sweep || f->task) strncat(buf, ")", len - strlen(buf) - 1);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            if (mkdir(p, 0777) && errno != EEXIST) return -1;
-            *s = '/';
-        }
-    return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
-}
-
 typedef struct {
     const sb_compare_options *o;
     const sb_runset *A, *B;
@@ -306,7 +292,7 @@ static char *json_text(const result *r)
 static int write_outputs(const result *r, char *err, size_t errlen)
 {
     sb_compare_outcome *out = r->out;
-    if (mkdir_p(r->o->outdir)) {
+    if (sb_mkdir_p(r->o->outdir)) {
         snprintf(err, errlen, "%s: cannot create: %s", r->o->outdir, strerror(errno));
         return -1;
     }

@@ -27,24 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Paths are cut to fit their buffers when too long (they are checked for
 ** length first), so GCC's warnings about possible truncation do not apply. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
-
-static int mkdir_p(const char *dir)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            if (mkdir(p, 0777) && errno != EEXIST) return -1;
-            *s = '/';
-        }
-    return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
-}
 
 /* What the document is made of, computed before it is written. */
 typedef struct {
@@ -187,7 +173,7 @@ int sb_report_write(const sb_report_options *o, sb_report_outcome *out, char *er
     snprintf(out->figdir, sizeof out->figdir, "%s/%s-figures", o->outdir, o->name);
     snprintf(out->md, sizeof out->md, "%s/%s.md", o->outdir, o->name);
     snprintf(out->html, sizeof out->html, "%s/%s.html", o->outdir, o->name);
-    if (mkdir_p(out->figdir)) {
+    if (sb_mkdir_p(out->figdir)) {
         snprintf(err, errlen, "%s: cannot create: %s", out->figdir, strerror(errno));
         rc = -1;
         goto done;

@@ -201,3 +201,19 @@ int sb_atomic_write(const char *path, const void *data, size_t len, char *err, s
     }
     return sb_atomic_commit(&a, err, errlen);
 }
+
+int sb_mkdir_p(const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) return -1;
+            *s = '/';
+        }
+    return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
+}

@@ -51,4 +51,8 @@ int sb_atomic_write(const char *path, const void *data, size_t len, char *err, s
 ** with a message naming path. */
 int sb_scratch_open(const char *path, char *err, size_t errlen);
 
+/* Make directory dir and any missing parents (mode 0777 before the umask), as
+** mkdir -p does; an existing one is fine. 0, or -1 with errno set. */
+int sb_mkdir_p(const char *dir);
+
 #endif
