@@ -4,7 +4,7 @@
 #include "tables.h"
 #include "stats/stats.h"
 #include "sys/fmt.h"
-#include "sys/textfile.h"
+#include "sys/json.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
@@ -155,23 +155,6 @@ int sb_gate_markdown(FILE *f, const sb_runset *base, const sb_runset *cand, cons
     return ferror(f) ? -1 : 0;
 }
 
-/* Text from the runs (labels, notes, sources) as a JSON string: JSON is UTF-8,
-** and a database made elsewhere may hold other bytes (U+FFFD in their place). */
-static cJSON *json_str(const char *s)
-{
-    int bad;
-    if (sb_utf8_invalid(s, strlen(s)) < 0) return cJSON_CreateString(s);
-    char *t = sb_utf8_repair(s, &bad);
-    cJSON *j = t ? cJSON_CreateString(t) : NULL;
-    free(t);
-    return j;
-}
-
-static cJSON *num_or_null(double x)
-{
-    return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
-}
-
 static cJSON *set_json(const sb_runset *s)
 {
     cJSON *o = cJSON_CreateObject();
@@ -180,14 +163,14 @@ static cJSON *set_json(const sb_runset *s)
     sb_rs_distinct(s, offsetof(sb_rs_run, code_version), code, sizeof code);
     sb_rs_distinct(s, offsetof(sb_rs_run, cpu), cpu, sizeof cpu);
     calib_range(s, &lo, &hi);
-    cJSON_AddItemToObject(o, "source", json_str(s->source));
+    cJSON_AddItemToObject(o, "source", sb_json_text(s->source));
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
-    cJSON_AddItemToObject(o, "code_version", json_str(code));
+    cJSON_AddItemToObject(o, "code_version", sb_json_text(code));
     cJSON_AddNumberToObject(o, "dirty_runs", sb_gate_dirty_runs(s));
-    cJSON_AddItemToObject(o, "cpu", json_str(cpu));
-    cJSON_AddItemToObject(o, "calib_gflops_min", num_or_null(lo));
-    cJSON_AddItemToObject(o, "calib_gflops_max", num_or_null(hi));
+    cJSON_AddItemToObject(o, "cpu", sb_json_text(cpu));
+    cJSON_AddItemToObject(o, "calib_gflops_min", sb_json_number(lo));
+    cJSON_AddItemToObject(o, "calib_gflops_max", sb_json_number(hi));
     return o;
 }
 
@@ -218,28 +201,28 @@ int sb_gate_json(FILE *f, const sb_runset *base, const sb_runset *cand, const sb
     for (int i = 0; i < res->nrows; i++) {
         const sb_gate_row *r = &res->rows[i];
         cJSON *x = cJSON_CreateObject();
-        cJSON_AddItemToObject(x, "configuration", json_str(r->config));
-        cJSON_AddItemToObject(x, "metric", json_str(r->metric));
+        cJSON_AddItemToObject(x, "configuration", sb_json_text(r->config));
+        cJSON_AddItemToObject(x, "metric", sb_json_text(r->metric));
         cJSON_AddStringToObject(x, "kind", kind_name(r->kind));
         cJSON_AddStringToObject(x, "unit", r->unit);
         cJSON_AddBoolToObject(x, "higher_is_better", r->higher_is_better);
-        cJSON_AddItemToObject(x, "baseline", num_or_null(r->base));
-        cJSON_AddItemToObject(x, "candidate", num_or_null(r->cand));
-        cJSON_AddItemToObject(x, "change", num_or_null(r->change));
+        cJSON_AddItemToObject(x, "baseline", sb_json_number(r->base));
+        cJSON_AddItemToObject(x, "candidate", sb_json_number(r->cand));
+        cJSON_AddItemToObject(x, "change", sb_json_number(r->change));
         cJSON_AddStringToObject(x, "change_is", r->kind == SB_GATE_QUALITY ? "difference" : "ratio");
-        cJSON_AddItemToObject(x, "threshold", num_or_null(r->threshold));
+        cJSON_AddItemToObject(x, "threshold", sb_json_number(r->threshold));
         cJSON_AddStringToObject(x, "test", r->test);
-        cJSON_AddItemToObject(x, "p", num_or_null(r->p));
-        cJSON_AddItemToObject(x, "p_holm", num_or_null(r->p_holm));
+        cJSON_AddItemToObject(x, "p", sb_json_number(r->p));
+        cJSON_AddItemToObject(x, "p_holm", sb_json_number(r->p_holm));
         cJSON_AddBoolToObject(x, "beyond_threshold", r->beyond);
         cJSON_AddNumberToObject(x, "n_baseline", r->n_base);
         cJSON_AddNumberToObject(x, "n_candidate", r->n_cand);
         cJSON_AddStringToObject(x, "mark", sb_mark_name(r->mark));
-        cJSON_AddItemToObject(x, "note", json_str(r->note));
+        cJSON_AddItemToObject(x, "note", sb_json_text(r->note));
         cJSON_AddItemToArray(rows, x);
     }
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
-    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, json_str(res->notes[i]));
+    for (int i = 0; i < res->nnotes; i++) cJSON_AddItemToArray(notes, sb_json_text(res->notes[i]));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return -1;

@@ -11,8 +11,8 @@
 #include "stats/multiple.h"
 #include "stats/welch.h"
 #include "sys/atomicfile.h"
+#include "sys/json.h"
 #include "sys/fmt.h"
-#include "sys/textfile.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -128,37 +128,22 @@ static void flops_cell(char *buf, size_t len, const sb_runset *A, int ga, const 
     else snprintf(buf, len, "%s", b);
 }
 
-static cJSON *json_str(const char *s)
-{
-    int bad;
-    if (sb_utf8_invalid(s, strlen(s)) < 0) return cJSON_CreateString(s);
-    char *t = sb_utf8_repair(s, &bad);
-    cJSON *j = t ? cJSON_CreateString(t) : NULL;
-    free(t);
-    return j;
-}
-
-static cJSON *num(double x)
-{
-    return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
-}
-
 static cJSON *summary_json(const sb_summary *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n", s->n);
-    cJSON_AddItemToObject(o, "mean", num(s->mean));
-    cJSON_AddItemToObject(o, "lo", num(s->lo));
-    cJSON_AddItemToObject(o, "hi", num(s->hi));
+    cJSON_AddItemToObject(o, "mean", sb_json_number(s->mean));
+    cJSON_AddItemToObject(o, "lo", sb_json_number(s->lo));
+    cJSON_AddItemToObject(o, "hi", sb_json_number(s->hi));
     return o;
 }
 
 static cJSON *side_json(const char *db, const sb_rs_filter *f, const sb_runset *s)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "source", json_str(db));
-    cJSON_AddItemToObject(o, "sweep", f->sweep ? json_str(f->sweep) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "task", f->task ? json_str(f->task) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "source", sb_json_text(db));
+    cJSON_AddItemToObject(o, "sweep", f->sweep ? sb_json_text(f->sweep) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "task", f->task ? sb_json_text(f->task) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "runs", s->nruns);
     cJSON_AddNumberToObject(o, "configurations", s->ngroups);
     return o;
@@ -256,8 +241,8 @@ static char *json_text(const result *r)
     for (int i = 0; i < r->nrows; i++) {
         const row *w = &r->rows[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "task", json_str(r->A->groups[w->ga].task));
-        cJSON_AddItemToObject(o, "configuration", json_str(r->A->groups[w->ga].label));
+        cJSON_AddItemToObject(o, "task", sb_json_text(r->A->groups[w->ga].task));
+        cJSON_AddItemToObject(o, "configuration", sb_json_text(r->A->groups[w->ga].label));
         cJSON_AddStringToObject(o, "metric", sb_metric_key(w->m));
         cJSON_AddBoolToObject(o, "higher_is_better", w->higher);
         cJSON_AddItemToObject(o, "a", summary_json(&w->a));
@@ -265,24 +250,24 @@ static char *json_text(const result *r)
         cJSON_AddItemToObject(o, "test", w->paired == 1 ? cJSON_CreateString("paired t") : w->paired == 0 ? cJSON_CreateString("welch")
                                                                                                           : cJSON_CreateNull());
         cJSON_AddNumberToObject(o, "n", w->paired >= 0 ? w->t.n : 0);
-        cJSON_AddItemToObject(o, "difference", num(w->paired >= 0 ? w->t.mean : NAN));
-        cJSON_AddItemToObject(o, "lo", num(w->paired >= 0 ? w->t.lo : NAN));
-        cJSON_AddItemToObject(o, "hi", num(w->paired >= 0 ? w->t.hi : NAN));
-        cJSON_AddItemToObject(o, "p", num(w->paired >= 0 ? w->t.p_two : NAN));
-        cJSON_AddItemToObject(o, "q", num(w->q));
+        cJSON_AddItemToObject(o, "difference", sb_json_number(w->paired >= 0 ? w->t.mean : NAN));
+        cJSON_AddItemToObject(o, "lo", sb_json_number(w->paired >= 0 ? w->t.lo : NAN));
+        cJSON_AddItemToObject(o, "hi", sb_json_number(w->paired >= 0 ? w->t.hi : NAN));
+        cJSON_AddItemToObject(o, "p", sb_json_number(w->paired >= 0 ? w->t.p_two : NAN));
+        cJSON_AddItemToObject(o, "q", sb_json_number(w->q));
         cJSON_AddStringToObject(o, "verdict", verdict_word(w->verdict));
         static const sb_metric_id fl[2] = { SB_M_FLOPS_TRAIN_PER_TOKEN, SB_M_FLOPS_INFER_PER_TOKEN };
         for (int k = 0; k < 2; k++) {
             cJSON *f = cJSON_CreateObject();
-            cJSON_AddItemToObject(f, "a", num(sb_rs_group_mean(r->A, &r->A->groups[w->ga], fl[k])));
-            cJSON_AddItemToObject(f, "b", num(sb_rs_group_mean(r->B, &r->B->groups[w->gb], fl[k])));
+            cJSON_AddItemToObject(f, "a", sb_json_number(sb_rs_group_mean(r->A, &r->A->groups[w->ga], fl[k])));
+            cJSON_AddItemToObject(f, "b", sb_json_number(sb_rs_group_mean(r->B, &r->B->groups[w->gb], fl[k])));
             cJSON_AddItemToObject(o, sb_metric_key(fl[k]), f);
         }
         cJSON_AddItemToArray(arr, o);
     }
     cJSON *oa = cJSON_AddArrayToObject(root, "only_a"), *ob = cJSON_AddArrayToObject(root, "only_b");
-    for (int i = 0; i < r->nonly_a; i++) cJSON_AddItemToArray(oa, json_str(r->A->groups[r->only_a[i]].label));
-    for (int i = 0; i < r->nonly_b; i++) cJSON_AddItemToArray(ob, json_str(r->B->groups[r->only_b[i]].label));
+    for (int i = 0; i < r->nonly_a; i++) cJSON_AddItemToArray(oa, sb_json_text(r->A->groups[r->only_a[i]].label));
+    for (int i = 0; i < r->nonly_b; i++) cJSON_AddItemToArray(ob, sb_json_text(r->B->groups[r->only_b[i]].label));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;
