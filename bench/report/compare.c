@@ -286,30 +286,19 @@ static int write_outputs(const result *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    sb_atomic amd, ahtml, ajson;
+    sb_doc_files df;
+    sb_atomic ajson;
     int rc = -1;
-    if (sb_atomic_open(&amd, out->md, err, errlen)) goto done;
-    if (sb_atomic_open(&ahtml, out->html, err, errlen)) {
-        sb_atomic_abort(&amd);
-        goto done;
-    }
+    if (sb_doc_files_open(&df, out->md, out->html, ".", r->o->outdir, err, errlen)) goto done;
     if (sb_atomic_open(&ajson, out->json, err, errlen)) {
-        sb_atomic_abort(&amd);
-        sb_atomic_abort(&ahtml);
+        sb_doc_files_abort(&df);
         goto done;
     }
-    sb_doc d = { amd.f, ahtml.f, ".", r->o->outdir, 0 };
-    write_doc(&d, r);
+    write_doc(&df.d, r);
     fputs(json, ajson.f);
     fputc('\n', ajson.f);
-    if (sb_atomic_commit(&amd, err, errlen)) {
-        sb_atomic_abort(&ahtml);
-        sb_atomic_abort(&ajson);
-    } else if (sb_atomic_commit(&ahtml, err, errlen)) {
-        sb_atomic_abort(&ajson);
-    } else if (!sb_atomic_commit(&ajson, err, errlen)) {
-        rc = 0;
-    }
+    if (sb_doc_files_commit(&df, err, errlen)) sb_atomic_abort(&ajson);
+    else if (!sb_atomic_commit(&ajson, err, errlen)) rc = 0;
 done:
     free(json);
     return rc;

@@ -256,3 +256,30 @@ void sb_doc_toc(sb_doc *d, int n, const char *const *ids, const char *const *tex
     fputs("\n", d->md);
     fputs("</ul>\n</nav>\n", d->html);
 }
+
+int sb_doc_files_open(sb_doc_files *f, const char *md, const char *html, const char *figdir, const char *figpath, char *err,
+                      size_t errlen)
+{
+    if (sb_atomic_open(&f->md, md, err, errlen)) return -1;
+    if (sb_atomic_open(&f->html, html, err, errlen)) {
+        sb_atomic_abort(&f->md);
+        return -1;
+    }
+    f->d = (sb_doc){ f->md.f, f->html.f, figdir, figpath, 0 };
+    return 0;
+}
+
+int sb_doc_files_commit(sb_doc_files *f, char *err, size_t errlen)
+{
+    if (sb_atomic_commit(&f->md, err, errlen)) {
+        sb_atomic_abort(&f->html);
+        return -1;
+    }
+    return sb_atomic_commit(&f->html, err, errlen);
+}
+
+void sb_doc_files_abort(sb_doc_files *f)
+{
+    sb_atomic_abort(&f->md);
+    sb_atomic_abort(&f->html);
+}

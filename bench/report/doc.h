@@ -7,6 +7,7 @@
 #ifndef SB_DOC_H
 #define SB_DOC_H
 
+#include "sys/atomicfile.h"
 #include <stdio.h>
 
 typedef struct {
@@ -15,6 +16,25 @@ typedef struct {
     const char *figpath;    /* the same directory as this process reaches it */
     int in_list;
 } sb_doc;
+
+/* A document's two files, each put in place whole once complete (atomicfile.h). */
+typedef struct {
+    sb_doc d;
+    sb_atomic md, html;
+} sb_doc_files;
+
+/* Open the Markdown and HTML files of a document whose figures lie in
+** figdir (as the Markdown links it) and figpath (as this process reaches
+** it). 0, or -1 with a message (nothing left open). */
+int sb_doc_files_open(sb_doc_files *f, const char *md, const char *html, const char *figdir, const char *figpath, char *err,
+                      size_t errlen);
+
+/* Put both files in place, the Markdown first. 0, or -1 with a message
+** (a file not yet in place is dropped). */
+int sb_doc_files_commit(sb_doc_files *f, char *err, size_t errlen);
+
+/* Drop both files. */
+void sb_doc_files_abort(sb_doc_files *f);
 
 /* Start both files (the HTML head with its style) with a title. */
 void sb_doc_begin(sb_doc *d, const char *title);

@@ -193,21 +193,11 @@ int sb_report_write(const sb_report_options *o, sb_report_outcome *out, char *er
     sb_figures fig = { o->plotdir, out->figdir, 0, 0, 0, "" };
     char rel[4200];
     snprintf(rel, sizeof rel, "%s-figures", o->name);
-    sb_atomic amd, ahtml;
-    if (sb_atomic_open(&amd, out->md, err, errlen)) rc = -1;
-    else if (sb_atomic_open(&ahtml, out->html, err, errlen)) {
-        sb_atomic_abort(&amd);
-        rc = -1;
-    }
-    if (!rc) {
-        sb_doc d = { amd.f, ahtml.f, rel, out->figdir, 0 };
-        write_document(&d, &c, &fig, o, flt.sweep, title);
-        if (sb_atomic_commit(&amd, err, errlen)) {
-            sb_atomic_abort(&ahtml);
-            rc = -1;
-        } else if (sb_atomic_commit(&ahtml, err, errlen)) {
-            rc = -1;
-        }
+    sb_doc_files df;
+    if (sb_doc_files_open(&df, out->md, out->html, rel, out->figdir, err, errlen)) rc = -1;
+    else {
+        write_document(&df.d, &c, &fig, o, flt.sweep, title);
+        if (sb_doc_files_commit(&df, err, errlen)) rc = -1;
     }
     out->nruns = s->nruns;
     out->ngroups = s->ngroups;

@@ -188,21 +188,11 @@ int sb_report_run_write(const sb_report_options *o, long id, sb_report_outcome *
     sb_figures fig = { o->plotdir, out->figdir, 0, 0, 0, "" };
     char rel[4200];
     snprintf(rel, sizeof rel, "%s-figures", o->name);
-    sb_atomic amd, ahtml;
-    if (sb_atomic_open(&amd, out->md, err, errlen)) rc = -1;
-    else if (sb_atomic_open(&ahtml, out->html, err, errlen)) {
-        sb_atomic_abort(&amd);
-        rc = -1;
-    }
-    if (!rc) {
-        sb_doc d = { amd.f, ahtml.f, rel, out->figdir, 0 };
-        write_document(&d, &one, &st, &fig, o);
-        if (sb_atomic_commit(&amd, err, errlen)) {
-            sb_atomic_abort(&ahtml);
-            rc = -1;
-        } else if (sb_atomic_commit(&ahtml, err, errlen)) {
-            rc = -1;
-        }
+    sb_doc_files df;
+    if (sb_doc_files_open(&df, out->md, out->html, rel, out->figdir, err, errlen)) rc = -1;
+    else {
+        write_document(&df.d, &one, &st, &fig, o);
+        if (sb_doc_files_commit(&df, err, errlen)) rc = -1;
     }
     out->nruns = 1;
     out->ngroups = 1;
