@@ -72,6 +72,7 @@ static const struct { const char *name, *keys; } configs[] = {
     { "basis_v_share_gqa_norm", "sharing=basis:2+v_share:2 heads=4 kv_heads=2 grad_scale=norm" },
     { "attn_reuse_rope_gqa", "sharing=attn_reuse:2 pos=rope heads=4 kv_heads=2" },
     { "attn_reuse_cycle_relbias_ls", "sharing=cycle:2+attn_reuse:4 pos=relbias rel_buckets=6 rel_max_dist=10 layer_pos_bias=1 layerscale=1" },
+    { "attn_reuse_factor", "sharing=sequence:2+attn_reuse:2 factor=2 factor_mats=wq,wk,wo,ffn" },
     { "attn_reuse_encoder_post_ln_norm", "sharing=all+attn_reuse:3 causal=0 post_ln=1 final_ln=0 grad_scale=norm ln_shared=1" },
     { "basis_untie_encoder", "sharing=all+untie:1+basis:3 causal=0 post_ln=1 final_ln=0 pos=rope" },
     { "distill_all", "sharing=all distill=2,0.3" },
