@@ -142,7 +142,7 @@ key 'layers' given twice	params layers=2 layers=3
 heads=3 does not divide	params heads=3
 length 300 is above the 256 positions	params --length 300
 sequence:5	params sharing=sequence:5 layers=7
-unknown term 'cycles:2' (did you mean 'cycle:2'?); known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,..., loop:P,K,C; modifiers untie:K, lowrank:R, hyper:D, basis:R, kv_share:S, v_share:S	params sharing=cycles:2
+unknown term 'cycles:2' (did you mean 'cycle:2'?); known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,..., loop:P,K,C; modifiers untie:K, lowrank:R, hyper:D, basis:R, kv_share:S, v_share:S, attn_reuse:S	params sharing=cycles:2
 more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
 unknown model key 'frob'	params frob=1
 option '--knobs' given twice	tasks --knobs --knobs
@@ -222,6 +222,8 @@ convert=svd initialises the low-rank corrections	run --task copy convert=svd --s
 train_loops=sampled: with basis the depths hold tensors	run --task copy --sharing loop:1,1,1+basis:4 ln_shared=1 train_loops=sampled --db NEW
 train_loops=sampled with quant	run --task copy --sharing loop:1,1,1 ln_shared=1 train_loops=sampled quant=int8 --db NEW
 with ln_shared=0 (LayerNorms per depth)	run --task copy --sharing loop:1,1,1 test_loops=3 --db NEW
+merge_on=plateau triggers progressive sharing's merge	run --task copy merge_on=plateau --db NEW
+merge_on=	run --task copy --sharing progressive merge_on=loss --db NEW
 /nonexistent.optim	run --task copy --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --init-optim /nonexistent.optim --db NEW
 nosuchsweep	sweep nosuchsweep --db NEW
 --long and --series together	export --db DB --long --series -o OUT/x.csv

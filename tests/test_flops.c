@@ -3,7 +3,8 @@
 ** counts made by hand for a small model (vocabulary 10, width 8, 2 heads,
 ** feed-forward 16, 2 layers, length 4), one switch at a time: the sharing
 ** of weights changes no FLOPs, kv_share removes the reused depths' key and
-** value products (v_share their value products), lowrank adds each depth's B_l A_l once a forward, factor
+** value products (v_share their value products, attn_reuse their query and
+** key products and scores), lowrank adds each depth's B_l A_l once a forward, factor
 ** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
 ** on average under a causal mask, T without.
 */
@@ -55,6 +56,10 @@ static void modes(void **state)
     assert_close(count(&c).train, 3 * (2368 - 256), 1e-12);
     small(&c, "v_share:2");        /* depth 1 reuses depth 0's values only: 128 fewer */
     assert_close(count(&c).forward, 2368 - 128, 1e-12);
+    /* attn_reuse:2: depth 1 applies depth 0's map: no queries or keys (2 x 128 fewer), no scores (2 * 8 * 2.5 = 40 fewer) */
+    small(&c, "attn_reuse:2");
+    assert_close(count(&c).forward, 2368 - 256 - 40, 1e-12);
+    assert_close(count(&c).attn, 160 - 40, 1e-12);
     /* lowrank:2 builds W + B A (2 * out * in * 2) for the 6 matrices of 2 depths once per
     ** forward of B*T = 4 tokens: 2 * (4 * 64 + 2 * 128) * 2 * 2 = 4096, 1024 a token */
     small(&c, "lowrank:2");

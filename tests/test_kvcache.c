@@ -42,9 +42,11 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     }
     int step[B] = { 0, 0 };
     assert_null(sb_decode_step(kc, step));      /* full */
-    /* (N/S keys and N/S values, or with v_share:Sv N keys and N/Sv values) * G * hd * T * B * 4 bytes */
-    int S = sb_model_sharing(m)->kv_share, Sv = sb_model_sharing(m)->v_share, G = kv_heads ? kv_heads : c.heads;
-    long cached = (c.layers + S - 1) / S + (c.layers + S * Sv - 1) / (S * Sv);
+    /* (N/S keys and N/S values, or with v_share:Sv N keys and N/Sv values, or with attn_reuse:Sa N/Sa keys and N values)
+    ** * G * hd * T * B * 4 bytes */
+    const sb_sharing *sh = sb_model_sharing(m);
+    int S = sh->kv_share, Sv = sh->v_share, Sa = sh->attn_reuse, G = kv_heads ? kv_heads : c.heads;
+    long cached = (c.layers + S * Sa - 1) / (S * Sa) + (c.layers + S * Sv - 1) / (S * Sv);
     assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * T * B * 4);
     sb_kvcache_reset(kc);
     assert_int_equal(sb_kvcache_len(kc), 0);
@@ -67,6 +69,9 @@ static void matches_forward(void **state)
     check("v_share:4", SB_POS_ROPE, 2, 0);         /* SVFormer: the first depth's values everywhere */
     check("cycle:2+v_share:2", SB_POS_LEARNED, 0, 1);
     check("sequence:2+basis:3", SB_POS_ROPE, 2, 0);   /* Basis Sharing: x V^T, then the depth's U */
+    check("attn_reuse:2", SB_POS_ROPE, 2, 0);         /* Xiao et al.: depths 1 and 3 apply the maps of 0 and 2 */
+    check("cycle:2+attn_reuse:3", SB_POS_RELBIAS, 0, 1);
+    check("all+attn_reuse:4", SB_POS_LEARNED, 1, 0);
 }
 
 static void refuses_encoder(void **state)

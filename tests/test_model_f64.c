@@ -139,6 +139,10 @@ GRADCHECK(grad_v_share_cycle_lowrank, { strcpy(c.sharing, "cycle:2+lowrank:2+v_s
 GRADCHECK(grad_v_share_all_post_ln, { strcpy(c.sharing, "all+v_share:2"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.ln_shared = 1; })
 GRADCHECK(grad_basis, strcpy(c.sharing, "sequence:2+basis:3"))
 GRADCHECK(grad_basis_v_share_ls, { strcpy(c.sharing, "basis:2+v_share:2"); c.layerscale = 1; c.grad_scale = SB_GRADSCALE_NONE; })
+GRADCHECK(grad_attn_reuse, { strcpy(c.sharing, "attn_reuse:2"); c.pos = SB_POS_ROPE; c.heads = 4; c.kv_heads = 2; })
+GRADCHECK(grad_attn_reuse_all_relbias, { strcpy(c.sharing, "all+attn_reuse:4"); c.pos = SB_POS_RELBIAS; c.layer_pos_bias = 1;
+                                         c.rel_buckets = 6; c.rel_max_dist = 8; c.layerscale = 1; })
+GRADCHECK(grad_attn_reuse_post_ln, { strcpy(c.sharing, "cycle:2+attn_reuse:3"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; })
 GRADCHECK(grad_relbias_encoder, { c.causal = 0; c.pos = SB_POS_RELBIAS; c.rel_buckets = 8; c.rel_max_dist = 6; c.embed = 6; })
 
 /* A shared block's gradient is the sum of its per-depth contributions, and each
@@ -195,7 +199,7 @@ static void contributions_sum(void **state)
 static void one_product_over_depths(void **state)
 {
     (void)state;
-    static const char *const specs[] = { "all", "cycle:2", "cycle_rev:3", "map:0,1,1,0", "all+kv_share:2" };
+    static const char *const specs[] = { "all", "cycle:2", "cycle_rev:3", "map:0,1,1,0", "all+kv_share:2", "cycle:2+attn_reuse:2" };
     for (size_t si = 0; si < sizeof specs / sizeof specs[0]; si++) {
         sb_config c;
         small_config(&c);
@@ -304,7 +308,8 @@ int main(void)
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
         cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_loop_no_prelude),
         cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer), cmocka_unit_test(grad_v_share_cycle_lowrank),
-        cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_basis), cmocka_unit_test(grad_basis_v_share_ls),
+        cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_attn_reuse), cmocka_unit_test(grad_attn_reuse_all_relbias),
+        cmocka_unit_test(grad_attn_reuse_post_ln), cmocka_unit_test(grad_basis), cmocka_unit_test(grad_basis_v_share_ls),
         cmocka_unit_test(contributions_sum),
         cmocka_unit_test(one_product_over_depths),
         cmocka_unit_test(grad_scale_modes), cmocka_unit_test(head_gate),

@@ -459,7 +459,7 @@ static void test_attention(void **state)
     real *datt = rand_buf(na, 6, "att.dattgarbage", 100);
     real *dk0 = dup(dk, nk), *dv0 = dup(dv, nk), *dbias0 = dbias ? dup(dbias, nb) : NULL;
     real *gate0 = dup(gate, (long)B * NH);
-    attention_backward(dq, dk, dv, datt, dbias, gate, c.W, att, c.q, c.k, c.v, out, B, T, NH, G, hd, ac->causal);
+    attention_backward(dq, dk, dv, datt, dbias, gate, c.W, att, c.q, c.k, c.v, out, NULL, B, T, NH, G, hd, ac->causal);
 
     check_fd("attention dq", c.q, dq, NULL, nq, att_loss, &c);   /* overwritten */
     check_fd("attention dk", c.k, dk, dk0, nk, att_loss, &c);

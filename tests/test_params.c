@@ -65,6 +65,9 @@ static void closed_forms(void **state)
     /* v_share:12 (SVFormer) removes the value projections of eleven layers, v_share:3 of eight */
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:12"), 11 * (C * C + C));
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:3"), 8 * (C * C + C));
+    /* attn_reuse:2 (Xiao et al. 2019) removes the query and key projections of the six layers reusing a map */
+    assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "attn_reuse:2"), 6 * 2 * (C * C + C));
+    assert_int_equal(backbone("albert-base", "all") - backbone("albert-base", "all+attn_reuse:2"), 0);   /* depth 0 still uses them */
     /* basis:R on all: each of the six matrices keeps its basis R x in once, each depth its coefficients out x R */
     long basis = R * (4 * C + C + F) + 12 * R * (4 * C + F + C);
     assert_int_equal(backbone("albert-base", "basis:8") - backbone("albert-base", "all"), basis - (4 * C * C + 2 * C * F));

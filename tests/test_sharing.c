@@ -1172,6 +1172,48 @@ static void v_share(void **state)
     resolve_refused(&c, "put", err, sizeof err);
 }
 
+/* attn_reuse:S (Xiao et al. 2019, "Sharing Attention Weights for Fast
+** Transformer"): maps at depths i with i % S == 0, applied by the S-1 after;
+** the weight maps unchanged; refused with the modes moving keys or values and
+** those building each depth's weights. */
+static void attn_reuse(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char err[SB_ERR_LEN], out[1024];
+    for (int S = 1; S <= 6; S++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "cycle:2+attn_reuse:%d", S);
+        config_for(&c, 6, spec);
+        resolve_ok(&c, &s);
+        assert_int_equal(s.attn_reuse, S);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(s.attn[i], i % 2);      /* the weight maps are the base map's */
+            assert_int_equal(s.kv[i], i % 2);
+            assert_int_equal(s.v_src[i], i);
+            assert_int_equal(s.a_src[i], i / S * S);
+        }
+    }
+    config_for(&c, 6, "none");
+    resolve_ok(&c, &s);
+    for (int i = 0; i < 6; i++) assert_int_equal(s.a_src[i], i);
+    config_for(&c, 6, "attn_reuse:3");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "kv   (6 unique): 0 1 2 3 4 5\nmap : 0 ^ ^ 3 ^ ^\n");
+    assert_mentions(out, "attention maps computed every 3 layers");
+    refused(6, "attn_reuse:7", "must be a whole number from 1 to 6");
+    refused(6, "all+kv_share:2+attn_reuse:2", "attn_reuse:2 with kv_share:2: give one");
+    refused(6, "v_share:3+attn_reuse:2", "attn_reuse:2 with v_share:3: give one");
+    refused(6, "cycle:2+lowrank:2+attn_reuse:2", "attn_reuse:2 with lowrank:2: not supported");
+    refused(6, "loop:1,2,1+attn_reuse:2", "attn_reuse:2 with loop: not supported");
+    refused(6, "progressive:all+attn_reuse:2", "attn_reuse:2 with progressive: not supported");
+    config_for(&c, 6, "none");
+    snprintf(c.sharing_attn, sizeof c.sharing_attn, "all+attn_reuse:2");
+    resolve_refused(&c, "put", err, sizeof err);
+}
+
 /* basis:R (Basis Sharing, arXiv 2410.03765): alone it shares one basis over
 ** every depth (all); with a base map each block's depths form a group; it
 ** builds each depth's weights, so factor, progressive and a second such
@@ -1207,7 +1249,8 @@ static void syntax_lists_every_term(void **state)
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "progressive[:TARGET]" };
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S",
+                                   "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, (int)(sizeof terms / sizeof *terms) + 4);   /* and four headings */
@@ -1260,6 +1303,7 @@ int main(void)
         cmocka_unit_test(resolution_travels),
         cmocka_unit_test(loop_maps),
         cmocka_unit_test(v_share),
+        cmocka_unit_test(attn_reuse),
         cmocka_unit_test(basis),
         cmocka_unit_test(syntax_lists_every_term),
     };

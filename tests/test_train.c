@@ -73,7 +73,7 @@ static void loss_falls_every_mode(void **state)
     static const char *const modes[] = {
         "none", "all", "attn", "ffn", "sequence:2", "cycle:2", "cycle_rev:2", "map:0,1,1,0", "lowrank:4",
         "cycle:2+lowrank:2", "hyper:8", "kv_share:2", "all+kv_share:2", "progressive:cycle:2", "all+untie:1", "loop:1,1,1",
-        "v_share:4", "basis:8", "sequence:2+basis:8", NULL
+        "v_share:4", "basis:8", "sequence:2+basis:8", "attn_reuse:2", NULL
     };
     for (int i = 0; modes[i]; i++) {
         sb_config c;

@@ -84,8 +84,8 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name == "v_share":
-            continue         # values apart from keys: values_every()
+        if name in ("v_share", "attn_reuse"):
+            continue         # values apart from keys: values_every(); attention maps: maps_every()
         if name == "lowrank":
             r = int(arg)
         elif name == "hyper":
@@ -149,6 +149,17 @@ def values_every(spec):
     return 1
 
 
+def maps_every(spec):
+    """Sa of attn_reuse:Sa: attention maps computed at depths i with i % Sa == 0; the Sa-1 depths after apply that
+    map (the softmax probabilities, per head) to their own values and hold no queries or keys (Xiao et al. 2019,
+    "Sharing Attention Weights for Fast Transformer", IJCAI, arXiv 1906.11024)."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "attn_reuse":
+            return int(arg)
+    return 1
+
+
 def canonical(m):
     """Relabel blocks in order of first use (-1 kept): the partition a map defines."""
     seen, out = {}, []
@@ -197,6 +208,7 @@ class Config:
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         self.prelude, self.inject = injections(self.sharing, self.N)
         self.Sv = values_every(self.sharing)
+        self.Sa = maps_every(self.sharing)
         self.basis = basis_rank(self.sharing)
         if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
             self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
@@ -238,7 +250,7 @@ class Config:
         for kind, name, o, i in c.mats():
             for l in range(N):
                 b = c.block_of(kind, l)
-                if b < 0 or (name == "wv" and l % c.Sv):
+                if b < 0 or (name == "wv" and l % c.Sv) or (name in ("wq", "wk") and l % c.Sa):
                     continue
                 if c.basis:
                     t["layer.%d.basis.%s.u" % (l, name)] = (o, c.basis)
@@ -311,8 +323,9 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attention(q, k, v, bias, causal, NH, G):
-    """q (B,T,NH,hd); k, v (B,T,G,hd); query head h reads key/value head h*G//NH."""
+def attention(q, k, v, bias, causal, NH, G, maps=None):
+    """q (B,T,NH,hd); k, v (B,T,G,hd); query head h reads key/value head h*G//NH. maps, when given, gets the
+    probabilities (B,NH,T,T)."""
     B, T, _, hd = q.shape
     group = [h * G // NH for h in range(NH)]
     q = q.transpose(1, 2)
@@ -325,6 +338,8 @@ def attention(q, k, v, bias, causal, NH, G):
         mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
         scores = scores.masked_fill(mask, float("-inf"))
     att = torch.softmax(scores, dim=-1)
+    if maps is not None:
+        maps.append(att)
     return (att @ v).transpose(1, 2).reshape(B, T, NH * hd)
 
 
@@ -397,7 +412,7 @@ class Reference:
             h = torch.tanh(F.linear(p("hyper.z"), p("hyper.w1"), p("hyper.b1")))
             mod = F.linear(h, p("hyper.w2"), p("hyper.b2"))   # (N, M)
 
-        kv_at = {}
+        kv_at, map_at = {}, {}
         e = None
         for l in range(c.N):
             if l == c.prelude:
@@ -417,8 +432,16 @@ class Reference:
             bvec = lambda kind, name: p("%s.%d.%s" % (kind, c.block_of(kind, l), name), l)
 
             a = x if c.post_ln else ln(x, *ln1)
-            q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
-            if l % c.S == 0:
+            if l % c.Sa:
+                # attn_reuse: depth l - l % Sa's map over this depth's own values
+                v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+                v = v[:, :, [h * c.G // c.NH for h in range(c.NH)]].transpose(1, 2)
+                att = (map_at[l - l % c.Sa] @ v).transpose(1, 2).reshape(B, T, c.NH * c.hd)
+            else:
+                att = None
+            if att is None:
+                q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
+            if att is None and l % c.S == 0:
                 k = F.linear(a, W("kv", "wk"), bvec("kv", "bk")).view(B, T, c.G, c.hd)
                 if l % c.Sv == 0:
                     v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
@@ -427,9 +450,9 @@ class Reference:
                 if c.pos == "rope":
                     k = rope(k, c.rope_base)
                 kv_at[l] = (k, v)
-            else:
+            elif att is None:
                 k, v = kv_at[l - l % c.S]
-            if c.pos == "rope":
+            if att is None and c.pos == "rope":
                 q = rope(q, c.rope_base)
             bias = None
             if buckets is not None:
@@ -439,7 +462,10 @@ class Reference:
                 if c.layer_pos_bias:
                     table = table + p("layer.%d.posbias" % l)
                 bias = table[buckets].permute(2, 0, 1)     # (NH,T,T)
-            att = attention(q, k, v, bias, c.causal, c.NH, c.G)
+            if att is None:
+                maps = []
+                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps)
+                map_at[l] = maps[0]
             ao = F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
             z1 = x + ls1 * ao
             h1 = ln(z1, *ln1) if c.post_ln else z1

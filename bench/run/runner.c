@@ -17,6 +17,7 @@
 #include "compress.h"
 #include "evaluate.h"
 #include "loops.h"
+#include "plateau.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
 #include "sys/contention.h"
@@ -368,7 +369,10 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
     /* training */
     int eval_every = s->eval_every > 0 ? s->eval_every : (s->steps >= 10 ? s->steps / 10 : 1);
     int log_every = s->steps >= 100 ? s->steps / 100 : 1;
-    int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;
+    int merge_at = s->merge_at >= 0 ? s->merge_at : s->steps / 2;   /* with merge_on=plateau, the latest */
+    int plateau = !strcmp(s->merge_on, "plateau");
+    sb_plateau pl;
+    sb_plateau_init(&pl, s->merge_patience, s->merge_min_delta);
     long start = (long)(s->seed * 2654435761u % (unsigned)info->split_size[SB_SPLIT_TRAIN]);
     if (!(cs = sb_compress_new(s, &c, &sh, m, task, r, log, B, Tmax, start, eval_split, &ec, failure, sizeof failure))) goto fail;
     if (!strcmp(s->train_loops, "sampled") && !(lp = sb_loops_new(m, B, Tmax, (uint64_t)s->seed, failure, sizeof failure))) goto fail;
@@ -445,6 +449,8 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             double vloss;
             if (evaluate(m, &d, SB_SPLIT_VALID, s->eval_examples, B, &sc, &vloss)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
             sb_put_point(r, SB_S_VALID_LOSS, step + 1, -1, -1, vloss);
+            /* merge_on=plateau: merge at the next step once the validation loss has stopped falling */
+            if (plateau && sb_model_sharing(m)->progressive && sb_plateau_update(&pl, vloss) && step + 1 < merge_at) merge_at = step + 1;
             sb_put_point(r, SB_S_VALID_METRIC, step + 1, -1, -1, sb_score_value(&sc, info->metric));
             if (log) fprintf(log, "  step %d/%d  loss %.4f  valid %s %.4f\n", step + 1, s->steps, loss,
                              sb_metric_name(info->metric), sb_score_value(&sc, info->metric));

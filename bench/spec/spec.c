@@ -36,6 +36,7 @@ static const char *const quant_act_names[] = { "block", "depth", "dynamic", NULL
 static const char *const pgd_ball_names[] = { "example", "position", NULL };
 static const char *const convert_names[] = { "none", "svd", NULL };
 static const char *const train_loops_names[] = { "fixed", "sampled", NULL };
+static const char *const merge_on_names[] = { "step", "plateau", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -104,6 +105,10 @@ static const tkey tkeys[] = {
        "fixed"),
     LI(test_loops, 0, SB_MAX_LAYERS, "a looped model (sharing=loop:P,K,C): its core looped this many times at evaluation (0: as trained)",
        "0"),
+    LW(merge_on, merge_on_names, "progressive: merge at merge_at (step), or once the validation loss has plateaued (plateau: "
+       "merge_patience validations without a new best), at the latest at merge_at", "step"),
+    LI(merge_patience, 1, 1000, "merge_on=plateau: validations in a row without a new best validation loss before the merge", "2"),
+    LF(merge_min_delta, 0, 1000, "merge_on=plateau: a new best is lower than the best so far by more than this (nats)", "0"),
 };
 #undef KI
 #undef KX
@@ -378,6 +383,11 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
         snprintf(err, errlen, "convert=svd initialises the low-rank corrections of a shared model from a trained one: it needs %s",
                  !s->init_from[0] ? "the trained model, init_from=CHECKPOINT (--init-from)"
                                   : "sharing with +lowrank:R or +basis:R (for example all+lowrank:8)");
+        return -1;
+    }
+    if (!strcmp(s->merge_on, "plateau") && !sh.progressive) {
+        snprintf(err, errlen, "merge_on=plateau triggers progressive sharing's merge; sharing '%s' is not progressive (give "
+                 "sharing=progressive:TARGET)", s->model.sharing);
         return -1;
     }
     if (!strcmp(s->train_loops, "sampled")) {

@@ -42,6 +42,9 @@ typedef struct {
     char init_optim[SB_PATH_LEN]; /* AdamW moments to start from (with init_from), or empty */
     char convert[16];             /* none, or svd: lowrank corrections from the SVD of the trained checkpoint's residuals */
     int test_loops;
+    char merge_on[16];            /* step, or plateau: progressive merging when the validation loss stops falling */
+    int merge_patience;
+    float merge_min_delta;
     char train_loops[16];         /* fixed, or sampled: a looped model's loops drawn every step (Geiping et al.) */               /* a looped model (loop:P,K,C) evaluated with its core looped this many times (0: as trained) */
     char sweep[64];               /* the sweep this run belongs to, or empty */
     uint32_t model_set[2];        /* bit per config key: set explicitly (not by preset/task) */

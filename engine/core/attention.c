@@ -9,6 +9,9 @@
 ** most of the masked upper triangle (at T = 256, 44% of the attention
 ** products). The backward loops over (batch, key/value group) so the query
 ** heads sharing a group add into its dk, dv without races and in a fixed order.
+** A depth reusing another's map (attn_reuse) only applies it to its values;
+** the map's gradient from such depths joins the computing depth's before its
+** softmax backward.
 */
 #include "ops.h"
 #include <string.h>
@@ -66,7 +69,7 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
 
 void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, real *gate,
                         const real *dout, const real *att, const real *q, const real *k, const real *v,
-                        const real *out, int B, int T, int NH, int G, int hd, int causal)
+                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal)
 {
     int C = NH * hd, Ck = G * hd, per = NH / G, qb = query_block(T, causal);
     real scale = 1 / R_SQRT((real)hd);
@@ -81,6 +84,7 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                 real *dkh = dk + (long)b * T * Ck + g * hd, *dvh = dv + (long)b * T * Ck + g * hd;
                 const real *P = att + ((long)b * NH + h) * T * T;
                 real *dS = datt + ((long)b * NH + h) * T * T;
+                const real *dpi = dp_in ? dp_in + ((long)b * NH + h) * T * T : NULL;
                 if (gate) {
                     const real *oh = out + (long)b * T * C + h * hd;
                     real s = 0;
@@ -98,6 +102,10 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                         real *row = dS + (long)i * T, dot = 0;
                         const real *pr = P + (long)i * T;
                         int last = causal ? i : T - 1;
+                        if (dpi) {
+                            #pragma omp simd
+                            for (int j = 0; j <= last; j++) row[j] += dpi[(long)i * T + j];
+                        }
                         #pragma omp simd reduction(+ : dot)
                         for (int j = 0; j <= last; j++) dot += row[j] * pr[j];
                         #pragma omp simd
@@ -118,4 +126,37 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                 for (long i = 0; i < (long)T * T; i++) db[i] += dS[i];
             }
     }
+}
+
+void attention_reuse_forward(real *out, const real *att, const real *v, int B, int T, int Tk, int NH, int G, int hd)
+{
+    int C = NH * hd, Ck = G * hd;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            sb_gemm('N', 'N', T, hd, Tk, 1, att + ((long)b * NH + h) * T * Tk, Tk, v + (long)b * Tk * Ck + h * G / NH * hd, Ck, 0,
+                    out + (long)b * T * C + h * hd, C);
+}
+
+void attention_reuse_backward(real *dv, real *dp, real beta, real *gate, const real *dout, const real *att, const real *v,
+                              const real *out, int B, int T, int NH, int G, int hd)
+{
+    int C = NH * hd, Ck = G * hd, per = NH / G;
+    /* over (batch, group), as attention_backward, so the heads of a group add into its dv in a fixed order */
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < G; g++)
+            for (int h = g * per; h < (g + 1) * per; h++) {
+                const real *doh = dout + (long)b * T * C + h * hd, *vh = v + (long)b * T * Ck + g * hd;
+                const real *P = att + ((long)b * NH + h) * T * T;
+                if (gate) {
+                    const real *oh = out + (long)b * T * C + h * hd;
+                    real s = 0;
+                    for (int t = 0; t < T; t++)
+                        for (int d = 0; d < hd; d++) s += doh[(long)t * C + d] * oh[(long)t * C + d];
+                    gate[b * NH + h] += s;
+                }
+                sb_gemm('N', 'T', T, T, hd, 1, doh, C, vh, Ck, beta, dp + ((long)b * NH + h) * T * T, T);
+                sb_gemm('T', 'N', T, hd, T, 1, P, T, doh, C, 1, dv + (long)b * T * Ck + g * hd, Ck);
+            }
 }

@@ -30,6 +30,7 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         for (int k = 0; k < 6; k++) {
             if ((k == 1 || k == 2) && sh->kv[l] < 0) continue;   /* keys and values reused (kv_share) */
             if (k == 2 && sh->v_src[l] != l) continue;           /* values reused (v_share) */
+            if (k <= 1 && sh->a_src[l] != l) continue;           /* no queries or keys under a reused map (attn_reuse) */
             blocks += mat(out[k], in[k], fmask >> k & 1, R);
             if (sh->lowrank) built += 2.0 * out[k] * in[k] * sh->lowrank;   /* W + B_l A_l: (out x R)(R x in) */
             if (sh->hyper) built += 2.0 * out[k] * in[k];                  /* diag(1+r) W diag(1+s): two products a weight */
@@ -40,7 +41,8 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         for (int k = 0; k < 6; k++) M += out[k] + in[k];
         built += 2.0 * N * sh->hyper * (sh->hyper + M);
     }
-    double attn = 4.0 * C * ctx * N;                 /* QK^T and att V: 2 C ctx each, over the query heads */
+    double attn = 0;                                  /* QK^T and att V: 2 C ctx each, over the query heads; att V alone */
+    for (int l = 0; l < N; l++) attn += (sh->a_src[l] == l ? 4.0 : 2.0) * C * ctx;   /* under a reused map (attn_reuse) */
     double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
                      + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
                      + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V);   /* the head */

@@ -10,7 +10,8 @@
 ** GELU, softmax, residuals, biases, input injection) is not; the backward is
 ** twice the forward (the input gradient and the weight gradient of every
 ** product). What the sharing changes is counted as the engine computes it:
-** keys and values only at the depths that produce them (kv_share, v_share), rank-R
+** keys and values only at the depths that produce them (kv_share, v_share), queries,
+** keys and scores only where a depth computes its attention map (attn_reuse), rank-R
 ** products for factorised matrices (factor), and each depth's weights built
 ** once a forward from its block (lowrank: B_l A_l; hyper: the hypernetwork
 ** and the modulation), shared by the B x T tokens of that forward. Attention

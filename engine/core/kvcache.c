@@ -31,9 +31,9 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
     if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));   /* at most a key and a value per depth */
     if (!kc || !kc->store) { free(kc); snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
     kc->m = m; kc->B = B; kc->T = T;
-    long used = 0;   /* keys and values cached: where depths compute them (kv_share, v_share) */
+    long used = 0;   /* keys and values cached: where depths compute them (kv_share, v_share; attn_reuse: no keys) */
     for (int l = 0; l < m->N; l++) {
-        kc->k[l] = m->sh.kv[l] >= 0 ? kc->store + per * used++ : kc->k[m->sh.kv_src[l]];
+        kc->k[l] = m->sh.a_src[l] != l ? NULL : m->sh.kv[l] >= 0 ? kc->store + per * used++ : kc->k[m->sh.kv_src[l]];
         kc->v[l] = m->sh.v_src[l] == l ? kc->store + per * used++ : kc->v[m->sh.v_src[l]];
     }
     kc->bytes = used * per * (long)sizeof(real);
@@ -78,6 +78,17 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, B);
+        if (m->sh.a_src[l] != l) {
+            /* attn_reuse: this depth's value appended, under the map its map depth has just written for this token */
+            sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
+            for (int b = 0; b < B; b++) {
+                memcpy(kc->v[l] + ((long)b * kc->T + pos) * Ck, m->g_v[l] + (long)b * Ck, sizeof(real) * Ck);
+                attention_reuse_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * (pos + 1),
+                                        kc->v[l] + (long)b * kc->T * Ck, 1, 1, pos + 1, m->NH, m->G, m->hd);
+            }
+            sb_layer_tail_forward(m, l, B);
+            continue;
+        }
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], B);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
         if (p->b[M_WK]) {

@@ -3,7 +3,9 @@
 **
 ** The cache holds keys and values only for the depths that compute them, so
 ** cross-layer attention (kv_share:S) divides it by S and grouped-query heads by
-** heads/kv_heads: bytes = 2 * (N/S) * G * hd * T * B * 4 (Brandon et al. 2024).
+** heads/kv_heads: bytes = 2 * (N/S) * G * hd * T * B * 4 (Brandon et al. 2024);
+** attention-map reuse (attn_reuse:S) keeps keys only at the N/S depths that
+** compute maps, values at every depth.
 ** A decoding step feeds one token per sequence and returns the next-token
 ** distribution; it matches the full forward pass at that position.
 */

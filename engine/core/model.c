@@ -90,42 +90,54 @@ static int is_kv(int k) { return k == M_WK || k == M_WV; }
 static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 : 0; }
 
 /* Add the tensors of one block of a part (0 attention, 1 key/value, 2 feed-forward)
-** and record their offsets inside a depth slot (the same for every block). */
-static int add_block(sb_model *m, int part, int b, int uses, int values)
+** and record their offsets inside a depth slot (the same for every block).
+** mu[j]: the depths computing with the part's matrix j; a matrix none computes
+** with is left out (v_share's values, attn_reuse's queries and keys), its
+** place in the slot kept so the others' offsets stay those of a whole block. */
+static int add_block(sb_model *m, int part, int b, int uses, const int mu[2])
 {
     static const int parts[3][2] = { { M_WQ, M_WO }, { M_WK, M_WV }, { M_W1, M_W2 } };
     static const char *const prefix[3] = { "attn", "kv", "ffn" };
     static const int comp[3] = { SB_COMP_ATTN, SB_COMP_KV, SB_COMP_FFN };
-    long start = m->n_params;
+    long start = m->n_params, skipped = 0;
     for (int j = 0; j < 2; j++) {
-        int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k);
-        if (k == M_WV && !values) continue;   /* v_share: a key/value block of depths that reuse values has keys only */
+        int k = parts[part][j], O = sb_mat_out(m, k), I = sb_mat_in(m, k), first = m->nt;
+        if (!mu[j]) {
+            skipped += ((m->fmask >> k & 1) ? (long)m->Rf * ((m->basis ? 0 : O) + I) : (long)O * I) + O;
+            continue;
+        }
+        long base = m->part_off[part] + skipped - start;   /* slot offset = base + the tensor's offset */
         if (m->fmask >> k & 1) {
             /* factor:R: W = U Vt, U (O,R) and Vt (R,I), each a linear layer in PyTorch's layout; basis:R: Vt alone,
             ** the basis its depths share (their U are theirs: build_tensors) */
             int tu = m->basis ? 0 : add_tensor(m, comp[part], b, -1, O, m->Rf, "%s.%d.%s.u", prefix[part], b, mat_names[k]);
             int tv = add_tensor(m, comp[part], b, -1, m->Rf, I, "%s.%d.%s.vt", prefix[part], b, mat_names[k]);
             if (tu < 0 || tv < 0) return -1;
-            if (!m->basis) m->u_off[k] = m->part_off[part] + m->tensors[tu].offset - start;
-            m->vt_off[k] = m->part_off[part] + m->tensors[tv].offset - start;
+            if (!m->basis) m->u_off[k] = base + m->tensors[tu].offset;
+            m->vt_off[k] = base + m->tensors[tv].offset;
         } else {
             int tw = add_tensor(m, comp[part], b, -1, O, I, "%s.%d.%s", prefix[part], b, mat_names[k]);
             if (tw < 0) return -1;
-            m->mat_off[k] = m->part_off[part] + m->tensors[tw].offset - start;
+            m->mat_off[k] = base + m->tensors[tw].offset;
         }
         int tb = add_tensor(m, comp[part], b, -1, O, 0, "%s.%d.%s", prefix[part], b, bias_names[k]);
         if (tb < 0) return -1;
-        m->bias_off[k] = m->part_off[part] + m->tensors[tb].offset - start;
+        m->bias_off[k] = base + m->tensors[tb].offset;
+        for (int i = first; i < m->nt; i++) {
+            m->tensors[i].uses = mu[j];
+            m->tensors[i].slot_off = base + m->tensors[i].offset;
+        }
     }
     if (part != 1 && m->c.ln_shared) {
+        long base = m->part_off[part] + skipped - start;
         int tw = add_tensor(m, SB_COMP_LAYERNORM, b, -1, m->C, 0, "%s.%d.ln.w", prefix[part], b);
         int tb = add_tensor(m, SB_COMP_LAYERNORM, b, -1, m->C, 0, "%s.%d.ln.b", prefix[part], b);
         if (tw < 0 || tb < 0) return -1;
-        m->ln_off[part ? 1 : 0] = m->part_off[part] + m->tensors[tw].offset - start;
-    }
-    for (int i = m->nt - 1; i >= 0 && m->tensors[i].offset >= start; i--) {
-        m->tensors[i].uses = strstr(m->tensors[i].name, ".wv") || strstr(m->tensors[i].name, ".bv") ? values : uses;
-        m->tensors[i].slot_off = m->part_off[part] + m->tensors[i].offset - start;
+        m->ln_off[part ? 1 : 0] = base + m->tensors[tw].offset;
+        for (int i = tw; i <= tb; i++) {
+            m->tensors[i].uses = uses;
+            m->tensors[i].slot_off = base + m->tensors[i].offset;
+        }
     }
     return 0;
 }
@@ -137,12 +149,17 @@ static int uses_of(const int *map, int n, int b)
     return u;
 }
 
-/* The depths that compute values with key/value block b (all its depths, unless v_share). */
-static int value_uses(const sb_sharing *sh, int b)
+/* The depths computing with each matrix of block b of a part: all the block's depths, except that values are
+** computed where v_src[i] == i (v_share) and queries and keys where a_src[i] == i (attn_reuse). */
+static void matrix_uses(const sb_sharing *sh, int part, int b, int mu[2])
 {
-    int u = 0;
-    for (int i = 0; i < sh->layers; i++) u += sh->kv[i] == b && sh->v_src[i] == i;
-    return u;
+    const int *map = part == 0 ? sh->attn : part == 1 ? sh->kv : sh->ffn;
+    mu[0] = mu[1] = 0;
+    for (int i = 0; i < sh->layers; i++)
+        if (map[i] == b) {
+            mu[0] += part == 2 || sh->a_src[i] == i;      /* wq, wk, w1 */
+            mu[1] += part != 1 || sh->v_src[i] == i;      /* wo, wv, w2 */
+        }
 }
 
 /* Build the tensor table. Returns 0, or -1 on allocation failure. */
@@ -166,12 +183,14 @@ static int build_tensors(sb_model *m)
     m->part_off[1] = mn[M_WQ] + mn[M_WO] + 2L * C + ln;
     m->part_off[2] = m->part_off[1] + mn[M_WK] + mn[M_WV] + 2L * m->Ckv;
     m->slot = m->part_off[2] + mn[M_W1] + mn[M_W2] + m->F + C + ln;
-    for (int b = 0; b < m->sh.n_attn; b++)
-        if (add_block(m, 0, b, uses_of(m->sh.attn, N, b), 0)) return -1;
-    for (int b = 0; b < m->sh.n_kv; b++)
-        if (add_block(m, 1, b, uses_of(m->sh.kv, N, b), value_uses(&m->sh, b))) return -1;
-    for (int b = 0; b < m->sh.n_ffn; b++)
-        if (add_block(m, 2, b, uses_of(m->sh.ffn, N, b), 0)) return -1;
+    for (int part = 0; part < 3; part++) {
+        const int *map = part == 0 ? m->sh.attn : part == 1 ? m->sh.kv : m->sh.ffn;
+        for (int b = 0, nb = part == 0 ? m->sh.n_attn : part == 1 ? m->sh.n_kv : m->sh.n_ffn; b < nb; b++) {
+            int mu[2];
+            matrix_uses(&m->sh, part, b, mu);
+            if (add_block(m, part, b, uses_of(map, N, b), mu)) return -1;
+        }
+    }
     for (int l = 0; l < N; l++) {
         if (!c->ln_shared) {
             add_tensor(m, SB_COMP_LAYERNORM, -1, l, C, 0, "layer.%d.ln1.w", l);
@@ -281,7 +300,8 @@ static void order_depths(sb_model *m)
             if (part_of(k) == part)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
                               !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
-                              !(k == M_WV && m->sh.v_share > 1);   /* value depths are not the key/value part's order */
+                              !(k == M_WV && m->sh.v_share > 1) &&   /* value depths are not the key/value part's order */
+                              !((k == M_WQ || k == M_WK) && m->sh.attn_reuse > 1);   /* nor the depths computing maps */
     }
 }
 
@@ -312,7 +332,7 @@ static void carve(sb_model *m)
         a->q = take(m, BC);
         a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->la[m->sh.kv_src[l]].k;
         a->v = m->sh.v_src[l] == l ? take(m, BK) : m->la[m->sh.v_src[l]].v;
-        a->att = take(m, att);
+        a->att = m->sh.a_src[l] == l ? take(m, att) : m->la[m->sh.a_src[l]].att;   /* attn_reuse: the map's depth's */
         a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
         a->z1 = take(m, BC);
@@ -363,6 +383,7 @@ static void carve(sb_model *m)
         m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.v_src[l]];
     }
     m->g_att = take(m, att);
+    m->g_attr = m->sh.attn_reuse > 1 ? take(m, att) : NULL;
     m->g_e = take(m, BE);
     m->g_emb = take(m, BE);
     m->g_tok = take(m, BE);
@@ -479,7 +500,7 @@ static void bind_views(sb_model *m)
             int part = part_of(k);
             int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
             p->ti[k] = g->ti[k] = -1;
-            if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l)) continue;
+            if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l) || ((k == M_WQ || k == M_WK) && m->sh.a_src[l] != l)) continue;
             char name[48];
             int fac = m->fmask >> k & 1;
             snprintf(name, sizeof name, "%s.%d.%s%s", part == 0 ? "attn" : part == 1 ? "kv" : "ffn", blk, mat_names[k],
@@ -689,8 +710,11 @@ int sb_model_tensor_find(const sb_model *m, const char *name)
 static int block_at(const sb_model *m, const sb_tensor *t, int depth)
 {
     if (t->block < 0) return -1;
+    /* values used only where the depth computes them (v_share), queries and keys where it computes its map (attn_reuse) */
+    int map = strstr(t->name, ".wq") || strstr(t->name, ".bq") || strstr(t->name, ".wk") || strstr(t->name, ".bk");
+    if (map && m->sh.a_src[depth] != depth) return -1;
     if (t->comp == SB_COMP_KV) {
-        int values = strstr(t->name, ".wv") || strstr(t->name, ".bv");   /* used only where the depth computes values (v_share) */
+        int values = strstr(t->name, ".wv") || strstr(t->name, ".bv");
         return values && m->sh.v_src[depth] != depth ? -1 : m->sh.kv[depth];
     }
     if (t->comp == SB_COMP_FFN || (t->comp == SB_COMP_LAYERNORM && !strncmp(t->name, "ffn", 3))) return m->sh.ffn[depth];
@@ -844,6 +868,12 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
+        if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
+            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
+            sb_layer_tail_forward(m, l, BT);
+            continue;
+        }
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
         if (p->b[M_WK]) {   /* this depth computes keys and values */
             sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
@@ -986,9 +1016,21 @@ static void layer_backward(sb_model *m, int l)
     const real *dao = residual_backward(m->g_aod[l] ? m->g_aod[l] : m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
     dao = kept(m, M_WO, m->g_aod[l], dao, (long)BT * C);
     block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
+    real *gate = m->g_gate + (long)l * m->Bmax * m->NH;
+    int src = m->sh.a_src[l];
+    if (src != l) {
+        /* attn_reuse: the map's gradient into g_attr, for depth src; the group's deepest depth (the first here) overwrites it */
+        int deepest = l + 1 == m->N || m->sh.a_src[l + 1] != src;
+        attention_reuse_backward(m->g_v[l], m->g_attr, deepest ? 0 : 1, gate, m->g_attv, a->att, a->v, a->attv, B, T, m->NH, m->G, m->hd);
+        block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
+        if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
+        else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
+        return;
+    }
+    const real *dp_in = m->g_attr && l + 1 < m->N && m->sh.a_src[l + 1] == l ? m->g_attr : NULL;
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
-    attention_backward(dq, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, m->g_gate + (long)l * m->Bmax * m->NH,
-                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, B, T, m->NH, m->G, m->hd, c->causal);
+    attention_backward(dq, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, gate,
+                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, dp_in, B, T, m->NH, m->G, m->hd, c->causal);
     if (m->g_bias) bias_backward(m, l, T);
     if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
     block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);

@@ -71,7 +71,7 @@ struct sb_model {
     real *lnf, *lnf_mean, *lnf_rstd, *pool_in, *pooled, *head_in, *he, *probs, *losses, *bias;
     real *hyp_h, *hyp_m;     /* (N,D), (N,M) */
     /* backward scratch */
-    real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
+    real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_attr, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
         *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
     real *g_inj;             /* loop: the gradient of the prelude's output summed over the loops it is injected at */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];

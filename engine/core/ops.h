@@ -71,10 +71,19 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
 /* dq is overwritten; dk, dv accumulate (query heads of a group, depths sharing
 ** keys and values). datt (B,NH,T,T) is scratch, left holding dL/dscores (before scaling). dbias (NH,T,T)
 ** gets the bias gradient summed over the batch when not NULL. gate (B,NH) gets
-** dL/dg_h for a per-head gate g_h = 1 on the head's output, when not NULL. */
+** dL/dg_h for a per-head gate g_h = 1 on the head's output, when not NULL.
+** dp_in (B,NH,T,T), when not NULL, is added to dL/dP, the probabilities' gradient, before the softmax's backward: the share
+** of the depths that reuse this map (attn_reuse). */
 void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, real *gate,
                         const real *dout, const real *att, const real *q, const real *k, const real *v,
-                        const real *out, int B, int T, int NH, int G, int hd, int causal);
+                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal);
+/* Another depth's attention map applied to this depth's values (attn_reuse, Xiao et al. 2019): out = att v per
+** query head, att (B,NH,T,Tk) as attention_forward wrote it (masked entries 0). */
+void attention_reuse_forward(real *out, const real *att, const real *v, int B, int T, int Tk, int NH, int G, int hd);
+/* Its backward: dv += att^T dout; dp (B,NH,T,T) = beta dp + dout v^T, the map's gradient, added by the depth that
+** computed the map (attention_backward's dp_in); gate as attention_backward's. */
+void attention_reuse_backward(real *dv, real *dp, real beta, real *gate, const real *dout, const real *att, const real *v,
+                              const real *out, int B, int T, int NH, int G, int hd);
 
 /* crossentropy.c: softmax cross-entropy over V classes at rows whose target is >= 0.
 ** logits (R,V) are replaced by probabilities; losses (R) (0 where unscored).

@@ -137,6 +137,10 @@ static const mod_def mods[] = {
     { "v_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, v_share), 1, CH_KV, NULL,
       "values computed every S depths, reused by the S-1 after, keys at every depth; v_share:N is SVFormer (the first layer's values)",
       "values computed every %d layers, keys at every layer (v: ^ = reused)\n" },
+    { "attn_reuse", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, attn_reuse), 1, CH_KV, NULL,
+      "attention maps (softmax probabilities) computed every S depths, reused per head by the S-1 after, which compute only values "
+      "and outputs; Xiao et al. 2019",
+      "attention maps computed every %d layers, reused per head (map: ^ = reused)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -512,6 +516,8 @@ static void kv_maps(sb_sharing *s)
     for (int j = 0; j < np; j++) s->kv[prod[j]] = tmp[j];
     /* values: from the same depth as the keys, or with v_share:S every S depths (Zhou et al.'s SVFormer at S = N) */
     for (int i = 0; i < s->layers; i++) s->v_src[i] = s->v_share > 1 ? i - i % s->v_share : s->kv_src[i];
+    /* attention maps: every S depths (Xiao et al. 2019, "Sharing Attention Weights for Fast Transformer", IJCAI) */
+    for (int i = 0; i < s->layers; i++) s->a_src[i] = i - i % s->attn_reuse;
 }
 
 /* A per-sublayer map (sharing_attn, sharing_ffn) in place of the one in map. */
@@ -566,8 +572,18 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
     if (s->kv_share > 1 && s->v_share > 1)
         return fail(err, errlen, "sharing", c->sharing, NULL, "kv_share:%d and v_share:%d: give one; kv_share reuses keys and values "
                     "together, v_share values alone", s->kv_share, s->v_share);
-    kv_maps(s);
     char term[64];
+    /* attn_reuse keeps every depth's values and drops the reusing depths' queries and keys: it is refused with the modes that
+    ** move keys or values between depths, or build each depth's weights (their per-depth queries and keys would be unused) */
+    if (s->attn_reuse > 1 && (s->kv_share > 1 || s->v_share > 1))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "attn_reuse:%d with %s:%d: give one; attn_reuse reuses a depth's attention "
+                    "map, the others its keys or values", s->attn_reuse, s->kv_share > 1 ? "kv_share" : "v_share",
+                    s->kv_share > 1 ? s->kv_share : s->v_share);
+    if (s->attn_reuse > 1 && (sb_sharing_weights_term(s, term, sizeof term) || s->loops || s->progressive))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "attn_reuse:%d with %s: not supported; attn_reuse combines with the base "
+                    "maps none, all, attn, ffn, sequence, cycle, cycle_rev and map", s->attn_reuse,
+                    s->loops ? "loop" : s->progressive ? "progressive" : term);
+    kv_maps(s);
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
                     "which factor:R replaces by U V^T; use one or the other", term, c->factor, term);
@@ -630,9 +646,17 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     const char *names[3] = { "attn", "ffn ", "kv  " };
     int counts[3] = { s->n_attn, s->n_ffn, s->n_kv };
     out[0] = 0;
-    for (int m = 0; m < 4 && w < len; m++) {
+    for (int m = 0; m < 5 && w < len; m++) {
+        if (m == 4) {   /* attention maps (attn_reuse): the depths computing them */
+            if (s->attn_reuse <= 1) break;
+            w += (size_t)snprintf(out + w, len - w, "map :");
+            for (int i = 0; i < s->layers && w < len; i++)
+                w += s->a_src[i] == i ? (size_t)snprintf(out + w, len - w, " %d", i) : (size_t)snprintf(out + w, len - w, " ^");
+            if (w < len) w += (size_t)snprintf(out + w, len - w, "\n");
+            break;
+        }
         if (m == 3) {   /* values apart from keys (v_share): the key/value block of each depth computing them */
-            if (s->v_share <= 1) break;
+            if (s->v_share <= 1) continue;
             w += (size_t)snprintf(out + w, len - w, "v   :");
             for (int i = 0; i < s->layers && w < len; i++)
                 w += s->v_src[i] == i ? (size_t)snprintf(out + w, len - w, " %d", s->kv[i]) : (size_t)snprintf(out + w, len - w, " ^");

@@ -3,7 +3,7 @@
 **
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
-**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S   (each at most once)
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S   (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
 ** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
@@ -20,7 +20,9 @@
 ** 2410.20672) for lowrank, Cross-Layer Attention (Brandon et al. 2024, arXiv
 ** 2405.12981) for kv_share, SVFormer (Zhou et al. 2024, "Value Residual Learning",
 ** arXiv 2410.17897) for v_share:N, Basis Sharing (Wang et al. 2024, arXiv
-** 2410.03765) for basis:R; looped depth with input injection (loop:P,K,C) as
+** 2410.03765) for basis:R, Xiao et al. 2019 ("Sharing Attention Weights for
+** Fast Transformer", IJCAI; the plain form of LiSA, arXiv 2408.01890) for
+** attn_reuse:S; looped depth with input injection (loop:P,K,C) as
 ** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171).
 */
 #ifndef SB_SHARING_H
@@ -36,6 +38,8 @@ typedef struct {
     int kv_src[SB_MAX_LAYERS];  /* the depth whose keys and values each depth attends with */
     int v_src[SB_MAX_LAYERS];   /* the depth whose values each depth attends with (kv_src, or v_share's); a depth computes
                                 ** values when v_src[i] == i, with its key/value block's wv */
+    int a_src[SB_MAX_LAYERS];   /* the depth whose attention map each depth applies (attn_reuse); a depth computes
+                                ** queries, keys and its map when a_src[i] == i */
     int n_attn, n_ffn, n_kv;    /* unique blocks of each kind */
     /* the modifiers' values, each written by its row of sharing.c's table */
     int untie;                  /* K of untie:K, 0 when off (already applied to the maps) */
@@ -44,6 +48,7 @@ typedef struct {
     int basis;                  /* R of basis:R, 0 when off */
     int kv_share;               /* S of kv_share:S, 1 when off */
     int v_share;                /* S of v_share:S (values only), 1 when off */
+    int attn_reuse;             /* S of attn_reuse:S (attention maps), 1 when off */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
     int loops;                  /* loop:P,K,C: r, the core's loops (0 when the model is not looped) */
     int loop_prelude, loop_core, loop_coda;   /* P, K, C */
