@@ -38,7 +38,11 @@ _sharebench()
             COMPREPLY=($(compgen -W "$keys" -- "$cur"))
             compopt -o nospace 2>/dev/null
             if [ "$cmd" = sweep ] && [ "$COMP_CWORD" -eq 2 ]; then
-                COMPREPLY+=($(compgen -W "smoke albert-ablation takase untie-finetune compress" -- "$cur") $(compgen -f -X '!*.ini' -- "$cur"))
+                # the shipped sweeps by name, from the data directory --version names
+                local data shipped
+                data=$("$sb" --version 2>/dev/null | sed -n 's/^data: //p')
+                shipped=$(ls "$data"/sweeps/*.ini "$data"/bench/sweeps/*.ini 2>/dev/null | sed 's|.*/||; s|\.ini$||')
+                COMPREPLY+=($(compgen -W "$shipped" -- "$cur") $(compgen -f -X '!*.ini' -- "$cur"))
             fi ;;
         keys) COMPREPLY=($(compgen -W "$("$sb" keys --names 2>/dev/null)" -- "$cur")) ;;
         help) COMPREPLY=($(compgen -W "$("$sb" --help 2>/dev/null | awk '/^commands:/ {on = 1; next} on && /^$/ {exit} on {print $1}')" -- "$cur")) ;;

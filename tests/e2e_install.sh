@@ -61,8 +61,9 @@ fi
 # bash completion: commands and a command's options, from the help text
 comp=$(PATH=$root/bin:$PATH bash -c "source '$root/share/bash-completion/completions/sharebench'
   COMP_WORDS=(sharebench sw); COMP_CWORD=1; _sharebench; echo \${COMPREPLY[*]}
-  COMP_WORDS=(sharebench export --lo); COMP_CWORD=2; _sharebench; echo \${COMPREPLY[*]}")
-[ "$comp" = $'sweep\n--long' ] || fail "bash completion: $comp"
+  COMP_WORDS=(sharebench export --lo); COMP_CWORD=2; _sharebench; echo \${COMPREPLY[*]}
+  COMP_WORDS=(sharebench sweep claims-c); COMP_CWORD=2; _sharebench; echo \${COMPREPLY[*]}")
+[ "$comp" = $'sweep\n--long\nclaims-cla' ] || fail "bash completion: $comp"
 # the engine from C, through pkg-config
 cat >"$work/prog.c" <<'C'
 #include <sharebench/core/model.h>
