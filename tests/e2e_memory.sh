@@ -3,15 +3,21 @@
 # process's resident memory (VmRSS in /proc) is sampled as cells complete,
 # and each cell's own peak (peak_rss_bytes, measured by the run; a cell is a
 # fork of the sweep, so it starts from the sweep's memory) is read from the
-# database. After a warm-up of 30 cells, neither may grow by more than
-# 128 KiB: a leak of 1 KiB a cell in the sweep would add 270 KiB (tried: it
-# fails), while the growth measured without one is nil.
+# database. After a warm-up of 30 cells the sweep's memory may not grow by
+# more than 128 KiB: a leak of 1 KiB a cell in the sweep would add 270 KiB
+# (tried: it fails), while the growth measured without one is nil. A cell's
+# own leaks die with its process, so its peak can grow only with what it
+# inherits (the check above) or reads: the database, which the cell queries
+# and writes through SQLite's page cache, ends at 1.3 MB, and the cells' peaks
+# were seen to move by up to 184 KiB between runs of this test; they may grow
+# by 1 MiB, which still catches a cell that loads the sweep's earlier runs
+# (300 runs of 170 metrics: megabytes).
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-mem-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "e2e_memory: FAIL: $*"; exit 1; }
-bound=131072
+bound=131072 cbound=1048576
 # AddressSanitizer keeps freed memory in quarantine (so its RSS grows without
 # a leak); keep none here: LeakSanitizer checks leaks in that build anyway
 export ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
@@ -54,7 +60,7 @@ p0=$(peaks 30 30 | median)
 p1=$(peaks 30 $((cells - 30)) | median)
 [ -n "$p0" ] && [ -n "$p1" ] || fail "no peak_rss_bytes metrics"
 cgrow=$((p1 - p0))
-[ $cgrow -le $bound ] || fail "each cell's peak memory grew by $cgrow bytes over the sweep ($p0 -> $p1)"
+[ $cgrow -le $cbound ] || fail "each cell's peak memory grew by $cgrow bytes over the sweep ($p0 -> $p1)"
 
-echo "e2e_memory: $cells cells: the sweep's resident memory $((rss0 / 1024)) KiB at cell $n0, at most $((rss1 / 1024)) KiB up to cell $last ($grow bytes more); a cell's peak $((p0 / 1024)) KiB early, $((p1 / 1024)) KiB late ($cgrow bytes more); bound $((bound / 1024)) KiB"
+echo "e2e_memory: $cells cells: the sweep's resident memory $((rss0 / 1024)) KiB at cell $n0, at most $((rss1 / 1024)) KiB up to cell $last ($grow bytes more); a cell's peak $((p0 / 1024)) KiB early, $((p1 / 1024)) KiB late ($cgrow bytes more); bounds $((bound / 1024)) and $((cbound / 1024)) KiB"
 echo "e2e_memory: 1 passed, 0 failed"
