@@ -18,9 +18,10 @@ dir=$(mktemp -d /tmp/sb-e2e-mem-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "e2e_memory: FAIL: $*"; exit 1; }
 bound=131072 cbound=1048576
-# AddressSanitizer keeps freed memory in quarantine (so its RSS grows without
-# a leak); keep none here: LeakSanitizer checks leaks in that build anyway
-export ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
+# Under AddressSanitizer resident memory measures its allocator (shadow
+# memory, quarantine, its exit check) more than ours, and LeakSanitizer
+# checks that build for leaks anyway: this test is the release build's.
+case "$SB" in *sanitize*) echo "skipped: resident memory under AddressSanitizer is its allocator's (LeakSanitizer checks leaks there)"; exit 77;; esac
 
 { printf '[sweep]\nname = flat\n[run]\ntask = copy:len=4\nsteps = 1\nbatch = 1\neval_examples = 1\ntest_examples = 1\n'
   printf 'analysis = 0\ndata_seed = 1 2 3 4 5\nseed ='; printf ' %d' $(seq 1 60)
