@@ -117,6 +117,31 @@ check "report --run x1 exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/badrun"
 check "HTML well formed, links resolve ($(python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html" 2>&1))" \
   python3 tests/html_check.py "$out/report.html" "$out/run-$rid.html"
 
+# the speed pass: each configuration timed again alone, after the sweep's cells;
+# its timing runs are no configuration of their own, and the report takes its
+# speeds from them
+sp=$dir/speed.db
+sqlite3 "$db" ".backup '$sp'"
+"$SB" sweep "$dir/tiny.ini" --db "$sp" --jobs 2 --resume --speed-pass 2 >"$dir/sp.out" 2>"$dir/sp.err"; rc=$?
+check "speed pass exits 0 (got $rc: $(cat "$dir/sp.err"))" test "$rc" = 0
+check "speed pass: no cell run again, 4 timing runs" grep -q 'sweep tiny: 0 cells run.*sweep tiny: 4 timing runs run: 4 finished' <(tr '\n' ' ' <"$dir/sp.out")
+check "speed pass: each names the first cell of the configuration it times" \
+  test "$(sqlite3 "$sp" "SELECT COUNT(*) FROM params p JOIN runs r ON r.cell = p.value WHERE p.key = 'speed_of' AND r.seed = 1")" = 4
+"$SB" sweep "$dir/tiny.ini" --db "$sp" --jobs 2 --resume --speed-pass 2 >"$dir/sp.out" 2>"$dir/sp.err"
+check "speed pass resumed: nothing run again" grep -q 'sweep tiny: 0 timing runs run' "$dir/sp.out"
+# which runs the speeds come from, not this machine's load: every run clean
+sqlite3 "$sp" "UPDATE metrics SET value = 0 WHERE key IN ('contended', 'infer_contended')"
+"$SB" report --db "$sp" --out "$out" --name speed 2>"$dir/log"; rc=$?
+check "report with a speed pass exits 0 (got $rc)" test "$rc" = 0
+check "report: still 2 configurations of 3 runs" test "$(grep -cE '^\| (none|all) \| 3/3 \|' "$out/speed.md")" = 2
+check "report: timing runs counted apart" grep -q 'of 2 configurations, 3 seeds each; and 4 timing runs of its speed pass' "$out/speed.md"
+check "report: speeds from the speed pass" grep -q "Speeds .* come from the sweep's speed pass" "$out/speed.md"
+tid=$(sqlite3 "$sp" "SELECT run_id FROM params WHERE key = 'speed_of' AND value != '' LIMIT 1")
+"$SB" report --db "$sp" --run "$tid" --out "$dir/badrun" 2>"$dir/err"; rc=$?
+check "report --run of a timing run exits 2, saying so (got $rc)" grep -q 'a timing run of a speed pass' "$dir/err"
+"$SB" sweep "$dir/tiny.ini" --db "$sp" --speed-pass 1 >/dev/null 2>"$dir/err"; rc=$?
+check "--speed-pass 1 exits 2 (got $rc)" test "$rc" = 2
+
 # a task at chance: every test result set to the chance level is "not learned", with no frontier
 atchance=$dir/atchance.db
 sqlite3 "$db" ".backup '$atchance'"

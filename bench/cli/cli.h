@@ -11,6 +11,10 @@
 /* The results database the commands read and write unless --db names another. */
 #define SB_DEFAULT_DB "results/sharebench.db"
 
+/* A number's macro as text, for help texts: "up to " SB_STR(SB_CHECK_SHOWN). */
+#define SB_XSTR(x) #x
+#define SB_STR(x) SB_XSTR(x)
+
 /* Exit statuses, as well-known command-line tools use them. */
 enum { SB_EXIT_OK = 0, SB_EXIT_CHECK = 1, SB_EXIT_USAGE = 2 };
 

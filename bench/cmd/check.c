@@ -10,9 +10,6 @@
 #include <string.h>
 #include <limits.h>
 
-#define SB_XSTR(x) #x
-#define SB_STR(x) SB_XSTR(x)
-
 static void help(FILE *f)
 {
     fprintf(f,

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The steps of a re-measurement loop (gate --remeasure): the first five are warm-up (runner.c). */
-#define REMEASURE_STEPS "30"
 
 static void help(FILE *f)
 {
@@ -57,7 +55,7 @@ static void help(FILE *f)
             "  --metrics LIST       gate only these (default: test,test_long,train_step_ms,infer_tokens_per_s,\n"
             "                       decode_tokens_per_s,train_bytes,params_unique,kv_cache_bytes,peak_rss_bytes)\n"
             "  --remeasure N        measure the training step again with this binary: for each\n"
-            "                       baseline configuration in turn, N loops of " REMEASURE_STEPS " steps, one at a time;\n"
+            "                       baseline configuration in turn, N loops of " SB_STR(SB_TIMING_STEPS) " steps, one at a time;\n"
             "                       train_step_ms compares the baseline with these, not the candidate's runs\n"
             "  --tolerance M=X      allowed drop of quality metric M, absolute (defaults test=0.02, test_long=0.03)\n"
             "  --speed-factor F     allowed slowdown (default 1.25)\n"
@@ -74,10 +72,10 @@ static void help(FILE *f)
             "             too few repetitions; not measurable here when nothing is worse) or bad input\n");
 }
 
-/* --remeasure N: for each baseline configuration in turn, N short training
-** loops by this binary with the configuration's keys (REMEASURE_STEPS steps,
-** no analyses, nothing saved) on the threads its baseline runs used; each
-** loop's median uncontended step goes to rm[group]. 0, or -1 with a message. */
+/* --remeasure N: for each baseline configuration in turn, N short timing
+** loops by this binary with the configuration's keys (sb_runner_timing_spec),
+** on the threads its baseline runs used; each loop's median uncontended step
+** goes to rm[group]. 0, or -1 with a message. */
 static int remeasure(const sb_runset *b, int n, sb_gate_remeasured *rm, char *err, size_t errlen)
 {
     for (int g = 0; g < b->ngroups; g++) {
@@ -93,20 +91,15 @@ static int remeasure(const sb_runset *b, int n, sb_gate_remeasured *rm, char *er
                 return -1;
             }
         }
-        if (sb_spec_set(&s, "steps", REMEASURE_STEPS, why, sizeof why) || sb_spec_set(&s, "analysis", "0", why, sizeof why) ||
-            sb_spec_set(&s, "save", "", why, sizeof why) || sb_spec_set(&s, "save_optim", "", why, sizeof why) ||
-            sb_spec_set(&s, "eval_every", REMEASURE_STEPS, why, sizeof why) || sb_spec_validate(&s, why, sizeof why)) {
-            snprintf(err, errlen, "--remeasure: %s: %s", b->groups[g].label, why);
-            return -1;
-        }
         sb_machine_threads(r0->threads);
         rm[g].n = n;
         for (int i = 0; i < n; i++) {
-            char seed[32];
             int status;
             double v, x;
-            snprintf(seed, sizeof seed, "%d", i + 1);
-            sb_spec_set(&s, "seed", seed, why, sizeof why);
+            if (sb_runner_timing_spec(&s, i + 1, why, sizeof why)) {
+                snprintf(err, errlen, "--remeasure: %s: %s", b->groups[g].label, why);
+                return -1;
+            }
             fprintf(stderr, "gate: remeasuring %s: loop %d of %d\n", b->groups[g].label, i + 1, n);
             sb_run *r = sb_runner_execute(&s, NULL, &status, why, sizeof why);
             if (!r || status != SB_RUN_FINISHED) {

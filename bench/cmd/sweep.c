@@ -7,7 +7,8 @@
 ** --resume runs exactly the cells that are missing. Each child takes its
 ** cell's lease in the database first (lease.h), so sweeps of one file running
 ** at once share its cells: none runs a cell another stored meanwhile or is
-** running now, and a cell whose process died is taken over.
+** running now, and a cell whose process died is taken over. --speed-pass
+** then times each configuration again in short runs, one at a time.
 */
 #include "commands.h"
 #include "cli/cli.h"
@@ -35,7 +36,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: sharebench sweep FILE [--jobs N] [--resume] [--dry-run] [--db FILE] [KEY=VALUE ...]\n\n"
+            "usage: sharebench sweep FILE [--jobs N] [--resume] [--dry-run] [--db FILE] [--speed-pass N]\n"
+            "                       [KEY=VALUE ...]\n\n"
             "Expand a sweep file into its grid (the product of every key given several\n"
             "space-separated values) and run every cell, storing each run. Sweeps of one\n"
             "file running at once share its cells: none runs a cell another is running or\n"
@@ -50,6 +52,9 @@ static void help(FILE *f)
             "  --mem-budget SIZE  refuse the sweep when a cell (or --jobs cells at once) needs more\n"
             "                memory than SIZE (512M, 2G; default: the memory available)\n"
             "  --rank-timeout S  under mpirun: seconds a rank may stay silent before it is lost (default 120)\n"
+            "  --speed-pass N  then time each configuration again, one at a time: N runs of\n"
+            "                " SB_STR(SB_TIMING_STEPS) " steps each (no analyses), stored with speed_of naming the cell timed;\n"
+            "                reports take speed from them, as no other cell shared the machine\n"
             "  --quiet       no progress, only failures; --verbose: also each cell's start and test metric\n"
             "  KEY=VALUE     override a key in every cell, e.g. steps=50\n\n"
             "FILE may also name a shipped sweep (smoke, albert-ablation, takase, ...). Progress goes to\n"
@@ -58,6 +63,7 @@ static void help(FILE *f)
             "Under mpirun or srun (the MPI build: make MPI=1), the cells spread over the ranks and\n"
             "rank 0 writes the database (README: Running on a cluster).\n\n"
             "example: sharebench sweep bench/sweeps/albert-ablation.ini --jobs 2 --resume\n"
+            "         sharebench sweep smoke --jobs 2 --resume --speed-pass 3\n"
             "         mpirun -np 8 build/mpi/sharebench sweep bench/sweeps/albert-ablation.ini --resume\n"
             "exit status: 0 every cell finished or diverged, 1 some cell failed, 2 bad input\n");
 }
@@ -111,6 +117,181 @@ static int child(const sb_spec *s, const char *db, int threads, long after, int 
     return status == SB_RUN_FAILED ? SB_EXIT_CHECK : status == SB_RUN_DIVERGED ? DIVERGED : SB_EXIT_OK;
 }
 
+/* What a queue of cells came to. stop: runs could not be stored, so the
+** cells still queued were not started. */
+typedef struct {
+    long finished, elsewhere, held;
+    int failed, diverged, stop;
+} outcome;
+
+/* What every cell of a queue is run with. */
+typedef struct {
+    const sb_spec *cells;
+    long ncells;
+    const char *db;
+    long after;                 /* the last run stored when the sweep started */
+    int resume, verbosity;
+} queue_args;
+
+/* Run the cells queue[0..nq) (indices into a->cells), up to jobs at a time
+** with per threads each, progress on standard error. The queue has room for
+** 2 * nq + 1 entries: a cell held by another sweep is tried once more at the
+** end (its process may have died or finished by then). SB_EXIT_OK, or
+** SB_EXIT_CHECK when a process could not be started. */
+static int run_queue(const queue_args *a, long *queue, long nq, int jobs, int per, outcome *o)
+{
+    int tty = isatty(2), running = 0;
+    long next = 0;
+    pid_t pids[256];
+    long pid_cell[256];
+    double t0 = sb_now(), cell_start[256];
+    char *retried = calloc((size_t)a->ncells + 1, 1);
+    memset(o, 0, sizeof *o);
+    if (!retried) { sb_usage_error("sweep: out of memory for %ld cells", a->ncells); return SB_EXIT_CHECK; }
+    while (running > 0 || (!o->stop && next < nq)) {
+        while (!o->stop && running < jobs && next < nq) {
+            long i = queue[next++];
+            fflush(NULL);
+            pid_t p = fork();
+            if (p < 0) { perror("sharebench: sweep: fork"); free(retried); return SB_EXIT_CHECK; }
+            if (p == 0) _exit(child(&a->cells[i], a->db, per, a->after, a->resume, a->verbosity > 0));
+            pids[running] = p;
+            pid_cell[running] = i;
+            cell_start[running] = sb_now();
+            running++;
+            if (a->verbosity > 0 && !tty) {
+                char label[256];
+                sb_spec_label(&a->cells[i], label, sizeof label);
+                fprintf(stderr, "sweep: started %s\n", label);
+            }
+            if (tty && a->verbosity >= 0) {
+                char label[256], el[32];
+                sb_spec_label(&a->cells[i], label, sizeof label);
+                sb_fmt_time(sb_now() - t0, el, sizeof el);
+                fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", o->finished, nq, label, el);
+                fflush(stderr);
+            }
+        }
+        int ws;
+        pid_t p = wait(&ws);
+        if (p < 0) break;
+        int k = 0;
+        while (k < running && pids[k] != p) k++;
+        if (k == running) continue;
+        long c = pid_cell[k];
+        double took = sb_now() - cell_start[k];
+        pids[k] = pids[running - 1]; pid_cell[k] = pid_cell[running - 1]; cell_start[k] = cell_start[running - 1];
+        running--;
+        int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        if (code == HELD && !retried[c]) {   /* once more at the end */
+            retried[c] = 1;
+            queue[nq++] = c;
+            continue;
+        }
+        o->finished++;
+        char label[256];
+        sb_spec_label(&a->cells[c], label, sizeof label);
+        if (code == DONE_ELSEWHERE || code == HELD) {
+            if (code == DONE_ELSEWHERE) o->elsewhere++;
+            else o->held++;
+            if (!tty)
+                fprintf(stderr, "sweep: %ld/%ld %s: %s\n", o->finished, nq,
+                        code == DONE_ELSEWHERE ? "stored by another sweep meanwhile" : "running in another sweep, not here", label);
+            continue;
+        }
+        const char *what = code == 0 ? "finished" : code == DIVERGED ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
+        /* why, where a failure's reason is not in the line above it: a failed
+        ** run's is in its record; a cell refused before it ran stored nothing */
+        const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
+                          : code < 0 ? " (killed by a signal)"
+                          : code > 0 && code != DIVERGED && code != NOT_STORED ? " (see the run's error in the database)" : "";
+        if (code == DIVERGED) o->diverged++;
+        else if (code != 0) o->failed++;
+        char el[32], left[32];
+        double elapsed = sb_now() - t0;
+        sb_fmt_time(elapsed, el, sizeof el);
+        sb_fmt_time(elapsed / o->finished * (nq - o->finished), left, sizeof left);
+        int failure = code != 0 && code != DIVERGED;
+        if (tty && failure)   /* failures stay on screen, even --quiet; the rest is one updated line */
+            fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
+        if (tty && a->verbosity >= 0)
+            fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", o->finished, nq, what, label, took,
+                    el, left, o->finished == nq ? "\n" : "");
+        else if (!tty && (a->verbosity >= 0 || failure))
+            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s | %s elapsed, ~%s left\n", o->finished, nq, what, label, took, why,
+                    el, left);
+        if (code == NOT_STORED && !o->stop) {
+            o->stop = 1;
+            fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
+                    "finish, no more start; fix that and run the sweep again with --resume\n", tty ? "\r\033[K" : "", a->db);
+        }
+        fflush(stderr);
+    }
+    if (tty && a->verbosity >= 0 && o->finished != nq) fputc('\n', stderr);   /* the progress line of a stopped sweep */
+    free(retried);
+    return SB_EXIT_OK;
+}
+
+/* The outcome of a queue of nq cells ("cells", "timing runs"): standard output. */
+static void say_outcome(const char *sweep, const char *what, long nq, const outcome *o, const char *db)
+{
+    long ran = o->finished - o->elsewhere - o->held;
+    printf("sweep %s: %ld %s run: %ld finished, %d diverged, %d failed", sweep, ran, what, ran - o->diverged - o->failed,
+           o->diverged, o->failed);
+    if (o->elsewhere) printf("; %ld stored by another sweep meanwhile", o->elsewhere);
+    if (o->held) printf("; %ld running in another sweep (not run here)", o->held);
+    if (o->stop) printf("; %ld not started", nq - o->finished);
+    printf(" (%s)\n", db);
+    fflush(stdout);
+}
+
+/* --speed-pass: the timing cells, appended to *cells after its n cells: for
+** each configuration of the sweep (its cells but for the seed), `loops` short
+** timing runs (sb_runner_timing_spec, seeds 1..loops) that name the
+** configuration's first cell in speed_of. They run one at a time after the
+** sweep's cells, so no other cell of the sweep shares the machine while they
+** are timed; reports take speed from them (runset.h). The number of cells
+** now, or -1 with a message. */
+static long add_speed_cells(sb_spec **cells, long n, int loops, char *err, size_t errlen)
+{
+    char (*conf)[17] = malloc(sizeof *conf * (size_t)n);
+    long *first = malloc(sizeof *first * (size_t)n), nconf = 0, total = -1;
+    sb_spec *c = malloc(sizeof *c);
+    if (!conf || !first || !c) { snprintf(err, errlen, "out of memory for %ld cells", n); goto done; }
+    for (long i = 0; i < n; i++) {
+        char key[17];
+        *c = (*cells)[i];
+        sb_spec_set(c, "seed", "0", err, errlen);
+        sb_spec_cell(c, key);
+        long j = 0;
+        while (j < nconf && strcmp(conf[j], key)) j++;
+        if (j == nconf) { memcpy(conf[nconf], key, sizeof key); first[nconf++] = i; }
+    }
+    sb_spec *more = realloc(*cells, sizeof *more * (size_t)(n + nconf * loops));
+    if (!more) { snprintf(err, errlen, "out of memory for %ld cells", n + nconf * loops); goto done; }
+    *cells = more;
+    total = n;
+    for (long j = 0; j < nconf; j++)
+        for (int l = 1; l <= loops; l++) {
+            char of[17], label[256], why[SB_ERR_LEN];
+            sb_spec *s = &more[total];
+            *s = more[first[j]];
+            sb_spec_cell(&more[first[j]], of);
+            if (sb_spec_set(s, "speed_of", of, why, sizeof why) || sb_runner_timing_spec(s, l, why, sizeof why)) {
+                sb_spec_label(&more[first[j]], label, sizeof label);
+                snprintf(err, errlen, "--speed-pass: %.200s: %.280s", label, why);
+                total = -1;
+                goto done;
+            }
+            total++;
+        }
+done:
+    free(conf);
+    free(first);
+    free(c);
+    return total;
+}
+
 int sb_cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -119,11 +300,11 @@ int sb_cmd_sweep(int argc, char **argv)
         { "threads", required_argument, NULL, 't' }, { "mem-budget", required_argument, NULL, 'm' },
         { "rank-timeout", required_argument, NULL, 'T' }, { "cell-child", required_argument, NULL, 'C' },
         { "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "speed-pass", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     char err[SB_ERR_LEN], *end;
     const char *db = SB_DEFAULT_DB, *cell_child = NULL;
-    int opt, jobs = 1, resume = 0, dry = 0, threads = 0;
+    int opt, jobs = 1, resume = 0, dry = 0, threads = 0, speed_loops = 0;
     long v;
     double budget = 0, rank_timeout = 120;
     sb_cli_opts co;
@@ -148,6 +329,11 @@ int sb_cmd_sweep(int argc, char **argv)
             rank_timeout = strtod(optarg, &end);
             if (*end || !(rank_timeout >= 1 && rank_timeout <= 86400))
                 return sb_usage_error("sweep: --rank-timeout '%s': expected seconds from 1 to 86400", optarg);
+            break;
+        case 'S':
+            if (sb_cli_parse_long(optarg, 2, 20, &v))
+                return sb_usage_error("sweep: --speed-pass '%s': expected timing runs per configuration from 2 to 20", optarg);
+            speed_loops = (int)v;
             break;
         case 'C': cell_child = optarg; break;
         case 'r': resume = 1; break;
@@ -174,8 +360,12 @@ int sb_cmd_sweep(int argc, char **argv)
     if (cell_child) { int crc = sb_mpi_sweep_cell(g, cell_child); sb_grid_free(g); return crc; }
     int mpi = sb_mpi_launched() && !dry && (sb_mpi_built() || sb_mpi_launched_size() != 1);
     if (mpi && co.seen['j']) { sb_grid_free(g); return sb_usage_error("sweep: --jobs is for one machine; under mpirun, start more ranks"); }
+    if (mpi && speed_loops) {
+        sb_grid_free(g);
+        return sb_usage_error("sweep: --speed-pass times one cell at a time on one machine; run it without mpirun");
+    }
     if (dry && sb_mpi_launched_rank() > 0) { sb_grid_free(g); return SB_EXIT_OK; }   /* rank 0 lists the cells */
-    long n = sb_grid_count(g);
+    long n = sb_grid_count(g), ncells = n;
     sb_spec *cells = calloc((size_t)n, sizeof *cells);
     char *done = calloc((size_t)n, 1), *over = calloc((size_t)n, 1);
     /* what opening each distinct task and model found (models[k] first built
@@ -203,6 +393,13 @@ int sb_cmd_sweep(int argc, char **argv)
         if (k == nmodels) model_cell[nmodels++] = i;
         plan_of[i] = &models[k];
     }
+    if (speed_loops && (ncells = add_speed_cells(&cells, n, speed_loops, err, sizeof err)) < 0) {
+        sb_usage_error("sweep: %s: %s", file, err);
+        goto out;
+    }
+    char *all_done = realloc(done, (size_t)ncells);
+    if (!all_done) { sb_usage_error("sweep: out of memory for %ld cells", ncells); goto out; }
+    done = all_done;
     sb_machine mc;
     sb_machine_read(&mc);
     int per = threads ? threads : (mc.cores / jobs > 0 ? mc.cores / jobs : 1);
@@ -227,7 +424,7 @@ int sb_cmd_sweep(int argc, char **argv)
     long after = st ? sb_lease_last_run(st, err, sizeof err) : 0;
     if (after < 0) { sb_usage_error("sweep: %s", err); goto out; }
     long pending = 0;
-    for (long i = 0; i < n; i++) {
+    for (long i = 0; i < ncells; i++) {
         char cell[17];
         sb_spec_cell(&cells[i], cell);
         int has = st && resume ? sb_store_has_cell(st, cell, err, sizeof err) : 0;
@@ -236,135 +433,55 @@ int sb_cmd_sweep(int argc, char **argv)
         pending += !has;
     }
     if (dry) {
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; i < ncells; i++) {
             char cell[17], what[512], state[400] = "";
             sb_lease_holder h;
             sb_spec_cell(&cells[i], cell);
-            sb_grid_describe(g, i, what, sizeof what);
+            if (i < n) sb_grid_describe(g, i, what, sizeof what);
+            else {
+                char label[256];
+                sb_spec_label(&cells[i], label, sizeof label);
+                snprintf(what, sizeof what, "speed pass: %s", label);
+            }
             int held = !done[i] && st ? sb_lease_holder_of(st, cell, &h, err, sizeof err) : 0;
             if (held < 0) { sb_usage_error("sweep: %s", err); goto out; }
             if (held) snprintf(state, sizeof state, "  (running: pid %ld on %s since %s)", h.pid, h.host, h.taken);
             printf("%4ld  %s  %-7s  %s%s%s\n", i + 1, cell, done[i] ? "done" : "pending", what[0] ? what : cells[i].task,
-                   over[i] ? "  (does not fit in memory)" : "", state);
+                   i < n && over[i] ? "  (does not fit in memory)" : "", state);
         }
-        printf("%ld cells, %ld to run%s\n", n, pending, resume ? "" : " (without --resume every cell runs)");
+        printf("%ld cells, %ld to run%s\n", ncells, pending, resume ? "" : " (without --resume every cell runs)");
         if (refused) printf("the sweep would be refused: %s\n", err);
         rc = SB_EXIT_OK;
         goto out;
     }
     sb_store_close(st);   /* children open their own connections (none may cross a fork) */
     st = NULL;
-    int tty = isatty(2), failed = 0, diverged = 0, running = 0, stop = 0;
-    long next = 0, finished = 0, elsewhere = 0, held = 0, ntodo = 0;
-    pid_t pids[256];
-    long pid_cell[256];
-    double t0 = sb_now(), cell_start[256];
-    /* the cells to run, in order; a cell held by another sweep is tried once
-    ** more at the end (its process may have died or finished by then) */
-    long *todo = calloc(2 * (size_t)n + 1, sizeof *todo);
-    char *retried = calloc((size_t)n + 1, 1);
-    if (!todo || !retried) { free(todo); free(retried); sb_usage_error("sweep: out of memory for %ld cells", n); goto out; }
+    /* the sweep's cells, up to --jobs at a time; then the timing runs, one at a time */
+    long *queue = calloc(2 * (size_t)ncells + 1, sizeof *queue), nq = 0;
+    if (!queue) { sb_usage_error("sweep: out of memory for %ld cells", ncells); goto out; }
     for (long i = 0; i < n; i++)
-        if (!done[i]) todo[ntodo++] = i;
+        if (!done[i]) queue[nq++] = i;
+    outcome o;
+    queue_args qa = { cells, ncells, db, after, resume, verbosity };
     if (verbosity >= 0)
-        fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, pending, jobs,
+        fprintf(stderr, "sweep %s: %ld cells, %ld to run, %d job%s of %d thread%s, into %s\n", sb_grid_name(g), n, nq, jobs,
                 jobs > 1 ? "s" : "", per, per > 1 ? "s" : "", db);
-    fflush(stderr);
-    while (running > 0 || (!stop && next < ntodo)) {
-        while (!stop && running < jobs && next < ntodo) {
-            long i = todo[next++];
-            fflush(NULL);
-            pid_t p = fork();
-            if (p < 0) { perror("sharebench: sweep: fork"); rc = SB_EXIT_CHECK; free(todo); free(retried); goto out; }
-            if (p == 0) _exit(child(&cells[i], db, per, after, resume, verbosity > 0));
-            pids[running] = p;
-            pid_cell[running] = i;
-            cell_start[running] = sb_now();
-            running++;
-            if (verbosity > 0 && !tty) {
-                char label[256];
-                sb_spec_label(&cells[i], label, sizeof label);
-                fprintf(stderr, "sweep: started %s\n", label);
-            }
-            if (tty && verbosity >= 0) {
-                char label[256], el[32];
-                sb_spec_label(&cells[i], label, sizeof label);
-                sb_fmt_time(sb_now() - t0, el, sizeof el);
-                fprintf(stderr, "\r\033[K[%ld/%ld done] running %s | %s elapsed", finished, pending, label, el);
-                fflush(stderr);
-            }
-        }
-        int ws;
-        pid_t p = wait(&ws);
-        if (p < 0) break;
-        int k = 0;
-        while (k < running && pids[k] != p) k++;
-        if (k == running) continue;
-        long c = pid_cell[k];
-        double took = sb_now() - cell_start[k];
-        pids[k] = pids[running - 1]; pid_cell[k] = pid_cell[running - 1]; cell_start[k] = cell_start[running - 1];
-        running--;
-        int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-        if (code == HELD && !retried[c]) {   /* once more at the end */
-            retried[c] = 1;
-            todo[ntodo++] = c;
-            continue;
-        }
-        finished++;
-        if (code == DONE_ELSEWHERE || code == HELD) {
-            char label[256];
-            sb_spec_label(&cells[c], label, sizeof label);
-            if (code == DONE_ELSEWHERE) elsewhere++;
-            else held++;
-            if (!tty)
-                fprintf(stderr, "sweep: %ld/%ld %s: %s\n", finished, pending,
-                        code == DONE_ELSEWHERE ? "stored by another sweep meanwhile" : "running in another sweep, not here", label);
-            continue;
-        }
-        const char *what = code == 0 ? "finished" : code == DIVERGED ? "diverged" : code == NOT_STORED ? "NOT STORED" : "FAILED";
-        /* why, where a failure's reason is not in the line above it: a failed
-        ** run's is in its record; a cell refused before it ran stored nothing */
-        const char *why = code == SB_EXIT_USAGE ? " (not stored: the cell was refused before it ran; the message above says why)"
-                          : code < 0 ? " (killed by a signal)"
-                          : code > 0 && code != DIVERGED && code != NOT_STORED ? " (see the run's error in the database)" : "";
-        if (code == DIVERGED) diverged++;
-        else if (code != 0) failed++;
-        char label[256], el[32], left[32];
-        sb_spec_label(&cells[c], label, sizeof label);
-        double elapsed = sb_now() - t0;
-        sb_fmt_time(elapsed, el, sizeof el);
-        sb_fmt_time(elapsed / finished * (pending - finished), left, sizeof left);
-        int failure = code != 0 && code != 3;
-        if (tty && failure)   /* failures stay on screen, even --quiet; the rest is one updated line */
-            fprintf(stderr, "\r\033[K%s: %s (%.1f s)%s\n", what, label, took, why);
-        if (tty && verbosity >= 0)
-            fprintf(stderr, "\r\033[K[%ld/%ld done] %s %s (%.1f s) | %s elapsed, ~%s left%s", finished, pending, what, label, took, el,
-                    left, finished == pending ? "\n" : "");
-        else if (!tty && (verbosity >= 0 || failure))
-            fprintf(stderr, "sweep: %ld/%ld %s: %s (%.1f s)%s | %s elapsed, ~%s left\n", finished, pending, what, label, took, why, el,
-                    left);
-        if (code == NOT_STORED && !stop) {
-            stop = 1;
-            fprintf(stderr, "%ssweep: stopping: runs cannot be stored in %s (the message above says why); the cells running "
-                    "finish, no more start; fix that and run the sweep again with --resume\n", tty ? "\r\033[K" : "", db);
-        }
-        fflush(stderr);
+    rc = run_queue(&qa, queue, nq, jobs, per, &o);
+    if (rc == SB_EXIT_OK && (verbosity >= 0 || o.failed || o.stop)) say_outcome(sb_grid_name(g), "cells", nq, &o, db);
+    if (rc == SB_EXIT_OK && ncells > n && !o.stop) {
+        int failed = o.failed;
+        nq = 0;
+        for (long i = n; i < ncells; i++)
+            if (!done[i]) queue[nq++] = i;
+        if (verbosity >= 0)
+            fprintf(stderr, "sweep %s: speed pass: %ld timing runs of %d steps, %ld to run, one at a time with %d thread%s\n",
+                    sb_grid_name(g), ncells - n, SB_TIMING_STEPS, nq, per, per > 1 ? "s" : "");
+        rc = run_queue(&qa, queue, nq, 1, per, &o);
+        if (rc == SB_EXIT_OK && (verbosity >= 0 || o.failed || o.stop)) say_outcome(sb_grid_name(g), "timing runs", nq, &o, db);
+        o.failed += failed;
     }
-    if (tty && verbosity >= 0 && finished != pending) fputc('\n', stderr);   /* the progress line of a stopped sweep */
-    long ran = finished - elsewhere - held;
-    if (verbosity >= 0 || failed || stop) {
-        /* the outcome: standard output */
-        printf("sweep %s: %ld cells run: %ld finished, %d diverged, %d failed", sb_grid_name(g), ran, ran - diverged - failed,
-               diverged, failed);
-        if (elsewhere) printf("; %ld stored by another sweep meanwhile", elsewhere);
-        if (held) printf("; %ld running in another sweep (not run here)", held);
-        if (stop) printf("; %ld not started", pending - finished);
-        printf(" (%s)\n", db);
-        fflush(stdout);
-    }
-    free(todo);
-    free(retried);
-    rc = failed ? SB_EXIT_CHECK : SB_EXIT_OK;
+    free(queue);
+    if (rc == SB_EXIT_OK) rc = o.failed ? SB_EXIT_CHECK : SB_EXIT_OK;
 out:
     sb_store_close(st);
     free(cells);

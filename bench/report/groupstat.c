@@ -35,27 +35,41 @@ static void summarise(int bounded, const sb_rs_run *r, const double *x, int n, s
     sb_stats_summary(x, n, 0.95, s);
 }
 
-/* A speed over the group's finished runs (the seeds are its repetitions), on
-** the log scale: geometric mean and an interval that stays positive. */
-/* A speed over the group's finished runs that other processes did not slow
-** (flag: the run's contention metric, 1 when it was slowed; older records
-** have none and count as clean). When every run was slowed the summary is of
-** them all and *contended says so: a figure still to show, not to trust. */
-static void speed(const sb_runset *s, const sb_rs_group *g, sb_metric_id m, sb_metric_id flag, sb_summary *out, int *contended)
+/* A speed on the log scale (geometric mean and an interval that stays
+** positive). Runs no other process slowed count first (flag: the run's
+** contention metric, 1 when it was slowed; older records have none and count
+** as clean): the group's timing runs of the sweep's speed pass (*timed: 1),
+** else its own runs, the seeds being the repetitions. When every run was
+** slowed, the timing runs still go first (they ran alone), and *contended
+** says so: a figure to show, not to trust. */
+static void speed(const sb_runset *s, const sb_rs_group *g, sb_metric_id m, sb_metric_id flag, sb_summary *out, int *contended,
+                  int *timed)
 {
-    double clean[256], all[256];
-    int nc = 0, na = 0;
+    /* [timing runs, runs] x [clean, all] */
+    double x[2][2][256];
+    int n[2][2] = { { 0, 0 }, { 0, 0 } };
     memset(out, 0, sizeof *out);
     out->mean = out->lo = out->hi = NAN;
-    for (int k = 0; k < g->nrun && na < 256; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        double v = sb_rs_metric(r, m);
-        if (!sb_rs_finished(r) || !isfinite(v)) continue;
-        all[na++] = v;
-        if (!(sb_rs_metric(r, flag) > 0)) clean[nc++] = v;
+    for (int from = 0; from < 2; from++) {
+        int nr = from ? g->nrun : g->ntiming;
+        for (int k = 0; k < nr && n[from][1] < 256; k++) {
+            const sb_rs_run *r = from ? &s->runs[g->run[k]] : &s->speed[g->timing[k]];
+            double v = sb_rs_metric(r, m);
+            if (!sb_rs_finished(r) || !isfinite(v)) continue;
+            x[from][1][n[from][1]++] = v;
+            if (!(sb_rs_metric(r, flag) > 0)) x[from][0][n[from][0]++] = v;
+        }
     }
-    *contended = !nc && na;
-    sb_stats_log_summary(nc ? clean : all, nc ? nc : na, 0.95, out);
+    static const int order[4][2] = { { 0, 0 }, { 1, 0 }, { 0, 1 }, { 1, 1 } };
+    for (int i = 0; i < 4; i++) {
+        int from = order[i][0], all = order[i][1];
+        if (!n[from][all]) continue;
+        *timed = from == 0;
+        *contended = all;
+        sb_stats_log_summary(x[from][all], n[from][all], 0.95, out);
+        return;
+    }
+    *timed = *contended = 0;
 }
 
 void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
@@ -88,9 +102,9 @@ void sb_gstat_of(const sb_runset *s, int gi, double budget, sb_gstat *st)
     st->p_chance = st->q_chance = st->q_test = st->q_tl = NAN;
     st->above_chance = st->learned = -1;
     st->by = -1;
-    speed(s, g, SB_M_TRAIN_TOKENS_PER_S, SB_M_CONTENDED, &st->train, &st->contended[0]);
-    speed(s, g, SB_M_INFER_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->infer, &st->contended[1]);
-    speed(s, g, SB_M_DECODE_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->decode, &st->contended[2]);
+    speed(s, g, SB_M_TRAIN_TOKENS_PER_S, SB_M_CONTENDED, &st->train, &st->contended[0], &st->timed[0]);
+    speed(s, g, SB_M_INFER_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->infer, &st->contended[1], &st->timed[1]);
+    speed(s, g, SB_M_DECODE_TOKENS_PER_S, SB_M_INFER_CONTENDED, &st->decode, &st->contended[2], &st->timed[2]);
     st->params = sb_rs_group_mean(s, g, SB_M_PARAMS_UNIQUE);
     st->params_every = sb_rs_group_mean(s, g, SB_M_PARAMS_EVERY_DEPTH);
     st->rss = sb_rs_group_mean(s, g, SB_M_PEAK_RSS_BYTES);

@@ -37,6 +37,7 @@ typedef struct {
     double test_se;                /* the test split's standard error (mean over seeds; NAN unknown) */
     sb_summary train, infer, decode; /* tokens per second over the runs no other process slowed (geometric mean, log interval) */
     int contended[3];              /* train, infer, decode: every run was slowed, so the summary is of slowed runs */
+    int timed[3];                  /* train, infer, decode: from the timing runs of the sweep's speed pass */
     double step_bytes, bytes[5], rss, calib;
     int none;                      /* index of the group it is compared with, -1 */
     int has_dtest, has_dtl;

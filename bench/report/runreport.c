@@ -161,6 +161,13 @@ int sb_report_run_write(const sb_report_options *o, long id, sb_report_outcome *
     int ri = -1;
     for (int i = 0; i < s->nruns && ri < 0; i++)
         if (s->runs[i].id == id) ri = i;
+    for (int i = 0; i < s->nspeed && ri < 0; i++)
+        if (s->speed[i].id == id) {
+            snprintf(err, errlen, "--run %ld: a timing run of a speed pass (it times the configuration of cell %s, whose runs "
+                                  "have reports of their own)", id, sb_rs_param(&s->speed[i], "speed_of"));
+            sb_runset_free(s);
+            return -1;
+        }
     if (ri < 0) {
         snprintf(err, errlen, "--run %ld: no such run in %s ('sharebench list' shows their ids; a run superseded by a later run "
                               "of its cell is not read)", id, o->db);
@@ -171,6 +178,7 @@ int sb_report_run_write(const sb_report_options *o, long id, sb_report_outcome *
     sb_rs_group g = s->groups[s->runs[ri].group];
     g.run = &ri;
     g.nrun = 1;
+    g.ntiming = 0;   /* its own speed, not its configuration's speed pass */
     sb_runset one = *s;
     one.groups = &g;
     one.ngroups = 1;

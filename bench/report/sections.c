@@ -44,10 +44,12 @@ void sb_section_sources(sb_doc *d, const sb_runset *s, const char *db, const cha
     sb_machine mc;
     sb_machine_read(&mc);
     if (seeds_hi != seeds_lo) snprintf(hi, sizeof hi, " to %d", seeds_hi);
+    char timing[96] = "";
+    if (s->nspeed) snprintf(timing, sizeof timing, "; and %d timing runs of its speed pass", s->nspeed);
     sb_doc_para(d, "Generated %s by sharebench %s from %s%s%s: %d runs (%d finished, %d diverged, %d failed) of %d configurations, "
-                   "%d%s seeds each.",
+                   "%d%s seeds each%s.",
                 when, mc.version, db, sweep ? ", sweep " : "", sweep ? sweep : "", s->nruns, fin, div, failed, s->ngroups, seeds_lo,
-                hi);
+                hi, timing);
 }
 
 void sb_section_machine(sb_doc *d, const sb_runset *s)
@@ -82,7 +84,8 @@ void sb_section_machine(sb_doc *d, const sb_runset *s)
                    "be paired). Every p-value of the report is adjusted together by Benjamini and Hochberg (1995) and shown as q; "
                    "q > 0.05 is a tie. Above chance: a one-sided t-test of the test mean against the task's chance level, its "
                    "standard error adding the test split's (shared by every seed) to the spread over seeds. Speeds: geometric "
-                   "mean over seeds with a 95%% interval on the log scale; each seed's run is one repetition.");
+                   "mean with a 95%% interval on the log scale over repetitions: the timing runs of the speed pass where "
+                   "there is one, else each seed's run.");
 }
 
 /* ---- the summary ---- */
@@ -327,6 +330,14 @@ static int any_contended(const sb_gstat *st, const int *idx, int n)
     return 0;
 }
 
+/* How many of the configurations idx[0..n) have their speeds from the speed pass. */
+static int count_timed(const sb_gstat *st, const int *idx, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += st[idx[i]].timed[0] || st[idx[i]].timed[1];
+    return k;
+}
+
 /* The table of a task's configurations. */
 static void task_table(sb_doc *d, const sb_runset *s, const sb_gstat *st, const int *idx, int n)
 {
@@ -385,11 +396,21 @@ void sb_section_task(sb_doc *d, const sb_runset *s, const sb_gstat *st, sb_figur
                    "sequences than training (length generalisation).",
                 metric ? metric : "?", st[idx[0]].higher ? "higher" : "lower", sb_rs_metric(r0, SB_M_CHANCE), knobs, batch, steps);
     task_table(d, s, st, idx, n);
+    int timed = count_timed(st, idx, n);
+    char from[400];
+    if (timed == n)
+        snprintf(from, sizeof from, "the sweep's speed pass: short timing runs, one at a time after the sweep's cells "
+                                    "(`sweep --speed-pass`)");
+    else if (timed)
+        snprintf(from, sizeof from, "the sweep's speed pass (short timing runs, one at a time after the sweep's cells) for "
+                                    "%d of these %d configurations, the others from their runs", timed, n);
+    else snprintf(from, sizeof from, "the runs (no speed pass: `sweep --speed-pass N` times each configuration alone)");
     sb_doc_para(d, "Step memory: parameters, gradients, AdamW moments, activations and backward scratch of one training step, "
                    "from the engine's accounting; peak RSS as measured (mean over seeds). Sharing shrinks the first three, not "
-                   "activations or compute. Speeds (tokens per second, geometric mean [95%% CI] over seeds) come from the "
-                   "runs no other process slowed: each run records its contention (CPU time per step against wall time, the "
-                   "run queue); %s",
+                   "activations or compute. Speeds (tokens per second, geometric mean [95%% CI] over repetitions) come from %s, "
+                   "counting only runs no other process slowed: each run records its contention (CPU time per step against wall "
+                   "time, the run queue); %s",
+                from,
                 any_contended(st, idx, n) ? "\"(contended)\" marks a configuration every run of which was slowed: its speed "
                                             "is shown, not to be compared. `sharebench gate --remeasure` times the training step "
                                             "again one configuration at a time."

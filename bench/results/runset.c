@@ -36,11 +36,13 @@ void sb_runset_free(sb_runset *s)
 {
     if (!s) return;
     for (int i = 0; i < s->nruns; i++) free_run(&s->runs[i]);
+    for (int i = 0; i < s->nspeed; i++) free_run(&s->speed[i]);
     for (int g = 0; g < s->ngroups; g++) {
         free(s->groups[g].task); free(s->groups[g].sharing); free(s->groups[g].config);
-        free(s->groups[g].label); free(s->groups[g].run);
+        free(s->groups[g].label); free(s->groups[g].run); free(s->groups[g].timing);
     }
     free(s->runs);
+    free(s->speed);
     free(s->groups);
     sb_store_close(s->store);
     free(s);
@@ -284,6 +286,46 @@ static int group_runs(sb_runset *s)
     return label_groups(s);
 }
 
+/* Hold the timing runs of sweep --speed-pass apart from the runs, before
+** they are grouped: they time a configuration, they are none. */
+static int take_timing_runs(sb_runset *s)
+{
+    int k = 0;
+    for (int i = 0; i < s->nruns; i++) {
+        const char *of = sb_rs_param(&s->runs[i], "speed_of");
+        if (!of || !*of) {
+            s->runs[k++] = s->runs[i];
+            continue;
+        }
+        sb_rs_run *p = realloc(s->speed, sizeof *p * (size_t)(s->nspeed + 1));
+        if (!p) return -1;
+        s->speed = p;
+        s->speed[s->nspeed++] = s->runs[i];
+    }
+    s->nruns = k;
+    return 0;
+}
+
+/* Each timing run to the configuration of the cell it names (its group, -1
+** when that cell's run is not in the set). */
+static int attach_timing_runs(sb_runset *s)
+{
+    for (int t = 0; t < s->nspeed; t++) {
+        const char *of = sb_rs_param(&s->speed[t], "speed_of");
+        int g = -1;
+        for (int i = 0; i < s->nruns && g < 0; i++)
+            if (!strcmp(s->runs[i].cell, of)) g = s->runs[i].group;
+        s->speed[t].group = g;
+        if (g < 0) continue;
+        sb_rs_group *G = &s->groups[g];
+        int *p = realloc(G->timing, sizeof *p * (size_t)(G->ntiming + 1));
+        if (!p) return -1;
+        G->timing = p;
+        G->timing[G->ntiming++] = t;
+    }
+    return 0;
+}
+
 int *sb_rs_task_groups(const sb_runset *s, const char *task, int *n)
 {
     int *idx = malloc(sizeof *idx * (size_t)(s->ngroups + 1));
@@ -367,7 +409,7 @@ sb_runset *sb_runset_from_store(sb_store *store, const char *source, const sb_rs
         if (!(s->runs[i].config = config_of(&s->runs[i]))) goto oom;
     }
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (group_runs(s)) goto oom;
+    if (take_timing_runs(s) || group_runs(s) || attach_timing_runs(s)) goto oom;
     return s;
 sqlfail:
     snprintf(err, errlen, "%s: %s", source, sqlite3_errmsg(db));

@@ -12,6 +12,10 @@
 ** seed was run more than once in a configuration (a sweep run again without
 ** --resume, a failed cell run again), the latest run counts and the earlier
 ** ones are counted as superseded.
+**
+** The timing runs of `sweep --speed-pass` (param speed_of: the cell whose
+** configuration they time) are no configuration of their own: they are held
+** apart (speed) and each configuration lists those that time it.
 */
 #ifndef SB_RUNSET_H
 #define SB_RUNSET_H
@@ -45,6 +49,8 @@ typedef struct {
     int *run;                         /* indices into the set's runs, one per seed, by seed */
     int nrun;
     int superseded;                   /* earlier runs of a seed left out */
+    int *timing;                      /* indices into the set's speed runs that time it */
+    int ntiming;
 } sb_rs_group;
 
 typedef struct {
@@ -52,6 +58,8 @@ typedef struct {
     sb_store *store;
     sb_rs_run *runs;
     int nruns;
+    sb_rs_run *speed;                 /* the timing runs of sweep --speed-pass (group: the one timed, or -1) */
+    int nspeed;
     sb_rs_group *groups;              /* by task (alphabetical), then none first, then unique
                                          parameters descending, then sharing */
     int ngroups;

@@ -112,6 +112,19 @@ int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err
     return sb_spec_validate(s, err, errlen) || check_planned(s, plan, err, errlen) ? -1 : 0;
 }
 
+int sb_runner_timing_spec(sb_spec *s, long seed, char *err, size_t errlen)
+{
+    char steps[16], sd[32];
+    snprintf(steps, sizeof steps, "%d", SB_TIMING_STEPS);
+    snprintf(sd, sizeof sd, "%ld", seed);
+    return sb_spec_set(s, "steps", steps, err, errlen) || sb_spec_set(s, "eval_every", steps, err, errlen) ||
+                   sb_spec_set(s, "analysis", "0", err, errlen) || sb_spec_set(s, "save", "", err, errlen) ||
+                   sb_spec_set(s, "save_optim", "", err, errlen) || sb_spec_set(s, "seed", sd, err, errlen) ||
+                   sb_spec_validate(s, err, errlen)
+               ? -1
+               : 0;
+}
+
 int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t errlen)
 {
     sb_runner_plan p;

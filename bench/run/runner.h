@@ -36,6 +36,14 @@ int sb_runner_check(const sb_spec *s, sb_runner_plan *plan, char *err, size_t er
 ** opening the task and deriving the model again (a sweep's cells share tasks). */
 int sb_runner_check_same(const sb_spec *s, const sb_runner_plan *plan, char *err, size_t errlen);
 
+/* Make s a short timing loop of its configuration: SB_TIMING_STEPS training
+** steps (the first five warm-up: their times are left out of the quiet step
+** time), no analyses, nothing saved, this seed. For timing again what a sweep
+** measured while other work ran (gate --remeasure, sweep --speed-pass).
+** 0, or -1 with a message when the configuration cannot run so short. */
+#define SB_TIMING_STEPS 30
+int sb_runner_timing_spec(sb_spec *s, long seed, char *err, size_t errlen);
+
 /* Execute a checked spec with the threads already set. Returns the run's
 ** record with status finished, diverged (non-finite loss: training stopped at
 ** diverged_step) or failed (with the error); NULL only when the spec fails

@@ -109,6 +109,7 @@ static const tkey tkeys[] = {
        "merge_patience validations without a new best), at the latest at merge_at", "step"),
     LI(merge_patience, 1, 1000, "merge_on=plateau: validations in a row without a new best validation loss before the merge", "2"),
     LF(merge_min_delta, 0, 1000, "merge_on=plateau: a new best is lower than the best so far by more than this (nats)", "0"),
+    LS(speed_of, "set by sweep --speed-pass: this short run times the configuration of that cell (16 hex digits)", ""),
 };
 #undef KI
 #undef KX
@@ -329,6 +330,10 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
     if (!s->task[0]) { snprintf(err, errlen, "no task given (task=NAME; 'sharebench tasks' lists them)"); return -1; }
     if (unknown_task(s->task, err, errlen)) return -1;
     if (sb_sharing_resolve(&s->model, &sh, err, errlen)) return -1;
+    if (s->speed_of[0] && strspn(s->speed_of, "0123456789abcdef") != 16) {
+        snprintf(err, errlen, "speed_of='%s': expected a cell (16 hexadecimal digits), as sweep --speed-pass sets it", s->speed_of);
+        return -1;
+    }
     /* the compression keys together */
     int post_factor = strcmp(s->factor_init, "train") != 0, scheduled = !strcmp(s->prune, "gradual") || !strcmp(s->prune, "movement");
     if (post_factor && !s->model.factor) {

@@ -41,11 +41,12 @@ typedef struct {
     char save_optim[SB_PATH_LEN]; /* where to save its AdamW moments (a file of their own), or empty */
     char init_optim[SB_PATH_LEN]; /* AdamW moments to start from (with init_from), or empty */
     char convert[16];             /* none, or svd: lowrank corrections from the SVD of the trained checkpoint's residuals */
-    int test_loops;
+    int test_loops;               /* a looped model (loop:P,K,C) evaluated with its core looped this many times (0: as trained) */
     char merge_on[16];            /* step, or plateau: progressive merging when the validation loss stops falling */
     int merge_patience;
     float merge_min_delta;
-    char train_loops[16];         /* fixed, or sampled: a looped model's loops drawn every step (Geiping et al.) */               /* a looped model (loop:P,K,C) evaluated with its core looped this many times (0: as trained) */
+    char train_loops[16];         /* fixed, or sampled: a looped model's loops drawn every step (Geiping et al.) */
+    char speed_of[17];            /* a timing run of `sweep --speed-pass`: the cell whose configuration it times, else empty */
     char sweep[64];               /* the sweep this run belongs to, or empty */
     uint32_t model_set[2];        /* bit per config key: set explicitly (not by preset/task) */
 } sb_spec;
