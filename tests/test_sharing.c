@@ -944,6 +944,16 @@ static void describe(void **state)
     assert_mentions(out, "0 0 1 1 2 2");
     assert_mentions(out, "16");
 
+    config_for(&c, 7, "yoco:16");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "kv   (4 unique): 0 1 2 3 ^ ^ ^");
+    assert_mentions(out, "self-decoder depths 0-2 (a sliding window of 16 positions), cross-decoder depths 3-6 on depth 3's");
+    config_for(&c, 4, "yoco:0");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "self-decoder depths 0-1 (full causal attention)");
+
     config_for(&c, 6, "progressive:cycle:2");
     resolve_ok(&c, &s);
     sb_sharing_describe(&s, out, sizeof out);

@@ -143,9 +143,7 @@ static const mod_def mods[] = {
       "attention maps computed every %d layers, reused per head (map: ^ = reused)\n" },
     { "yoco", "W", 0, INT_MAX, NULL, offsetof(sb_sharing, yoco), -1, CH_KV, NULL,
       "You Only Cache Once: the lower N/2 depths (self-decoder) attend over a sliding window of W positions (0: all before), "
-      "the upper ones all with the keys and values depth N/2 computes; Sun et al. 2024",
-      "yoco: self-decoder depths 0..N/2-1 with a sliding window of %d positions (0: full causal), cross-decoder depths "
-      "on one global key/value cache (kv: ^ = reused)\n" },
+      "the upper ones all with the keys and values depth N/2 computes; Sun et al. 2024", NULL },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -706,6 +704,13 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
         for (int l = 0; l < s->layers && w < len; l++)
             if (sb_sharing_injects(s, l)) w += (size_t)snprintf(out + w, len - w, " %d", l);
         if (w < len) w += (size_t)snprintf(out + w, len - w, "%s\n", s->loops > 1 ? "" : " (none: one loop)");
+    }
+    if (w < len && s->yoco >= 0) {
+        int h = s->layers / 2;
+        char win[48] = "full causal attention";
+        if (s->yoco > 0) snprintf(win, sizeof win, "a sliding window of %d positions", s->yoco);
+        w += (size_t)snprintf(out + w, len - w, "yoco: self-decoder depths 0-%d (%s), cross-decoder depths %d-%d on depth %d's keys "
+                              "and values (one global cache)\n", h - 1, win, h, s->layers - 1, h);
     }
     if (w < len && s->progressive) snprintf(out + w, len - w, "progressive: starts untied, merges into '%s'\n", s->target);
 }
