@@ -630,8 +630,8 @@ static att_case att_gqa_bidir = {4, 2, 0, 0, 4, 0}, att_gqa_bidir_bias = {4, 2, 
 /* long enough that causal queries go in several blocks, the last one partial */
 static att_case att_mha_causal_long = {2, 2, 1, 0, 37, 0}, att_gqa_causal_bias_long = {4, 2, 1, 1, 37, 0};
 static att_case att_mha_bidir_long = {2, 2, 0, 1, 37, 0};
-/* a sliding window (YOCO's self-decoder): short, and over several blocks with a window not a block's multiple */
-static att_case att_gqa_window = {4, 2, 1, 1, 5, 2}, att_mha_window_long = {2, 2, 1, 1, 37, 7};
+/* a sliding window (YOCO's self-decoder): short, and over two blocks of 16 queries, the second starting past its first window */
+static att_case att_gqa_window = {4, 2, 1, 1, 5, 2}, att_mha_window_long = {2, 2, 1, 1, 20, 7};
 
 #define T_(f) cmocka_unit_test_teardown(f, free_pool)
 /* one named entry per case, so each configuration is reported on its own */

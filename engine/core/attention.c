@@ -127,7 +127,8 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                         if (last + 1 < T) memset(row + last + 1, 0, sizeof(real) * (T - last - 1));
                     }
                     sb_gemm('T', 'N', keys - k0, hd, n, 1, Pb + k0, T, dob, C, 1, dvh + (long)k0 * Ck, Ck);
-                    sb_gemm('N', 'N', n, hd, keys - k0, scale, dSb + k0, T, kh + (long)k0 * Ck, Ck, 0, dq + ((long)b * T + i0) * C + h * hd, C);
+                    sb_gemm('N', 'N', n, hd, keys - k0, scale, dSb + k0, T, kh + (long)k0 * Ck, Ck, 0,
+                            dq + ((long)b * T + i0) * C + h * hd, C);
                     sb_gemm('T', 'N', keys - k0, hd, n, scale, dSb + k0, T, qh + (long)i0 * C, C, 1, dkh + (long)k0 * Ck, Ck);
                 }
             }

@@ -582,7 +582,8 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
     if (s->yoco >= 0) {
         /* YOCO is one way of placing keys and values: it replaces the other modes that move them, and a looped model's depth
         ** changes under test_loops, moving the half; its window masks positions, which an encoder's attention does not order */
-        const char *other = s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ? "attn_reuse" : s->loops ? "loop" : NULL;
+        const char *other = s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share"
+                            : s->attn_reuse > 1 ? "attn_reuse" : s->loops ? "loop" : NULL;
         if (other)
             return fail(err, errlen, "sharing", c->sharing, NULL, "yoco:%d with %s: give one; yoco places every depth's keys and "
                         "values itself (the lower half its own, the upper half one global cache)", s->yoco, other);
