@@ -277,6 +277,9 @@ grep -q "not UTF-8: written with U+FFFD" "$dir/stderr" || fail "export did not s
 "$SB" gate --baseline "$dir/latin1.db" --db "$dir/latin1.db" --json "$dir/gate.json" --markdown /dev/null 2>/dev/null
 /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$dir/gate.json" || fail "gate wrote invalid JSON"
 n=$((n + 3))
+# params --help lists every sharing term, to the last (a buffer too small once cut the list short)
+"$SB" params --help | grep -q '^  +yoco:W .*$' && "$SB" params --help | grep -q '^  progressive\[:TARGET\] ' ||
+  fail "params --help: the list of sharing terms is cut short"
 
 echo "e2e_cli: $n argument vectors refused with exit 2, each naming its option or value; nothing written"
 echo "e2e_cli: $n passed, 0 failed"

@@ -142,8 +142,8 @@ static const mod_def mods[] = {
       "and outputs; Xiao et al. 2019",
       "attention maps computed every %d layers, reused per head (map: ^ = reused)\n" },
     { "yoco", "W", 0, INT_MAX, NULL, offsetof(sb_sharing, yoco), -1, CH_KV, NULL,
-      "You Only Cache Once: the lower N/2 depths (self-decoder) attend over a sliding window of W positions (0: all before), "
-      "the upper ones all with the keys and values depth N/2 computes; Sun et al. 2024", NULL },
+      "lower N/2 depths over a sliding window of W positions (0: all before), upper ones on depth N/2's keys and values; "
+      "You Only Cache Once (YOCO)", NULL },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
