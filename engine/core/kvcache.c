@@ -33,7 +33,7 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
     if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));   /* at most a key and a value per depth */
     if (!kc || !kc->store) { free(kc); snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
     kc->m = m; kc->B = B; kc->T = T;
-    long used = 0;   /* values cached: where depths compute them (kv_share, v_share, yoco; attn_reuse: no keys) */
+    long used = 0;   /* reals cached: keys and values where depths compute them (kv_share, v_share, yoco; attn_reuse: no keys) */
     for (int l = 0; l < m->N; l++) {
         int w = sb_sharing_window(&m->sh, l);
         kc->slots[l] = w > 0 && w < T ? w : T;   /* a sliding window keeps its last W positions (YOCO's self-decoder) */
