@@ -142,7 +142,7 @@ key 'layers' given twice	params layers=2 layers=3
 heads=3 does not divide	params heads=3
 length 300 is above the 256 positions	params --length 300
 sequence:5	params sharing=sequence:5 layers=7
-unknown term 'cycles:2' (did you mean 'cycle:2'?); known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,..., loop:P,K,C; modifiers untie:K, lowrank:R, hyper:D, basis:R, kv_share:S, v_share:S, attn_reuse:S	params sharing=cycles:2
+unknown term 'cycles:2' (did you mean 'cycle:2'?); known: base maps none, all, attn, ffn, sequence:K, cycle:K, cycle_rev:K, map:I,J,..., loop:P,K,C; modifiers untie:K, lowrank:R, hyper:D, basis:R, kv_share:S, v_share:S, attn_reuse:S, yoco:W	params sharing=cycles:2
 more than any machine has	params --batch 1048576 --length 1048576 max_len=1048576
 unknown model key 'frob'	params frob=1
 option '--knobs' given twice	tasks --knobs --knobs
@@ -277,6 +277,9 @@ grep -q "not UTF-8: written with U+FFFD" "$dir/stderr" || fail "export did not s
 "$SB" gate --baseline "$dir/latin1.db" --db "$dir/latin1.db" --json "$dir/gate.json" --markdown /dev/null 2>/dev/null
 /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$dir/gate.json" || fail "gate wrote invalid JSON"
 n=$((n + 3))
+# params --help lists every sharing term, to the last (a buffer too small once cut the list short)
+"$SB" params --help | grep -q '^  +yoco:W .*$' && "$SB" params --help | grep -q '^  progressive\[:TARGET\] ' ||
+  fail "params --help: the list of sharing terms is cut short"
 
 echo "e2e_cli: $n argument vectors refused with exit 2, each naming its option or value; nothing written"
 echo "e2e_cli: $n passed, 0 failed"

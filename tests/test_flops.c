@@ -4,7 +4,8 @@
 ** feed-forward 16, 2 layers, length 4), one switch at a time: the sharing
 ** of weights changes no FLOPs, kv_share removes the reused depths' key and
 ** value products (v_share their value products, attn_reuse their query and
-** key products and scores), lowrank adds each depth's B_l A_l once a forward, factor
+** key products and scores, yoco the cross-decoder's but the first, and its window the scores
+** outside it), lowrank adds each depth's B_l A_l once a forward, factor
 ** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
 ** on average under a causal mask, T without.
 */
@@ -60,6 +61,22 @@ static void modes(void **state)
     small(&c, "attn_reuse:2");
     assert_close(count(&c).forward, 2368 - 256 - 40, 1e-12);
     assert_close(count(&c).attn, 160 - 40, 1e-12);
+    /* yoco:W, two layers: depth 1 computes the global keys and values (nothing reused); depth 0 attends over a window of
+    ** 2 keys, so positions 0..3 see 1, 2, 2, 2: 4 * 8 * 7/4 = 56 instead of 80 */
+    small(&c, "yoco:0");
+    assert_close(count(&c).forward, 2368, 1e-12);
+    small(&c, "yoco:2");
+    assert_close(count(&c).attn, 160 - 24, 1e-12);
+    assert_close(count(&c).forward, 2368 - 24, 1e-12);
+    /* four layers, 4 * (1024 + 80) + 160 = 4576 untied: depth 3 reuses depth 2's keys and values (2 x 128 fewer); a window
+    ** of 3 at depths 0 and 1 sees 1, 2, 3, 3 keys: 4 * 8 * 9/4 = 72 instead of 80 at each; a window of 4 >= T is none */
+    small(&c, "yoco:0");
+    c.layers = 4;
+    assert_close(count(&c).forward, 4576 - 256, 1e-12);
+    snprintf(c.sharing, sizeof c.sharing, "yoco:3");
+    assert_close(count(&c).forward, 4576 - 256 - 16, 1e-12);
+    snprintf(c.sharing, sizeof c.sharing, "yoco:4");
+    assert_close(count(&c).forward, 4576 - 256, 1e-12);
     /* lowrank:2 builds W + B A (2 * out * in * 2) for the 6 matrices of 2 depths once per
     ** forward of B*T = 4 tokens: 2 * (4 * 64 + 2 * 128) * 2 * 2 = 4096, 1024 a token */
     small(&c, "lowrank:2");

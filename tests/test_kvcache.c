@@ -1,8 +1,9 @@
 /*
 ** test_kvcache.c: decoding one token at a time against the key/value cache
 ** gives the full forward pass's next-token distribution at every position,
-** under sharing modes (looped depth with input injection too), cross-layer key/value sharing, grouped heads and every
-** position scheme; the cache's size follows Brandon et al.'s formula.
+** under sharing modes (looped depth with input injection too), cross-layer key/value sharing, YOCO's global cache and
+** sliding windows, grouped heads and every position scheme; the cache's size follows Brandon et al.'s formula, and
+** YOCO's (Sun et al. 2024) for yoco:W.
 */
 #include "testutil.h"
 #include "core/kvcache.h"
@@ -46,8 +47,10 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     ** * G * hd * T * B * 4 bytes */
     const sb_sharing *sh = sb_model_sharing(m);
     int S = sh->kv_share, Sv = sh->v_share, Sa = sh->attn_reuse, G = kv_heads ? kv_heads : c.heads;
-    long cached = (c.layers + S * Sa - 1) / (S * Sa) + (c.layers + S * Sv - 1) / (S * Sv);
-    assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * T * B * 4);
+    long cached = ((c.layers + S * Sa - 1) / (S * Sa) + (c.layers + S * Sv - 1) / (S * Sv)) * T;   /* positions */
+    if (sh->yoco >= 0)   /* YOCO: 2 (floor(N/2) min(W, T) + T), the self-decoder's windows and the one global cache */
+        cached = 2L * (c.layers / 2 * (sh->yoco > 0 && sh->yoco < T ? sh->yoco : T) + T);
+    assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * B * 4);
     sb_kvcache_reset(kc);
     assert_int_equal(sb_kvcache_len(kc), 0);
     sb_kvcache_free(kc);
@@ -72,6 +75,11 @@ static void matches_forward(void **state)
     check("attn_reuse:2", SB_POS_ROPE, 2, 0);         /* Xiao et al.: depths 1 and 3 apply the maps of 0 and 2 */
     check("cycle:2+attn_reuse:3", SB_POS_RELBIAS, 0, 1);
     check("all+attn_reuse:4", SB_POS_LEARNED, 1, 0);
+    /* YOCO: depths 0, 1 their own keys and values, 2 and 3 depth 2's; windows of 3 < T slide past positions 3..8 */
+    check("yoco:3", SB_POS_RELBIAS, 0, 0);
+    check("cycle:2+yoco:2", SB_POS_ROPE, 2, 0);
+    check("yoco:0", SB_POS_LEARNED, 1, 1);
+    check("all+yoco:4", SB_POS_NONE, 0, 0);
 }
 
 static void refuses_encoder(void **state)

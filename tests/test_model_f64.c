@@ -134,6 +134,8 @@ GRADCHECK(grad_relbias, { strcpy(c.sharing, "all"); c.pos = SB_POS_RELBIAS; c.la
 GRADCHECK(grad_loop, strcpy(c.sharing, "loop:1,1,1"))
 GRADCHECK(grad_loop_no_prelude, { strcpy(c.sharing, "loop:0,2,0+kv_share:2"); c.ln_shared = 1; })
 GRADCHECK(grad_loop_post_ln, { strcpy(c.sharing, "loop:0,1,1"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed = 6; })
+GRADCHECK(grad_yoco_window, { strcpy(c.sharing, "yoco:2"); c.pos = SB_POS_RELBIAS; c.heads = 4; c.kv_heads = 2; })
+GRADCHECK(grad_yoco_cycle, { strcpy(c.sharing, "cycle:2+yoco:0"); c.post_ln = 1; c.final_ln = 0; })
 GRADCHECK(grad_svformer, { strcpy(c.sharing, "v_share:4"); c.pos = SB_POS_ROPE; })
 GRADCHECK(grad_v_share_cycle_lowrank, { strcpy(c.sharing, "cycle:2+lowrank:2+v_share:2"); c.heads = 4; c.kv_heads = 2; })
 GRADCHECK(grad_v_share_all_post_ln, { strcpy(c.sharing, "all+v_share:2"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.ln_shared = 1; })
@@ -307,7 +309,8 @@ int main(void)
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
         cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_loop_no_prelude),
-        cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer), cmocka_unit_test(grad_v_share_cycle_lowrank),
+        cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer),
+        cmocka_unit_test(grad_yoco_window), cmocka_unit_test(grad_yoco_cycle), cmocka_unit_test(grad_v_share_cycle_lowrank),
         cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_attn_reuse), cmocka_unit_test(grad_attn_reuse_all_relbias),
         cmocka_unit_test(grad_attn_reuse_post_ln), cmocka_unit_test(grad_basis), cmocka_unit_test(grad_basis_v_share_ls),
         cmocka_unit_test(contributions_sum),

@@ -377,7 +377,7 @@ static void test_rope_closed_form(void **state)
 /* -------------------------------------------------------------- attention */
 
 typedef struct {
-    int B, T, Tk, NH, G, hd, causal;
+    int B, T, Tk, NH, G, hd, causal, window;
     real *q, *k, *v, *bias, *out, *att;
     const real *W;
 } att_ctx;
@@ -385,7 +385,7 @@ typedef struct {
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal);
+    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal, c->window);
     return dot(c->out, c->W, (long)c->B * c->T * c->NH * c->hd);
 }
 
@@ -401,7 +401,7 @@ static void att_reference(double *out, const att_ctx *c)
             for (int i = 0; i < c->T; i++) {
                 double mx = -INFINITY, sum = 0;
                 for (int j = 0; j < c->Tk; j++) {
-                    if (c->causal && j > i + off) { s[j] = -INFINITY; continue; }
+                    if (c->causal && (j > i + off || (c->window > 0 && j <= i + off - c->window))) { s[j] = -INFINITY; continue; }
                     double d = 0;
                     for (int e = 0; e < c->hd; e++)
                         d += c->q[((long)b * c->T + i) * C + h * c->hd + e] * c->k[((long)b * c->Tk + j) * Ck + g * c->hd + e];
@@ -418,8 +418,8 @@ static void att_reference(double *out, const att_ctx *c)
         }
 }
 
-/* Probability rows sum to 1 and entries past the causal limit are exactly 0. */
-static void check_att_probs(const real *att, int B, int NH, int T, int Tk, int causal)
+/* Probability rows sum to 1 and entries past the causal limit, or before a sliding window, are exactly 0. */
+static void check_att_probs(const real *att, int B, int NH, int T, int Tk, int causal, int window)
 {
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
@@ -427,7 +427,7 @@ static void check_att_probs(const real *att, int B, int NH, int T, int Tk, int c
                 const real *row = att + (((long)b * NH + h) * T + i) * Tk;
                 double sum = 0;
                 for (int j = 0; j < Tk; j++) {
-                    if (causal && j > i + (Tk - T)) assert_true(row[j] == 0);
+                    if (causal && (j > i + (Tk - T) || (window > 0 && j <= i + (Tk - T) - window))) assert_true(row[j] == 0);
                     else assert_true(row[j] > 0);
                     sum += row[j];
                 }
@@ -435,19 +435,19 @@ static void check_att_probs(const real *att, int B, int NH, int T, int Tk, int c
             }
 }
 
-typedef struct { int NH, G, causal, bias, T; } att_case;
+typedef struct { int NH, G, causal, bias, T, window; } att_case;
 
 static void test_attention(void **state)
 {
     const att_case *ac = *state;
     int B = 2, T = ac->T, hd = 3, NH = ac->NH, G = ac->G, C = NH * hd, Ck = G * hd;
     long nq = (long)B * T * C, nk = (long)B * T * Ck, nb = (long)NH * T * T, na = (long)B * NH * T * T;
-    att_ctx c = {B, T, T, NH, G, hd, ac->causal,
+    att_ctx c = {B, T, T, NH, G, hd, ac->causal, ac->window,
                  rand_buf(nq, 6, "att.q", 1), rand_buf(nk, 6, "att.k", 1), rand_buf(nk, 6, "att.v", 1),
                  ac->bias ? rand_buf(nb, 6, "att.bias", 0.7) : NULL, alloc(nq), alloc(na), rand_buf(nq, 6, "att.W", 1)};
 
     att_loss(&c);
-    check_att_probs(c.att, B, NH, T, T, ac->causal);
+    check_att_probs(c.att, B, NH, T, T, ac->causal, ac->window);
     double *ref = pool_alloc(sizeof(double) * (size_t)nq);
     att_reference(ref, &c);
     for (long i = 0; i < nq; i++) assert_close(c.out[i], ref[i], 1e-12);
@@ -459,7 +459,7 @@ static void test_attention(void **state)
     real *datt = rand_buf(na, 6, "att.dattgarbage", 100);
     real *dk0 = dup(dk, nk), *dv0 = dup(dv, nk), *dbias0 = dbias ? dup(dbias, nb) : NULL;
     real *gate0 = dup(gate, (long)B * NH);
-    attention_backward(dq, dk, dv, datt, dbias, gate, c.W, att, c.q, c.k, c.v, out, NULL, B, T, NH, G, hd, ac->causal);
+    attention_backward(dq, dk, dv, datt, dbias, gate, c.W, att, c.q, c.k, c.v, out, NULL, B, T, NH, G, hd, ac->causal, ac->window);
 
     check_fd("attention dq", c.q, dq, NULL, nq, att_loss, &c);   /* overwritten */
     check_fd("attention dk", c.k, dk, dk0, nk, att_loss, &c);
@@ -472,7 +472,8 @@ static void test_attention(void **state)
     if (ac->causal) /* dL/dscores is 0 where the mask is */
         for (long bh = 0; bh < (long)B * NH; bh++)
             for (int i = 0; i < T; i++)
-                for (int j = i + 1; j < T; j++) assert_true(datt[(bh * T + i) * T + j] == 0);
+                for (int j = 0; j < T; j++)
+                    if (j > i || (ac->window > 0 && j <= i - ac->window)) assert_true(datt[(bh * T + i) * T + j] == 0);
 
     /* gate: closed form sum_{t,d} dout * out, and FD of L(g) = sum(W * out with head h scaled by g) */
     real *og = alloc(nq);
@@ -513,9 +514,9 @@ static void check_attention_kv_cache(int Tk, int T)
     real *os = alloc((long)B * T * C), *as = alloc((long)B * NH * T * Tk);
     for (int causal = 0; causal < 2; causal++)
         for (int usebias = 0; usebias < 2; usebias++) {
-            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, B, Tk, Tk, NH, G, hd, causal);
-            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, B, T, Tk, NH, G, hd, causal);
-            check_att_probs(as, B, NH, T, Tk, causal);
+            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, B, Tk, Tk, NH, G, hd, causal, 0);
+            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, B, T, Tk, NH, G, hd, causal, 0);
+            check_att_probs(as, B, NH, T, Tk, causal, 0);
             for (int b = 0; b < B; b++) {
                 for (int i = 0; i < T; i++)
                     for (int e = 0; e < C; e++)
@@ -620,15 +621,17 @@ static lin_case lin_overwrite = {1, 1, 5, 0};
 /* a few rows go through GEMV instead of GEMM */
 static lin_case lin_rows1 = {1, 1, 1, 1}, lin_rows3_nobias = {0, 1, 3, 0};
 
-static att_case att_mha_causal = {4, 4, 1, 0, 4}, att_mha_causal_bias = {4, 4, 1, 1, 4};
-static att_case att_mha_bidir = {4, 4, 0, 0, 4}, att_mha_bidir_bias = {4, 4, 0, 1, 4};
-static att_case att_mqa_causal = {4, 1, 1, 0, 4}, att_mqa_causal_bias = {4, 1, 1, 1, 4};
-static att_case att_mqa_bidir = {4, 1, 0, 0, 4}, att_mqa_bidir_bias = {4, 1, 0, 1, 4};
-static att_case att_gqa_causal = {4, 2, 1, 0, 4}, att_gqa_causal_bias = {4, 2, 1, 1, 4};
-static att_case att_gqa_bidir = {4, 2, 0, 0, 4}, att_gqa_bidir_bias = {4, 2, 0, 1, 4};
+static att_case att_mha_causal = {4, 4, 1, 0, 4, 0}, att_mha_causal_bias = {4, 4, 1, 1, 4, 0};
+static att_case att_mha_bidir = {4, 4, 0, 0, 4, 0}, att_mha_bidir_bias = {4, 4, 0, 1, 4, 0};
+static att_case att_mqa_causal = {4, 1, 1, 0, 4, 0}, att_mqa_causal_bias = {4, 1, 1, 1, 4, 0};
+static att_case att_mqa_bidir = {4, 1, 0, 0, 4, 0}, att_mqa_bidir_bias = {4, 1, 0, 1, 4, 0};
+static att_case att_gqa_causal = {4, 2, 1, 0, 4, 0}, att_gqa_causal_bias = {4, 2, 1, 1, 4, 0};
+static att_case att_gqa_bidir = {4, 2, 0, 0, 4, 0}, att_gqa_bidir_bias = {4, 2, 0, 1, 4, 0};
 /* long enough that causal queries go in several blocks, the last one partial */
-static att_case att_mha_causal_long = {2, 2, 1, 0, 37}, att_gqa_causal_bias_long = {4, 2, 1, 1, 37};
-static att_case att_mha_bidir_long = {2, 2, 0, 1, 37};
+static att_case att_mha_causal_long = {2, 2, 1, 0, 37, 0}, att_gqa_causal_bias_long = {4, 2, 1, 1, 37, 0};
+static att_case att_mha_bidir_long = {2, 2, 0, 1, 37, 0};
+/* a sliding window (YOCO's self-decoder): short, and over two blocks of 16 queries, the second starting past its first window */
+static att_case att_gqa_window = {4, 2, 1, 1, 5, 2}, att_mha_window_long = {2, 2, 1, 1, 20, 7};
 
 #define T_(f) cmocka_unit_test_teardown(f, free_pool)
 /* one named entry per case, so each configuration is reported on its own */
@@ -665,6 +668,8 @@ int main(void)
         TS_(test_attention, att_mha_causal_long),
         TS_(test_attention, att_gqa_causal_bias_long),
         TS_(test_attention, att_mha_bidir_long),
+        TS_(test_attention, att_gqa_window),
+        TS_(test_attention, att_mha_window_long),
         T_(test_attention_kv_cache),
         T_(test_crossentropy),
         T_(test_axpy),

@@ -65,6 +65,9 @@ static void closed_forms(void **state)
     /* v_share:12 (SVFormer) removes the value projections of eleven layers, v_share:3 of eight */
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:12"), 11 * (C * C + C));
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "v_share:3"), 8 * (C * C + C));
+    /* yoco:0 on 12 layers (YOCO): depths 7..11 attend with depth 6's keys and values, so hold no wk, wv; a window adds none */
+    assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "yoco:0"), 5 * 2 * (C * C + C));
+    assert_int_equal(backbone("gpt2-small", NULL) - backbone("gpt2-small", "yoco:128"), 5 * 2 * (C * C + C));
     /* attn_reuse:2 (Xiao et al. 2019) removes the query and key projections of the six layers reusing a map */
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "attn_reuse:2"), 6 * 2 * (C * C + C));
     assert_int_equal(backbone("albert-base", "all") - backbone("albert-base", "all+attn_reuse:2"), 0);   /* depth 0 still uses them */

@@ -665,6 +665,53 @@ static void kv_share(void **state)
     refused(6, "all+kv_share:two", "two");
 }
 
+/* ------------------------------------------------------------------ yoco */
+
+/* YOCO (Sun et al. 2024): the lower floor(N/2) depths their own keys and values, the upper all depth floor(N/2)'s; the
+** window only at the lower depths */
+static void yoco(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    config_for(&c, 6, "yoco:4");
+    resolve_ok(&c, &s);
+    static const int kv6[6] = { 0, 1, 2, 3, -1, -1 }, src6[6] = { 0, 1, 2, 3, 3, 3 };
+    assert_map(s.kv, kv6, 6, "yoco:4 kv");
+    assert_map(s.kv_src, src6, 6, "yoco:4 kv_src");
+    assert_map(s.v_src, src6, 6, "yoco:4 v_src");
+    assert_int_equal(s.n_kv, 4);
+    assert_int_equal(s.n_attn, 6);
+    for (int l = 0; l < 6; l++) assert_int_equal(sb_sharing_window(&s, l), l < 3 ? 4 : 0);
+    /* odd depth: 2 self-decoder depths, 3 cross-decoder depths on depth 2's; a shared block keeps one key/value block */
+    config_for(&c, 5, "all+yoco:0");
+    resolve_ok(&c, &s);
+    static const int kv5[5] = { 0, 0, 0, -1, -1 }, src5[5] = { 0, 1, 2, 2, 2 };
+    assert_map(s.kv, kv5, 5, "all+yoco:0 kv");
+    assert_map(s.kv_src, src5, 5, "all+yoco:0 kv_src");
+    assert_int_equal(s.n_kv, 1);
+    for (int l = 0; l < 5; l++) assert_int_equal(sb_sharing_window(&s, l), 0);
+    /* off: no window anywhere */
+    config_for(&c, 6, "none");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.yoco, -1);
+    assert_int_equal(sb_sharing_window(&s, 0), 0);
+
+    refused(6, "yoco:2+kv_share:2", "give one");
+    refused(6, "yoco:2+v_share:2", "give one");
+    refused(6, "yoco:2+attn_reuse:2", "give one");
+    refused(6, "loop:1,2,1+yoco:0", "with loop");
+    refused(1, "yoco:0", "at least 2 layers");
+    refused(6, "yoco:-1", "yoco:-1");
+    config_for(&c, 6, "yoco:3");
+    c.causal = 0;
+    char err[SB_ERR_LEN];
+    resolve_refused(&c, "causal=0", err, sizeof err);
+    c.causal = 0;
+    strcpy(c.sharing, "yoco:0");
+    resolve_ok(&c, &s);
+}
+
 /* ----------------------------------------------------------- progressive */
 
 static void progressive(void **state)
@@ -896,6 +943,16 @@ static void describe(void **state)
     sb_sharing_describe(&s, out, sizeof out);
     assert_mentions(out, "0 0 1 1 2 2");
     assert_mentions(out, "16");
+
+    config_for(&c, 7, "yoco:16");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "kv   (4 unique): 0 1 2 3 ^ ^ ^");
+    assert_mentions(out, "self-decoder depths 0-2 (a sliding window of 16 positions), cross-decoder depths 3-6 on depth 3's");
+    config_for(&c, 4, "yoco:0");
+    resolve_ok(&c, &s);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "self-decoder depths 0-1 (full causal attention)");
 
     config_for(&c, 6, "progressive:cycle:2");
     resolve_ok(&c, &s);
@@ -1249,7 +1306,7 @@ static void syntax_lists_every_term(void **state)
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S",
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+yoco:W",
                                    "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
@@ -1290,6 +1347,7 @@ int main(void)
         cmocka_unit_test(lowrank_limit_names_ffn),
         cmocka_unit_test(hyper),
         cmocka_unit_test(kv_share),
+        cmocka_unit_test(yoco),
         cmocka_unit_test(progressive),
         cmocka_unit_test(two_bases_and_unknown),
         cmocka_unit_test(unknown_lists_modifiers),

@@ -84,8 +84,8 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse"):
-            continue         # values apart from keys: values_every(); attention maps: maps_every()
+        if name in ("v_share", "attn_reuse", "yoco"):
+            continue         # values apart from keys: values_every(); attention maps: maps_every(); yoco_window()
         if name == "lowrank":
             r = int(arg)
         elif name == "hyper":
@@ -160,6 +160,18 @@ def maps_every(spec):
     return 1
 
 
+def yoco_window(spec):
+    """W of yoco:W, or None. YOCO (Sun et al. 2024, arXiv 2405.05254; unilm/YOCO's yoco.py): a self-decoder of N//2
+    layers with their own keys and values, attending over a sliding window of W keys (flash_attn window_size=(W-1, 0);
+    W = 0 here: all before), then a cross-decoder whose layers all attend with one key/value pair computed once from the
+    self-decoder's output -- here by the first cross-decoder layer's wk, wv from its own normalised input."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "yoco":
+            return int(arg)
+    return None
+
+
 def canonical(m):
     """Relabel blocks in order of first use (-1 kept): the partition a map defines."""
     seen, out = {}, []
@@ -210,13 +222,16 @@ class Config:
         self.Sv = values_every(self.sharing)
         self.Sa = maps_every(self.sharing)
         self.basis = basis_rank(self.sharing)
+        self.yoco = yoco_window(self.sharing)
+        half = self.N // 2   # the depth each depth takes keys and values from: CLA's every S, or YOCO's halves
+        self.kv_src = [(i if i < half else half) if self.yoco is not None else i - i % self.S for i in range(self.N)]
         if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
             self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
             attn = resolve(self.sharing_attn, self.N)[0]
         if self.sharing_ffn:
             ffn = resolve(self.sharing_ffn, self.N)[0]
-        kv = [attn[i] if i % self.S == 0 else -1 for i in range(self.N)]
+        kv = [attn[i] if self.kv_src[i] == i else -1 for i in range(self.N)]
         self.map_errors = []
         for what, stored, mine in (("attn", self.attn, attn), ("ffn", self.ffn_map, ffn), ("kv", self.kv, kv)):
             if canonical(stored) != canonical(mine):
@@ -323,9 +338,9 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attention(q, k, v, bias, causal, NH, G, maps=None):
+def attention(q, k, v, bias, causal, NH, G, maps=None, window=0):
     """q (B,T,NH,hd); k, v (B,T,G,hd); query head h reads key/value head h*G//NH. maps, when given, gets the
-    probabilities (B,NH,T,T)."""
+    probabilities (B,NH,T,T). window > 0 (causal): query i sees keys i-window+1..i only."""
     B, T, _, hd = q.shape
     group = [h * G // NH for h in range(NH)]
     q = q.transpose(1, 2)
@@ -336,6 +351,8 @@ def attention(q, k, v, bias, causal, NH, G, maps=None):
         scores = scores + bias[None]
     if causal:
         mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        if window > 0:
+            mask = mask | torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-window)
         scores = scores.masked_fill(mask, float("-inf"))
     att = torch.softmax(scores, dim=-1)
     if maps is not None:
@@ -441,7 +458,7 @@ class Reference:
                 att = None
             if att is None:
                 q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
-            if att is None and l % c.S == 0:
+            if att is None and c.kv_src[l] == l:
                 k = F.linear(a, W("kv", "wk"), bvec("kv", "bk")).view(B, T, c.G, c.hd)
                 if l % c.Sv == 0:
                     v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
@@ -451,7 +468,7 @@ class Reference:
                     k = rope(k, c.rope_base)
                 kv_at[l] = (k, v)
             elif att is None:
-                k, v = kv_at[l - l % c.S]
+                k, v = kv_at[c.kv_src[l]]
             if att is None and c.pos == "rope":
                 q = rope(q, c.rope_base)
             bias = None
@@ -464,7 +481,8 @@ class Reference:
                 bias = table[buckets].permute(2, 0, 1)     # (NH,T,T)
             if att is None:
                 maps = []
-                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps)
+                window = c.yoco if c.yoco and l < c.N // 2 else 0
+                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window)
                 map_at[l] = maps[0]
             ao = F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
             z1 = x + ls1 * ao

@@ -75,6 +75,9 @@ static const struct { const char *name, *keys; } configs[] = {
     { "attn_reuse_factor", "sharing=sequence:2+attn_reuse:2 factor=2 factor_mats=wq,wk,wo,ffn" },
     { "attn_reuse_encoder_post_ln_norm", "sharing=all+attn_reuse:3 causal=0 post_ln=1 final_ln=0 grad_scale=norm ln_shared=1" },
     { "basis_untie_encoder", "sharing=all+untie:1+basis:3 causal=0 post_ln=1 final_ln=0 pos=rope" },
+    { "yoco_window_rope_gqa", "sharing=yoco:3 pos=rope heads=4 kv_heads=2" },
+    { "yoco_cycle_relbias_norm", "sharing=cycle:2+yoco:2 pos=relbias layer_pos_bias=1 grad_scale=norm" },
+    { "yoco_lowrank_encoder", "sharing=all+lowrank:2+yoco:0 causal=0 post_ln=1 final_ln=0" },
     { "distill_all", "sharing=all distill=2,0.3" },
     { "distill_factor", "sharing=cycle:2 factor=3 distill=0.5,0.8" },
 };

@@ -18,7 +18,7 @@
 
 static void help(FILE *f)
 {
-    char terms[2048];
+    char terms[4096];   /* sb_sharing_syntax: one line a term, about 2.3 kB today */
     sb_sharing_syntax(terms, sizeof terms);
     fprintf(f,
             "usage: sharebench params [--preset NAME] [--batch B] [--length T] [KEY=VALUE ...]\n\n"

@@ -12,6 +12,10 @@
 ** A depth reusing another's map (attn_reuse) only applies it to its values;
 ** the map's gradient from such depths joins the computing depth's before its
 ** softmax backward.
+** A sliding window of W positions (window > 0, causal only) lets query i see
+** keys i-W+1..i, as the self-decoder of YOCO (Sun et al. 2024, arXiv
+** 2405.05254; their flash_attn window_size=(W-1, 0)); a block of queries then
+** multiplies only the keys from its first row's window start.
 */
 #include "ops.h"
 #include <string.h>
@@ -23,26 +27,34 @@ static int query_block(int T, int causal)
     return !causal ? T : T > 128 ? 32 : 16;
 }
 
-/* In place: row (n) = softmax(row + bias) over columns 0..last, 0 after. */
-static void softmax_row(real *restrict row, const real *restrict bias, int last, int n)
+/* The first key query row i (of T, against Tk keys) sees: 0, or its window's start. */
+static int first_key(int i, int T, int Tk, int causal, int window)
+{
+    int f = causal && window > 0 ? i + (Tk - T) - window + 1 : 0;
+    return f > 0 ? f : 0;
+}
+
+/* In place: row (n) = softmax(row + bias) over columns first..last, 0 elsewhere. */
+static void softmax_row(real *restrict row, const real *restrict bias, int first, int last, int n)
 {
     if (bias) {
         #pragma omp simd
-        for (int j = 0; j <= last; j++) row[j] += bias[j];
+        for (int j = first; j <= last; j++) row[j] += bias[j];
     }
-    real mx = row[0], sum = 0;
+    real mx = row[first], sum = 0;
     #pragma omp simd reduction(max : mx)
-    for (int j = 0; j <= last; j++) mx = row[j] > mx ? row[j] : mx;
+    for (int j = first; j <= last; j++) mx = row[j] > mx ? row[j] : mx;
     #pragma omp simd reduction(+ : sum)
-    for (int j = 0; j <= last; j++) { row[j] = R_EXP(row[j] - mx); sum += row[j]; }
+    for (int j = first; j <= last; j++) { row[j] = R_EXP(row[j] - mx); sum += row[j]; }
     real inv = 1 / sum;
     #pragma omp simd
-    for (int j = 0; j <= last; j++) row[j] *= inv;
+    for (int j = first; j <= last; j++) row[j] *= inv;
+    if (first > 0) memset(row, 0, sizeof(real) * first);
     if (last + 1 < n) memset(row + last + 1, 0, sizeof(real) * (n - last - 1));
 }
 
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
-                       int B, int T, int Tk, int NH, int G, int hd, int causal)
+                       int B, int T, int Tk, int NH, int G, int hd, int causal, int window)
 {
     int C = NH * hd, Ck = G * hd, off = Tk - T, qb = query_block(T, causal);
     real scale = 1 / R_SQRT((real)hd);
@@ -57,19 +69,20 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
             for (int i0 = 0; i0 < T; i0 += qb) {
                 int n = T - i0 < qb ? T - i0 : qb;
                 int keys = causal ? i0 + n + off : Tk;   /* keys the block's last row sees */
+                int k0 = first_key(i0, T, Tk, causal, window);   /* and the first its first row sees */
                 real *Pb = P + (long)i0 * Tk;
-                sb_gemm('N', 'T', n, keys, hd, scale, qh + (long)i0 * C, C, kh, Ck, 0, Pb, Tk);
+                sb_gemm('N', 'T', n, keys - k0, hd, scale, qh + (long)i0 * C, C, kh + (long)k0 * Ck, Ck, 0, Pb + k0, Tk);
                 for (int i = i0; i < i0 + n; i++)
                     softmax_row(P + (long)i * Tk, bias ? bias + ((long)h * T + i) * Tk : NULL,
-                                causal ? i + off : Tk - 1, Tk);
-                sb_gemm('N', 'N', n, hd, keys, 1, Pb, Tk, vh, Ck, 0, out + ((long)b * T + i0) * C + h * hd, C);
+                                first_key(i, T, Tk, causal, window), causal ? i + off : Tk - 1, Tk);
+                sb_gemm('N', 'N', n, hd, keys - k0, 1, Pb + k0, Tk, vh + (long)k0 * Ck, Ck, 0, out + ((long)b * T + i0) * C + h * hd, C);
             }
         }
 }
 
 void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, real *gate,
                         const real *dout, const real *att, const real *q, const real *k, const real *v,
-                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal)
+                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal, int window)
 {
     int C = NH * hd, Ck = G * hd, per = NH / G, qb = query_block(T, causal);
     real scale = 1 / R_SQRT((real)hd);
@@ -93,28 +106,30 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                     gate[b * NH + h] += s;
                 }
                 for (int i0 = 0; i0 < T; i0 += qb) {
-                    int n = T - i0 < qb ? T - i0 : qb, keys = causal ? i0 + n : T;
+                    int n = T - i0 < qb ? T - i0 : qb, keys = causal ? i0 + n : T, k0 = first_key(i0, T, T, causal, window);
                     const real *Pb = P + (long)i0 * T, *dob = doh + (long)i0 * C;
                     real *dSb = dS + (long)i0 * T;
                     /* dP = dO V^T, then dS = P * (dP - rowsum(dP * P)) in place */
-                    sb_gemm('N', 'T', n, keys, hd, 1, dob, C, vh, Ck, 0, dSb, T);
+                    sb_gemm('N', 'T', n, keys - k0, hd, 1, dob, C, vh + (long)k0 * Ck, Ck, 0, dSb + k0, T);
                     for (int i = i0; i < i0 + n; i++) {
                         real *row = dS + (long)i * T, dot = 0;
                         const real *pr = P + (long)i * T;
-                        int last = causal ? i : T - 1;
+                        int first = first_key(i, T, T, causal, window), last = causal ? i : T - 1;
                         if (dpi) {
                             #pragma omp simd
-                            for (int j = 0; j <= last; j++) row[j] += dpi[(long)i * T + j];
+                            for (int j = first; j <= last; j++) row[j] += dpi[(long)i * T + j];
                         }
                         #pragma omp simd reduction(+ : dot)
-                        for (int j = 0; j <= last; j++) dot += row[j] * pr[j];
+                        for (int j = first; j <= last; j++) dot += row[j] * pr[j];
                         #pragma omp simd
-                        for (int j = 0; j <= last; j++) row[j] = pr[j] * (row[j] - dot);
+                        for (int j = first; j <= last; j++) row[j] = pr[j] * (row[j] - dot);
+                        if (first > 0) memset(row, 0, sizeof(real) * first);
                         if (last + 1 < T) memset(row + last + 1, 0, sizeof(real) * (T - last - 1));
                     }
-                    sb_gemm('T', 'N', keys, hd, n, 1, Pb, T, dob, C, 1, dvh, Ck);
-                    sb_gemm('N', 'N', n, hd, keys, scale, dSb, T, kh, Ck, 0, dq + ((long)b * T + i0) * C + h * hd, C);
-                    sb_gemm('T', 'N', keys, hd, n, scale, dSb, T, qh + (long)i0 * C, C, 1, dkh, Ck);
+                    sb_gemm('T', 'N', keys - k0, hd, n, 1, Pb + k0, T, dob, C, 1, dvh + (long)k0 * Ck, Ck);
+                    sb_gemm('N', 'N', n, hd, keys - k0, scale, dSb + k0, T, kh + (long)k0 * Ck, Ck, 0,
+                            dq + ((long)b * T + i0) * C + h * hd, C);
+                    sb_gemm('T', 'N', keys - k0, hd, n, scale, dSb + k0, T, qh + (long)i0 * C, C, 1, dkh + (long)k0 * Ck, Ck);
                 }
             }
     if (dbias) {

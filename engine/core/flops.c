@@ -42,7 +42,12 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         built += 2.0 * N * sh->hyper * (sh->hyper + M);
     }
     double attn = 0;                                  /* QK^T and att V: 2 C ctx each, over the query heads; att V alone */
-    for (int l = 0; l < N; l++) attn += (sh->a_src[l] == l ? 4.0 : 2.0) * C * ctx;   /* under a reused map (attn_reuse) */
+    for (int l = 0; l < N; l++) {                     /* under a reused map (attn_reuse) */
+        /* a sliding window of W keys (yoco:W's self-decoder): min(i+1, W) keys at position i, the mean over T */
+        long W = sb_sharing_window(sh, l);
+        double seen = W > 0 && W < T ? (W * (W + 1) / 2.0 + (double)(T - W) * W) / T : ctx;
+        attn += (sh->a_src[l] == l ? 4.0 : 2.0) * C * seen;
+    }
     double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
                      + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
                      + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V);   /* the head */

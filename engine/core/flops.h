@@ -10,13 +10,14 @@
 ** GELU, softmax, residuals, biases, input injection) is not; the backward is
 ** twice the forward (the input gradient and the weight gradient of every
 ** product). What the sharing changes is counted as the engine computes it:
-** keys and values only at the depths that produce them (kv_share, v_share), queries,
+** keys and values only at the depths that produce them (kv_share, v_share, yoco), queries,
 ** keys and scores only where a depth computes its attention map (attn_reuse), rank-R
 ** products for factorised matrices (factor), and each depth's weights built
 ** once a forward from its block (lowrank: B_l A_l; hyper: the hypernetwork
 ** and the modulation), shared by the B x T tokens of that forward. Attention
 ** counts the keys each query sees: (T + 1) / 2 on average under a causal
-** mask, T otherwise.
+** mask, T otherwise, and at a depth with a sliding window of W < T keys
+** (yoco:W) (W (W + 1) / 2 + (T - W) W) / T.
 */
 #ifndef SB_FLOPS_H
 #define SB_FLOPS_H

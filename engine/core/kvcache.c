@@ -2,7 +2,8 @@
 ** kvcache.c: decoding one position at a time against cached keys and values.
 ** It reuses the model's activation buffers with T = 1 and the same operations
 ** as the full forward; attention runs per sequence because the cache keeps
-** each sequence's keys contiguous over its T positions.
+** each sequence's keys contiguous over its T positions, or over the last W
+** positions at depths attending through a sliding window (yoco:W).
 */
 #include "kvcache.h"
 #include "model_internal.h"
@@ -14,7 +15,8 @@
 struct sb_kvcache {
     sb_model *m;
     int B, T, len;
-    real *k[SB_MAX_LAYERS], *v[SB_MAX_LAYERS];   /* (B,T,Ckv) at producing depths, else aliases */
+    real *k[SB_MAX_LAYERS], *v[SB_MAX_LAYERS];   /* (B,slots,Ckv) at producing depths, else aliases */
+    int slots[SB_MAX_LAYERS];                    /* positions kept: T, or a sliding window's W (yoco:W) */
     real *store;
     long bytes;
 };
@@ -31,12 +33,18 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
     if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));   /* at most a key and a value per depth */
     if (!kc || !kc->store) { free(kc); snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
     kc->m = m; kc->B = B; kc->T = T;
-    long used = 0;   /* keys and values cached: where depths compute them (kv_share, v_share; attn_reuse: no keys) */
+    long used = 0;   /* reals cached: keys and values where depths compute them (kv_share, v_share, yoco; attn_reuse: no keys) */
     for (int l = 0; l < m->N; l++) {
-        kc->k[l] = m->sh.a_src[l] != l ? NULL : m->sh.kv[l] >= 0 ? kc->store + per * used++ : kc->k[m->sh.kv_src[l]];
-        kc->v[l] = m->sh.v_src[l] == l ? kc->store + per * used++ : kc->v[m->sh.v_src[l]];
+        int w = sb_sharing_window(&m->sh, l);
+        kc->slots[l] = w > 0 && w < T ? w : T;   /* a sliding window keeps its last W positions (YOCO's self-decoder) */
+        long size = (long)B * kc->slots[l] * m->Ckv;
+        if (m->sh.a_src[l] != l) kc->k[l] = NULL;
+        else if (m->sh.kv[l] >= 0) { kc->k[l] = kc->store + used; used += size; }
+        else kc->k[l] = kc->k[m->sh.kv_src[l]];
+        if (m->sh.v_src[l] == l) { kc->v[l] = kc->store + used; used += size; }
+        else kc->v[l] = kc->v[m->sh.v_src[l]];
     }
-    kc->bytes = used * per * (long)sizeof(real);
+    kc->bytes = used * (long)sizeof(real);
     sb_kvcache_reset(kc);
     return kc;
 }
@@ -91,21 +99,29 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         }
         sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], B);
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, 1, m->NH, m->hd, C, pos);
+        /* the keys this position sees: all before it, or a window's last S; a full window's slots move down one to make
+        ** room (positions pos-S+1..pos in order), so a relative bias sees the distances it would in the full forward */
+        int S = kc->slots[m->sh.kv_src[l]], nk = pos < S ? pos + 1 : S, at = nk - 1;
         if (p->b[M_WK]) {
             /* this depth's new key and value, appended to each sequence's cache */
             sb_block_forward(m, l, M_WK, m->g_k[l], a->a, p->b[M_WK], B);
             if (p->b[M_WV]) sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
             if (m->rope_cos) rope_forward(m->g_k[l], m->rope_cos, m->rope_sin, B, 1, m->G, m->hd, Ck, pos);
             for (int b = 0; b < B; b++) {
-                memcpy(kc->k[l] + ((long)b * kc->T + pos) * Ck, m->g_k[l] + (long)b * Ck, sizeof(real) * Ck);
-                if (p->b[M_WV]) memcpy(kc->v[l] + ((long)b * kc->T + pos) * Ck, m->g_v[l] + (long)b * Ck, sizeof(real) * Ck);
+                real *kb = kc->k[l] + (long)b * S * Ck, *vb = kc->v[l] + (long)b * S * Ck;
+                if (pos >= S) {
+                    memmove(kb, kb + Ck, sizeof(real) * (S - 1) * Ck);
+                    if (p->b[M_WV]) memmove(vb, vb + Ck, sizeof(real) * (S - 1) * Ck);
+                }
+                memcpy(kb + (long)at * Ck, m->g_k[l] + (long)b * Ck, sizeof(real) * Ck);
+                if (p->b[M_WV]) memcpy(vb + (long)at * Ck, m->g_v[l] + (long)b * Ck, sizeof(real) * Ck);
             }
         }
-        if (m->bias) sb_model_fill_bias(m, l, 1, pos + 1);
+        if (m->bias) sb_model_fill_bias(m, l, 1, nk);
         for (int b = 0; b < B; b++)
-            attention_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * (pos + 1), a->q + (long)b * C,
-                              kc->k[l] + (long)b * kc->T * Ck, kc->v[l] + (long)b * kc->T * Ck, m->bias, 1, 1, pos + 1,
-                              m->NH, m->G, m->hd, 1);
+            attention_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * nk, a->q + (long)b * C,
+                              kc->k[l] + (long)b * S * Ck, kc->v[l] + (long)b * S * Ck, m->bias, 1, 1, nk,
+                              m->NH, m->G, m->hd, 1, 0);
         sb_layer_tail_forward(m, l, B);
     }
     if (c->final_ln && c->post_ln) {

@@ -5,7 +5,10 @@
 ** cross-layer attention (kv_share:S) divides it by S and grouped-query heads by
 ** heads/kv_heads: bytes = 2 * (N/S) * G * hd * T * B * 4 (Brandon et al. 2024);
 ** attention-map reuse (attn_reuse:S) keeps keys only at the N/S depths that
-** compute maps, values at every depth.
+** compute maps, values at every depth. YOCO (yoco:W, Sun et al. 2024) keeps
+** the N/2 self-decoder depths' keys and values, over their last W positions
+** when W > 0, and one global key/value pair for the cross-decoder:
+** bytes = 2 (floor(N/2) min(W, T) + T) G hd B 4 (min(W, T) = T when W = 0).
 ** A decoding step feeds one token per sequence and returns the next-token
 ** distribution; it matches the full forward pass at that position.
 */

@@ -882,7 +882,7 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         }
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
         if (m->bias) sb_model_fill_bias(m, l, T, T);
-        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, B, T, T, m->NH, m->G, m->hd, c->causal);
+        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, B, T, T, m->NH, m->G, m->hd, c->causal, sb_sharing_window(&m->sh, l));
         sb_layer_tail_forward(m, l, BT);
     }
     /* head */
@@ -1030,7 +1030,8 @@ static void layer_backward(sb_model *m, int l)
     const real *dp_in = m->g_attr && l + 1 < m->N && m->sh.a_src[l + 1] == l ? m->g_attr : NULL;
     if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
     attention_backward(dq, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, gate,
-                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, dp_in, B, T, m->NH, m->G, m->hd, c->causal);
+                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, dp_in, B, T, m->NH, m->G, m->hd, c->causal,
+                       sb_sharing_window(&m->sh, l));
     if (m->g_bias) bias_backward(m, l, T);
     if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
     block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);

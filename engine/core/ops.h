@@ -65,9 +65,10 @@ void rope_backward(real *dx, const real *cos, const real *sin, int B, int T, int
 /* attention.c: scaled dot-product attention with G key/value heads; query head h
 ** uses group h*G/NH (Ainslie et al. 2023). q (B,T,NH*hd), k,v (B,Tk,G*hd),
 ** bias (NH,T,Tk) additive or NULL, att (B,NH,T,Tk) probabilities, out (B,T,NH*hd).
-** causal masks key j > i + (Tk - T), so one query against a cache works too. */
+** causal masks key j > i + (Tk - T), so one query against a cache works too;
+** window > 0 (with causal) also masks j <= i + (Tk - T) - window: a sliding window of that many keys. */
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
-                       int B, int T, int Tk, int NH, int G, int hd, int causal);
+                       int B, int T, int Tk, int NH, int G, int hd, int causal, int window);
 /* dq is overwritten; dk, dv accumulate (query heads of a group, depths sharing
 ** keys and values). datt (B,NH,T,T) is scratch, left holding dL/dscores (before scaling). dbias (NH,T,T)
 ** gets the bias gradient summed over the batch when not NULL. gate (B,NH) gets
@@ -76,7 +77,7 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
 ** of the depths that reuse this map (attn_reuse). */
 void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, real *gate,
                         const real *dout, const real *att, const real *q, const real *k, const real *v,
-                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal);
+                        const real *out, const real *dp_in, int B, int T, int NH, int G, int hd, int causal, int window);
 /* Another depth's attention map applied to this depth's values (attn_reuse, Xiao et al. 2019): out = att v per
 ** query head, att (B,NH,T,Tk) as attention_forward wrote it (masked entries 0). */
 void attention_reuse_forward(real *out, const real *att, const real *v, int B, int T, int Tk, int NH, int G, int hd);

@@ -141,6 +141,9 @@ static const mod_def mods[] = {
       "attention maps (softmax probabilities) computed every S depths, reused per head by the S-1 after, which compute only values "
       "and outputs; Xiao et al. 2019",
       "attention maps computed every %d layers, reused per head (map: ^ = reused)\n" },
+    { "yoco", "W", 0, INT_MAX, NULL, offsetof(sb_sharing, yoco), -1, CH_KV, NULL,
+      "lower N/2 depths over a sliding window of W positions (0: all before), upper ones on depth N/2's keys and values; "
+      "You Only Cache Once (YOCO)", NULL },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -501,15 +504,19 @@ static int build_map(const char *key, const char *whole, const parsed *p, const 
     return 0;
 }
 
-/* Keys and values: produced at depths i with i % S == 0, reused by the next
-** S-1 (Cross-Layer Attention); the producers' blocks follow their attention
+/* Keys and values: kv_src, the depth each depth takes them from, is one map
+** for every mode moving them: with kv_share:S depth i - i % S, the next S-1
+** reusing a producer's (Cross-Layer Attention); with yoco the lower half its
+** own and the upper half depth N/2's, computed once from the self-decoder's
+** output (Sun et al. 2024, their CrossDecoder's k_proj and v_proj). The
+** producers (kv_src[i] == i) have key/value blocks following their attention
 ** blocks, numbered over the producers only. */
 static void kv_maps(sb_sharing *s)
 {
-    int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0;
+    int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0, half = s->layers / 2;
     for (int i = 0; i < s->layers; i++) {
-        s->kv_src[i] = i - i % s->kv_share;
-        if (i % s->kv_share == 0) { prod[np] = i; tmp[np++] = s->attn[i]; }
+        s->kv_src[i] = s->yoco >= 0 ? (i < half ? i : half) : i - i % s->kv_share;
+        if (s->kv_src[i] == i) { prod[np] = i; tmp[np++] = s->attn[i]; }
         else s->kv[i] = -1;
     }
     s->n_kv = renumber(tmp, np);
@@ -572,6 +579,21 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
     if (s->kv_share > 1 && s->v_share > 1)
         return fail(err, errlen, "sharing", c->sharing, NULL, "kv_share:%d and v_share:%d: give one; kv_share reuses keys and values "
                     "together, v_share values alone", s->kv_share, s->v_share);
+    if (s->yoco >= 0) {
+        /* YOCO is one way of placing keys and values: it replaces the other modes that move them, and a looped model's depth
+        ** changes under test_loops, moving the half; its window masks positions, which an encoder's attention does not order */
+        const char *other = s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share"
+                            : s->attn_reuse > 1 ? "attn_reuse" : s->loops ? "loop" : NULL;
+        if (other)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "yoco:%d with %s: give one; yoco places every depth's keys and "
+                        "values itself (the lower half its own, the upper half one global cache)", s->yoco, other);
+        if (n < 2)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "yoco:%d with layers=%d: needs at least 2 layers, a self-decoder "
+                        "and a cross-decoder", s->yoco, n);
+        if (s->yoco > 0 && !c->causal)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "yoco:%d with causal=0: a sliding window needs a causal model; "
+                        "use yoco:0 (full attention in the self-decoder)", s->yoco);
+    }
     char term[64];
     /* attn_reuse keeps every depth's values and drops the reusing depths' queries and keys: it is refused with the modes that
     ** move keys or values between depths, or build each depth's weights (their per-depth queries and keys would be unused) */
@@ -629,6 +651,11 @@ int sb_sharing_injects(const sb_sharing *s, int l)
     return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
 }
 
+int sb_sharing_window(const sb_sharing *s, int l)
+{
+    return s->yoco > 0 && l < s->layers / 2 ? s->yoco : 0;
+}
+
 int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len)
 {
     for (int k = 0; k < NMODS; k++)
@@ -678,6 +705,13 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
         for (int l = 0; l < s->layers && w < len; l++)
             if (sb_sharing_injects(s, l)) w += (size_t)snprintf(out + w, len - w, " %d", l);
         if (w < len) w += (size_t)snprintf(out + w, len - w, "%s\n", s->loops > 1 ? "" : " (none: one loop)");
+    }
+    if (w < len && s->yoco >= 0) {
+        int h = s->layers / 2;
+        char win[48] = "full causal attention";
+        if (s->yoco > 0) snprintf(win, sizeof win, "a sliding window of %d positions", s->yoco);
+        w += (size_t)snprintf(out + w, len - w, "yoco: self-decoder depths 0-%d (%s), cross-decoder depths %d-%d on depth %d's keys "
+                              "and values (one global cache)\n", h - 1, win, h, s->layers - 1, h);
     }
     if (w < len && s->progressive) snprintf(out + w, len - w, "progressive: starts untied, merges into '%s'\n", s->target);
 }

@@ -38,6 +38,9 @@ int sb_hf_family(const sb_model *m, char *err, size_t errlen)
         REFUSE("sharing '%s': v_share lets a depth reuse another's values; %s computes them at every layer", c->sharing, fam);
     if (m->sh.attn_reuse > 1)
         REFUSE("sharing '%s': attn_reuse lets a depth reuse another's attention map; %s computes one at every layer", c->sharing, fam);
+    if (m->sh.yoco >= 0)
+        REFUSE("sharing '%s': yoco's upper half attends with one global key/value cache%s; %s computes keys and values at every "
+               "layer over all positions", c->sharing, m->sh.yoco > 0 ? " and its lower half through a sliding window" : "", fam);
     if (m->sh.progressive)
         REFUSE("sharing '%s': a progressive model still to merge; export the trained model (after the merge)", c->sharing);
     if (m->sh.loops > 1)
