@@ -11,7 +11,8 @@
 # records the two depths chosen (distinct, within the depth), the scores of
 # every depth and the map applied (those depths' blocks their own); the
 # choice does not depend on the seed, and the unique parameters are those of
-# untie:2 at the last depths (untie_by=last, which records no depths).
+# untie:2 at the last depths (untie_by=last, which records no depths); the
+# run's report shows the map applied.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-merge-XXXXXX)
@@ -62,4 +63,6 @@ for by in grad heads; do
   untie untie_by=$by --seed 2
   [ "$(param untie_depths)" = "$depths" ] || fail "$by: seed 2 chose $(param untie_depths), seed 1 $depths"
 done
+"$SB" report --db "$db" --run "$(q "select max(id) from runs")" --out "$dir/rep" >"$dir/log" 2>&1 || fail "report --run: $(cat "$dir/log")"
+grep -q "with untie_by=heads: depths $depths untied, as 'map:" "$dir/rep"/run-*.md || fail "report --run shows no measured untying"
 echo "e2e_merge: plateau-triggered merges at the expected steps; refusal exits 2; untie_by=grad and heads record the depths chosen"
