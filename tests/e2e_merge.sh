@@ -12,7 +12,8 @@
 # every depth and the map applied (those depths' blocks their own); the
 # choice does not depend on the seed, and the unique parameters are those of
 # untie:2 at the last depths (untie_by=last, which records no depths); the
-# run's report shows the map applied.
+# run's report shows the map applied. From an unshared checkpoint the depths
+# are chosen on its average into all.
 set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-merge-XXXXXX)
@@ -63,6 +64,13 @@ for by in grad heads; do
   untie untie_by=$by --seed 2
   [ "$(param untie_depths)" = "$depths" ] || fail "$by: seed 2 chose $(param untie_depths), seed 1 $depths"
 done
+# from an unshared checkpoint: the depths are chosen on its average into all, then the checkpoint unties them
+"$SB" run --task copy:len=4 --steps 20 $tiny --sharing none --save "$dir/none.safetensors" >"$dir/log" 2>&1 || fail "pretrain none: $(cat "$dir/log")"
+"$SB" run --task reverse:len=4 --steps 4 $tiny --init-from "$dir/none.safetensors" --sharing all+untie:2 untie_by=grad >"$dir/log" 2>&1 ||
+  fail "fine-tune from none: $(cat "$dir/log")"
+[[ $(param untie_depths) =~ ^[0-3],[0-3]$ ]] || fail "from none: untie_depths '$(param untie_depths)'"
+[ "$(metric params_unique)" = "$last_params" ] || fail "from none: $(metric params_unique) unique parameters, untie:2 has $last_params"
+untie untie_by=heads
 "$SB" report --db "$db" --run "$(q "select max(id) from runs")" --out "$dir/rep" >"$dir/log" 2>&1 || fail "report --run: $(cat "$dir/log")"
-grep -q "with untie_by=heads: depths $depths untied, as 'map:" "$dir/rep"/run-*.md || fail "report --run shows no measured untying"
+grep -q "with untie_by=heads: depths $(param untie_depths) untied, as 'map:" "$dir/rep"/run-*.md || fail "report --run shows no measured untying"
 echo "e2e_merge: plateau-triggered merges at the expected steps; refusal exits 2; untie_by=grad and heads record the depths chosen"

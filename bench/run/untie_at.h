@@ -3,13 +3,13 @@
 ** measurements choose (untie_by=grad or heads with init_from and
 ** sharing=...+untie:K), in place of untie:K's last K depths.
 **
-** At the untie point the model loaded from the checkpoint is first brought to
-** the run's sharing without untie:K (averaged into it when the checkpoint's
-** differs), then scored on the first untie_samples sequences of the task's
-** training split (engine/analysis/untie.h: relative gradient norms, or
-** summed head importance), then reshared to the explicit map with the K
-** best-scoring depths untied (sb_sharing_untie_at), weights and AdamW moments
-** copied. The choice depends on the checkpoint, the task's data (data_seed)
+** At the untie point the model loaded from the checkpoint, or when its
+** sharing is not the run's without untie:K a copy averaged into that, is
+** scored on the first untie_samples sequences of the task's training split
+** (engine/analysis/untie.h: relative gradient norms, or summed head
+** importance); the loaded model is then reshared to the explicit map with
+** the K best-scoring depths untied (sb_sharing_untie_at), weights and AdamW
+** moments carried over as untie_by=last carries them to the last K. The choice depends on the checkpoint, the task's data (data_seed)
 ** and the keys alone, not on the seed. The run records the depths as its
 ** param untie_depths ("1,3"), the scores per depth as untie_scores, and the
 ** specification applied as sharing_applied; a checkpoint it saves holds that
