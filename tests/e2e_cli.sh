@@ -224,6 +224,12 @@ train_loops=sampled with quant	run --task copy --sharing loop:1,1,1 ln_shared=1 
 with ln_shared=0 (LayerNorms per depth)	run --task copy --sharing loop:1,1,1 test_loops=3 --db NEW
 merge_on=plateau triggers progressive sharing's merge	run --task copy merge_on=plateau --db NEW
 merge_on=	run --task copy --sharing progressive merge_on=loss --db NEW
+untie_by=grad chooses the depths to untie from the trained model	run --task copy --sharing all+untie:1 untie_by=grad --db NEW
+untie_by=heads: sharing='attn+untie:1': attn: the depths of untie:K are chosen on a map of both sublayers	run --task copy --sharing attn+untie:1 untie_by=heads --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --db NEW
+untie_by=grad: sharing='all': has no untie:K	run --task copy --sharing all untie_by=grad --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --db NEW
+unties 3 depths, but only 2 share a block in 'map:0,0,1'	run --task copy layers=3 --sharing map:0,0,1+untie:3 untie_by=grad --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --db NEW
+untie_by=grad with prune	run --task copy --sharing all+untie:1 untie_by=grad prune=magnitude --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --db NEW
+untie_by=	run --task copy --sharing all+untie:1 untie_by=random --db NEW
 /nonexistent.optim	run --task copy --init-from tests/fuzz/corpus/safetensors/v2-none.safetensors --init-optim /nonexistent.optim --db NEW
 nosuchsweep	sweep nosuchsweep --db NEW
 --long and --series together	export --db DB --long --series -o OUT/x.csv

@@ -64,11 +64,19 @@ static void sharing_and_memory(sb_doc *d, const sb_rs_run *r)
     sb_sharing sh;
     char err[SB_ERR_LEN], maps[2048], a[64], b[64];
     sb_doc_heading(d, 1, "sharing", "Sharing, parameters and memory");
-    if (sb_budget_config_of(r, &c, err, sizeof err) || sb_sharing_resolve(&c, &sh, err, sizeof err))
+    /* untie_by=grad or heads: the map applied, with the depths its measurements chose */
+    const char *applied = sb_rs_param(r, "sharing_applied"), *depths = sb_rs_param(r, "untie_depths");
+    int config_ok = !sb_budget_config_of(r, &c, err, sizeof err);
+    if (config_ok && applied) snprintf(c.sharing, sizeof c.sharing, "%s", applied);
+    if (!config_ok || sb_sharing_resolve(&c, &sh, err, sizeof err))
         sb_doc_para(d, "The sharing maps cannot be rebuilt from the run's keys: %s.", err);
     else {
         sb_sharing_describe(&sh, maps, sizeof maps);
-        sb_doc_para(d, "Sharing '%s' over %d layers: the block each depth uses, per sublayer.", c.sharing, c.layers);
+        if (applied && depths)
+            sb_doc_para(d, "Sharing '%s' with untie_by=%s: depths %s untied, as '%s' over %d layers: the block each depth uses, per "
+                        "sublayer.", r->sharing, sb_rs_param(r, "untie_by") ? sb_rs_param(r, "untie_by") : "?", depths, c.sharing, c.layers);
+        else
+            sb_doc_para(d, "Sharing '%s' over %d layers: the block each depth uses, per sublayer.", c.sharing, c.layers);
         char *save = NULL;
         for (char *line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) sb_doc_item(d, "%s", line);
     }

@@ -18,6 +18,7 @@
 #include "evaluate.h"
 #include "loops.h"
 #include "plateau.h"
+#include "untie_at.h"
 #include "sys/clock.h"
 #include "sys/calib.h"
 #include "sys/contention.h"
@@ -366,8 +367,10 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
         ** (lowrank), or each group's basis and coefficients from its stacked matrices (basis) */
         if (!strcmp(s->convert, "svd") && (!(trained = sb_model_create_with(&built, &bsh, B, Tmax, (uint64_t)s->seed, 0, failure, sizeof failure)) ||
                                            sb_model_copy_named(m, trained, failure, sizeof failure))) goto fail;
-        if (strcmp(built.sharing, c.sharing) &&
-            sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
+        /* untie_by=grad or heads: untie:K at the depths the loaded model's measurements choose */
+        if (strcmp(s->untie_by, "last") ? sb_untie_measured(s, task, T, &m, &opt, B, Tmax, r, log, failure, sizeof failure)
+                                        : strcmp(built.sharing, c.sharing) &&
+                                          sb_reshare(&m, &opt, c.sharing, B, Tmax, (uint64_t)s->seed, failure, sizeof failure)) goto fail;
         if (trained) {
             double e;
             if (sb_model_sharing(m)->basis ? sb_convert_basis(trained, m, &e, failure, sizeof failure)

@@ -37,6 +37,7 @@ static const char *const pgd_ball_names[] = { "example", "position", NULL };
 static const char *const convert_names[] = { "none", "svd", NULL };
 static const char *const train_loops_names[] = { "fixed", "sampled", NULL };
 static const char *const merge_on_names[] = { "step", "plateau", NULL };
+static const char *const untie_by_names[] = { "last", "grad", "heads", NULL };
 
 #define KI(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 1, help, NULL, NULL }
 #define KX(k, lo, hi, help) { #k, K_INT, offsetof(sb_spec, k), 0, lo, hi, 0, help, NULL, NULL }
@@ -109,6 +110,10 @@ static const tkey tkeys[] = {
        "merge_patience validations without a new best), at the latest at merge_at", "step"),
     LI(merge_patience, 1, 1000, "merge_on=plateau: validations in a row without a new best validation loss before the merge", "2"),
     LF(merge_min_delta, 0, 1000, "merge_on=plateau: a new best is lower than the best so far by more than this (nats)", "0"),
+    LW(untie_by, untie_by_names, "with init_from and sharing=...+untie:K: the K depths untied are the last (last), those of the largest "
+       "relative gradient norm (grad: Lee et al. 2023) or summed head importance (heads: Michel et al. 2019) on untie_samples "
+       "training sequences of the shared model", "last"),
+    LI(untie_samples, 2, 100000, "untie_by=grad or heads: the first training sequences the depths are chosen on", "16"),
     LS(speed_of, "set by sweep --speed-pass: this short run times the configuration of that cell (16 hex digits)", ""),
 };
 #undef KI
@@ -324,6 +329,39 @@ static const char *depth_own(const sb_config *c, const sb_sharing *sh)
          : sh->lowrank ? "lowrank" : sh->hyper ? "hyper" : sh->basis ? "basis" : NULL;
 }
 
+/* untie_by=grad or heads: a fine-tuning run (init_from) whose sharing has an untie:K that can be applied at chosen
+** depths, with K depths sharing a block to choose from. 0, or -1 with a message naming the key. */
+static int untie_check(const sb_spec *s, char *err, size_t errlen)
+{
+    sb_config base = s->model;
+    sb_sharing sh;
+    char inner[SB_ERR_LEN];
+    int k, shared[SB_MAX_LAYERS], nshared;
+    if (!s->init_from[0]) {
+        snprintf(err, errlen, "untie_by=%s chooses the depths to untie from the trained model at the untie point: give it with "
+                 "init_from (--init-from)", s->untie_by);
+        return -1;
+    }
+    const char *with = strcmp(s->prune, "none") ? "prune" : strcmp(s->quant, "none") ? "quant" : strcmp(s->teacher, "none") ? "teacher"
+                     : strcmp(s->factor_init, "train") ? "factor_init" : strcmp(s->convert, "none") ? "convert" : NULL;
+    if (with) {
+        snprintf(err, errlen, "untie_by=%s with %s: compression and conversion rebuild the model from the run's sharing, not from the "
+                 "depths chosen; untie first, then compress the saved checkpoint", s->untie_by, with);
+        return -1;
+    }
+    if (sb_sharing_untie_base(&s->model, base.sharing, sizeof base.sharing, &k, inner, sizeof inner) ||
+        sb_sharing_resolve(&base, &sh, inner, sizeof inner)) {
+        snprintf(err, errlen, "untie_by=%s: %s", s->untie_by, inner);
+        return -1;
+    }
+    if (k > (nshared = sb_sharing_shared_depths(&sh, shared))) {
+        snprintf(err, errlen, "untie_by=%s: sharing='%s' unties %d depths, but only %d share a block in '%s'", s->untie_by,
+                 s->model.sharing, k, nshared, base.sharing);
+        return -1;
+    }
+    return 0;
+}
+
 int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
 {
     sb_sharing sh;
@@ -419,6 +457,7 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
                  "depth in float", s->test_loops);
         return -1;
     }
+    if (strcmp(s->untie_by, "last") && untie_check(s, err, errlen)) return -1;
     if (s->init_optim[0] && !s->init_from[0]) {
         snprintf(err, errlen, "init_optim=%s: the moments belong to a model; give the model with init_from (--init-from)", s->init_optim);
         return -1;

@@ -45,6 +45,8 @@ typedef struct {
     char merge_on[16];            /* step, or plateau: progressive merging when the validation loss stops falling */
     int merge_patience;
     float merge_min_delta;
+    char untie_by[16];            /* last, grad or heads: which depths untie:K unties when fine-tuning */
+    int untie_samples;            /* untie_by=grad or heads: training sequences the choice is made on */
     char train_loops[16];         /* fixed, or sampled: a looped model's loops drawn every step (Geiping et al.) */
     char speed_of[17];            /* a timing run of `sweep --speed-pass`: the cell whose configuration it times, else empty */
     char sweep[64];               /* the sweep this run belongs to, or empty */

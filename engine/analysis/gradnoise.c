@@ -135,8 +135,7 @@ void sb_gradstat_ranges(const sb_moments *mo, const long *offs, const long *lens
     out->gsnr_n = used;
 }
 
-/* The kind of a block tensor from its name ("attn.0.wq", "kv.1.wk", "ffn.0.ln.w"). */
-static int kind_of(const sb_tensor *t)
+int sb_grad_kind(const sb_tensor *t)
 {
     if (!strncmp(t->name, "kv.", 3)) return SB_GK_KV;
     if (!strncmp(t->name, "ffn.", 4)) return SB_GK_FFN;
@@ -211,7 +210,7 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
             out->has[l][k] = b >= 0;
             for (int i = 0; i < nt && b >= 0; i++) {
                 const sb_tensor *t = sb_model_tensor(m, i);
-                if (t->block != b || kind_of(t) != k || sb_grad_zero_by_construction(m, i)) continue;
+                if (t->block != b || sb_grad_kind(t) != k || sb_grad_zero_by_construction(m, i)) continue;
                 if (s >= nseg) { snprintf(err, errlen, "gradient noise: tensor uses disagree with the sharing map"); goto out; }
                 seg_t[s] = i; seg_l[s] = l; seg_len[s] = t->numel;
                 if (t->uses == 1) seg_off[s] = t->offset;   /* one user: its contribution is the gradient */
@@ -257,8 +256,8 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
     sb_gradstat_ranges(&mo[0], boff, blen, nr, &out->model);
     /* per depth and kind: its segments follow each other */
     for (int q = 0; q < nseg;) {
-        int l = seg_l[q], k = kind_of(sb_model_tensor(m, seg_t[q])), e = q;
-        while (e < nseg && seg_l[e] == l && kind_of(sb_model_tensor(m, seg_t[e])) == k) e++;
+        int l = seg_l[q], k = sb_grad_kind(sb_model_tensor(m, seg_t[q])), e = q;
+        while (e < nseg && seg_l[e] == l && sb_grad_kind(sb_model_tensor(m, seg_t[e])) == k) e++;
         sb_gradstat_ranges(&mo[0], seg_off + q, seg_len + q, e - q, &out->depth[l][k]);
         q = e;
     }
@@ -268,7 +267,7 @@ int sb_gradnoise_measure(sb_model *const *models, int nm, sb_moments *work, cons
             nr = 0;
             for (int i = 0; i < nt; i++) {
                 const sb_tensor *t = sb_model_tensor(m, i);
-                if (t->block == b && kind_of(t) == k && !sb_grad_zero_by_construction(m, i)) { boff[nr] = t->offset; blen[nr] = t->numel; nr++; }
+                if (t->block == b && sb_grad_kind(t) == k && !sb_grad_zero_by_construction(m, i)) { boff[nr] = t->offset; blen[nr] = t->numel; nr++; }
             }
             sb_gradstat_ranges(&mo[0], boff, blen, nr, &out->block[k][b]);
         }

@@ -48,6 +48,9 @@ enum { SB_GK_ATTN, SB_GK_KV, SB_GK_FFN, SB_GK_COUNT };
 /* "attn", "kv", "ffn", indexed by SB_GK_*. */
 extern const char *const sb_grad_kind_names[SB_GK_COUNT];
 
+/* The kind (SB_GK_*) of a block tensor, from its name ("attn.0.wq", "kv.1.wk", "ffn.0.ln.w"). */
+int sb_grad_kind(const sb_tensor *t);
+
 /* McCandlish et al.'s two-batch estimator: from |G_small|^2 at batch b_small and
 ** |G_big|^2 at b_big (> b_small), the estimates of |G|^2 and tr(S). */
 void sb_gns_two_batch(double small_sq, double big_sq, double b_small, double b_big, double *g2, double *trace);

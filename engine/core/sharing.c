@@ -736,3 +736,88 @@ void sb_sharing_syntax(char *out, size_t len)
         snprintf(out + w, len - w, "or alone:\n  %-22s %s\n", "progressive[:TARGET]",
                  "every depth its own blocks, merged into TARGET (default all) during training");
 }
+
+/* ---------------------------------------------------- untying chosen depths */
+
+/* p's modifiers other than untie, each as "+name:value", into out. */
+static void other_mods(const parsed *p, char *out, size_t len)
+{
+    size_t w = 0;
+    out[0] = 0;
+    for (int k = 0; k < NMODS && w < len; k++)
+        if (p->given[k] && mods[k].apply != untie_last) w += (size_t)snprintf(out + w, len - w, "+%s:%d", mods[k].name, p->value[k]);
+}
+
+/* c's specification parsed, refused unless its untie:K can be applied at chosen depths. */
+static int untie_parsed(const sb_config *c, parsed *p, const base_def **d, int *k, char *err, size_t errlen)
+{
+    int u = -1;
+    if (parse("sharing", c->sharing, 0, p, err, errlen) || check_values("sharing", c->sharing, p, c, err, errlen)) return -1;
+    for (int j = 0; j < NMODS; j++)
+        if (mods[j].apply == untie_last) u = j;
+    if (u < 0 || !p->given[u] || !p->value[u])
+        return fail(err, errlen, "sharing", c->sharing, NULL, "has no untie:K whose depths could be chosen");
+    if (p->progressive)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "progressive unties nothing at the start; untie:K's depths are chosen for "
+                    "a fine-tuning target");
+    if (c->sharing_attn[0] || c->sharing_ffn[0])
+        return fail(err, errlen, "sharing", c->sharing, NULL, "the depths of untie:K are chosen for one map of both sublayers; %s='%s' "
+                    "overrides one", c->sharing_attn[0] ? "sharing_attn" : "sharing_ffn", c->sharing_attn[0] ? c->sharing_attn : c->sharing_ffn);
+    int weights = 0;
+    for (int j = 0; j < NMODS; j++) weights |= p->given[j] && (mods[j].changes & CH_WEIGHTS);
+    *d = p->base ? p->base : base_named(weights ? "all" : "none");
+    if ((*d)->sublayers != SUB_BOTH || (*d)->arg == ARG_LOOP)
+        return fail(err, errlen, "sharing", c->sharing, (*d)->name, "the depths of untie:K are chosen on a map of both sublayers (none, "
+                    "all, sequence, cycle, cycle_rev, map); %s %s", (*d)->name,
+                    (*d)->arg == ARG_LOOP ? "also injects its input at loop starts, which a map cannot say" : "maps one sublayer only");
+    *k = p->value[u];
+    return 0;
+}
+
+int sb_sharing_shared_depths(const sb_sharing *s, int *shared)
+{
+    int ua[SB_MAX_LAYERS] = {0}, uf[SB_MAX_LAYERS] = {0}, count = 0;
+    for (int l = 0; l < s->layers; l++) ua[s->attn[l]]++, uf[s->ffn[l]]++;
+    for (int l = 0; l < s->layers; l++) count += shared[l] = ua[s->attn[l]] > 1 || uf[s->ffn[l]] > 1;
+    return count;
+}
+
+int sb_sharing_untie_base(const sb_config *c, char *base, size_t len, int *k, char *err, size_t errlen)
+{
+    parsed p;
+    const base_def *d;
+    char rest[SB_SPEC_LEN];
+    if (untie_parsed(c, &p, &d, k, err, errlen)) return -1;
+    other_mods(&p, rest, sizeof rest);
+    if ((size_t)snprintf(base, len, "%s%s", p.base ? p.base_term : d->name, rest) >= len)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "its form without untie is longer than %zu characters", len - 1);
+    return 0;
+}
+
+int sb_sharing_untie_at(const sb_config *c, const int *depths, int k, char *spec, size_t len, char *err, size_t errlen)
+{
+    parsed p;
+    const base_def *d;
+    int n = c->layers, map[SB_MAX_LAYERS], nb, uses[SB_MAX_LAYERS] = {0}, want, next;
+    char rest[SB_SPEC_LEN];
+    if (untie_parsed(c, &p, &d, &want, err, errlen)) return -1;
+    if (k != want) return fail(err, errlen, "sharing", c->sharing, NULL, "unties %d depths, %d given", want, k);
+    if (build_base("sharing", c->sharing, p.base ? p.base_term : d->name, d, p.arg, p.narg, n, map, &nb, err, errlen)) return -1;
+    for (int i = 0; i < n; i++) uses[map[i]]++;
+    next = nb;
+    for (int j = 0; j < k; j++) {
+        int l = depths[j];
+        if (l < 0 || l >= n) return fail(err, errlen, "sharing", c->sharing, NULL, "depth %d to untie is outside 0 to %d", l, n - 1);
+        if (map[l] >= nb) return fail(err, errlen, "sharing", c->sharing, NULL, "depth %d is given twice to untie", l);
+        if (uses[map[l]] < 2) return fail(err, errlen, "sharing", c->sharing, NULL, "depth %d already has a block of its own", l);
+        map[l] = next++;
+    }
+    renumber(map, n);
+    size_t w = (size_t)snprintf(spec, len, "map:");
+    for (int i = 0; i < n && w < len; i++) w += (size_t)snprintf(spec + w, len - w, "%s%d", i ? "," : "", map[i]);
+    other_mods(&p, rest, sizeof rest);
+    if (w < len) w += (size_t)snprintf(spec + w, len - w, "%s", rest);
+    if (w >= len || w >= SB_SPEC_LEN)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "its map with depths untied is longer than %d characters", SB_SPEC_LEN - 1);
+    return 0;
+}

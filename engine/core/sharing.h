@@ -97,6 +97,26 @@ int sb_sharing_injects(const sb_sharing *s, int l);
 ** yoco:W's self-decoder depths (the lower N/2); 0, no window, elsewhere. */
 int sb_sharing_window(const sb_sharing *s, int l);
 
+/* shared[l] = 1 when depth l's attention or feed-forward block is used at
+** another depth too (untying it gives the depth a block of its own), else 0.
+** Returns how many depths share. */
+int sb_sharing_shared_depths(const sb_sharing *s, int *shared);
+
+/* Selective untying at chosen depths (the fine-tuning runner's untie_by):
+** base gets c's specification without its untie:K (the shared model the
+** depths are chosen on, "all+kv_share:2" of "all+untie:2+kv_share:2") and *k
+** its K. Refused (-1 with a message) without untie:K, for progressive, with
+** a per-sublayer map, and for base maps of one sublayer (attn, ffn) or with
+** input injection (loop), which one map:I,J,... cannot say. */
+int sb_sharing_untie_base(const sb_config *c, char *base, size_t len, int *k, char *err, size_t errlen);
+
+/* The explicit specification of c's untie:K applied at the k given depths in
+** place of the last K: "map:..." (blocks numbered in order of first use)
+** followed by c's other modifiers, so that a checkpoint saved from it reads
+** back with the same maps. Each depth must share its block in the base map.
+** Returns 0, or -1 with a message. */
+int sb_sharing_untie_at(const sb_config *c, const int *depths, int k, char *spec, size_t len, char *err, size_t errlen);
+
 /* One line per sublayer, e.g. "attn: 0 1 2 0 1 2", for `sharebench params`. */
 void sb_sharing_describe(const sb_sharing *s, char *out, size_t len);
 
