@@ -385,7 +385,7 @@ typedef struct {
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal);
+    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, NULL, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal);
     return dot(c->out, c->W, (long)c->B * c->T * c->NH * c->hd);
 }
 
@@ -513,8 +513,8 @@ static void check_attention_kv_cache(int Tk, int T)
     real *os = alloc((long)B * T * C), *as = alloc((long)B * NH * T * Tk);
     for (int causal = 0; causal < 2; causal++)
         for (int usebias = 0; usebias < 2; usebias++) {
-            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, B, Tk, Tk, NH, G, hd, causal);
-            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, B, T, Tk, NH, G, hd, causal);
+            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, NULL, B, Tk, Tk, NH, G, hd, causal);
+            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, NULL, B, T, Tk, NH, G, hd, causal);
             check_att_probs(as, B, NH, T, Tk, causal);
             for (int b = 0; b < B; b++) {
                 for (int i = 0; i < T; i++)

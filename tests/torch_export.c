@@ -65,6 +65,8 @@ static const struct { const char *name, *keys; } configs[] = {
     { "loop", "sharing=loop:1,1,1" },
     { "loop_no_prelude_post_ln", "sharing=loop:0,1,1 causal=0 post_ln=1 final_ln=0 ln_shared=1 embed=8" },
     { "loop_kv_share_rope", "sharing=loop:0,2,0+kv_share:2 pos=rope heads=4 kv_heads=2" },
+    { "mor_middle_cycle", "sharing=loop:1,1,1+mor layers=5" },
+    { "mor_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "svformer", "sharing=v_share:4 pos=rope heads=4 kv_heads=2" },
     { "v_share_cycle_lowrank", "sharing=cycle:2+lowrank:2+v_share:2" },
     { "v_share_all_post_ln_norm", "sharing=all+v_share:2 causal=0 post_ln=1 final_ln=0 grad_scale=norm ln_shared=1" },

@@ -23,12 +23,16 @@ static int query_block(int T, int causal)
     return !causal ? T : T > 128 ? 32 : 16;
 }
 
-/* In place: row (n) = softmax(row + bias) over columns 0..last, 0 after. */
-static void softmax_row(real *restrict row, const real *restrict bias, int last, int n)
+/* In place: row (n) = softmax(row + bias + kbias) over columns 0..last, 0 after. */
+static void softmax_row(real *restrict row, const real *restrict bias, const real *restrict kbias, int last, int n)
 {
     if (bias) {
         #pragma omp simd
         for (int j = 0; j <= last; j++) row[j] += bias[j];
+    }
+    if (kbias) {
+        #pragma omp simd
+        for (int j = 0; j <= last; j++) row[j] += kbias[j];
     }
     real mx = row[0], sum = 0;
     #pragma omp simd reduction(max : mx)
@@ -42,7 +46,7 @@ static void softmax_row(real *restrict row, const real *restrict bias, int last,
 }
 
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
-                       int B, int T, int Tk, int NH, int G, int hd, int causal)
+                       const real *kbias, int B, int T, int Tk, int NH, int G, int hd, int causal)
 {
     int C = NH * hd, Ck = G * hd, off = Tk - T, qb = query_block(T, causal);
     real scale = 1 / R_SQRT((real)hd);
@@ -60,7 +64,7 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
                 real *Pb = P + (long)i0 * Tk;
                 sb_gemm('N', 'T', n, keys, hd, scale, qh + (long)i0 * C, C, kh, Ck, 0, Pb, Tk);
                 for (int i = i0; i < i0 + n; i++)
-                    softmax_row(P + (long)i * Tk, bias ? bias + ((long)h * T + i) * Tk : NULL,
+                    softmax_row(P + (long)i * Tk, bias ? bias + ((long)h * T + i) * Tk : NULL, kbias ? kbias + (long)b * Tk : NULL,
                                 causal ? i + off : Tk - 1, Tk);
                 sb_gemm('N', 'N', n, hd, keys, 1, Pb, Tk, vh, Ck, 0, out + ((long)b * T + i0) * C + h * hd, C);
             }

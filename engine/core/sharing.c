@@ -87,7 +87,7 @@ enum {
 };
 
 typedef struct {
-    const char *name, *arg;     /* "lowrank", "R" */
+    const char *name, *arg;     /* "lowrank", "R"; arg NULL: the modifier takes no value (mor), on as 1 */
     int lo, hi;                 /* the values some model takes */
     int (*most)(const sb_config *c, char *why, size_t len);   /* the largest c takes, and why; NULL: hi */
     size_t off;                 /* its value in sb_sharing */
@@ -137,6 +137,10 @@ static const mod_def mods[] = {
     { "v_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, v_share), 1, CH_KV, NULL,
       "values computed every S depths, reused by the S-1 after, keys at every depth; v_share:N is SVFormer (the first layer's values)",
       "values computed every %d layers, keys at every layer (v: ^ = reused)\n" },
+    { "mor", NULL, 1, 1, NULL, offsetof(sb_sharing, mor), 0, CH_KV, NULL,
+      "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
+      "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
+      "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
     { "attn_reuse", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, attn_reuse), 1, CH_KV, NULL,
       "attention maps (softmax probabilities) computed every S depths, reused per head by the S-1 after, which compute only values "
       "and outputs; Xiao et al. 2019",
@@ -171,7 +175,8 @@ static void known_terms(char *out, size_t len)
     for (int b = 0; b < NBASES && w < len; b++)
         w += (size_t)snprintf(out + w, len - w, "%s %s%s%s", b ? "," : "", bases[b].name, bases[b].arg ? ":" : "", arg_names[bases[b].arg]);
     for (int k = 0; k < NMODS && w < len; k++)
-        w += (size_t)snprintf(out + w, len - w, "%s %s:%s", k ? "," : "; modifiers", mods[k].name, mods[k].arg);
+        w += (size_t)snprintf(out + w, len - w, "%s %s%s%s", k ? "," : "; modifiers", mods[k].name, mods[k].arg ? ":" : "",
+                              mods[k].arg ? mods[k].arg : "");
     if (w < len) snprintf(out + w, len - w, "; alone progressive[:TARGET]");
 }
 
@@ -182,7 +187,8 @@ static void mods_with(int changes, int want, int with_arg, char *out, size_t len
     out[0] = 0;
     for (int k = 0; k < NMODS && w < len; k++)
         if (!!(mods[k].changes & changes) == want)
-            w += (size_t)snprintf(out + w, len - w, "%s%s%s%s", w ? ", " : "", mods[k].name, with_arg ? ":" : "", with_arg ? mods[k].arg : "");
+            w += (size_t)snprintf(out + w, len - w, "%s%s%s%s", w ? ", " : "", mods[k].name, with_arg && mods[k].arg ? ":" : "",
+                                  with_arg && mods[k].arg ? mods[k].arg : "");
 }
 
 /* "a whole number from 1 to 6 (the depth)" */
@@ -317,7 +323,8 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
     for (int k = 0; k < NMODS; k++) {
         const mod_def *d = &mods[k];
         if (strlen(d->name) != nl || strncmp(t, d->name, nl)) continue;
-        if (!arg) return fail(err, errlen, key, whole, t, "%s needs its value, as %s:%s (%s)", d->name, d->name, d->arg, d->what);
+        if (!d->arg && arg) return fail(err, errlen, key, whole, t, "%s takes no value; give it as %s (%s)", d->name, d->name, d->what);
+        if (d->arg && !arg) return fail(err, errlen, key, whole, t, "%s needs its value, as %s:%s (%s)", d->name, d->name, d->arg, d->what);
         if (sub && !(d->changes & CH_MAPS)) {
             char other[128];
             mods_with(CH_MAPS, 1, 1, list, sizeof list);
@@ -326,7 +333,7 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
                         list, other);
         }
         if (p->given[k]) return fail(err, errlen, key, whole, NULL, "%s is given twice; give each modifier once", d->name);
-        long v = digits(arg, strlen(arg));
+        long v = arg ? digits(arg, strlen(arg)) : 1;
         if (v < d->lo || v > d->hi) {
             range_text(list, sizeof list, d->lo, d->hi, NULL);
             return fail(err, errlen, key, whole, t, "%s='%s' must be %s", d->arg, arg, list);
@@ -583,6 +590,14 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
         return fail(err, errlen, "sharing", c->sharing, NULL, "attn_reuse:%d with %s: not supported; attn_reuse combines with the base "
                     "maps none, all, attn, ffn, sequence, cycle, cycle_rev and map", s->attn_reuse,
                     s->loops ? "loop" : s->progressive ? "progressive" : term);
+    /* mor: the loop's r loops are the recursions, and the coda's first depth reads the routed mixture (mor.c) */
+    if (s->mor && (!s->loops || s->loops < 2 || !s->loop_coda))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor routes each token through 1 to r loops of loop:P,K,C's core: it needs "
+                    "a looped base map with r >= 2 loops and a coda of C >= 1 depths to read the mixture (for example loop:1,1,1 "
+                    "with 4 layers, Bae et al.'s Middle-Cycle)");
+    if (s->mor && (s->kv_share > 1 || s->v_share > 1 || s->attn_reuse > 1 || sb_sharing_weights_term(s, term, sizeof term)))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor with %s: not supported; mor combines with loop:P,K,C alone",
+                    s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ? "attn_reuse" : term);
     kv_maps(s);
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
@@ -625,7 +640,7 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
 
 int sb_sharing_injects(const sb_sharing *s, int l)
 {
-    int j = s->loops ? l - s->loop_prelude : -1;
+    int j = s->loops && !s->mor ? l - s->loop_prelude : -1;   /* mor routes in place of the injection */
     return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
 }
 
@@ -672,7 +687,11 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     }
     for (int k = 0; k < NMODS && w < len; k++)
         if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
-    if (w < len && s->loops) {
+    if (w < len && s->loops && s->mor)
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its router picks, %d coda "
+                              "depths; depth %d reads the mixture\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
+                              s->loop_prelude + s->loop_core * s->loops);
+    else if (w < len && s->loops) {
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d looped %d times, %d coda depths; the prelude's output "
                               "added at depths", s->loop_prelude, s->loop_core, s->loops, s->loop_coda);
         for (int l = 0; l < s->layers && w < len; l++)
@@ -695,7 +714,7 @@ void sb_sharing_syntax(char *out, size_t len)
     }
     if (w < len) w += (size_t)snprintf(out + w, len - w, "then modifiers, each at most once:\n");
     for (int k = 0; k < NMODS && w < len; k++) {
-        snprintf(term, sizeof term, "+%s:%s", mods[k].name, mods[k].arg);
+        snprintf(term, sizeof term, "+%s%s%s", mods[k].name, mods[k].arg ? ":" : "", mods[k].arg ? mods[k].arg : "");
         w += (size_t)snprintf(out + w, len - w, "  %-22s %s\n", term, mods[k].what);
     }
     if (w < len)
