@@ -76,9 +76,10 @@ struct sb_model {
     real *g_inj;             /* loop: the gradient of the prelude's output summed over the loops it is injected at */
     /* mor (mor.c): the router's logits and probabilities (B,T,r), each token's last recursion and gate, the key mask of
     ** a recursion, the outputs F mixes in; their gradients; the last forward's auxiliary losses */
-    int t_router, mor_rows;
+    int t_router;
     real *mor_logits, *mor_probs, *mor_depth, *mor_gate, *mor_kbias, *mor_sel, *g_mor_h1, *g_mor_sel, *g_mor_z;
     double mor_bal, mor_zloss;
+    double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion since sb_model_depth_reset */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */

@@ -51,7 +51,7 @@ void sb_mor_route(sb_model *m, int R)
     m->mor_bal = 0;
     for (int k = 0; k < r; k++) m->mor_bal += BAL_COEFF * (psum[k] / R) * (r * count[k] / R);
     m->mor_zloss = Z_COEFF * z2 / R;
-    m->mor_rows = R;
+    for (int k = 0; k < r; k++) m->mor_chose[k] += count[k];
 }
 
 void sb_mor_mix(sb_model *m, int l, int R)
@@ -145,13 +145,19 @@ void sb_mor_backward(sb_model *m, int l)
 double sb_model_mean_depth(const sb_model *m, double *active)
 {
     int r = m->sh.loops;
-    if (!m->sh.mor || !m->mor_rows) return 0;
-    double count[SB_MAX_LAYERS] = {0}, mean = 0;
-    for (int t = 0; t < m->mor_rows; t++) count[(int)m->mor_depth[t]]++;
-    for (int k = r - 1, at = 0; k >= 0; k--) {
-        at += (int)count[k];
-        if (active) active[k] = (double)at / m->mor_rows;   /* tokens whose depth reaches recursion k */
-        mean += (double)at / m->mor_rows;
+    double n = 0, mean = 0, at = 0;
+    if (!m->sh.mor) return 0;
+    for (int k = 0; k < r; k++) n += m->mor_chose[k];
+    if (!n) return 0;
+    for (int k = r - 1; k >= 0; k--) {
+        at += m->mor_chose[k];
+        if (active) active[k] = at / n;   /* tokens whose depth reaches recursion k */
+        mean += at / n;
     }
     return mean;
+}
+
+void sb_model_depth_reset(sb_model *m)
+{
+    memset(m->mor_chose, 0, sizeof m->mor_chose);
 }
