@@ -137,14 +137,14 @@ static const mod_def mods[] = {
     { "v_share", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, v_share), 1, CH_KV, NULL,
       "values computed every S depths, reused by the S-1 after, keys at every depth; v_share:N is SVFormer (the first layer's values)",
       "values computed every %d layers, keys at every layer (v: ^ = reused)\n" },
-    { "mor", NULL, 1, 1, NULL, offsetof(sb_sharing, mor), 0, CH_KV, NULL,
-      "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
-      "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
-      "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
     { "attn_reuse", "S", 1, SB_MAX_LAYERS, most_depth, offsetof(sb_sharing, attn_reuse), 1, CH_KV, NULL,
       "attention maps (softmax probabilities) computed every S depths, reused per head by the S-1 after, which compute only values "
       "and outputs; Xiao et al. 2019",
       "attention maps computed every %d layers, reused per head (map: ^ = reused)\n" },
+    { "mor", NULL, 1, 1, NULL, offsetof(sb_sharing, mor), 0, CH_KV, NULL,
+      "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
+      "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
+      "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 

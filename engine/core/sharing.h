@@ -3,7 +3,7 @@
 **
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
-**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  mor  attn_reuse:S   (each at most once)
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  mor   (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
 ** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
