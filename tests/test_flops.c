@@ -105,6 +105,9 @@ static void mor(void **state)
     assert_close(routed, 4608, 1e-12);
     assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);
     assert_close(routed, 4608 - 512 - 60, 1e-12);
+    small(&c, "loop:1,1,1+act");   /* act: every step for every token, plus the halting unit's 2 * 8 at each of 2 steps */
+    c.layers = 4;
+    assert_close(count(&c).forward, 4608, 1e-12);
     small(&c, "none");   /* without mor: the dense forward */
     assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
     assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);

@@ -3,7 +3,7 @@
 ** gives the full forward pass's next-token distribution at every position,
 ** under sharing modes (looped depth with input injection too, and Mixture-of-Recursions, whose later positions attend
 ** at each recursion only to the earlier tokens still running it), cross-layer key/value sharing, grouped heads and every
-** position scheme; the cache's size follows Brandon et al.'s formula.
+** position scheme, and the Universal Transformer's halting; the cache's size follows Brandon et al.'s formula.
 */
 #include "testutil.h"
 #include "core/kvcache.h"
@@ -79,6 +79,8 @@ static void matches_forward(void **state)
     check("all+attn_reuse:4", SB_POS_LEARNED, 1, 0);
     check("loop:1,1,1+mor", SB_POS_ROPE, 2, 0);       /* Bae et al.'s Middle-Cycle, 2 recursions */
     check("loop:0,1,1+mor", SB_POS_RELBIAS, 0, 1);    /* 3 recursions of one depth, post-LN */
+    check("loop:1,1,1+act", SB_POS_ROPE, 2, 0);       /* the Universal Transformer's halting, 2 steps */
+    check("loop:0,1,1+act", SB_POS_LEARNED, 0, 1);    /* 3 steps, post-LN */
 }
 
 static void refuses_encoder(void **state)

@@ -1162,6 +1162,16 @@ static void mor(void **state)
     refused(6, "loop:1,2,1+mor+kv_share:2", "mor with kv_share");
     refused(6, "loop:1,2,1+mor+lowrank:2", "mor with lowrank:2");
     refused(6, "loop:1,2,1+mor+mor", "mor is given twice");
+    /* act (the Universal Transformer's halting, Dehghani et al. 2019): the same shape, the same refusals, not with mor */
+    config_for(&c, 6, "loop:1,2,1+act");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.act, 1);
+    for (int l = 0; l < 6; l++) assert_int_equal(sb_sharing_injects(&s, l), 0);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "a core of 2 run for 1 to 2 steps until each token halts, 1 coda depths; depth 5 reads the weighted states\n");
+    refused(6, "loop:1,2,1+act+mor", "mor and act: give one");
+    refused(6, "loop:0,3,0+act", "a coda of C >= 1");
+    refused(6, "loop:1,2,1+act+v_share:2", "act with v_share");
 }
 
 /* v_share:S: values at depths i with i % S == 0, reused by the S-1 after,
@@ -1281,7 +1291,7 @@ static void syntax_lists_every_term(void **state)
     sb_sharing_syntax(out, sizeof out);
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
-                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+mor",
+                                   "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+mor", "+act",
                                    "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';

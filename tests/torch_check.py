@@ -84,7 +84,7 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse", "mor"):
+        if name in ("v_share", "attn_reuse", "mor", "act"):
             continue         # values apart from keys: values_every(); attention maps: maps_every()
         if name == "lowrank":
             r = int(arg)
@@ -126,20 +126,22 @@ def injections(spec, n):
         name, _, arg = t.partition(":")
         if name == "loop":
             P, K, C = (int(x) for x in arg.split(","))
-            return P, [] if "mor" in terms else [P + j * K for j in range(1, (n - P - C) // K)]
+            return P, [] if "mor" in terms or "act" in terms else [P + j * K for j in range(1, (n - P - C) // K)]
     return None, []
 
 
 def recursions(spec, n):
-    """(K, r) of loop:P,K,C+mor, Mixture-of-Recursions (Bae et al. 2025, arXiv 2507.10524): the core's r loops
-    are recursions a token runs 1 to r of; (0, 0) without mor."""
+    """(K, r, kind) of loop:P,K,C+mor, Mixture-of-Recursions (Bae et al. 2025, arXiv 2507.10524), or of
+    loop:P,K,C+act, the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819): the core's r
+    loops are recursions a token runs 1 to r of; (0, 0, None) without either."""
     terms = (spec or "").split("+")
+    kind = "mor" if "mor" in terms else "act" if "act" in terms else None
     for t in terms:
         name, _, arg = t.partition(":")
-        if name == "loop" and "mor" in terms:
+        if name == "loop" and kind:
             P, K, C = (int(x) for x in arg.split(","))
-            return K, (n - P - C) // K
-    return 0, 0
+            return K, (n - P - C) // K, kind
+    return 0, 0, None
 
 
 def basis_rank(spec):
@@ -220,7 +222,7 @@ class Config:
         self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         self.prelude, self.inject = injections(self.sharing, self.N)
-        self.mor_K, self.mor_r = recursions(self.sharing, self.N)
+        self.mor_K, self.mor_r, self.mor_kind = recursions(self.sharing, self.N)
         self.Sv = values_every(self.sharing)
         self.Sa = maps_every(self.sharing)
         self.basis = basis_rank(self.sharing)
@@ -292,8 +294,10 @@ class Config:
             M = sum(o + i for _, _, o, i in c.mats())
             t["hyper.z"], t["hyper.w1"], t["hyper.b1"] = (N, c.D), (c.D, c.D), (c.D,)
             t["hyper.w2"], t["hyper.b2"] = (M, c.D), (M,)
-        if c.mor_r:
+        if c.mor_kind == "mor":
             t["mor.router"] = (c.mor_r, C)
+        if c.mor_kind == "act":
+            t["act.halt.w"], t["act.halt.b"] = (1, C), (1,)
         if c.final_ln:
             t["final.ln.w"] = t["final.ln.b"] = (C,)
         if c.pooler:
@@ -436,6 +440,9 @@ class Reference:
         e = None
         self.aux = 0.0
         K, r = c.mor_K, c.mor_r
+        act = c.mor_kind == "act"
+        if act:
+            r = 0        # no routing below: the halting is the block after it
         for l in range(c.N):
             if l == c.prelude:
                 e = x            # the prelude's output (the embedding when P = 0): the looped core's input
@@ -454,6 +461,23 @@ class Reference:
                 keep = depth >= (l - c.prelude) // K                   # the tokens running this recursion
             if r and l == c.prelude + K * r:
                 x = h_core + mix     # the coda reads H1 + g S^(i+1)
+            if act and l == c.prelude:
+                # adaptive computation time as tensor2tensor's universal_transformer_util.py (act_type basic):
+                # threshold 1 - 0.01, halting bias initialised at 1, ponder loss 0.01 mean(n_updates + remainders)
+                hsum, rem, nup, y = torch.zeros(B, T), torch.zeros(B, T), torch.zeros(B, T), torch.zeros_like(x)
+            if act and c.prelude <= l < c.prelude + K * c.mor_r and (l - c.prelude) % K == 0:
+                ph = torch.sigmoid(F.linear(x, p("act.halt.w"), p("act.halt.b")))[..., 0]
+                running = (hsum < 1).double()
+                halted = (hsum + ph * running > 0.99).double() * running
+                running = (hsum + ph * running <= 0.99).double() * running
+                hsum = hsum + ph * running
+                rem = rem + halted * (1 - hsum)
+                hsum = hsum + halted * rem
+                nup = nup + running + halted
+                u = (ph * running + halted * rem)[..., None]
+            if act and l == c.prelude + K * c.mor_r:
+                self.aux = 0.01 * (nup + rem).mean()
+                x = y            # the coda reads the steps' states weighted by their halting probabilities
             x_in = x
             if l in c.inject:
                 x = x + e        # injected again at each later loop's start
@@ -516,6 +540,8 @@ class Reference:
                 j = (l - c.prelude) // K
                 if (l - c.prelude) % K == K - 1:                          # the tokens finishing at recursion j
                     mix = mix + torch.where((depth == j)[..., None], gate * x, torch.zeros_like(x))
+            if act and c.prelude <= l < c.prelude + K * c.mor_r and (l - c.prelude) % K == K - 1:
+                y = u * x + (1 - u) * y
 
         h = ln(x, p("final.ln.w"), p("final.ln.b")) if c.final_ln else x
         if c.pooler:

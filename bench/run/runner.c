@@ -299,14 +299,16 @@ static void record_flops(sb_run *r, const sb_model *trained, const sb_model *eva
 /* Mixture-of-Recursions (sharing +mor): the mean recursions per token on the
 ** test split just evaluated, and the forward FLOPs per token the routing needs
 ** at those depths (the engine computes every recursion densely, as
-** flops_infer_per_token counts). */
+** flops_infer_per_token counts); the Universal Transformer's halting (+act):
+** the mean steps per token (its ponder time without the remainders), which
+** save nothing (halted tokens go on being transformed, as in its authors' code). */
 static void record_depth(sb_run *r, const sb_model *m, int B, int T)
 {
     double active[SB_MAX_LAYERS], depth = sb_model_mean_depth(m, active), routed;
     char err[SB_ERR_LEN];
-    if (!sb_model_sharing(m)->mor || !depth) return;
+    if (!depth) return;
     sb_put_metric(r, SB_M_MEAN_DEPTH, depth);
-    if (!sb_flops_routed(sb_model_config(m), sb_model_sharing(m), B, T, active, &routed, err, sizeof err))
+    if (sb_model_sharing(m)->mor && !sb_flops_routed(sb_model_config(m), sb_model_sharing(m), B, T, active, &routed, err, sizeof err))
         sb_put_metric(r, SB_M_FLOPS_ROUTED_PER_TOKEN, routed);
 }
 

@@ -46,7 +46,7 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
     double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
                      + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
                      + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V)   /* the head */
-                     + (sh->mor ? 2.0 * C * sh->loops : 0);   /* mor's router */
+                     + (sh->mor || sh->act ? 2.0 * C * sh->loops : 0);   /* mor's router; act's halting unit at each step */
     f->blocks = blocks;
     f->attn = attn;
     f->weights = built / tokens;

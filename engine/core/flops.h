@@ -18,7 +18,9 @@
 ** counts the keys each query sees: (T + 1) / 2 on average under a causal
 ** mask, T otherwise. A routed model (mor) is counted as the engine runs it,
 ** every recursion for every token, plus its router; sb_flops_routed counts
-** what the routing needs.
+** what the routing needs. The Universal Transformer's halting (act) goes on
+** transforming halted tokens, as its authors' code does: every step for
+** every token, plus the halting unit's 2 C a step.
 */
 #ifndef SB_FLOPS_H
 #define SB_FLOPS_H

@@ -93,6 +93,7 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
             for (int b = 0; b < B; b++) kc->depth[(long)b * kc->T + pos] = m->mor_depth[b];
         }
         if (sb_mor_mixes(&m->sh, l)) sb_mor_mix(m, l, B);
+        if (m->sh.act) sb_act_before(m, l, B);
         if (m->sh.a_src[l] != l) {
             /* attn_reuse: this depth's value appended, under the map its map depth has just written for this token */
             sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
@@ -124,6 +125,7 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
                               m->NH, m->G, m->hd, 1);
         sb_layer_tail_forward(m, l, B);
         sb_mor_after(m, l, B);
+        if (m->sh.act) sb_act_after(m, l, B);
     }
     if (c->final_ln && c->post_ln) {
         const real *last = m->la[m->N - 1].out;

@@ -129,11 +129,12 @@ const real *sb_model_head_gate_grad(const sb_model *m, int l);
 ** lowrank and hyper this is the contribution to the shared base weight. */
 const real *sb_model_contribution(const sb_model *m, int i, int depth);
 
-/* Mixture-of-Recursions (sharing +mor): the mean number of recursions per
+/* Mixture-of-Recursions (sharing +mor; with +act, the Universal Transformer's
+** recurrence steps until halting, its ponder time): the mean number of recursions per
 ** token (from 1 to r) over the forwards and decoding steps since the model was
 ** built or sb_model_depth_reset, and, when active is not NULL, the fraction of
 ** those tokens that reach each recursion k = 0..r-1 (active[0] = 1); 0 for a
-** model without mor or before any forward. */
+** model without mor or act, or before any forward. */
 double sb_model_mean_depth(const sb_model *m, double *active);
 void sb_model_depth_reset(sb_model *m);
 

@@ -79,7 +79,11 @@ struct sb_model {
     int t_router;
     real *mor_logits, *mor_probs, *mor_depth, *mor_gate, *mor_kbias, *mor_sel, *g_mor_h1, *g_mor_sel, *g_mor_z;
     double mor_bal, mor_zloss;
-    double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion since sb_model_depth_reset */
+    double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion (act: of each step count) since sb_model_depth_reset */
+    /* act (act.c): the halting unit, each step's p, u and running and halted flags (r,B,T), the halting sums,
+    ** remainders and step counts (B,T), the weighted states y_j (r,B,T,C); their gradients */
+    int t_halt_w, t_halt_b;
+    real *act_p, *act_u, *act_run, *act_halt, *act_h, *act_rem, *act_n, *act_y, *g_act, *g_act_out, *g_act_u;
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
@@ -183,5 +187,14 @@ int sb_mor_recursion(const sb_sharing *s, int l);
 ** mixture's and router's gradients (with the balancing and z losses) at the
 ** mixture depth, the finishing tokens' gradient at each recursion's start. */
 void sb_mor_backward(sb_model *m, int l);
+
+/* The Universal Transformer's adaptive computation time (act.c, sharing +act):
+** the halting unit at each step's first depth l (before it runs, on R rows),
+** the weighted state after its last; the coda's first depth (sb_act_mixes)
+** reads the weighted states; and their backward after depth l's. */
+int sb_act_mixes(const sb_sharing *s, int l);
+void sb_act_before(sb_model *m, int l, int R);
+void sb_act_after(sb_model *m, int l, int R);
+void sb_act_backward(sb_model *m, int l);
 
 #endif

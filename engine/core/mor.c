@@ -146,7 +146,7 @@ double sb_model_mean_depth(const sb_model *m, double *active)
 {
     int r = m->sh.loops;
     double n = 0, mean = 0, at = 0;
-    if (!m->sh.mor) return 0;
+    if (!m->sh.mor && !m->sh.act) return 0;
     for (int k = 0; k < r; k++) n += m->mor_chose[k];
     if (!n) return 0;
     for (int k = r - 1; k >= 0; k--) {

@@ -145,6 +145,11 @@ static const mod_def mods[] = {
       "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
       "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
       "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
+    { "act", NULL, 1, 1, NULL, offsetof(sb_sharing, act), 0, CH_KV, NULL,
+      "loop:P,K,C's r loops as recurrence steps with the Universal Transformer's adaptive computation time: each token halts "
+      "when its halting probabilities pass 0.99, the coda reading the steps' states weighted by them (Dehghani et al. 2019); "
+      "replaces the input injection",
+      "act: adaptive computation time, each token halting after 1 to r steps of the core (Universal Transformer)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -590,14 +595,18 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
         return fail(err, errlen, "sharing", c->sharing, NULL, "attn_reuse:%d with %s: not supported; attn_reuse combines with the base "
                     "maps none, all, attn, ffn, sequence, cycle, cycle_rev and map", s->attn_reuse,
                     s->loops ? "loop" : s->progressive ? "progressive" : term);
-    /* mor: the loop's r loops are the recursions, and the coda's first depth reads the routed mixture (mor.c) */
-    if (s->mor && (!s->loops || s->loops < 2 || !s->loop_coda))
-        return fail(err, errlen, "sharing", c->sharing, NULL, "mor routes each token through 1 to r loops of loop:P,K,C's core: it needs "
-                    "a looped base map with r >= 2 loops and a coda of C >= 1 depths to read the mixture (for example loop:1,1,1 "
-                    "with 4 layers, Bae et al.'s Middle-Cycle)");
-    if (s->mor && (s->kv_share > 1 || s->v_share > 1 || s->attn_reuse > 1 || sb_sharing_weights_term(s, term, sizeof term)))
-        return fail(err, errlen, "sharing", c->sharing, NULL, "mor with %s: not supported; mor combines with loop:P,K,C alone",
-                    s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ? "attn_reuse" : term);
+    /* mor and act: the loop's r loops are the recursions, and the coda's first depth reads their mixture (mor.c, act.c) */
+    const char *how = s->mor ? "mor routes each token through 1 to r loops" : "act halts each token after 1 to r loops";
+    if (s->mor && s->act)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor and act: give one; both decide each token's number of loops");
+    if ((s->mor || s->act) && (!s->loops || s->loops < 2 || !s->loop_coda))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "%s of loop:P,K,C's core: it needs a looped base map with r >= 2 loops "
+                    "and a coda of C >= 1 depths to read the mixture (for example loop:1,1,1 with 4 layers, Bae et al.'s "
+                    "Middle-Cycle)", how);
+    if ((s->mor || s->act) && (s->kv_share > 1 || s->v_share > 1 || s->attn_reuse > 1 || sb_sharing_weights_term(s, term, sizeof term)))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "%s with %s: not supported; %s combines with loop:P,K,C alone",
+                    s->mor ? "mor" : "act", s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ?
+                    "attn_reuse" : term, s->mor ? "mor" : "act");
     kv_maps(s);
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
@@ -640,7 +649,7 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
 
 int sb_sharing_injects(const sb_sharing *s, int l)
 {
-    int j = s->loops && !s->mor ? l - s->loop_prelude : -1;   /* mor routes in place of the injection */
+    int j = s->loops && !s->mor && !s->act ? l - s->loop_prelude : -1;   /* mor routes, act halts, in place of the injection */
     return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
 }
 
@@ -687,7 +696,11 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     }
     for (int k = 0; k < NMODS && w < len; k++)
         if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
-    if (w < len && s->loops && s->mor)
+    if (w < len && s->loops && s->act)
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run for 1 to %d steps until each token halts, %d coda "
+                              "depths; depth %d reads the weighted states\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
+                              s->loop_prelude + s->loop_core * s->loops);
+    else if (w < len && s->loops && s->mor)
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its router picks, %d coda "
                               "depths; depth %d reads the mixture\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
                               s->loop_prelude + s->loop_core * s->loops);
