@@ -90,8 +90,14 @@ void sb_act_after(sb_model *m, int l, int R)
     real *y = m->act_y + (long)j * R * C;
     for (long t = 0; t < R; t++)
         for (int i = 0; i < C; i++) y[t * C + i] = u[t] * out[t * C + i] + (prev ? (1 - u[t]) * prev[t * C + i] : 0);
-    if (j == m->sh.loops - 1)   /* the tokens' recurrence steps, for sb_model_mean_depth */
-        for (long t = 0; t < R; t++) m->mor_chose[(int)m->act_n[t] - 1]++;
+    if (j == m->sh.loops - 1) {   /* the tokens' recurrence steps, for sb_model_mean_depth, and the ponder loss */
+        double sum = 0;
+        for (long t = 0; t < R; t++) {
+            m->mor_chose[(int)m->act_n[t] - 1]++;
+            sum += m->act_n[t] + m->act_rem[t];
+        }
+        m->act_ponder = PONDER * sum / R;
+    }
 }
 
 /* At the mixture depth: the gradient of every y_j and u_j from dL/dy_{r-1} (g_res), back through the weighting; each

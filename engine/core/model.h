@@ -138,6 +138,11 @@ const real *sb_model_contribution(const sb_model *m, int i, int depth);
 double sb_model_mean_depth(const sb_model *m, double *active);
 void sb_model_depth_reset(sb_model *m);
 
+/* The auxiliary losses of the last forward that sb_model_backward
+** differentiates besides the cross-entropy the forward returns: mor's
+** balancing and z losses, act's ponder loss; 0 for other models. */
+double sb_model_aux_loss(const sb_model *m);
+
 /* Copy the weights (and AdamW moments when both given) of src into dst, whose
 ** configuration may differ from src's in sharing only. Each block of dst takes
 ** the mean of the src weights used at the depths it serves: merging averages

@@ -84,6 +84,7 @@ struct sb_model {
     ** remainders and step counts (B,T), the weighted states y_j (r,B,T,C); their gradients */
     int t_halt_w, t_halt_b;
     real *act_p, *act_u, *act_run, *act_halt, *act_h, *act_rem, *act_n, *act_y, *g_act, *g_act_out, *g_act_u;
+    double act_ponder;       /* the last forward's ponder loss, 0.01 mean(steps + remainder) */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */

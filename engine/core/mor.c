@@ -39,7 +39,7 @@ void sb_mor_route(sb_model *m, int R)
         for (int k = 0; k < r; k++) sum += p[k] = R_EXP(z[k] - mx);
         for (int k = 0; k < r; k++) {
             p[k] /= sum;
-            if (p[k] > p[best]) best = k;   /* the first of equal maxima, as torch.topk's order need not be: ties do not occur in practice */
+            if (p[k] > p[best]) best = k;   /* the first of equal maxima (ties have probability zero) */
             psum[k] += p[k];
         }
         double lse = mx + log((double)sum);
@@ -155,6 +155,11 @@ double sb_model_mean_depth(const sb_model *m, double *active)
         mean += at / n;
     }
     return mean;
+}
+
+double sb_model_aux_loss(const sb_model *m)
+{
+    return m->sh.mor ? m->mor_bal + m->mor_zloss : m->sh.act ? m->act_ponder : 0;
 }
 
 void sb_model_depth_reset(sb_model *m)
