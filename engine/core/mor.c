@@ -9,7 +9,8 @@
 
 /* The authors' token-choice configuration (their conf/pretrain ..._mor_token_softmax_bal_loss_coeff_0.1_linear_zloss_1e-5):
 ** the balancing loss sum_k P_k f_k (Switch Transformer's, f_k = r x the fraction of tokens choosing k, a constant) and
-** the router z-loss mean (logsumexp z)^2 join the loss with these weights. */
+** the router z-loss mean (logsumexp z)^2 join the loss with these weights, as means over every position (their code
+** divides both by the fraction of positions scored, 1 in their language modelling; the tasks here score fewer). */
 #define BAL_COEFF 0.1
 #define Z_COEFF 1e-5
 #define MASKED ((real)-1e30)   /* a key of a token sitting out: exp underflows to exactly 0 */
