@@ -7,7 +7,8 @@
 ** key products and scores, yoco the cross-decoder's but the first, and its window the scores
 ** outside it), lowrank adds each depth's B_l A_l once a forward, factor
 ** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
-** on average under a causal mask, T without.
+** on average under a causal mask, T without; mor (Mixture-of-Recursions) computes densely
+** plus its router, and routed, a recursion's products for its active tokens and attention among them.
 */
 #include "testutil.h"
 #include "core/flops.h"
@@ -103,6 +104,33 @@ static void modes(void **state)
     assert_close(count(&c).forward, 2 * (1024 + 80) + 64 + 160, 1e-12);
 }
 
+/* loop:1,1,1+mor with 4 layers (a core of one depth run twice, depths 1 and 2): densely 4 x (1024 + 80) + 160, plus the
+** router 2 * 8 * 2 = 32: 4608. Routed with half the tokens at the second recursion (depth 2): its products
+** for half, 1024 / 2 = 512 fewer, its attention for half the queries against half the keys, 80 * 3/4 = 60 fewer. */
+static void mor(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing sh;
+    char err[SB_ERR_LEN] = "";
+    double routed, all[2] = { 1, 1 }, half[2] = { 1, 0.5 };
+    small(&c, "loop:1,1,1+mor");
+    c.layers = 4;
+    assert_close(count(&c).forward, 4608, 1e-12);
+    assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_routed(&c, &sh, B, T, all, &routed, err, sizeof err), 0);
+    assert_close(routed, 4608, 1e-12);
+    assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);
+    assert_close(routed, 4608 - 512 - 60, 1e-12);
+    small(&c, "loop:1,1,1+act");   /* act: every step for every token, plus the halting unit's 2 * 8 at each of 2 steps */
+    c.layers = 4;
+    assert_close(count(&c).forward, 4608, 1e-12);
+    small(&c, "none");   /* without mor: the dense forward */
+    assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);
+    assert_close(routed, 2368, 1e-12);
+}
+
 static void refusals(void **state)
 {
     (void)state;
@@ -123,7 +151,7 @@ static void refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plain), cmocka_unit_test(modes), cmocka_unit_test(refusals),
+        cmocka_unit_test(plain), cmocka_unit_test(modes), cmocka_unit_test(mor), cmocka_unit_test(refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 /*
 ** test_kvcache.c: decoding one token at a time against the key/value cache
 ** gives the full forward pass's next-token distribution at every position,
-** under sharing modes (looped depth with input injection too), cross-layer key/value sharing, YOCO's global cache and
-** sliding windows, grouped heads and every position scheme; the cache's size follows Brandon et al.'s formula, and
-** YOCO's (Sun et al. 2024) for yoco:W.
+** under sharing modes (looped depth with input injection too, and Mixture-of-Recursions, whose later positions attend
+** at each recursion only to the earlier tokens still running it), cross-layer key/value sharing, YOCO's global cache and
+** sliding windows, grouped heads and every position scheme, and the Universal Transformer's halting; the cache's size
+** follows Brandon et al.'s formula, and YOCO's (Sun et al. 2024) for yoco:W.
 */
 #include "testutil.h"
 #include "core/kvcache.h"
@@ -31,6 +32,10 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     sb_model_forward(m, tok, NULL, NULL, NULL, B, T);
     real *full = malloc(sizeof(real) * B * T * c.vocab);
     memcpy(full, sb_model_probs(m), sizeof(real) * B * T * c.vocab);
+    if (sb_model_sharing(m)->mor) {   /* tokens of several depths, so that the recursions' key masks matter */
+        double depth = sb_model_mean_depth(m, NULL);
+        assert_true(depth > 1.2 && depth < sb_model_sharing(m)->loops - 0.2);
+    }
     sb_kvcache *kc = sb_kvcache_create(m, B, T, err, sizeof err);
     assert_non_null(kc);
     for (int t = 0; t < T; t++) {
@@ -80,6 +85,10 @@ static void matches_forward(void **state)
     check("cycle:2+yoco:2", SB_POS_ROPE, 2, 0);
     check("yoco:0", SB_POS_LEARNED, 1, 1);
     check("all+yoco:4", SB_POS_NONE, 0, 0);
+    check("loop:1,1,1+mor", SB_POS_ROPE, 2, 0);       /* Bae et al.'s Middle-Cycle, 2 recursions */
+    check("loop:0,1,1+mor", SB_POS_RELBIAS, 0, 1);    /* 3 recursions of one depth, post-LN */
+    check("loop:1,1,1+act", SB_POS_ROPE, 2, 0);       /* the Universal Transformer's halting, 2 steps */
+    check("loop:0,1,1+act", SB_POS_LEARNED, 0, 1);    /* 3 steps, post-LN */
 }
 
 static void refuses_encoder(void **state)

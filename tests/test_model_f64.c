@@ -63,9 +63,9 @@ static void gradcheck(const sb_config *c)
             long j = t->offset + (long)sb_rng_below(&r, (uint32_t)t->numel);
             real save = p[j];
             p[j] = save + eps;
-            double lp = sb_model_forward(m, tok, typ, tgt, NULL, B, T);
+            double lp = sb_model_forward(m, tok, typ, tgt, NULL, B, T) + sb_model_aux_loss(m);   /* mor's, act's losses too */
             p[j] = save - eps;
-            double lm = sb_model_forward(m, tok, typ, tgt, NULL, B, T);
+            double lm = sb_model_forward(m, tok, typ, tgt, NULL, B, T) + sb_model_aux_loss(m);
             p[j] = save;
             double fd = (lp - lm) / (2 * eps);
             if (fabs(fd - g[j]) > 1e-6 * fmax(1, fabs(fd))) {
@@ -87,9 +87,9 @@ static void gradcheck(const sb_config *c)
     for (int k = 0; k < 6; k++) {
         long j = (long)sb_rng_below(&r, (uint32_t)(B * T * E));
         delta[j] = eps;
-        double lp = sb_model_forward(m, tok, typ, tgt, delta, B, T);
+        double lp = sb_model_forward(m, tok, typ, tgt, delta, B, T) + sb_model_aux_loss(m);
         delta[j] = -eps;
-        double lm = sb_model_forward(m, tok, typ, tgt, delta, B, T);
+        double lm = sb_model_forward(m, tok, typ, tgt, delta, B, T) + sb_model_aux_loss(m);
         delta[j] = 0;
         assert_close(ge[j], (lp - lm) / (2 * eps), 1e-6);
     }
@@ -132,6 +132,11 @@ GRADCHECK(grad_bert_untied, {
 GRADCHECK(grad_rope, { strcpy(c.sharing, "cycle_rev:2"); c.pos = SB_POS_ROPE; c.layerscale = 1; })
 GRADCHECK(grad_relbias, { strcpy(c.sharing, "all"); c.pos = SB_POS_RELBIAS; c.layer_pos_bias = 1; c.rel_buckets = 6; c.rel_max_dist = 8; })
 GRADCHECK(grad_loop, strcpy(c.sharing, "loop:1,1,1"))
+/* Mixture-of-Recursions: 3 recursions, the router's balancing and z losses in the objective (sb_model_aux_loss) */
+GRADCHECK(grad_mor, { strcpy(c.sharing, "loop:1,1,1+mor"); c.layers = 5; })
+GRADCHECK(grad_mor_post_ln_rope, { strcpy(c.sharing, "loop:0,1,1+mor"); c.post_ln = 1; c.final_ln = 0; c.pos = SB_POS_ROPE; })
+/* the Universal Transformer's halting, 3 steps, the ponder loss in the objective */
+GRADCHECK(grad_act, { strcpy(c.sharing, "loop:1,1,1+act"); c.layers = 5; })
 GRADCHECK(grad_loop_no_prelude, { strcpy(c.sharing, "loop:0,2,0+kv_share:2"); c.ln_shared = 1; })
 GRADCHECK(grad_loop_post_ln, { strcpy(c.sharing, "loop:0,1,1"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; c.embed = 6; })
 GRADCHECK(grad_yoco_window, { strcpy(c.sharing, "yoco:2"); c.pos = SB_POS_RELBIAS; c.heads = 4; c.kv_heads = 2; })
@@ -308,7 +313,8 @@ int main(void)
         cmocka_unit_test(grad_untie), cmocka_unit_test(grad_progressive), cmocka_unit_test(grad_split_maps),
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
-        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_loop_no_prelude),
+        cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_mor),
+        cmocka_unit_test(grad_mor_post_ln_rope), cmocka_unit_test(grad_act), cmocka_unit_test(grad_loop_no_prelude),
         cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer),
         cmocka_unit_test(grad_yoco_window), cmocka_unit_test(grad_yoco_cycle), cmocka_unit_test(grad_v_share_cycle_lowrank),
         cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_attn_reuse), cmocka_unit_test(grad_attn_reuse_all_relbias),

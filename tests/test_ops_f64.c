@@ -385,7 +385,7 @@ typedef struct {
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal, c->window);
+    attention_forward(c->out, c->att, c->q, c->k, c->v, c->bias, NULL, c->B, c->T, c->Tk, c->NH, c->G, c->hd, c->causal, c->window);
     return dot(c->out, c->W, (long)c->B * c->T * c->NH * c->hd);
 }
 
@@ -514,8 +514,8 @@ static void check_attention_kv_cache(int Tk, int T)
     real *os = alloc((long)B * T * C), *as = alloc((long)B * NH * T * Tk);
     for (int causal = 0; causal < 2; causal++)
         for (int usebias = 0; usebias < 2; usebias++) {
-            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, B, Tk, Tk, NH, G, hd, causal, 0);
-            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, B, T, Tk, NH, G, hd, causal, 0);
+            attention_forward(of, af, qf, k, v, usebias ? bf : NULL, NULL, B, Tk, Tk, NH, G, hd, causal, 0);
+            attention_forward(os, as, qs, k, v, usebias ? bs : NULL, NULL, B, T, Tk, NH, G, hd, causal, 0);
             check_att_probs(as, B, NH, T, Tk, causal, 0);
             for (int b = 0; b < B; b++) {
                 for (int i = 0; i < T; i++)
@@ -535,6 +535,42 @@ static void test_attention_kv_cache(void **state)
     (void)state;
     check_attention_kv_cache(6, 2);
     check_attention_kv_cache(50, 35);
+}
+
+/* A per-sequence key mask (kbias, mor's tokens sitting a recursion out: -1e30)
+** gives the attention over the kept keys alone, gathered apart, with exact
+** zeros for the masked ones; causal, so that a masked key above a query changes nothing. */
+static void test_attention_key_mask(void **state)
+{
+    (void)state;
+    enum { B = 2, T = 6, NH = 2, G = 1, hd = 3, C = NH * hd, Ck = G * hd };
+    static const int keep[B][T] = { { 1, 0, 1, 1, 0, 1 }, { 1, 1, 0, 1, 1, 1 } };
+    real *q = rand_buf((long)B * T * C, 9, "km.q", 1), *k = rand_buf((long)B * T * Ck, 9, "km.k", 1);
+    real *v = rand_buf((long)B * T * Ck, 9, "km.v", 1), *kb = alloc((long)B * T);
+    real *out = alloc((long)B * T * C), *att = alloc((long)B * NH * T * T);
+    real *o1 = alloc((long)T * C), *a1 = alloc((long)NH * T * T), *q1 = alloc((long)T * C), *k1 = alloc((long)T * Ck), *v1 = alloc((long)T * Ck);
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < T; j++) kb[b * T + j] = keep[b][j] ? 0 : (real)-1e30;
+    attention_forward(out, att, q, k, v, NULL, kb, B, T, T, NH, G, hd, 1, 0);
+    for (int b = 0; b < B; b++) {
+        int n = 0, at[T];
+        for (int j = 0; j < T; j++)
+            if (keep[b][j]) {   /* the kept tokens as a sequence of their own */
+                memcpy(q1 + (long)n * C, q + ((long)b * T + j) * C, sizeof(real) * C);
+                memcpy(k1 + (long)n * Ck, k + ((long)b * T + j) * Ck, sizeof(real) * Ck);
+                memcpy(v1 + (long)n * Ck, v + ((long)b * T + j) * Ck, sizeof(real) * Ck);
+                at[n++] = j;
+            }
+        attention_forward(o1, a1, q1, k1, v1, NULL, NULL, 1, n, n, NH, G, hd, 1, 0);
+        for (int i = 0; i < n; i++) {
+            for (int e = 0; e < C; e++) assert_close(out[((long)b * T + at[i]) * C + e], o1[(long)i * C + e], 1e-13);
+            for (int h = 0; h < NH; h++)
+                for (int j = 0; j < T; j++) {
+                    real p = att[(((long)b * NH + h) * T + at[i]) * T + j];
+                    if (!keep[b][j]) assert_true(p == 0);
+                }
+        }
+    }
 }
 
 /* ----------------------------------------------------------- crossentropy */
@@ -653,6 +689,7 @@ int main(void)
         T_(test_rope_inverse),
         T_(test_rope_fd),
         T_(test_rope_closed_form),
+        T_(test_attention_key_mask),
         TS_(test_attention, att_mha_causal),
         TS_(test_attention, att_mha_causal_bias),
         TS_(test_attention, att_mha_bidir),

@@ -9,7 +9,7 @@
 ** block must be refused with the K values that fit. Then the ALBERT maps
 ** (none, all, attn, ffn), explicit map:..., loop:P,K,C (looped depth and its
 ** injection depths), the modifiers untie:K, lowrank:R, hyper:D, basis:R,
-** kv_share:S (Cross-Layer Attention) and v_share:S (SVFormer), progressive[:TARGET], the
+** kv_share:S (Cross-Layer Attention), v_share:S (SVFormer) and mor (Mixture-of-Recursions), progressive[:TARGET], the
 ** sharing_attn / sharing_ffn overrides, sb_sharing_describe, and every
 ** refusal (empty terms and repeated modifiers too): each returns -1 with a
 ** message naming the offending value.
@@ -1189,6 +1189,48 @@ static void loop_maps(void **state)
     assert_mentions(out, "a core of 2 looped 3 times, 1 coda depths; the prelude's output added at depths 3 5\n");
 }
 
+/* loop:P,K,C+mor (Mixture-of-Recursions, Bae et al. 2025, arXiv 2507.10524):
+** the loop's map, no injection, the coda's first depth reads the mixture;
+** refused without a loop of r >= 2 and a coda, with a value, and with the
+** modes that move keys and values between depths or build per-depth weights. */
+static void mor(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    char out[1024];
+    static const int map[6] = { 0, 1, 2, 1, 2, 3 };
+    config_for(&c, 6, "loop:1,2,1+mor");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.mor, 1);
+    assert_int_equal(s.loops, 2);
+    assert_map(s.attn, map, 6, "loop:1,2,1+mor attn");
+    for (int l = 0; l < 6; l++) assert_int_equal(sb_sharing_injects(&s, l), 0);   /* routing replaces the injection */
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "a core of 2 run 1 to 2 times per token as its router picks, 1 coda depths; depth 5 reads the mixture\n");
+    config_for(&c, 6, "loop:1,2,1");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.mor, 0);
+    assert_int_equal(sb_sharing_injects(&s, 3), 1);
+    refused(6, "loop:1,2,1+mor:2", "mor takes no value");
+    refused(6, "all+mor", "needs a looped base map");
+    refused(6, "loop:0,3,0+mor", "a coda of C >= 1");
+    refused(5, "loop:1,3,1+mor", "r >= 2");
+    refused(6, "loop:1,2,1+mor+kv_share:2", "mor with kv_share");
+    refused(6, "loop:1,2,1+mor+lowrank:2", "mor with lowrank:2");
+    refused(6, "loop:1,2,1+mor+mor", "mor is given twice");
+    /* act (the Universal Transformer's halting, Dehghani et al. 2019): the same shape, the same refusals, not with mor */
+    config_for(&c, 6, "loop:1,2,1+act");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.act, 1);
+    for (int l = 0; l < 6; l++) assert_int_equal(sb_sharing_injects(&s, l), 0);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "a core of 2 run for 1 to 2 steps until each token halts, 1 coda depths; depth 5 reads the weighted states\n");
+    refused(6, "loop:1,2,1+act+mor", "mor and act: give one");
+    refused(6, "loop:0,3,0+act", "a coda of C >= 1");
+    refused(6, "loop:1,2,1+act+v_share:2", "act with v_share");
+}
+
 /* v_share:S: values at depths i with i % S == 0, reused by the S-1 after,
 ** keys at every depth; v_share:N is SVFormer (Zhou et al. 2024, arXiv
 ** 2410.17897: every layer attends with the first layer's values). */
@@ -1307,6 +1349,7 @@ static void syntax_lists_every_term(void **state)
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
                                    "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+yoco:W",
+                                   "+mor", "+act",
                                    "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
@@ -1360,6 +1403,7 @@ int main(void)
         cmocka_unit_test(check_keys),
         cmocka_unit_test(resolution_travels),
         cmocka_unit_test(loop_maps),
+        cmocka_unit_test(mor),
         cmocka_unit_test(v_share),
         cmocka_unit_test(attn_reuse),
         cmocka_unit_test(basis),

@@ -84,7 +84,7 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse", "yoco"):
+        if name in ("v_share", "attn_reuse", "yoco", "mor", "act"):
             continue         # values apart from keys: values_every(); attention maps: maps_every(); yoco_window()
         if name == "lowrank":
             r = int(arg)
@@ -121,12 +121,27 @@ def injections(spec, n):
     Yang et al.'s looped transformer (arXiv 2311.12424, their code's loop_func 'z=f(x+z)') adds the
     embedded input to the state before every pass; the first pass's state is zero, so its input is
     the embedding itself; here the prelude's output is the input the core sees."""
-    for t in (spec or "").split("+"):
+    terms = (spec or "").split("+")
+    for t in terms:
         name, _, arg = t.partition(":")
         if name == "loop":
             P, K, C = (int(x) for x in arg.split(","))
-            return P, [P + j * K for j in range(1, (n - P - C) // K)]
+            return P, [] if "mor" in terms or "act" in terms else [P + j * K for j in range(1, (n - P - C) // K)]
     return None, []
+
+
+def recursions(spec, n):
+    """(K, r, kind) of loop:P,K,C+mor, Mixture-of-Recursions (Bae et al. 2025, arXiv 2507.10524), or of
+    loop:P,K,C+act, the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819): the core's r
+    loops are recursions a token runs 1 to r of; (0, 0, None) without either."""
+    terms = (spec or "").split("+")
+    kind = "mor" if "mor" in terms else "act" if "act" in terms else None
+    for t in terms:
+        name, _, arg = t.partition(":")
+        if name == "loop" and kind:
+            P, K, C = (int(x) for x in arg.split(","))
+            return K, (n - P - C) // K, kind
+    return 0, 0, None
 
 
 def basis_rank(spec):
@@ -219,6 +234,7 @@ class Config:
         self.kv = [int(x) for x in meta["sharebench.sharing.kv"].split(",")]
         attn, ffn, self.S, self.R, self.D = resolve(self.sharing, self.N)
         self.prelude, self.inject = injections(self.sharing, self.N)
+        self.mor_K, self.mor_r, self.mor_kind = recursions(self.sharing, self.N)
         self.Sv = values_every(self.sharing)
         self.Sa = maps_every(self.sharing)
         self.basis = basis_rank(self.sharing)
@@ -293,6 +309,10 @@ class Config:
             M = sum(o + i for _, _, o, i in c.mats())
             t["hyper.z"], t["hyper.w1"], t["hyper.b1"] = (N, c.D), (c.D, c.D), (c.D,)
             t["hyper.w2"], t["hyper.b2"] = (M, c.D), (M,)
+        if c.mor_kind == "mor":
+            t["mor.router"] = (c.mor_r, C)
+        if c.mor_kind == "act":
+            t["act.halt.w"], t["act.halt.b"] = (1, C), (1,)
         if c.final_ln:
             t["final.ln.w"] = t["final.ln.b"] = (C,)
         if c.pooler:
@@ -338,9 +358,11 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attention(q, k, v, bias, causal, NH, G, maps=None, window=0):
+def attention(q, k, v, bias, causal, NH, G, maps=None, window=0, keep=None):
     """q (B,T,NH,hd); k, v (B,T,G,hd); query head h reads key/value head h*G//NH. maps, when given, gets the
-    probabilities (B,NH,T,T). window > 0 (causal): query i sees keys i-window+1..i only."""
+    probabilities (B,NH,T,T). window > 0 (causal): query i sees keys i-window+1..i only. keep (B,T), when given,
+    is the keys each sequence's queries may see (besides their own: a token sitting a recursion out still gets
+    finite, unused values)."""
     B, T, _, hd = q.shape
     group = [h * G // NH for h in range(NH)]
     q = q.transpose(1, 2)
@@ -354,6 +376,9 @@ def attention(q, k, v, bias, causal, NH, G, maps=None, window=0):
         if window > 0:
             mask = mask | torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-window)
         scores = scores.masked_fill(mask, float("-inf"))
+    if keep is not None:
+        seen = keep[:, None, None, :] | torch.eye(T, dtype=torch.bool)[None, None]
+        scores = scores.masked_fill(~seen, float("-inf"))
     att = torch.softmax(scores, dim=-1)
     if maps is not None:
         maps.append(att)
@@ -431,9 +456,47 @@ class Reference:
 
         kv_at, map_at = {}, {}
         e = None
+        self.aux = 0.0
+        K, r = c.mor_K, c.mor_r
+        act = c.mor_kind == "act"
+        if act:
+            r = 0        # no routing below: the halting is the block after it
         for l in range(c.N):
             if l == c.prelude:
                 e = x            # the prelude's output (the embedding when P = 0): the looped core's input
+            keep = None
+            if r and l == c.prelude:
+                # Mixture-of-Recursions, token choice (the authors' token_choice_router.py): softmax router on the
+                # core's input, top-1 recursion count, gate = its probability; balancing loss 0.1 sum_k P_k f_k, z-loss 1e-5
+                z = F.linear(x, p("mor.router"))
+                probs = torch.softmax(z, dim=-1)
+                depth = probs.argmax(dim=-1)                           # (B,T): the last recursion, 0 .. r-1
+                gate = probs.gather(-1, depth[..., None])              # (B,T,1)
+                frac = F.one_hot(depth, r).double().mean(dim=(0, 1))
+                self.aux = 0.1 * (probs.mean(dim=(0, 1)) * r * frac).sum() + 1e-5 * (torch.logsumexp(z, -1) ** 2).mean()
+                h_core, mix = x, torch.zeros_like(x)
+            if r and c.prelude <= l < c.prelude + K * r:
+                keep = depth >= (l - c.prelude) // K                   # the tokens running this recursion
+            if r and l == c.prelude + K * r:
+                x = h_core + mix     # the coda reads H1 + g S^(i+1)
+            if act and l == c.prelude:
+                # adaptive computation time as tensor2tensor's universal_transformer_util.py (act_type basic):
+                # threshold 1 - 0.01, halting bias initialised at 1, ponder loss 0.01 mean(n_updates + remainders)
+                hsum, rem, nup, y = torch.zeros(B, T), torch.zeros(B, T), torch.zeros(B, T), torch.zeros_like(x)
+            if act and c.prelude <= l < c.prelude + K * c.mor_r and (l - c.prelude) % K == 0:
+                ph = torch.sigmoid(F.linear(x, p("act.halt.w"), p("act.halt.b")))[..., 0]
+                running = (hsum < 1).double()
+                halted = (hsum + ph * running > 0.99).double() * running
+                running = (hsum + ph * running <= 0.99).double() * running
+                hsum = hsum + ph * running
+                rem = rem + halted * (1 - hsum)
+                hsum = hsum + halted * rem
+                nup = nup + running + halted
+                u = (ph * running + halted * rem)[..., None]
+            if act and l == c.prelude + K * c.mor_r:
+                self.aux = 0.01 * (nup + rem).mean()
+                x = y            # the coda reads the steps' states weighted by their halting probabilities
+            x_in = x
             if l in c.inject:
                 x = x + e        # injected again at each later loop's start
             ab, fb = c.attn[l], c.ffn_map[l]
@@ -482,7 +545,7 @@ class Reference:
             if att is None:
                 maps = []
                 window = c.yoco if c.yoco and l < c.N // 2 else 0
-                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window)
+                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window, keep)
                 map_at[l] = maps[0]
             ao = F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
             z1 = x + ls1 * ao
@@ -491,6 +554,13 @@ class Reference:
             fo = F.linear(gelu_tanh(F.linear(f, W("ffn", "w1"), bvec("ffn", "b1"))), W("ffn", "w2"), bvec("ffn", "b2"))
             z2 = h1 + ls2 * fo
             x = ln(z2, *ln2) if c.post_ln else z2
+            if keep is not None:
+                x = torch.where(keep[..., None], x, x_in)                # the others keep their state
+                j = (l - c.prelude) // K
+                if (l - c.prelude) % K == K - 1:                          # the tokens finishing at recursion j
+                    mix = mix + torch.where((depth == j)[..., None], gate * x, torch.zeros_like(x))
+            if act and c.prelude <= l < c.prelude + K * c.mor_r and (l - c.prelude) % K == K - 1:
+                y = u * x + (1 - u) * y
 
         h = ln(x, p("final.ln.w"), p("final.ln.b")) if c.final_ln else x
         if c.pooler:
@@ -584,7 +654,7 @@ def check(outdir, name):
     if "distill" in gmeta:   # the student's loss against the stored teacher logits
         T, alpha = (float(x) for x in gmeta["distill"].split())
         loss = distill_loss(model.logits, torch.from_numpy(got["teacher_logits"].astype(np.float64)), targets, T, alpha)
-    loss.backward()
+    (loss + model.aux).backward()   # mor's balancing and z losses join the gradient, not the loss reported
     grads = model.gradients()
 
     worst, where = 0.0, ""

@@ -65,6 +65,10 @@ static const struct { const char *name, *keys; } configs[] = {
     { "loop", "sharing=loop:1,1,1" },
     { "loop_no_prelude_post_ln", "sharing=loop:0,1,1 causal=0 post_ln=1 final_ln=0 ln_shared=1 embed=8" },
     { "loop_kv_share_rope", "sharing=loop:0,2,0+kv_share:2 pos=rope heads=4 kv_heads=2" },
+    { "mor_middle_cycle", "sharing=loop:1,1,1+mor layers=5" },
+    { "mor_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
+    { "act_middle_cycle", "sharing=loop:1,1,1+act layers=6 halt_bias=-0.8" },
+    { "act_no_prelude_rope_post_ln", "sharing=loop:0,2,1+act layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "svformer", "sharing=v_share:4 pos=rope heads=4 kv_heads=2" },
     { "v_share_cycle_lowrank", "sharing=cycle:2+lowrank:2+v_share:2" },
     { "v_share_all_post_ln_norm", "sharing=all+v_share:2 causal=0 post_ln=1 final_ln=0 grad_scale=norm ln_shared=1" },
@@ -92,7 +96,7 @@ static int apply_keys(sb_config *c, const char *keys, char *err, size_t errlen)
         char *eq = strchr(kv, '=');
         if (!eq) { snprintf(err, errlen, "'%s' is not key=value", kv); return -1; }
         *eq = 0;
-        if (!strcmp(kv, "distill")) continue;   /* the exporter's own key: T,alpha */
+        if (!strcmp(kv, "distill") || !strcmp(kv, "halt_bias")) continue;   /* the exporter's own keys: T,alpha; act's bias */
         if (sb_config_set(c, kv, eq + 1, err, errlen)) return -1;
     }
     return 0;
@@ -110,6 +114,10 @@ static int export_one(const char *dir, const char *name, const char *keys, char 
     sb_rng_seed(&r, 99, name);
     real *p = sb_model_params(m);
     for (long i = 0; i < sb_model_n_params(m); i++) p[i] += (real)(0.15 * sb_rng_normal(&r));
+    /* halt_bias=V: act's halting bias set to V, so that tokens halt at several steps or run past the last */
+    const char *hb = strstr(keys, "halt_bias=");
+    int th = sb_model_tensor_find(m, "act.halt.b");
+    if (hb && th >= 0) p[sb_model_tensor(m, th)->offset] = (real)atof(hb + 10);
 
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);

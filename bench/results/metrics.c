@@ -99,6 +99,14 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
         "the steps."),
     ROW(SB_M_TRAIN_LOOPS_MEAN, "train_loops_mean", "loops", NEITHER, QUALITY,
         "train_loops=sampled: the mean of the loops drawn over the training steps (Geiping et al.'s sampler, seeded by the run)."),
+    ROW(SB_M_MEAN_DEPTH, "mean_depth", "recursions", NEITHER, QUALITY,
+        "sharing +mor (Mixture-of-Recursions): the mean number of the core's recursions per token on the test split, from 1 "
+        "to r, as the trained router chose them; +act (the Universal Transformer's halting): the mean steps until each token "
+        "halted (at most r)."),
+    ROW(SB_M_FLOPS_ROUTED_PER_TOKEN, "flops_routed_per_token", "FLOPs", LOWER, QUALITY,
+        "sharing +mor: analytic FLOPs of a forward per token that the routing needs at the depths chosen on the test split "
+        "(each recursion's products for the tokens running it, its attention among them: engine/core/flops.h); the engine "
+        "computes every recursion for every token, which flops_infer_per_token counts."),
     ROW(SB_M_FLOPS_INFER_PER_TOKEN, "flops_infer_per_token", "FLOPs", LOWER, EXACT,
         "Analytic FLOPs of a forward per token at the run's batch and length, of the model evaluated."),
     ROW(SB_M_BYTES_PARAMS, "bytes_params", "bytes", LOWER, EXACT,

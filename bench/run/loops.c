@@ -23,6 +23,11 @@ sb_loops *sb_loops_new(sb_model *m, int B, int T, uint64_t seed, char *err, size
         snprintf(err, errlen, "train_loops=sampled: the model is not looped (sharing '%s'); give sharing=loop:P,K,C", sb_model_config(m)->sharing);
         return NULL;
     }
+    if (sh->mor) {   /* its router scores exactly r recursions */
+        snprintf(err, errlen, "train_loops=sampled with sharing '%s': mor's router chooses among a fixed r recursions; use "
+                 "train_loops=fixed", sb_model_config(m)->sharing);
+        return NULL;
+    }
     sb_loops *l = calloc(1, sizeof *l);
     if (l) l->g = sb_draw_new(seed);
     if (!l || !l->g) { free(l); snprintf(err, errlen, "out of memory"); return NULL; }

@@ -275,6 +275,11 @@ static sb_model *looped_again(const sb_model *m, int loops, int B, int T, uint64
         snprintf(err, errlen, "test_loops=%d: the model trained is not looped (sharing '%s'); give sharing=loop:P,K,C", loops, c.sharing);
         return NULL;
     }
+    if (sh->mor) {   /* its router scores exactly r recursions */
+        snprintf(err, errlen, "test_loops=%d with sharing '%s': mor's router chooses among the %d recursions it was trained with; "
+                 "leave test_loops out", loops, c.sharing, sh->loops);
+        return NULL;
+    }
     c.layers = sh->loop_prelude + sh->loop_core * loops + sh->loop_coda;
     char inner[SB_ERR_LEN / 2];
     if (sb_sharing_resolve(&c, &tsh, inner, sizeof inner)) {
@@ -303,6 +308,22 @@ static void record_flops(sb_run *r, const sb_model *trained, const sb_model *eva
         sb_put_metric(r, SB_M_FLOPS_TRAIN_PER_TOKEN, f.train);
     if (!sb_flops_per_token(sb_model_config(evaluated), sb_model_sharing(evaluated), B, T, &f, err, sizeof err))
         sb_put_metric(r, SB_M_FLOPS_INFER_PER_TOKEN, f.forward);
+}
+
+/* Mixture-of-Recursions (sharing +mor): the mean recursions per token on the
+** test split just evaluated, and the forward FLOPs per token the routing needs
+** at those depths (the engine computes every recursion densely, as
+** flops_infer_per_token counts); the Universal Transformer's halting (+act):
+** the mean steps per token (its ponder time without the remainders), which
+** save nothing (halted tokens go on being transformed, as in its authors' code). */
+static void record_depth(sb_run *r, const sb_model *m, int B, int T)
+{
+    double active[SB_MAX_LAYERS], depth = sb_model_mean_depth(m, active), routed;
+    char err[SB_ERR_LEN];
+    if (!depth) return;
+    sb_put_metric(r, SB_M_MEAN_DEPTH, depth);
+    if (sb_model_sharing(m)->mor && !sb_flops_routed(sb_model_config(m), sb_model_sharing(m), B, T, active, &routed, err, sizeof err))
+        sb_put_metric(r, SB_M_FLOPS_ROUTED_PER_TOKEN, routed);
 }
 
 sb_run *sb_runner_execute(const sb_spec *s, FILE *log, int *result, char *err, size_t errlen)
@@ -516,7 +537,9 @@ sb_run *sb_runner_execute_hooked(const sb_spec *s, const sb_runner_hooks *h, FIL
             if (splits[i].split == SB_SPLIT_TEST_LONG && !info->long_length) continue;
             sb_score sc;
             double l;
+            sb_model_depth_reset(ev);
             if (evaluate(ev, &d, splits[i].split, s->test_examples, B, &sc, &l)) { snprintf(failure, sizeof failure, "%s", sb_task_error(task)); goto fail; }
+            if (splits[i].split == SB_SPLIT_TEST) record_depth(r, ev, B, T);
             sb_put_metric(r, splits[i].value, sb_score_value(&sc, info->metric));
             if (splits[i].split == SB_SPLIT_TEST) test_value = sb_score_value(&sc, info->metric);
             sb_put_metric(r, splits[i].stderr_, sb_score_stderr(&sc, info->metric));

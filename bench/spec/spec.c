@@ -410,6 +410,11 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
                      "'%s'", s->test_loops, s->model.sharing);
             return -1;
         }
+        if (sh.mor && s->test_loops != sh.loops) {   /* mor's router scores exactly r recursions */
+            snprintf(err, errlen, "test_loops=%d with sharing '%s': mor's router chooses among the %d recursions it is trained with; "
+                     "leave test_loops out", s->test_loops, s->model.sharing, sh.loops);
+            return -1;
+        }
         const char *own = depth_own(&s->model, &sh);
         if (own && s->test_loops != sh.loops) {
             snprintf(err, errlen, "test_loops=%d: with %s the depths hold tensors of their own, which a model looped another number "
@@ -431,6 +436,11 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
     if (!strcmp(s->merge_on, "plateau") && !sh.progressive) {
         snprintf(err, errlen, "merge_on=plateau triggers progressive sharing's merge; sharing '%s' is not progressive (give "
                  "sharing=progressive:TARGET)", s->model.sharing);
+        return -1;
+    }
+    if (!strcmp(s->train_loops, "sampled") && sh.mor) {
+        snprintf(err, errlen, "train_loops=sampled with sharing '%s': mor's router chooses among a fixed r recursions; use "
+                 "train_loops=fixed", s->model.sharing);
         return -1;
     }
     if (!strcmp(s->train_loops, "sampled")) {

@@ -34,12 +34,16 @@ static int first_key(int i, int T, int Tk, int causal, int window)
     return f > 0 ? f : 0;
 }
 
-/* In place: row (n) = softmax(row + bias) over columns first..last, 0 elsewhere. */
-static void softmax_row(real *restrict row, const real *restrict bias, int first, int last, int n)
+/* In place: row (n) = softmax(row + bias + kbias) over columns first..last, 0 elsewhere. */
+static void softmax_row(real *restrict row, const real *restrict bias, const real *restrict kbias, int first, int last, int n)
 {
     if (bias) {
         #pragma omp simd
         for (int j = first; j <= last; j++) row[j] += bias[j];
+    }
+    if (kbias) {
+        #pragma omp simd
+        for (int j = first; j <= last; j++) row[j] += kbias[j];
     }
     real mx = row[first], sum = 0;
     #pragma omp simd reduction(max : mx)
@@ -54,7 +58,7 @@ static void softmax_row(real *restrict row, const real *restrict bias, int first
 }
 
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
-                       int B, int T, int Tk, int NH, int G, int hd, int causal, int window)
+                       const real *kbias, int B, int T, int Tk, int NH, int G, int hd, int causal, int window)
 {
     int C = NH * hd, Ck = G * hd, off = Tk - T, qb = query_block(T, causal);
     real scale = 1 / R_SQRT((real)hd);
@@ -73,7 +77,7 @@ void attention_forward(real *out, real *att, const real *q, const real *k, const
                 real *Pb = P + (long)i0 * Tk;
                 sb_gemm('N', 'T', n, keys - k0, hd, scale, qh + (long)i0 * C, C, kh + (long)k0 * Ck, Ck, 0, Pb + k0, Tk);
                 for (int i = i0; i < i0 + n; i++)
-                    softmax_row(P + (long)i * Tk, bias ? bias + ((long)h * T + i) * Tk : NULL,
+                    softmax_row(P + (long)i * Tk, bias ? bias + ((long)h * T + i) * Tk : NULL, kbias ? kbias + (long)b * Tk : NULL,
                                 first_key(i, T, Tk, causal, window), causal ? i + off : Tk - 1, Tk);
                 sb_gemm('N', 'N', n, hd, keys - k0, 1, Pb + k0, Tk, vh + (long)k0 * Ck, Ck, 0, out + ((long)b * T + i0) * C + h * hd, C);
             }

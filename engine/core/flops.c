@@ -50,11 +50,33 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
     }
     double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
                      + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
-                     + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V);   /* the head */
+                     + (c->tied ? 2.0 * E * V + (E != C ? 2.0 * C * E : 0) : 2.0 * C * V)   /* the head */
+                     + (sh->mor || sh->act ? 2.0 * C * sh->loops : 0);   /* mor's router; act's halting unit at each step */
     f->blocks = blocks;
     f->attn = attn;
     f->weights = built / tokens;
     f->forward = blocks + attn + outside + f->weights;
     f->train = 3 * f->forward;
+    return 0;
+}
+
+int sb_flops_routed(const sb_config *c, const sb_sharing *sh, int B, int T, const double *active, double *forward, char *err,
+                    size_t errlen)
+{
+    sb_flops f;
+    if (sb_flops_per_token(c, sh, B, T, &f, err, errlen)) return -1;
+    *forward = f.forward;
+    if (!sh->mor) return 0;
+    /* the core's depths at recursion k: every block product for the fraction a_k of tokens running it, and attention
+    ** for a_k of the queries against a_k of the keys each sees (recursion-wise caching); mor excludes key/value
+    ** reuse and the per-depth weights, so every depth's products are the same */
+    int fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
+    if (fmask < 0) return -1;
+    long C = c->width, F = c->ffn, Ckv = (long)(c->kv_heads ? c->kv_heads : c->heads) * (C / c->heads);
+    const long out[6] = { C, Ckv, Ckv, C, F, C }, in[6] = { C, C, C, C, C, F };
+    double depth = 0, ctx = c->causal ? (T + 1) / 2.0 : T, attn = 4.0 * C * ctx;
+    for (int k = 0; k < 6; k++) depth += mat(out[k], in[k], fmask >> k & 1, c->factor);
+    for (int j = 0; j < sh->loops; j++)
+        *forward -= sh->loop_core * ((1 - active[j]) * depth + (1 - active[j] * active[j]) * attn);
     return 0;
 }

@@ -17,7 +17,11 @@
 ** and the modulation), shared by the B x T tokens of that forward. Attention
 ** counts the keys each query sees: (T + 1) / 2 on average under a causal
 ** mask, T otherwise, and at a depth with a sliding window of W < T keys
-** (yoco:W) (W (W + 1) / 2 + (T - W) W) / T.
+** (yoco:W) (W (W + 1) / 2 + (T - W) W) / T. A routed model (mor) is counted
+** as the engine runs it, every recursion for every token, plus its router;
+** sb_flops_routed counts what the routing needs. The Universal Transformer's
+** halting (act) goes on transforming halted tokens, as its authors' code
+** does: every step for every token, plus the halting unit's 2 C a step.
 */
 #ifndef SB_FLOPS_H
 #define SB_FLOPS_H
@@ -36,5 +40,14 @@ typedef struct {
 ** sb_sharing_resolve) at batch B and length T. Returns 0, or -1 with a message
 ** for B or T below 1 or sh resolved for another configuration. */
 int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, sb_flops *f, char *err, size_t errlen);
+
+/* The forward FLOPs per token a routed model (sharing +mor, Mixture-of-Recursions)
+** needs, where the engine computes every recursion for every token and masks:
+** the core's depths at recursion k count for the fraction active[k] of the
+** tokens running it (sb_model_mean_depth's), their attention for active[k]^2
+** (those queries against those keys). Without mor, the forward of
+** sb_flops_per_token. Returns 0, or -1 with its message. */
+int sb_flops_routed(const sb_config *c, const sb_sharing *sh, int B, int T, const double *active, double *forward, char *err,
+                    size_t errlen);
 
 #endif

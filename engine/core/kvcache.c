@@ -18,6 +18,7 @@ struct sb_kvcache {
     real *k[SB_MAX_LAYERS], *v[SB_MAX_LAYERS];   /* (B,slots,Ckv) at producing depths, else aliases */
     int slots[SB_MAX_LAYERS];                    /* positions kept: T, or a sliding window's W (yoco:W) */
     real *store;
+    real *depth, *kb;        /* mor: each cached position's last recursion (B,T), one sequence's key mask (T) */
     long bytes;
 };
 
@@ -31,7 +32,14 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
     sb_kvcache *kc = calloc(1, sizeof *kc);
     long per = (long)B * T * m->Ckv;
     if (kc) kc->store = calloc((size_t)(2 * per * m->N), sizeof(real));   /* at most a key and a value per depth */
-    if (!kc || !kc->store) { free(kc); snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
+    if (kc && m->sh.mor) {
+        kc->depth = calloc((size_t)B * T, sizeof(real));
+        kc->kb = calloc((size_t)T, sizeof(real));
+    }
+    if (!kc || !kc->store || (m->sh.mor && (!kc->depth || !kc->kb))) {
+        if (kc) { free(kc->store); free(kc->depth); free(kc->kb); }
+        free(kc);
+        snprintf(err, errlen, "out of memory for the key/value cache"); return NULL; }
     kc->m = m; kc->B = B; kc->T = T;
     long used = 0;   /* reals cached: keys and values where depths compute them (kv_share, v_share, yoco; attn_reuse: no keys) */
     for (int l = 0; l < m->N; l++) {
@@ -53,6 +61,8 @@ void sb_kvcache_free(sb_kvcache *kc)
 {
     if (!kc) return;
     free(kc->store);
+    free(kc->depth);
+    free(kc->kb);
     free(kc);
 }
 
@@ -86,6 +96,12 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, B);
+        if (m->sh.mor && l == m->sh.loop_prelude) {   /* this position's depth, kept for the later positions' key masks */
+            sb_mor_route(m, B);
+            for (int b = 0; b < B; b++) kc->depth[(long)b * kc->T + pos] = m->mor_depth[b];
+        }
+        if (sb_mor_mixes(&m->sh, l)) sb_mor_mix(m, l, B);
+        if (m->sh.act) sb_act_before(m, l, B);
         if (m->sh.a_src[l] != l) {
             /* attn_reuse: this depth's value appended, under the map its map depth has just written for this token */
             sb_block_forward(m, l, M_WV, m->g_v[l], a->a, p->b[M_WV], B);
@@ -120,9 +136,12 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         if (m->bias) sb_model_fill_bias(m, l, 1, nk);
         for (int b = 0; b < B; b++)
             attention_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * nk, a->q + (long)b * C,
-                              kc->k[l] + (long)b * S * Ck, kc->v[l] + (long)b * S * Ck, m->bias, 1, 1, nk,
+                              kc->k[l] + (long)b * S * Ck, kc->v[l] + (long)b * S * Ck, m->bias,
+                              m->sh.mor ? sb_mor_cache_bias(m, l, kc->depth + (long)b * kc->T, nk, kc->kb) : NULL, 1, 1, nk,
                               m->NH, m->G, m->hd, 1, 0);
         sb_layer_tail_forward(m, l, B);
+        sb_mor_after(m, l, B);
+        if (m->sh.act) sb_act_after(m, l, B);
     }
     if (c->final_ln && c->post_ln) {
         const real *last = m->la[m->N - 1].out;

@@ -51,7 +51,7 @@
 
 const char *const sb_comp_names[SB_COMP_COUNT] = {
     "embedding", "embedding projection", "position", "attention", "key/value", "feed-forward",
-    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "basis coefficients", "pooler", "head"
+    "layernorm", "per-layer scale/bias", "low-rank corrections", "hypernetwork", "basis coefficients", "router", "pooler", "head"
 };
 
 /* ---------------------------------------------------------------- layout */
@@ -231,6 +231,11 @@ static int build_tensors(sb_model *m)
         m->t_hw2 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->M, m->D, "hyper.w2");
         m->t_hb2 = add_tensor(m, SB_COMP_HYPER, -1, -1, m->M, 0, "hyper.b2");
     }
+    /* mor: the router of Mixture-of-Recursions, r scores of the core's input (mor.c) */
+    m->t_router = m->sh.mor ? add_tensor(m, SB_COMP_ROUTER, -1, -1, m->sh.loops, C, "mor.router") : -1;
+    /* act: the Universal Transformer's halting unit, sigmoid(w . s + b) (act.c) */
+    m->t_halt_w = m->sh.act ? add_tensor(m, SB_COMP_ROUTER, -1, -1, 1, C, "act.halt.w") : -1;
+    m->t_halt_b = m->sh.act ? add_tensor(m, SB_COMP_ROUTER, -1, -1, 1, 0, "act.halt.b") : -1;
     m->t_lnf_w = c->final_ln ? add_tensor(m, SB_COMP_LAYERNORM, -1, -1, C, 0, "final.ln.w") : -1;
     m->t_lnf_b = c->final_ln ? add_tensor(m, SB_COMP_LAYERNORM, -1, -1, C, 0, "final.ln.b") : -1;
     m->t_pool_w = c->pooler ? add_tensor(m, SB_COMP_POOLER, -1, -1, C, C, "pooler.w") : -1;
@@ -324,7 +329,7 @@ static void carve(sb_model *m)
     real *in_f = c->post_ln ? NULL : take(m, m->N * BC), *in_fcg = take(m, m->N * BF);
     for (int l = 0; l < m->N; l++) {
         layer_acts *a = &m->la[l];
-        if (sb_sharing_injects(&m->sh, l)) x = take(m, BC);   /* the previous output plus the prelude's */
+        if (sb_sharing_injects(&m->sh, l) || sb_mor_mixes(&m->sh, l) || sb_act_mixes(&m->sh, l)) x = take(m, BC);   /* the previous output plus the prelude's, or mor's mixture */
         a->x = x;
         a->a = c->post_ln ? x : slice(m, in_a, block_pos(m, 0, l), BC);
         a->ln1_mean = take(m, BT);
@@ -359,6 +364,22 @@ static void carve(sb_model *m)
     m->probs = take(m, BT * m->V);
     m->losses = take(m, BT);
     m->bias = m->pos_bias_any ? take(m, (long)m->NH * m->Tmax * m->Tmax) : NULL;
+    long BR = m->sh.mor ? BT * m->sh.loops : 0;
+    m->mor_logits = m->sh.mor ? take(m, BR) : NULL;
+    m->mor_probs = m->sh.mor ? take(m, BR) : NULL;
+    m->mor_depth = m->sh.mor ? take(m, BT) : NULL;
+    m->mor_gate = m->sh.mor ? take(m, BT) : NULL;
+    m->mor_kbias = m->sh.mor ? take(m, BT) : NULL;
+    m->mor_sel = m->sh.mor ? take(m, BC) : NULL;
+    long BA = m->sh.act ? BT * m->sh.loops : 0;
+    m->act_p = m->sh.act ? take(m, BA) : NULL;
+    m->act_u = m->sh.act ? take(m, BA) : NULL;
+    m->act_run = m->sh.act ? take(m, BA) : NULL;
+    m->act_halt = m->sh.act ? take(m, BA) : NULL;
+    m->act_h = m->sh.act ? take(m, BT) : NULL;
+    m->act_rem = m->sh.act ? take(m, BT) : NULL;
+    m->act_n = m->sh.act ? take(m, BT) : NULL;
+    m->act_y = m->sh.act ? take(m, BA * m->C) : NULL;
     m->hyp_h = m->D ? take(m, (long)m->N * m->D) : NULL;
     m->hyp_m = m->D ? take(m, (long)m->N * m->M) : NULL;
     m->n_acts = m->cursor;
@@ -395,7 +416,13 @@ static void carve(sb_model *m)
     m->g_m = m->D ? take(m, m->M + 2L * m->D) : NULL;
     m->g_pool = c->pooler ? take(m, 2L * m->Bmax * m->C) : NULL;
     m->g_ft = m->Rf ? take(m, BT * m->Rf) : NULL;
-    m->g_inj = m->sh.loops > 1 ? take(m, BC) : NULL;
+    m->g_inj = m->sh.loops > 1 && !m->sh.mor ? take(m, BC) : NULL;
+    m->g_mor_h1 = m->sh.mor ? take(m, BC) : NULL;
+    m->g_mor_sel = m->sh.mor ? take(m, BC) : NULL;
+    m->g_mor_z = m->sh.mor ? take(m, BR) : NULL;
+    m->g_act = m->sh.act ? take(m, BC) : NULL;
+    m->g_act_out = m->sh.act ? take(m, BA * m->C) : NULL;
+    m->g_act_u = m->sh.act ? take(m, BA) : NULL;
     m->eff = (m->R || m->D) ? take(m, m->slot * m->N) : NULL;
     m->dgrad = m->depth_mode ? take(m, m->slot * m->N) : NULL;
     m->n_scratch = m->cursor - m->n_acts;
@@ -623,6 +650,7 @@ static void init_params(sb_model *m, uint64_t seed)
             normal = leaf[0] == 'a';
             std = 1.0 / sqrt((double)t->shape[1]);
         }
+        if (t->comp == SB_COMP_ROUTER && t->ndim == 1) fill = 1;   /* act's halting bias: act_halting_bias_init */
         if (t->comp == SB_COMP_HYPER) {                 /* modulation starts at exactly 1 */
             normal = !strcmp(leaf, "z") || !strcmp(leaf, "w1");
             std = !strcmp(leaf, "z") ? 1.0 : 1.0 / sqrt((double)m->D);
@@ -813,8 +841,9 @@ void sb_layer_tail_forward(sb_model *m, int l, int R)
     sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
     if (c->post_ln) {
         residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
-    } else if (l + 1 < m->N && !sb_sharing_injects(&m->sh, l + 1)) {
-        /* pre-LN: the LayerNorm that reads this output is the next depth's first (unless the input is injected first) ... */
+    } else if (l + 1 < m->N && !sb_sharing_injects(&m->sh, l + 1) && !sb_mor_mixes(&m->sh, l + 1) &&
+               !sb_act_mixes(&m->sh, l + 1)) {
+        /* pre-LN: the LayerNorm that reads this output is the next depth's first (unless the input is injected or mixed first) ... */
         layer_acts *n = &m->la[l + 1];
         residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
                                    m->lp[l + 1].ln1b, R, C, eps);
@@ -868,6 +897,8 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
+        sb_mor_before(m, l, B, T);
+        if (m->sh.act) sb_act_before(m, l, BT);
         if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
             sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
             attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
@@ -882,8 +913,11 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         }
         if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
         if (m->bias) sb_model_fill_bias(m, l, T, T);
-        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, B, T, T, m->NH, m->G, m->hd, c->causal, sb_sharing_window(&m->sh, l));
+        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, sb_mor_key_bias(m, l), B, T, T, m->NH, m->G, m->hd, c->causal,
+                          sb_sharing_window(&m->sh, l));
         sb_layer_tail_forward(m, l, BT);
+        sb_mor_after(m, l, BT);
+        if (m->sh.act) sb_act_after(m, l, BT);
     }
     /* head */
     const real *last = m->la[m->N - 1].out;
@@ -1219,6 +1253,8 @@ static void backward_from_logits(sb_model *m)
     if (m->g_inj) zero(m->g_inj, (long)BT * C);
     for (int l = m->N - 1; l >= 0; l--) {
         layer_backward(m, l);
+        sb_mor_backward(m, l);
+        sb_act_backward(m, l);
         if (!m->g_inj) continue;
         if (sb_sharing_injects(&m->sh, l)) axpy(m->g_inj, m->g_res, 1, (long)BT * C);
         if (l == m->sh.loop_prelude) axpy(m->g_res, m->g_inj, 1, (long)BT * C);

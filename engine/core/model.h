@@ -23,7 +23,7 @@
 /* Which part of the model a tensor belongs to, for accounting. */
 enum {
     SB_COMP_EMBED, SB_COMP_EMBED_PROJ, SB_COMP_POSITION, SB_COMP_ATTN, SB_COMP_KV, SB_COMP_FFN,
-    SB_COMP_LAYERNORM, SB_COMP_LAYER, SB_COMP_LOWRANK, SB_COMP_HYPER, SB_COMP_BASIS, SB_COMP_POOLER, SB_COMP_HEAD,
+    SB_COMP_LAYERNORM, SB_COMP_LAYER, SB_COMP_LOWRANK, SB_COMP_HYPER, SB_COMP_BASIS, SB_COMP_ROUTER, SB_COMP_POOLER, SB_COMP_HEAD,
     SB_COMP_COUNT
 };
 /* Names of the components, indexed by SB_COMP_*. */
@@ -128,6 +128,20 @@ const real *sb_model_head_gate_grad(const sb_model *m, int l);
 ** i, or NULL when tracking is off or depth l does not use that tensor. For
 ** lowrank and hyper this is the contribution to the shared base weight. */
 const real *sb_model_contribution(const sb_model *m, int i, int depth);
+
+/* Mixture-of-Recursions (sharing +mor; with +act, the Universal Transformer's
+** recurrence steps until halting, its ponder time): the mean number of recursions per
+** token (from 1 to r) over the forwards and decoding steps since the model was
+** built or sb_model_depth_reset, and, when active is not NULL, the fraction of
+** those tokens that reach each recursion k = 0..r-1 (active[0] = 1); 0 for a
+** model without mor or act, or before any forward. */
+double sb_model_mean_depth(const sb_model *m, double *active);
+void sb_model_depth_reset(sb_model *m);
+
+/* The auxiliary losses of the last forward that sb_model_backward
+** differentiates besides the cross-entropy the forward returns: mor's
+** balancing and z losses, act's ponder loss; 0 for other models. */
+double sb_model_aux_loss(const sb_model *m);
 
 /* Copy the weights (and AdamW moments when both given) of src into dst, whose
 ** configuration may differ from src's in sharing only. Each block of dst takes

@@ -74,6 +74,17 @@ struct sb_model {
     real *g_res, *g_1, *g_a, *g_o, *g_attv, *g_q, *g_att, *g_attr, *g_fc, *g_e, *g_emb, *g_tok, *g_he,
         *g_logits, *g_bias, *g_gate, *g_head_in, *g_m, *g_pool, *g_ft;
     real *g_inj;             /* loop: the gradient of the prelude's output summed over the loops it is injected at */
+    /* mor (mor.c): the router's logits and probabilities (B,T,r), each token's last recursion and gate, the key mask of
+    ** a recursion, the outputs F mixes in; their gradients; the last forward's auxiliary losses */
+    int t_router;
+    real *mor_logits, *mor_probs, *mor_depth, *mor_gate, *mor_kbias, *mor_sel, *g_mor_h1, *g_mor_sel, *g_mor_z;
+    double mor_bal, mor_zloss;
+    double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion (act: of each step count) since sb_model_depth_reset */
+    /* act (act.c): the halting unit, each step's p, u and running and halted flags (r,B,T), the halting sums,
+    ** remainders and step counts (B,T), the weighted states y_j (r,B,T,C); their gradients */
+    int t_halt_w, t_halt_b;
+    real *act_p, *act_u, *act_run, *act_halt, *act_h, *act_rem, *act_n, *act_y, *g_act, *g_act_out, *g_act_u;
+    double act_ponder;       /* the last forward's ponder loss, 0.01 mean(steps + remainder) */
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
@@ -119,5 +130,72 @@ void sb_layer_inject(sb_model *m, int l, int R);
 /* The additive attention bias (NH,T,Tk) of depth l into m->bias, for T queries
 ** that are the last T of Tk positions. */
 void sb_model_fill_bias(sb_model *m, int l, int T, int Tk);
+
+/* Mixture-of-Recursions (mor.c) with token-choice routing (Bae et al. 2025,
+** "Mixture-of-Recursions: Learning Dynamic Recursive Depths for Adaptive
+** Token-Level Computation", arXiv 2507.10524), the modifier +mor of
+** loop:P,K,C: the core's r loops are recursions, and each token goes through
+** 1 to r of them, as a router on the core's input decides.
+**
+** The definition is the authors' code (model/mor_model/token_choice_router.py,
+** their "token" configuration: a linear router without bias, softmax, alpha 1,
+** top-1, weighted gating, the balancing loss at 0.1 and the z-loss at 1e-5):
+**   p_t = softmax(W_r H1_t)            H1: the residual stream entering the core
+**   i_t = argmax_k p_t,k, g_t = p_t,i_t (a constant choice; the gradient flows through g_t)
+**   S^0 = H1, S^{j+1} = f(S^j) over the tokens with i_t >= j, f the core's K
+**   depths with their residuals; the coda reads F_t = H1_t + g_t S^{i_t+1}_t.
+** Token-choice, not expert-choice: a token's depth depends only on its own
+** state, which a causal prelude computes from earlier positions, so training,
+** evaluation and decoding are causal by construction (expert-choice top-k over
+** the sequence needs their auxiliary router to decode). At recursion j a token
+** attends only to the earlier tokens still active at j (recursion-wise
+** key/value caching, the paper's default; not its recursive KV sharing).
+**
+** The engine computes densely: every token runs every recursion, and the
+** tokens that sit out are masked as keys (an additive -1e30 per key) and
+** their own results discarded, which is the routed function exactly. The
+** FLOPs the routed model needs are sb_flops_routed's (flops.h).
+*/
+
+/* 1 when depth l of s reads the routed mixture F (the coda's first depth). */
+int sb_mor_mixes(const sb_sharing *s, int l);
+
+/* Before depth l runs on the R rows (B sequences of T positions) of a full
+** forward: at the core's first depth the router, at a recursion's first depth
+** the key mask of its active tokens, at the mixture depth F (and LN1 when pre-LN). */
+void sb_mor_before(sb_model *m, int l, int B, int T);
+
+/* The per-key additive mask (B,T) of depth l in a full forward, NULL where every token is active. */
+const real *sb_mor_key_bias(const sb_model *m, int l);
+
+/* After depth l on R rows: at a recursion's last depth, the outputs of the tokens finishing there. */
+void sb_mor_after(sb_model *m, int l, int R);
+
+/* The router on R rows of the core's input (decoding: R = B, one position each). */
+void sb_mor_route(sb_model *m, int R);
+
+/* F into depth l's input on R rows (l: the mixture depth), LN1 when pre-LN. */
+void sb_mor_mix(sb_model *m, int l, int R);
+
+/* Decoding: the key mask of depth l over n cached positions whose last
+** recursions are depth[0..n), into out; NULL where every token is active. */
+const real *sb_mor_cache_bias(const sb_model *m, int l, const real *depth, int n, real *out);
+
+/* The recursion depth l belongs to (0 to r-1), -1 outside the core. */
+int sb_mor_recursion(const sb_sharing *s, int l);
+
+/* In the backward, after depth l's (m->g_res is dL/d input of l): the
+** mixture's and router's gradients (with the balancing and z losses) at the
+** mixture depth, the finishing tokens' gradient at each recursion's start. */
+void sb_mor_backward(sb_model *m, int l);
+
+/* The Universal Transformer's adaptive computation time (act.c, sharing +act):
+** the halting unit at each step's first depth l (before it runs, on R rows),
+** the weighted state after its last; the coda's first depth (sb_act_mixes)
+** reads the weighted states; and their backward after depth l's. */
+int sb_act_mixes(const sb_sharing *s, int l);
+void sb_act_before(sb_model *m, int l, int R);
+void sb_act_after(sb_model *m, int l, int R);
+void sb_act_backward(sb_model *m, int l);
 
 #endif

@@ -66,9 +66,11 @@ void rope_backward(real *dx, const real *cos, const real *sin, int B, int T, int
 ** uses group h*G/NH (Ainslie et al. 2023). q (B,T,NH*hd), k,v (B,Tk,G*hd),
 ** bias (NH,T,Tk) additive or NULL, att (B,NH,T,Tk) probabilities, out (B,T,NH*hd).
 ** causal masks key j > i + (Tk - T), so one query against a cache works too;
-** window > 0 (with causal) also masks j <= i + (Tk - T) - window: a sliding window of that many keys. */
+** window > 0 (with causal) also masks j <= i + (Tk - T) - window: a sliding window of that many keys.
+** kbias (B,Tk), when not NULL, is added to every query's score of each key: a key mask per sequence (mor's tokens
+** sitting a recursion out, -1e30). */
 void attention_forward(real *out, real *att, const real *q, const real *k, const real *v, const real *bias,
-                       int B, int T, int Tk, int NH, int G, int hd, int causal, int window);
+                       const real *kbias, int B, int T, int Tk, int NH, int G, int hd, int causal, int window);
 /* dq is overwritten; dk, dv accumulate (query heads of a group, depths sharing
 ** keys and values). datt (B,NH,T,T) is scratch, left holding dL/dscores (before scaling). dbias (NH,T,T)
 ** gets the bias gradient summed over the batch when not NULL. gate (B,NH) gets

@@ -87,7 +87,7 @@ enum {
 };
 
 typedef struct {
-    const char *name, *arg;     /* "lowrank", "R" */
+    const char *name, *arg;     /* "lowrank", "R"; arg NULL: the modifier takes no value (mor), on as 1 */
     int lo, hi;                 /* the values some model takes */
     int (*most)(const sb_config *c, char *why, size_t len);   /* the largest c takes, and why; NULL: hi */
     size_t off;                 /* its value in sb_sharing */
@@ -144,6 +144,15 @@ static const mod_def mods[] = {
     { "yoco", "W", 0, INT_MAX, NULL, offsetof(sb_sharing, yoco), -1, CH_KV, NULL,
       "lower N/2 depths over a sliding window of W positions (0: all before), upper ones on depth N/2's keys and values; "
       "You Only Cache Once (YOCO)", NULL },
+    { "mor", NULL, 1, 1, NULL, offsetof(sb_sharing, mor), 0, CH_KV, NULL,
+      "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
+      "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
+      "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
+    { "act", NULL, 1, 1, NULL, offsetof(sb_sharing, act), 0, CH_KV, NULL,
+      "loop:P,K,C's r loops as recurrence steps with the Universal Transformer's adaptive computation time: each token halts "
+      "when its halting probabilities pass 0.99, the coda reading the steps' states weighted by them (Dehghani et al. 2019); "
+      "replaces the input injection",
+      "act: adaptive computation time, each token halting after 1 to r steps of the core (Universal Transformer)\n" },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -174,7 +183,8 @@ static void known_terms(char *out, size_t len)
     for (int b = 0; b < NBASES && w < len; b++)
         w += (size_t)snprintf(out + w, len - w, "%s %s%s%s", b ? "," : "", bases[b].name, bases[b].arg ? ":" : "", arg_names[bases[b].arg]);
     for (int k = 0; k < NMODS && w < len; k++)
-        w += (size_t)snprintf(out + w, len - w, "%s %s:%s", k ? "," : "; modifiers", mods[k].name, mods[k].arg);
+        w += (size_t)snprintf(out + w, len - w, "%s %s%s%s", k ? "," : "; modifiers", mods[k].name, mods[k].arg ? ":" : "",
+                              mods[k].arg ? mods[k].arg : "");
     if (w < len) snprintf(out + w, len - w, "; alone progressive[:TARGET]");
 }
 
@@ -185,7 +195,8 @@ static void mods_with(int changes, int want, int with_arg, char *out, size_t len
     out[0] = 0;
     for (int k = 0; k < NMODS && w < len; k++)
         if (!!(mods[k].changes & changes) == want)
-            w += (size_t)snprintf(out + w, len - w, "%s%s%s%s", w ? ", " : "", mods[k].name, with_arg ? ":" : "", with_arg ? mods[k].arg : "");
+            w += (size_t)snprintf(out + w, len - w, "%s%s%s%s", w ? ", " : "", mods[k].name, with_arg && mods[k].arg ? ":" : "",
+                                  with_arg && mods[k].arg ? mods[k].arg : "");
 }
 
 /* "a whole number from 1 to 6 (the depth)" */
@@ -320,7 +331,8 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
     for (int k = 0; k < NMODS; k++) {
         const mod_def *d = &mods[k];
         if (strlen(d->name) != nl || strncmp(t, d->name, nl)) continue;
-        if (!arg) return fail(err, errlen, key, whole, t, "%s needs its value, as %s:%s (%s)", d->name, d->name, d->arg, d->what);
+        if (!d->arg && arg) return fail(err, errlen, key, whole, t, "%s takes no value; give it as %s (%s)", d->name, d->name, d->what);
+        if (d->arg && !arg) return fail(err, errlen, key, whole, t, "%s needs its value, as %s:%s (%s)", d->name, d->name, d->arg, d->what);
         if (sub && !(d->changes & CH_MAPS)) {
             char other[128];
             mods_with(CH_MAPS, 1, 1, list, sizeof list);
@@ -329,7 +341,7 @@ static int parse_term(const char *key, const char *whole, const char *t, int sub
                         list, other);
         }
         if (p->given[k]) return fail(err, errlen, key, whole, NULL, "%s is given twice; give each modifier once", d->name);
-        long v = digits(arg, strlen(arg));
+        long v = arg ? digits(arg, strlen(arg)) : 1;
         if (v < d->lo || v > d->hi) {
             range_text(list, sizeof list, d->lo, d->hi, NULL);
             return fail(err, errlen, key, whole, t, "%s='%s' must be %s", d->arg, arg, list);
@@ -605,6 +617,18 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
         return fail(err, errlen, "sharing", c->sharing, NULL, "attn_reuse:%d with %s: not supported; attn_reuse combines with the base "
                     "maps none, all, attn, ffn, sequence, cycle, cycle_rev and map", s->attn_reuse,
                     s->loops ? "loop" : s->progressive ? "progressive" : term);
+    /* mor and act: the loop's r loops are the recursions, and the coda's first depth reads their mixture (mor.c, act.c) */
+    const char *how = s->mor ? "mor routes each token through 1 to r loops" : "act halts each token after 1 to r loops";
+    if (s->mor && s->act)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor and act: give one; both decide each token's number of loops");
+    if ((s->mor || s->act) && (!s->loops || s->loops < 2 || !s->loop_coda))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "%s of loop:P,K,C's core: it needs a looped base map with r >= 2 loops "
+                    "and a coda of C >= 1 depths to read the mixture (for example loop:1,1,1 with 4 layers, Bae et al.'s "
+                    "Middle-Cycle)", how);
+    if ((s->mor || s->act) && (s->kv_share > 1 || s->v_share > 1 || s->attn_reuse > 1 || sb_sharing_weights_term(s, term, sizeof term)))
+        return fail(err, errlen, "sharing", c->sharing, NULL, "%s with %s: not supported; %s combines with loop:P,K,C alone",
+                    s->mor ? "mor" : "act", s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ?
+                    "attn_reuse" : term, s->mor ? "mor" : "act");
     kv_maps(s);
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
@@ -647,7 +671,7 @@ int sb_sharing_base_map(const char *term, int n, int *map, int *nblocks, char *e
 
 int sb_sharing_injects(const sb_sharing *s, int l)
 {
-    int j = s->loops ? l - s->loop_prelude : -1;
+    int j = s->loops && !s->mor && !s->act ? l - s->loop_prelude : -1;   /* mor routes, act halts, in place of the injection */
     return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
 }
 
@@ -699,7 +723,15 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
     }
     for (int k = 0; k < NMODS && w < len; k++)
         if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
-    if (w < len && s->loops) {
+    if (w < len && s->loops && s->act)
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run for 1 to %d steps until each token halts, %d coda "
+                              "depths; depth %d reads the weighted states\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
+                              s->loop_prelude + s->loop_core * s->loops);
+    else if (w < len && s->loops && s->mor)
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its router picks, %d coda "
+                              "depths; depth %d reads the mixture\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
+                              s->loop_prelude + s->loop_core * s->loops);
+    else if (w < len && s->loops) {
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d looped %d times, %d coda depths; the prelude's output "
                               "added at depths", s->loop_prelude, s->loop_core, s->loops, s->loop_coda);
         for (int l = 0; l < s->layers && w < len; l++)
@@ -729,7 +761,7 @@ void sb_sharing_syntax(char *out, size_t len)
     }
     if (w < len) w += (size_t)snprintf(out + w, len - w, "then modifiers, each at most once:\n");
     for (int k = 0; k < NMODS && w < len; k++) {
-        snprintf(term, sizeof term, "+%s:%s", mods[k].name, mods[k].arg);
+        snprintf(term, sizeof term, "+%s%s%s", mods[k].name, mods[k].arg ? ":" : "", mods[k].arg ? mods[k].arg : "");
         w += (size_t)snprintf(out + w, len - w, "  %-22s %s\n", term, mods[k].what);
     }
     if (w < len)

@@ -3,7 +3,8 @@
 **
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
-**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  yoco:W   (each at most once)
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  yoco:W  mor  act
+**                  (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
 ** language (sb_sharing_syntax lists them); nothing outside sharing.c parses
@@ -24,7 +25,9 @@
 ** Fast Transformer", IJCAI; the plain form of LiSA, arXiv 2408.01890) for
 ** attn_reuse:S; You Only Cache Once (Sun et al. 2024, arXiv 2405.05254) for
 ** yoco:W; looped depth with input injection (loop:P,K,C) as
-** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171).
+** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171);
+** loop:P,K,C+mor as token-choice Mixture-of-Recursions (Bae et al. 2025, arXiv 2507.10524; mor.c),
+** loop:P,K,C+act as the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819; act.c).
 */
 #ifndef SB_SHARING_H
 #define SB_SHARING_H
@@ -51,6 +54,8 @@ typedef struct {
     int v_share;                /* S of v_share:S (values only), 1 when off */
     int attn_reuse;             /* S of attn_reuse:S (attention maps), 1 when off */
     int yoco;                   /* W of yoco:W, the self-decoder's sliding window (0: full causal attention), -1 when off */
+    int mor;                    /* 1 with +mor: the loops are recursions of per-token depth (mor.c), no injection */
+    int act;                    /* 1 with +act: the loops are recurrence steps with per-token halting (act.c), no injection */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
     int loops;                  /* loop:P,K,C: r, the core's loops (0 when the model is not looped) */
     int loop_prelude, loop_core, loop_coda;   /* P, K, C */
@@ -90,7 +95,7 @@ int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len);
 
 /* 1 when depth l of a looped model (loop:P,K,C) starts a loop after the
 ** first, where the prelude's output (the embedding when P = 0) is added to
-** the residual stream: l = P + j K for 1 <= j < r; 0 otherwise. */
+** the residual stream: l = P + j K for 1 <= j < r; 0 otherwise (always 0 with mor or act). */
 int sb_sharing_injects(const sb_sharing *s, int l);
 
 /* The sliding window of depth l's attention in positions (its keys i-W+1..i):

@@ -43,6 +43,9 @@ int sb_hf_family(const sb_model *m, char *err, size_t errlen)
                "layer over all positions", c->sharing, m->sh.yoco > 0 ? " and its lower half through a sliding window" : "", fam);
     if (m->sh.progressive)
         REFUSE("sharing '%s': a progressive model still to merge; export the trained model (after the merge)", c->sharing);
+    if (m->sh.mor)
+        REFUSE("sharing '%s': Mixture-of-Recursions routes each token through its own number of recursions; %s runs every layer "
+               "for every token", c->sharing, fam);
     if (m->sh.loops > 1)
         REFUSE("sharing '%s': a looped model adds its prelude's output at each loop's start; %s has no input injection", c->sharing, fam);
     if (m->q) REFUSE("an int8 model: %s runs in float; export the float checkpoint the run trained (--save without quant)", fam);
