@@ -222,6 +222,7 @@ convert=svd initialises the low-rank corrections	run --task copy convert=svd --s
 train_loops=sampled: with basis the depths hold tensors	run --task copy --sharing loop:1,1,1+basis:4 ln_shared=1 train_loops=sampled --db NEW
 train_loops=sampled with quant	run --task copy --sharing loop:1,1,1 ln_shared=1 train_loops=sampled quant=int8 --db NEW
 with ln_shared=0 (LayerNorms per depth)	run --task copy --sharing loop:1,1,1 test_loops=3 --db NEW
+with ln_shared=0 (LayerNorms per depth)	run --task copy --sharing loop:1,1,1 test_loops=3 teacher=train:none --db NEW
 merge_on=plateau triggers progressive sharing's merge	run --task copy merge_on=plateau --db NEW
 merge_on=	run --task copy --sharing progressive merge_on=loss --db NEW
 untie_by=grad chooses the depths to untie from the trained model	run --task copy --sharing all+untie:1 untie_by=grad --db NEW

@@ -390,12 +390,13 @@ int sb_spec_validate(const sb_spec *s, char *err, size_t errlen)
     }
     if (!strncmp(s->teacher, "train:", 6)) {
         sb_config t = s->model;
+        sb_sharing tsh;   /* the teacher's: sh stays the student's for the checks below */
         char inner[SB_ERR_LEN];
         if (strlen(s->teacher + 6) >= sizeof t.sharing) { snprintf(err, errlen, "teacher='%.40s...': too long", s->teacher); return -1; }
         snprintf(t.sharing, sizeof t.sharing, "%s", s->teacher + 6);
         t.sharing_attn[0] = t.sharing_ffn[0] = 0;
         t.factor = 0;
-        if (sb_sharing_resolve(&t, &sh, inner, sizeof inner)) {
+        if (sb_sharing_resolve(&t, &tsh, inner, sizeof inner)) {
             snprintf(err, errlen, "teacher='%s': the teacher's sharing does not fit the model: %s", s->teacher, inner);
             return -1;
         }
