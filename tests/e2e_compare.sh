@@ -9,11 +9,8 @@ set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-compare-XXXXXX)
 trap "rm -rf \"$dir\"" EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
-passed=0 failed=0
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "e2e_compare: FAIL: $what"; fi
-}
+NAME=e2e_compare
+. "$(dirname "$0")/e2e-lib.sh"
 
 sweep() {   # sweep NAME DB
   cat > "$dir/$1.ini" <<INI
@@ -33,7 +30,7 @@ preset = tiny
 sharing = none all
 INI
   "$SB" sweep "$dir/$1.ini" --db "$2" --jobs 2 >"$dir/sweep.log" 2>&1 ||
-    { echo "e2e_compare: FAIL: sweep $1: $(tail -3 "$dir/sweep.log")"; echo "e2e_compare: 0 passed, 1 failed"; exit 1; }
+    abort "sweep $1: $(tail -3 "$dir/sweep.log")"
 }
 sweep first "$dir/a.db"
 sweep first "$dir/b.db"
@@ -99,5 +96,4 @@ sqlite3 "$dir/c.db" "UPDATE params SET value = '0.5' WHERE key = 'lr'"
 "$SB" compare "$dir/a.db" "$dir/c.db" --sweep first --out "$bad" >/dev/null 2>"$dir/err"; rc=$?
 check "no configuration in common: exit 2 (got $rc: $(cat "$dir/err"))" test "$rc" = 2 -a ! -e "$bad"
 
-echo "e2e_compare: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

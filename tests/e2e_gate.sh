@@ -13,29 +13,11 @@ set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-gate-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-passed=0 failed=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "e2e_gate: FAIL: $what"; fi
-}
+NAME=e2e_gate
+. "$(dirname "$0")/e2e-lib.sh"
 
-cat > "$dir/tiny.ini" <<'INI'
-[sweep]
-name = tiny
-[run]
-task = copy
-knobs = len=4
-steps = 30
-batch = 8
-eval_examples = 16
-test_examples = 64
-seed = 1 2 3
-[model]
-preset = tiny
-sharing = none all
-INI
 db=$dir/base.db
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 >"$dir/sweep.log" 2>&1 || { echo "e2e_gate: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_gate: 0 passed, 1 failed"; exit 1; }
+tiny_sweep "$db"
 # the run records its contention; the machine running the tests may be loaded
 # or not, and these tests are about the gate's logic, not this machine's
 # speed, so every run is declared quiet, with a step time and calibration
@@ -262,5 +244,4 @@ check "malformed baseline named" grep -q 'bad.csv' "$dir/err"
 "$SB" baseline --db "$dir/nonexistent.db" -o "$dir/b2.csv" 2>"$dir/err"; rc=$?
 check "baseline of a missing database exits 2 (got $rc)" test "$rc" = 2 -a ! -e "$dir/b2.csv"
 
-echo "e2e_gate: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -10,29 +10,11 @@ set -u
 SB=${1:-build/release/sharebench}
 dir=$(mktemp -d /tmp/sb-e2e-report-XXXXXX)
 trap "rm -rf \"$dir\"" EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
-passed=0 failed=0
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "e2e_report: FAIL: $what"; fi
-}
+NAME=e2e_report
+. "$(dirname "$0")/e2e-lib.sh"
 
-cat > "$dir/tiny.ini" <<'INI'
-[sweep]
-name = tiny
-[run]
-task = copy
-knobs = len=4
-steps = 30
-batch = 8
-eval_examples = 16
-test_examples = 64
-seed = 1 2 3
-[model]
-preset = tiny
-sharing = none all
-INI
 db=$dir/r.db
-"$SB" sweep "$dir/tiny.ini" --db "$db" --jobs 2 >"$dir/sweep.log" 2>&1 || { echo "e2e_report: FAIL: sweep: $(cat "$dir/sweep.log")"; echo "e2e_report: 0 passed, 1 failed"; exit 1; }
+tiny_sweep "$db"
 
 # the analyses' series, when this sharebench records them, are left out first
 # (the report must say they were not measured), then replaced by known ones
@@ -228,5 +210,4 @@ assert found >= 10, found
 PY
 check "claims name modes their sweeps run ($(cat "$dir/py"))" test ! -s "$dir/py"
 
-echo "e2e_report: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -8,32 +8,20 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mkdtemp */
 #endif
-#include "testutil.h"
+#include "testdb.h"
 #include "results/check.h"
 #include "results/store.h"
 #include "cli/cli.h"
 #include "cmd/commands.h"
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[256], db[300], out[300];
-} fixture;
+typedef test_db_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    if (test_tmpdir_make(f->dir, sizeof f->dir, "check")) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->db, sizeof f->db, "%s/results.db", f->dir);
-    snprintf(f->out, sizeof f->out, "%s/check.out", f->dir);
-    *state = f;
-    return 0;
+    return test_db_setup(state, "check");
 }
 
 static int teardown(void **state)
@@ -42,18 +30,6 @@ static int teardown(void **state)
     test_tmpdir_remove(f->dir);
     free(f);
     return 0;
-}
-
-static void exec_raw(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        print_error("%s: %s\n", sql, msg);
-        fail();
-    }
-    sqlite3_close(db);
 }
 
 /* A database with three whole runs: finished, diverged and failed. */
@@ -90,12 +66,13 @@ static void make_db(const fixture *f)
     sb_store_close(s);
 }
 
-/* Check f->db: the result, and the printed problems in f->out (read into text). */
+/* Check f->db: the result, and the printed problems in dir/check.out (read into text). */
 static sb_check_result check(const fixture *f, char *text, size_t len)
 {
     sb_check_result r;
-    char err[512];
-    FILE *out = fopen(f->out, "w+");
+    char err[512], path[300];
+    snprintf(path, sizeof path, "%s/check.out", f->dir);
+    FILE *out = fopen(path, "w+");
     assert_non_null(out);
     if (sb_check_db(f->db, out, 0, &r, err, sizeof err)) {
         print_error("check: %s\n", err);
@@ -194,7 +171,7 @@ static void damage_reported(void **state)
         snprintf(side, sizeof side, "%s-shm", f->db);
         unlink(side);
         make_db(f);
-        exec_raw(f->db, damages[i].sql);
+        test_db_exec(f->db, damages[i].sql);
         sb_check_result r = check(f, text, sizeof text);
         for (int k = 0; k < 2; k++)
             if (!strstr(text, damages[i].mentions[k])) {
@@ -218,7 +195,7 @@ static void corrupt_pages_reported(void **state)
     fixture *f = *state;
     char text[8192];
     make_db(f);
-    exec_raw(f->db, "PRAGMA journal_mode = DELETE");
+    test_db_exec(f->db, "PRAGMA journal_mode = DELETE");
     struct stat st;
     assert_int_equal(stat(f->db, &st), 0);
     FILE *fp = fopen(f->db, "r+b");
@@ -280,7 +257,7 @@ static void exit_status(void **state)
     fixture *f = *state;
     make_db(f);
     assert_int_equal(run_check(f->db), 0);
-    exec_raw(f->db, "PRAGMA foreign_keys = OFF; INSERT INTO params VALUES(99, 'lr', '0.1')");
+    test_db_exec(f->db, "PRAGMA foreign_keys = OFF; INSERT INTO params VALUES(99, 'lr', '0.1')");
     assert_int_equal(run_check(f->db), 1);
     unlink(f->db);
     assert_int_equal(run_check(f->db), 2);
@@ -292,7 +269,7 @@ static void many_problems_summarised(void **state)
     fixture *f = *state;
     char text[16384];
     make_db(f);
-    exec_raw(f->db, "PRAGMA foreign_keys = OFF; WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 149)"
+    test_db_exec(f->db, "PRAGMA foreign_keys = OFF; WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 149)"
                     " INSERT INTO params SELECT i, 'k', 'v' FROM n");
     sb_check_result r = check(f, text, sizeof text);
     assert_int_equal(r.problems, 50);

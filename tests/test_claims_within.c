@@ -20,14 +20,7 @@ static int nrun;
 
 static void config(FILE *f, const char *sharing, const double v[3])
 {
-    for (int seed = 1; seed <= 3; seed++) {
-        int id = ++nrun;
-        fprintf(f, "%d,run,cell,,,,c%d\n%d,run,config_hash,,,,h%s\n%d,run,task,,,,t\n%d,run,sharing,,,,%s\n", id, id, id, sharing, id,
-                id, sharing);
-        fprintf(f, "%d,run,status,,,,finished\n%d,run,seed,,,,%d\n%d,run,started,,,,s\n%d,run,ended,,,,e\n", id, id, seed, id, id);
-        fprintf(f, "%d,param,task,,,,t\n%d,param,sharing,,,,%s\n%d,param,metric,,,,accuracy\n", id, id, sharing, id);
-        fprintf(f, "%d,metric,test,,,,%.17g\n", id, v[seed - 1]);
-    }
+    test_baseline_config(f, &nrun, "t", sharing, 1000, v);
 }
 
 /* Evaluate the claim of one check on s; its status, the evidence into ev. */
@@ -51,12 +44,9 @@ static sb_claim_status evaluate(const sb_runset *s, const char *dir, const char 
 static void within(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sb-test-within-XXXXXX", path[128], err[512], ev[4096];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/w.csv", dir);
-    FILE *f = fopen(path, "w");
+    char dir[256], path[300], err[512], ev[4096];
+    FILE *f = test_baseline_open(dir, sizeof dir, path, sizeof path, "within");
     assert_non_null(f);
-    fprintf(f, "run,kind,key,step,layer,head,value\n0,meta,format,,,,sharebench-baseline 1\n");
     nrun = 0;
     config(f, "none", (const double[]){ 0.80, 0.81, 0.82 });
     config(f, "attn", (const double[]){ 0.80, 0.815, 0.82 });   /* +0.2%: inside */

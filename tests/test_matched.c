@@ -21,19 +21,12 @@
 
 static int nrun;
 
-/* One configuration: three seeds with the given test values. */
+/* One configuration: three seeds with the given test values, and its FLOPs per token. */
 static void config(FILE *f, const char *sharing, double params, double ftrain, double finfer, const double v[3])
 {
-    for (int seed = 1; seed <= 3; seed++) {
-        int id = ++nrun;
-        fprintf(f, "%d,run,cell,,,,c%d\n%d,run,config_hash,,,,h%s\n%d,run,task,,,,t\n%d,run,sharing,,,,%s\n", id, id, id, sharing, id,
-                id, sharing);
-        fprintf(f, "%d,run,status,,,,finished\n%d,run,seed,,,,%d\n%d,run,started,,,,s\n%d,run,ended,,,,e\n", id, id, seed, id, id);
-        fprintf(f, "%d,param,task,,,,t\n%d,param,sharing,,,,%s\n%d,param,metric,,,,accuracy\n%d,param,test_examples,,,,256\n", id, id,
-                sharing, id, id);
-        fprintf(f, "%d,metric,test,,,,%.17g\n%d,metric,chance,,,,0.1\n%d,metric,params_unique,,,,%g\n", id, v[seed - 1], id, id, params);
+    int first = test_baseline_config(f, &nrun, "t", sharing, params, v);
+    for (int id = first; id < first + 3; id++)
         fprintf(f, "%d,metric,flops_train_per_token,,,,%g\n%d,metric,flops_infer_per_token,,,,%g\n", id, ftrain, id, finfer);
-    }
 }
 
 static int group(const sb_runset *s, const char *sharing)
@@ -74,12 +67,9 @@ static void close_within(void **state)
 static void matches(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sb-test-matched-XXXXXX", path[128], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/m.csv", dir);
-    FILE *f = fopen(path, "w");
+    char dir[256], path[300], err[512];
+    FILE *f = test_baseline_open(dir, sizeof dir, path, sizeof path, "matched");
     assert_non_null(f);
-    fprintf(f, "run,kind,key,step,layer,head,value\n0,meta,format,,,,sharebench-baseline 1\n");
     nrun = 0;
     config(f, "none", 1000, 3e6, 1e6, (const double[]){ 0.80, 0.81, 0.82 });
     config(f, "all", 250, 3e6, 1e6, (const double[]){ 0.60, 0.62, 0.61 });

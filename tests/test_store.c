@@ -14,7 +14,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #endif
-#include "testutil.h"
+#include "testdb.h"
 #include "results/store.h"
 #include "cli/cli.h"
 #include "cmd/commands.h"
@@ -30,22 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[256];
-    char db[300];
-} fixture;
+typedef test_db_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    if (test_tmpdir_make(f->dir, sizeof f->dir, "store")) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->db, sizeof f->db, "%s/results.db", f->dir);
-    *state = f;
-    return 0;
+    return test_db_setup(state, "store");
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -104,18 +93,6 @@ static char *q_text_col(const char *path, const char *sql, int col, char *out, s
 static char *q_text(const char *path, const char *sql, char *out, size_t len)
 {
     return q_text_col(path, sql, 0, out, len);
-}
-
-static void exec_raw(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        print_error("%s: %s\n", sql, msg);
-        fail();
-    }
-    sqlite3_close(db);
 }
 
 /* A run with every required column set. */
@@ -309,7 +286,7 @@ static void newer_schema_refused(void **state)
     fixture *f = *state;
     char err[512] = "";
     sb_store_close(open_ok(f->db, 0));
-    exec_raw(f->db, "PRAGMA user_version = 99; UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    test_db_exec(f->db, "PRAGMA user_version = 99; UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     for (int ro = 0; ro < 2; ro++) {
         err[0] = 0;
         assert_null(sb_store_open(f->db, ro, err, sizeof err));
@@ -324,7 +301,7 @@ static void foreign_database_refused(void **state)
 {
     fixture *f = *state;
     char err[512] = "", t[32];
-    exec_raw(f->db, "CREATE TABLE t(x); INSERT INTO t VALUES(1)");
+    test_db_exec(f->db, "CREATE TABLE t(x); INSERT INTO t VALUES(1)");
     for (int ro = 0; ro < 2; ro++) {
         err[0] = 0;
         assert_null(sb_store_open(f->db, ro, err, sizeof err));
@@ -336,7 +313,7 @@ static void foreign_database_refused(void **state)
     assert_int_equal(q_int(f->db, "SELECT count(*) FROM sqlite_master"), 1);
 
     /* A table called meta is not enough. */
-    exec_raw(f->db, "CREATE TABLE meta(k, v)");
+    test_db_exec(f->db, "CREATE TABLE meta(k, v)");
     assert_null(sb_store_open(f->db, 0, err, sizeof err));
     assert_mentions(err, "not a sharebench database");
 }
@@ -995,8 +972,8 @@ static void damaged_schema_refused(void **state)
         commit_ok(s, r);
         sb_run_free(r);
         sb_store_close(s);
-        exec_raw(f->db, damage[i].sql);
-        exec_raw(f->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        test_db_exec(f->db, damage[i].sql);
+        test_db_exec(f->db, "PRAGMA wal_checkpoint(TRUNCATE)");
         long size = file_size(f->db);
         for (int ro = 0; ro < 2; ro++) {
             err[0] = 0;
@@ -1022,7 +999,7 @@ static void older_schema_read_then_upgraded(void **state)
     commit_ok(s, r);
     sb_run_free(r);
     sb_store_close(s);
-    exec_raw(f->db, "DROP TABLE leases; PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+    test_db_exec(f->db, "DROP TABLE leases; PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
                     "PRAGMA wal_checkpoint(TRUNCATE)");
     long size = file_size(f->db);
     s = open_ok(f->db, 1);
@@ -1127,7 +1104,7 @@ static void leases(void **state)
              "INSERT INTO leases VALUES('c', 't', '%s', %d, %lld, '%s', 'x'); INSERT INTO leases VALUES('d', 't', '%s', %d, %lld, 'other-boot', 'x');"
              "INSERT INTO leases VALUES('e', 't', 'elsewhere', %d, %lld, '%s', 'x')",
              me.host, (int)getpid(), me.start + 1, me.boot, me.host, (int)getpid(), me.start, (int)getpid(), me.start, me.boot);
-    exec_raw(f->db, sql);
+    test_db_exec(f->db, sql);
     for (const char *c = "cde"; *c; c++) {
         char cell[2] = { *c, 0 };
         assert_int_equal(sb_lease_holder_of(s, cell, &h, err, sizeof err), 0);
@@ -1149,7 +1126,7 @@ static void leases(void **state)
     /* giving back: ours only */
     assert_int_equal(sb_lease_release(s, "a", err, sizeof err), 0);
     assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases WHERE cell = 'a'"), 0);
-    exec_raw(f->db, "UPDATE leases SET pid = pid + 1 WHERE cell = 'c'");
+    test_db_exec(f->db, "UPDATE leases SET pid = pid + 1 WHERE cell = 'c'");
     assert_int_equal(sb_lease_release(s, "c", err, sizeof err), 0);
     assert_int_equal(q_int(f->db, "SELECT count(*) FROM leases WHERE cell = 'c'"), 1);
     sb_store_close(s);

@@ -22,16 +22,8 @@ static int nrun;
 /* One configuration: three seeds with the given test values. */
 static void config(FILE *f, const char *task, const char *sharing, double params, const double v[3])
 {
-    for (int seed = 1; seed <= 3; seed++) {
-        int id = ++nrun;
-        fprintf(f, "%d,run,cell,,,,c%d\n%d,run,config_hash,,,,h%s%s\n%d,run,task,,,,%s\n%d,run,sharing,,,,%s\n", id, id, id, task,
-                sharing, id, task, id, sharing);
-        fprintf(f, "%d,run,status,,,,finished\n%d,run,seed,,,,%d\n%d,run,started,,,,s\n%d,run,ended,,,,e\n", id, id, seed, id, id);
-        fprintf(f, "%d,param,task,,,,%s\n%d,param,sharing,,,,%s\n%d,param,metric,,,,accuracy\n%d,param,test_examples,,,,256\n", id, task,
-                id, sharing, id, id);
-        fprintf(f, "%d,metric,test,,,,%.17g\n%d,metric,test_stderr,,,,0.01\n%d,metric,chance,,,,0.1\n%d,metric,params_unique,,,,%g\n", id,
-                v[seed - 1], id, id, id, params);
-    }
+    int first = test_baseline_config(f, &nrun, task, sharing, params, v);
+    for (int id = first; id < first + 3; id++) fprintf(f, "%d,metric,test_stderr,,,,0.01\n", id);
 }
 
 /* The group of task and sharing. */
@@ -46,12 +38,9 @@ static int group(const sb_runset *s, const char *task, const char *sharing)
 static void classes(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sb-test-verdicts-XXXXXX", path[128], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/v.csv", dir);
-    FILE *f = fopen(path, "w");
+    char dir[256], path[300], err[512];
+    FILE *f = test_baseline_open(dir, sizeof dir, path, sizeof path, "verdicts");
     assert_non_null(f);
-    fprintf(f, "run,kind,key,step,layer,head,value\n0,meta,format,,,,sharebench-baseline 1\n");
     nrun = 0;
     config(f, "t", "none", 1000, (const double[]){ 0.80, 0.81, 0.82 });
     config(f, "t", "cycle:2", 500, (const double[]){ 0.60, 0.62, 0.61 });

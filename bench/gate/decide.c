@@ -68,6 +68,27 @@ static void mark_tested(sb_gate_row *row, double alpha)
                      row->kind == SB_GATE_QUALITY ? "the tolerance " : "x", row->threshold, alpha);
 }
 
+/* A tested row's p and mark from its change d (standard error se on df
+** degrees of freedom, one-sided p's of its t test) against bound: beyond it,
+** the one-sided p in d's direction; inside, the equivalence test's (two
+** one-sided tests, named tost). */
+static void judge_change(sb_gate_row *row, double d, double se, double df, double p_greater, double p_less, double bound,
+                         const char *tost, double alpha)
+{
+    row->beyond = fabs(d) > bound;
+    row->worse_way = row->higher_is_better ? d < 0 : d > 0;
+    if (row->beyond) {
+        row->p = d > 0 ? p_greater : p_less;
+    } else {
+        row->test = tost;
+        row->p = sb_stats_tost(d, se, df, bound);
+        /* a bound of 0 admits no equivalence: "within tolerance" at best */
+        if (isnan(row->p)) row->p = 1;
+    }
+    row->p_holm = row->p;
+    mark_tested(row, alpha);
+}
+
 void sb_gate_quality(const double *base, const double *cand, int n, int higher_is_better, double tolerance, double alpha,
                      int min_seeds, sb_gate_row *row)
 {
@@ -87,18 +108,7 @@ void sb_gate_quality(const double *base, const double *cand, int n, int higher_i
         return;
     }
     row->change = t.mean;
-    row->beyond = fabs(t.mean) > tolerance;
-    row->worse_way = higher_is_better ? t.mean < 0 : t.mean > 0;
-    if (row->beyond) {
-        row->p = t.mean > 0 ? t.p_greater : t.p_less;
-    } else {
-        row->test = "TOST paired t";
-        row->p = sb_stats_tost(t.mean, t.sd / sqrt(n), t.df, tolerance);
-        /* a tolerance of 0 admits no equivalence: "within tolerance" at best */
-        if (isnan(row->p)) row->p = 1;
-    }
-    row->p_holm = row->p;
-    mark_tested(row, alpha);
+    judge_change(row, t.mean, t.sd / sqrt(n), t.df, t.p_greater, t.p_less, tolerance, "TOST paired t", alpha);
 }
 
 void sb_gate_ratio(const double *base, int nb, const double *cand, int nc, int higher_is_better, double factor,
@@ -137,18 +147,7 @@ void sb_gate_ratio(const double *base, int nb, const double *cand, int nc, int h
         return;
     }
     free(lb);
-    double bound = log(factor);
-    row->beyond = fabs(w.diff) > bound;
-    row->worse_way = higher_is_better ? w.diff < 0 : w.diff > 0;
-    if (row->beyond) {
-        row->p = w.diff > 0 ? w.p_greater : w.p_less;
-    } else {
-        row->test = "TOST Welch t on logs";
-        row->p = sb_stats_tost(w.diff, w.se, w.df, bound);
-        if (isnan(row->p)) row->p = 1;
-    }
-    row->p_holm = row->p;
-    mark_tested(row, alpha);
+    judge_change(row, w.diff, w.se, w.df, w.p_greater, w.p_less, log(factor), "TOST Welch t on logs", alpha);
 }
 
 void sb_gate_exact(double base, double cand, int higher_is_better, double factor, sb_gate_row *row)

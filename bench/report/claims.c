@@ -379,17 +379,22 @@ static int listed(const char *list, const char *task)
     return 0;
 }
 
+/* A task at chance (a line of unlearned) says nothing about its quality
+** metric m under sharing: 1 when so, said once in the evidence. */
+static int quality_unlearned(const sb_rs_group *ga, const char *m, tally *t, const char *unlearned)
+{
+    int id = sb_metric_lookup(m);
+    if (id < 0 || sb_metric_info_of(id)->kind != SB_KIND_QUALITY || !listed(unlearned, ga->task)) return 0;
+    char said[300];
+    snprintf(said, sizeof said, "%s: not learned at this budget", ga->task);
+    if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
+    return 1;
+}
+
 static void compare_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
 {
     const char *m = arg(a, "metric", sb_metric_key(SB_M_TEST)), *better = arg(a, "better", "task");
-    /* a task at chance says nothing about its quality under sharing */
-    int id = sb_metric_lookup(m);
-    if (id >= 0 && sb_metric_info_of(id)->kind == SB_KIND_QUALITY && listed(ctx, ga->task)) {
-        char said[300];
-        snprintf(said, sizeof said, "%s: not learned at this budget", ga->task);
-        if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
-        return;
-    }
+    if (quality_unlearned(ga, m, t, ctx)) return;
     double min = arg_num(a, "min", NAN);
     double xa[256], xb[256];
     int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
@@ -438,13 +443,7 @@ static void judge_pending(tally *t, double alpha)
 static void within_pair(const sb_runset *s, const sb_rs_group *ga, const sb_rs_group *gb, const args *a, tally *t, void *ctx)
 {
     const char *m = arg(a, "metric", sb_metric_key(SB_M_TEST));
-    int id = sb_metric_lookup(m);
-    if (id >= 0 && sb_metric_info_of(id)->kind == SB_KIND_QUALITY && listed(ctx, ga->task)) {
-        char said[300];
-        snprintf(said, sizeof said, "%s: not learned at this budget", ga->task);
-        if (!strstr(t->ev, said)) say(t, "%s, its quality left out. ", said);
-        return;
-    }
+    if (quality_unlearned(ga, m, t, ctx)) return;
     double xa[256], xb[256], d[256];
     int n = sb_rs_pairs(s, gb, ga, m, xb, xa, 256);
     if (n < 2) {

@@ -61,60 +61,52 @@ void sb_doc_end(sb_doc *d)
     fputs("</body>\n</html>\n", d->html);
 }
 
-static char *vformat(const char *fmt, va_list ap)
+/* One block of formatted text: in Markdown between md_open and md_close, in
+** HTML escaped between html_open and html_close; an item opens the list, any
+** other block closes it. Nothing is written when out of memory. */
+static void block(sb_doc *d, int item, const char *md_open, const char *md_close, const char *html_open, const char *html_close,
+                  const char *fmt, va_list ap)
 {
     char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) return NULL;
-    return s;
+    if (vasprintf(&s, fmt, ap) < 0) return;
+    if (!item) close_list(d);
+    else if (!d->in_list) {
+        fputs("<ul>\n", d->html);
+        d->in_list = 1;
+    }
+    fprintf(d->md, "%s%s%s", md_open, s, md_close);
+    fputs(html_open, d->html);
+    html_text(d->html, s);
+    fputs(html_close, d->html);
+    free(s);
 }
 
 void sb_doc_heading(sb_doc *d, int level, const char *id, const char *fmt, ...)
 {
+    char md[4200], open[4200], close[24]; /* ids are anchors of a few words */
+    snprintf(md, sizeof md, "%s%s%s%.*s ", id ? "<a id=\"" : "", id ? id : "", id ? "\"></a>\n" : "", level + 1, "####");
+    snprintf(open, sizeof open, "<h%d%s%s%s>", level + 1, id ? " id=\"" : "", id ? id : "", id ? "\"" : "");
+    snprintf(close, sizeof close, "</h%d>\n", level + 1);
     va_list ap;
     va_start(ap, fmt);
-    char *s = vformat(fmt, ap);
+    block(d, 0, md, "\n\n", open, close, fmt, ap);
     va_end(ap);
-    if (!s) return;
-    close_list(d);
-    if (id) fprintf(d->md, "<a id=\"%s\"></a>\n", id);
-    fprintf(d->md, "%.*s %s\n\n", level + 1, "####", s);
-    fprintf(d->html, "<h%d%s%s%s>", level + 1, id ? " id=\"" : "", id ? id : "", id ? "\"" : "");
-    html_text(d->html, s);
-    fprintf(d->html, "</h%d>\n", level + 1);
-    free(s);
 }
 
 void sb_doc_para(sb_doc *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vformat(fmt, ap);
+    block(d, 0, "", "\n\n", "<p>", "</p>\n", fmt, ap);
     va_end(ap);
-    if (!s) return;
-    close_list(d);
-    fprintf(d->md, "%s\n\n", s);
-    fputs("<p>", d->html);
-    html_text(d->html, s);
-    fputs("</p>\n", d->html);
-    free(s);
 }
 
 void sb_doc_item(sb_doc *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vformat(fmt, ap);
+    block(d, 1, "- ", "\n", "<li>", "</li>\n", fmt, ap);
     va_end(ap);
-    if (!s) return;
-    if (!d->in_list) {
-        fputs("<ul>\n", d->html);
-        d->in_list = 1;
-    }
-    fprintf(d->md, "- %s\n", s);
-    fputs("<li>", d->html);
-    html_text(d->html, s);
-    fputs("</li>\n", d->html);
-    free(s);
 }
 
 static const char *table_align;

@@ -3,6 +3,7 @@
 ** (frontier.h), a section of `sharebench report` per task.
 */
 #include "frontier.h"
+#include "verdicts.h"
 #include "stats/bounded.h"
 #include "stats/multiple.h"
 #include "stats/stats.h"
@@ -81,34 +82,6 @@ typedef struct {
     char mode[200];
 } row;
 
-/* A group's test values over its finished runs (at most 256). */
-static int test_values(const sb_runset *s, const sb_rs_group *g, double *x)
-{
-    int n = 0;
-    for (int k = 0; k < g->nrun && n < 256; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        if (sb_rs_finished(r) && isfinite(sb_rs_metric(r, SB_M_TEST))) x[n++] = sb_rs_metric(r, SB_M_TEST);
-    }
-    return n;
-}
-
-/* b's test against a's, paired by seed (Welch's test where fewer than two seeds pair). */
-static int paired(const sb_runset *s, const sb_rs_group *a, const sb_rs_group *b, sb_ttest *t)
-{
-    double x[256], y[256];
-    int n = sb_rs_pairs(s, a, b, sb_metric_key(SB_M_TEST), x, y, 256);
-    if (n >= 2) return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
-    int na = test_values(s, a, x), nb = test_values(s, b, y);
-    return sb_stats_welch(x, na, y, nb, 0.95, t) == 0;
-}
-
-/* Significantly better (1), worse (-1) or neither (0), by adjusted p. */
-static int sig_sign(const sb_ttest *t, double q, int higher)
-{
-    if (!(q <= 0.05) || t->mean == 0) return 0;
-    return (t->mean > 0) == (higher != 0) ? 1 : -1;
-}
-
 static int before(const row *a, const row *b, int higher)
 {
     if (a->disk != b->disk) return a->disk < b->disk;
@@ -163,7 +136,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
         for (int j = 0; j < n && rows[i].ref < 0; j++)
             if (rows[j].kind == K_REFERENCE && same_but_varied(s->groups[rows[j].g].config, s->groups[rows[i].g].config)) rows[i].ref = j;
         if (rows[i].ref >= 0 && rows[i].ref != i)
-            rows[i].has_delta = paired(s, &s->groups[rows[rows[i].ref].g], &s->groups[rows[i].g], &rows[i].delta);
+            rows[i].has_delta = !sb_verdict_compare(s, rows[rows[i].ref].g, rows[i].g, &rows[i].delta);
     }
     /* the frontier: by bytes on disk, each better than every smaller one */
     int *order = malloc(sizeof *order * (size_t)(n + 1));
@@ -190,7 +163,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
                 (w->cheaper < 0 || (higher ? rows[j].test.mean > rows[w->cheaper].test.mean : rows[j].test.mean < rows[w->cheaper].test.mean)))
                 w->cheaper = j;
         if (w->cheaper >= 0 && isfinite(w->test.mean))
-            w->has_cheaper = paired(s, &s->groups[rows[w->cheaper].g], &s->groups[w->g], &w->vs_cheaper);
+            w->has_cheaper = !sb_verdict_compare(s, rows[w->cheaper].g, w->g, &w->vs_cheaper);
         if (w->has_delta) { p[np] = w->delta.p_two; q[np++] = &w->q_delta; }
         if (w->has_cheaper) { p[np] = w->vs_cheaper.p_two; q[np++] = &w->q_cheaper; }
     }
@@ -201,7 +174,7 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
     for (int i = 0; i < n; i++) {
         row *w = &rows[i];
         w->front = isfinite(w->disk) && isfinite(w->test.mean) &&
-                   (w->cheaper < 0 || (w->has_cheaper && sig_sign(&w->vs_cheaper, w->q_cheaper, higher) > 0));
+                   (w->cheaper < 0 || (w->has_cheaper && sb_verdict_of(&w->vs_cheaper, w->q_cheaper, higher) == SB_V_BETTER));
     }
 
     char anchor[160];
@@ -234,16 +207,16 @@ int sb_frontier_section(sb_doc *d, const sb_runset *s, sb_figures *fig, const ch
         else if (w->test.n == 1) snprintf(c[6], sizeof c[6], "%.3f (1 seed)", w->test.mean);
         else snprintf(c[6], sizeof c[6], "%.3f [%.3f, %.3f]", w->test.mean, w->test.lo, w->test.hi);
         if (w->has_delta) {
-            int v = sig_sign(&w->delta, w->q_delta, higher);
+            int v = sb_verdict_of(&w->delta, w->q_delta, higher);
             snprintf(c[7], sizeof c[7], "%+.3f [%+.3f, %+.3f] q=%.2g %s", w->delta.mean, w->delta.lo, w->delta.hi, w->q_delta,
-                     v > 0 ? "better" : v < 0 ? "worse" : "tie");
+                     v == SB_V_BETTER ? "better" : v == SB_V_WORSE ? "worse" : "tie");
         } else snprintf(c[7], sizeof c[7], "-");
         num(c[8], sizeof c[8], w->int8_delta, "%+.4f");
         num(c[9], sizeof c[9], w->sparsity, "%.3f");
         if (w->front) snprintf(c[10], sizeof c[10], "yes");
         else if (w->has_cheaper && isfinite(w->q_cheaper))
-            snprintf(c[10], sizeof c[10], "%s %s", sig_sign(&w->vs_cheaper, w->q_cheaper, higher) < 0 ? "dominated by" : "tie with",
-                     rows[w->cheaper].mode);
+            snprintf(c[10], sizeof c[10], "%s %s",
+                     sb_verdict_of(&w->vs_cheaper, w->q_cheaper, higher) == SB_V_WORSE ? "dominated by" : "tie with", rows[w->cheaper].mode);
         else c[10][0] = 0;
         for (int i = 0; i < 11; i++) cells[i] = c[i];
         sb_doc_row(d, 11, cells);

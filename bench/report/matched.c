@@ -5,7 +5,6 @@
 #include "matched.h"
 #include "verdicts.h"
 #include "stats/multiple.h"
-#include "stats/welch.h"
 #include "sys/fmt.h"
 #include <math.h>
 #include <stdio.h>
@@ -20,28 +19,6 @@ int sb_match_close(double x, double y, double tol)
 {
     if (!isfinite(x) || !isfinite(y) || !(x > 0) || !(y > 0)) return 0;
     return fabs(x - y) <= tol * fmax(x, y);
-}
-
-/* A group's test values over its finished runs (at most 256). */
-static int test_values(const sb_runset *s, const sb_rs_group *g, double *x)
-{
-    int n = 0;
-    for (int k = 0; k < g->nrun && n < 256; k++) {
-        const sb_rs_run *r = &s->runs[g->run[k]];
-        if (sb_rs_finished(r) && isfinite(sb_rs_metric(r, SB_M_TEST))) x[n++] = sb_rs_metric(r, SB_M_TEST);
-    }
-    return n;
-}
-
-/* b's test against a's, paired by seed (Welch's test where fewer than two seeds pair). */
-static int test_pair(const sb_runset *s, int a, int b, sb_ttest *t)
-{
-    double x[256], y[256];
-    const sb_rs_group *A = &s->groups[a], *B = &s->groups[b];
-    int n = sb_rs_pairs(s, A, B, sb_metric_key(SB_M_TEST), x, y, 256);
-    if (n >= 2) return sb_stats_paired_t(x, y, n, 0.95, t) == 0;
-    int na = test_values(s, A, x), nb = test_values(s, B, y);
-    return sb_stats_welch(x, na, y, nb, 0.95, t) == 0;
 }
 
 void sb_matches_free(sb_matches *m)
@@ -92,7 +69,7 @@ int sb_matches_of(const sb_runset *s, const sb_gstat *st, const char *task, doub
             m->b = b;
             m->kinds = kinds;
             m->q = NAN;
-            m->tested = test_pair(s, a, b, &m->t);
+            m->tested = !sb_verdict_compare(s, a, b, &m->t);
         }
     /* one family: every matched pair's test, adjusted together */
     int np = 0;
@@ -109,9 +86,7 @@ int sb_matches_of(const sb_runset *s, const sb_gstat *st, const char *task, doub
         sb_match *m = &out->m[k];
         if (!m->tested || !isfinite(m->t.p_two)) continue;
         m->q = p[np++];
-        int higher = st[m->b].higher;
-        if (m->q > SB_VERDICT_ALPHA || m->t.mean == 0) m->verdict = SB_V_TIE;
-        else m->verdict = (m->t.mean > 0) == (higher != 0) ? SB_V_BETTER : SB_V_WORSE;
+        m->verdict = sb_verdict_of(&m->t, m->q, st[m->b].higher);
     }
     free(p);
     return 0;

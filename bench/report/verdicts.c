@@ -46,22 +46,24 @@ static double chance_p(const sb_gstat *g)
     return g->test.n > 1 ? gsl_cdf_tdist_Q(d / se, g->test.n - 1) : gsl_cdf_ugaussian_Q(d / se);
 }
 
-/* b's test against a's: paired by seed where two seeds or more are shared,
-** else Welch's test; -1 when neither is possible. */
-static int compare(const sb_runset *s, int a, int b, sb_ttest *t)
+/* A group's test values over its finished runs (at most 256). */
+static int test_values(const sb_runset *s, const sb_rs_group *g, double *x)
+{
+    int n = 0;
+    for (int k = 0; k < g->nrun && n < 256; k++) {
+        const sb_rs_run *r = &s->runs[g->run[k]];
+        if (sb_rs_finished(r) && isfinite(sb_rs_metric(r, SB_M_TEST))) x[n++] = sb_rs_metric(r, SB_M_TEST);
+    }
+    return n;
+}
+
+int sb_verdict_compare(const sb_runset *s, int a, int b, sb_ttest *t)
 {
     double x[256], y[256];
     const sb_rs_group *A = &s->groups[a], *B = &s->groups[b];
-    const char *key = sb_metric_key(SB_M_TEST);
-    int n = sb_rs_pairs(s, A, B, key, x, y, 256);
+    int n = sb_rs_pairs(s, A, B, sb_metric_key(SB_M_TEST), x, y, 256);
     if (n >= 2) return sb_stats_paired_t(x, y, n, 0.95, t);
-    int na = 0, nb = 0;
-    for (int k = 0; k < A->nrun && na < 256; k++)
-        if (sb_rs_finished(&s->runs[A->run[k]]) && isfinite(sb_rs_metric(&s->runs[A->run[k]], SB_M_TEST)))
-            x[na++] = sb_rs_metric(&s->runs[A->run[k]], SB_M_TEST);
-    for (int k = 0; k < B->nrun && nb < 256; k++)
-        if (sb_rs_finished(&s->runs[B->run[k]]) && isfinite(sb_rs_metric(&s->runs[B->run[k]], SB_M_TEST)))
-            y[nb++] = sb_rs_metric(&s->runs[B->run[k]], SB_M_TEST);
+    int na = test_values(s, A, x), nb = test_values(s, B, y);
     return sb_stats_welch(x, na, y, nb, 0.95, t);
 }
 
@@ -92,7 +94,7 @@ typedef struct {
     double qlt, qle;
 } fcmp;
 
-static int verdict(const sb_ttest *t, double q, int higher)
+int sb_verdict_of(const sb_ttest *t, double q, int higher)
 {
     if (!isfinite(q)) return SB_V_UNTESTED;
     if (q > SB_VERDICT_ALPHA || t->mean == 0) return SB_V_TIE;
@@ -118,8 +120,8 @@ int sb_verdicts(const sb_runset *s, sb_gstat *st)
         c->lt = has_result(x) ? best_cheaper(st, idx, n, g, 1) : -1;
         c->le = has_result(x) ? best_cheaper(st, idx, n, g, 0) : -1;
         free(idx);
-        if (c->lt >= 0) c->has_lt = !compare(s, c->lt, g, &c->tlt);
-        if (c->le >= 0 && c->le != c->lt) c->has_le = !compare(s, c->le, g, &c->tle);
+        if (c->lt >= 0) c->has_lt = !sb_verdict_compare(s, c->lt, g, &c->tlt);
+        if (c->le >= 0 && c->le != c->lt) c->has_le = !sb_verdict_compare(s, c->le, g, &c->tle);
         if (c->has_lt) rc |= add(&f, c->tlt.p_two, &c->qlt);
         if (c->has_le) rc |= add(&f, c->tle.p_two, &c->qle);
     }
@@ -140,8 +142,8 @@ int sb_verdicts(const sb_runset *s, sb_gstat *st)
             double d = x->higher ? x->test.mean - x->chance : x->chance - x->test.mean;
             x->above_chance = x->q_chance <= SB_VERDICT_ALPHA && d > 0;
         }
-        if (x->has_dtest) x->v_test = verdict(&x->dtest, x->q_test, x->higher);
-        if (x->has_dtl) x->v_tl = verdict(&x->dtl, x->q_tl, x->higher);
+        if (x->has_dtest) x->v_test = sb_verdict_of(&x->dtest, x->q_test, x->higher);
+        if (x->has_dtl) x->v_tl = sb_verdict_of(&x->dtl, x->q_tl, x->higher);
     }
     /* each task learned or not: some configuration above chance */
     for (int g = 0; g < s->ngroups; g++) {
@@ -162,12 +164,12 @@ int sb_verdicts(const sb_runset *s, sb_gstat *st)
         else if (x->above_chance == 0) x->cls = SB_F_CHANCE;
         else {
             /* dominated: the best no larger one (or the best cheaper) significantly better */
-            int dle = c->has_le && verdict(&c->tle, c->qle, x->higher) == SB_V_WORSE;
-            int dlt = c->has_lt && verdict(&c->tlt, c->qlt, x->higher) == SB_V_WORSE;
+            int dle = c->has_le && sb_verdict_of(&c->tle, c->qle, x->higher) == SB_V_WORSE;
+            int dlt = c->has_lt && sb_verdict_of(&c->tlt, c->qlt, x->higher) == SB_V_WORSE;
             if (dle || dlt) {
                 x->cls = SB_F_DOMINATED;
                 x->by = dle ? c->le : c->lt;
-            } else if (c->lt < 0 || (c->has_lt && verdict(&c->tlt, c->qlt, x->higher) == SB_V_BETTER)) {
+            } else if (c->lt < 0 || (c->has_lt && sb_verdict_of(&c->tlt, c->qlt, x->higher) == SB_V_BETTER)) {
                 x->cls = SB_F_FRONTIER;
             } else {
                 x->cls = SB_F_TIE;

@@ -28,6 +28,16 @@
 ** frontier class. Returns the family's size, or -1 when out of memory. */
 int sb_verdicts(const sb_runset *s, sb_gstat *st);
 
+/* Group b's test metric against group a's (b - a, 95% interval): paired by
+** seed where two seeds or more are shared, else Welch's test over each
+** group's finished runs (at most 256 each). 0, or -1 when neither is possible. */
+int sb_verdict_compare(const sb_runset *s, int a, int b, sb_ttest *t);
+
+/* The verdict (SB_V_*) on a difference t whose adjusted p is q, in a metric
+** where higher (higher != 0) or lower is better: a tie above SB_VERDICT_ALPHA
+** or at no difference, untested when q is not a number. */
+int sb_verdict_of(const sb_ttest *t, double q, int higher);
+
 /* A class's words ("frontier", "tie", "dominated", "at chance", "not learned", "no result"). */
 const char *sb_verdict_class_name(int cls);
 

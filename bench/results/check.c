@@ -76,31 +76,30 @@ static long count(checker *c, const char *table)
 
 /* ---- the schema (store.h's description of it) ---- */
 
-/* 1 when column exists in table. */
-static int has_column(checker *c, const char *table, const char *column)
+/* 1 when sql, its parameters ?1 and ?2 bound to a and b, returns a row. */
+static int has_row(checker *c, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *st = NULL;
     int found = 0;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
         found = sqlite3_step(st) == SQLITE_ROW;
     }
     sqlite3_finalize(st);
     return found;
 }
 
+/* 1 when column exists in table. */
+static int has_column(checker *c, const char *table, const char *column)
+{
+    return has_row(c, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", table, column);
+}
+
+/* 1 when the schema holds an object of this type ("table", "index") and name. */
 static int has_object(checker *c, const char *type, const char *name)
 {
-    sqlite3_stmt *st = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return found;
+    return has_row(c, "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2", type, name);
 }
 
 /* The schema and its version. 1 when the tables the row checks read are all there. */

@@ -19,14 +19,16 @@ static int by_p(const void *a, const void *b)
     return x->i - y->i;
 }
 
-/* The finite p of p[0..n) sorted ascending, into *out (free it); their count. */
-static int sorted(const double *p, int n, item **out)
+/* The finite p of p[0..n) sorted ascending, into *out (free it); their count.
+** Where p is not finite, q is NaN (q may be p). */
+static int sorted(const double *p, int n, double *q, item **out)
 {
     item *v = malloc(sizeof *v * (size_t)(n + 1));
     if (!v) return -1;
     int m = 0;
     for (int i = 0; i < n; i++)
         if (isfinite(p[i])) v[m++] = (item){ p[i], i };
+        else q[i] = NAN;
     qsort(v, (size_t)m, sizeof *v, by_p);
     *out = v;
     return m;
@@ -35,10 +37,8 @@ static int sorted(const double *p, int n, item **out)
 int sb_stats_bh(const double *p, int n, double *q)
 {
     item *v;
-    int m = sorted(p, n, &v);
+    int m = sorted(p, n, q, &v);
     if (m < 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (!isfinite(p[i])) q[i] = NAN;
     /* from the largest p down: the running minimum of m p_(j) / j */
     double run = 1;
     for (int j = m; j >= 1; j--) {
@@ -53,10 +53,8 @@ int sb_stats_bh(const double *p, int n, double *q)
 int sb_stats_holm(const double *p, int n, double *q)
 {
     item *v;
-    int m = sorted(p, n, &v);
+    int m = sorted(p, n, q, &v);
     if (m < 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (!isfinite(p[i])) q[i] = NAN;
     /* from the smallest p up: the running maximum of (m - j + 1) p_(j), at most 1 */
     double run = 0;
     for (int j = 1; j <= m; j++) {
