@@ -79,6 +79,7 @@ struct sb_model {
     int t_router;
     real *mor_logits, *mor_probs, *mor_depth, *mor_gate, *mor_kbias, *mor_sel, *g_mor_h1, *g_mor_sel, *g_mor_z;
     double mor_bal, mor_zloss;
+    int mor_causal;   /* mor_expert: 1 routes by the causal threshold (evaluation), 0 by top-k (training) */
     double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion (act: of each step count) since sb_model_depth_reset */
     /* act (act.c): the halting unit, each step's p, u and running and halted flags (r,B,T), the halting sums,
     ** remainders and step counts (B,T), the weighted states y_j (r,B,T,C); their gradients */
@@ -173,6 +174,11 @@ void sb_mor_after(sb_model *m, int l, int R);
 
 /* The router on R rows of the core's input (decoding: R = B, one position each). */
 void sb_mor_route(sb_model *m, int R);
+
+/* Decoding, before depth l on B rows of one position: the routing (the position's
+** last recursion so far into depth[b * stride]) and the mixture, as sb_mor_before
+** does in a full forward; expert-choice by the causal threshold rule. */
+void sb_mor_decode_before(sb_model *m, int l, int B, real *depth, long stride);
 
 /* F into depth l's input on R rows (l: the mixture depth), LN1 when pre-LN. */
 void sb_mor_mix(sb_model *m, int l, int R);
