@@ -67,6 +67,8 @@ static const struct { const char *name, *keys; } configs[] = {
     { "loop_kv_share_rope", "sharing=loop:0,2,0+kv_share:2 pos=rope heads=4 kv_heads=2" },
     { "mor_middle_cycle", "sharing=loop:1,1,1+mor layers=5" },
     { "mor_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
+    { "mor_expert_middle_cycle", "sharing=loop:1,1,1+mor_expert layers=5" },
+    { "mor_expert_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor_expert layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "act_middle_cycle", "sharing=loop:1,1,1+act layers=6 halt_bias=-0.8" },
     { "act_no_prelude_rope_post_ln", "sharing=loop:0,2,1+act layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "svformer", "sharing=v_share:4 pos=rope heads=4 kv_heads=2" },
