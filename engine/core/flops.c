@@ -78,5 +78,7 @@ int sb_flops_routed(const sb_config *c, const sb_sharing *sh, int B, int T, cons
     for (int k = 0; k < 6; k++) depth += mat(out[k], in[k], fmask >> k & 1, c->factor);
     for (int j = 0; j < sh->loops; j++)
         *forward -= sh->loop_core * ((1 - active[j]) * depth + (1 - active[j] * active[j]) * attn);
+    /* expert-choice (mor_expert): recursion j's router scores only recursion j - 1's selected tokens */
+    for (int j = 1; sh->mor_expert && j < sh->loops; j++) *forward -= 2.0 * C * (1 - active[j - 1]);
     return 0;
 }

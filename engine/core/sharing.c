@@ -736,7 +736,12 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run for 1 to %d steps until each token halts, %d coda "
                               "depths; depth %d reads the weighted states\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
                               s->loop_prelude + s->loop_core * s->loops);
-    else if (w < len && s->loops && s->mor)
+    else if (w < len && s->loops && s->mor_expert) {
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its routers pick, %d coda "
+                              "depths; depths", s->loop_prelude, s->loop_core, s->loops, s->loop_coda);
+        for (int j = 1; j <= s->loops && w < len; j++) w += (size_t)snprintf(out + w, len - w, " %d", s->loop_prelude + j * s->loop_core);
+        if (w < len) w += (size_t)snprintf(out + w, len - w, " read the gated mixtures X + g f(X)\n");
+    } else if (w < len && s->loops && s->mor)
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its router picks, %d coda "
                               "depths; depth %d reads the mixture\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
                               s->loop_prelude + s->loop_core * s->loops);
