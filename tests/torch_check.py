@@ -84,7 +84,7 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse", "yoco", "mor", "mor_expert", "act"):
+        if name in ("v_share", "attn_reuse", "yoco", "mor", "mor_expert", "mor_kv_share", "act"):
             continue         # values apart from keys: values_every(); attention maps: maps_every(); yoco_window()
         if name == "lowrank":
             r = int(arg)
@@ -241,6 +241,11 @@ class Config:
         self.yoco = yoco_window(self.sharing)
         half = self.N // 2   # the depth each depth takes keys and values from: CLA's every S, or YOCO's halves
         self.kv_src = [(i if i < half else half) if self.yoco is not None else i - i % self.S for i in range(self.N)]
+        self.mor_kv_share = "mor_kv_share" in (self.sharing or "").split("+")
+        if self.mor_kv_share:   # MoR's recursive KV sharing: recursion 0's keys and values of every token, none masked
+            self.kv_src = [self.prelude + (i - self.prelude) % self.mor_K
+                           if self.prelude + self.mor_K <= i < self.prelude + self.mor_K * self.mor_r else s
+                           for i, s in enumerate(self.kv_src)]
         if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
             self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
@@ -565,7 +570,7 @@ class Reference:
             if att is None:
                 maps = []
                 window = c.yoco if c.yoco and l < c.N // 2 else 0
-                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window, keep)
+                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window, None if c.mor_kv_share else keep)
                 map_at[l] = maps[0]
             ao = F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
             z1 = x + ls1 * ao

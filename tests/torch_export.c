@@ -69,6 +69,7 @@ static const struct { const char *name, *keys; } configs[] = {
     { "mor_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "mor_expert_middle_cycle", "sharing=loop:1,1,1+mor_expert layers=5" },
     { "mor_expert_no_prelude_rope_post_ln", "sharing=loop:0,2,1+mor_expert layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
+    { "mor_kv_share", "sharing=loop:0,2,1+mor+mor_kv_share layers=7 pos=rope" },
     { "act_middle_cycle", "sharing=loop:1,1,1+act layers=6 halt_bias=-0.8" },
     { "act_no_prelude_rope_post_ln", "sharing=loop:0,2,1+act layers=7 pos=rope heads=4 kv_heads=2 post_ln=1 final_ln=0 ln_shared=1" },
     { "svformer", "sharing=v_share:4 pos=rope heads=4 kv_heads=2" },

@@ -99,15 +99,16 @@ void sb_mor_before(sb_model *m, int l, int B, int T)
     if (sb_mor_mixes(s, l)) sb_mor_mix(m, l, R);
 }
 
+/* With recursive key/value sharing (mor_kv_share) the keys are recursion 0's, of every token: none is masked. */
 const real *sb_mor_key_bias(const sb_model *m, int l)
 {
-    return sb_mor_recursion(&m->sh, l) > 0 ? m->mor_kbias : NULL;
+    return sb_mor_recursion(&m->sh, l) > 0 && !m->sh.mor_kv_share ? m->mor_kbias : NULL;
 }
 
 const real *sb_mor_cache_bias(const sb_model *m, int l, const real *depth, int n, real *out)
 {
     int j = sb_mor_recursion(&m->sh, l);
-    if (j <= 0) return NULL;
+    if (j <= 0 || m->sh.mor_kv_share) return NULL;
     for (int s = 0; s < n; s++) out[s] = depth[s] >= j ? 0 : MASKED;
     return out;
 }

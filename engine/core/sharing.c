@@ -153,6 +153,11 @@ static const mod_def mods[] = {
       "gated by 0.1 sigmoid; evaluation and decoding keep a token while its router's sigmoid >= 0.5 (Bae et al. 2025)",
       "mor: expert-choice routing, recursion j keeping the top (r-j)/r of each sequence in training, sigmoid >= 0.5 in "
       "evaluation and decoding (recursion-wise key/value caching)\n" },
+    { "mor_kv_share", NULL, 1, 1, NULL, offsetof(sb_sharing, mor_kv_share), 0, CH_KV, NULL,
+      "with mor or mor_expert: MoR's recursive key/value sharing, every recursion after the first attending to the first "
+      "recursion's keys and values of every earlier token, computing none of its own (Bae et al. 2025)",
+      "mor: recursive key/value sharing in place of recursion-wise caching, recursions 2 to r attending to the first's keys "
+      "and values of every token\n" },
     { "act", NULL, 1, 1, NULL, offsetof(sb_sharing, act), 0, CH_KV, NULL,
       "loop:P,K,C's r loops as recurrence steps with the Universal Transformer's adaptive computation time: each token halts "
       "when its halting probabilities pass 0.99, the coda reading the steps' states weighted by them (Dehghani et al. 2019); "
@@ -533,6 +538,8 @@ static void kv_maps(sb_sharing *s)
     int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0, half = s->layers / 2;
     for (int i = 0; i < s->layers; i++) {
         s->kv_src[i] = s->yoco >= 0 ? (i < half ? i : half) : i - i % s->kv_share;
+        if (s->mor_kv_share && i >= s->loop_prelude + s->loop_core && i < s->loop_prelude + s->loop_core * s->loops)
+            s->kv_src[i] = s->loop_prelude + (i - s->loop_prelude) % s->loop_core;   /* recursion 0's depth of the same place */
         if (s->kv_src[i] == i) { prod[np] = i; tmp[np++] = s->attn[i]; }
         else s->kv[i] = -1;
     }
@@ -626,6 +633,9 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
     if (s->mor_expert && s->mor)
         return fail(err, errlen, "sharing", c->sharing, NULL, "mor and mor_expert: give one; mor_expert is mor with expert-choice routing");
     s->mor |= s->mor_expert;
+    if (s->mor_kv_share && !s->mor)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor_kv_share without mor: it shares keys and values between "
+                    "Mixture-of-Recursions' recursions; add +mor or +mor_expert");
     const char *how = s->mor ? "mor routes each token through 1 to r loops" : "act halts each token after 1 to r loops";
     if (s->mor && s->act)
         return fail(err, errlen, "sharing", c->sharing, NULL, "mor and act: give one; both decide each token's number of loops");
