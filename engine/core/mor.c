@@ -232,7 +232,7 @@ static void ec_route(sb_model *m, int l, int j, int B, int T)
             n++;
         }
     if (j == 0) m->mor_bal = m->mor_zloss = 0;
-    m->mor_bal += EC_AUX * bce / n;
+    if (n) m->mor_bal += EC_AUX * bce / n;   /* the causal rule may leave recursion j no candidate */
 }
 
 /* X_j = X_{j-1} + g_{j-1} f(X_{j-1}) for the tokens selected at j - 1, X_{j-1} for the others, into depth l's input */
