@@ -145,12 +145,14 @@ void sb_model_fill_bias(sb_model *m, int l, int T, int Tk);
 **   i_t = argmax_k p_t,k, g_t = p_t,i_t (a constant choice; the gradient flows through g_t)
 **   S^0 = H1, S^{j+1} = f(S^j) over the tokens with i_t >= j, f the core's K
 **   depths with their residuals; the coda reads F_t = H1_t + g_t S^{i_t+1}_t.
-** Token-choice, not expert-choice: a token's depth depends only on its own
-** state, which a causal prelude computes from earlier positions, so training,
-** evaluation and decoding are causal by construction (expert-choice top-k over
-** the sequence needs their auxiliary router to decode). At recursion j a token
+** Token-choice: a token's depth depends only on its own state, which a causal
+** prelude computes from earlier positions, so training, evaluation and
+** decoding are causal by construction. Expert-choice (+mor_expert, defined in
+** mor.c) trains by top-k over each sequence, which is not causal, and
+** evaluates and decodes by its router's threshold. At recursion j a token
 ** attends only to the earlier tokens still active at j (recursion-wise
-** key/value caching, the paper's default; not its recursive KV sharing).
+** key/value caching, the paper's default; +mor_kv_share: its recursive KV
+** sharing, recursion 0's keys and values of every token, unmasked).
 **
 ** The engine computes densely: every token runs every recursion, and the
 ** tokens that sit out are masked as keys (an additive -1e30 per key) and
