@@ -122,6 +122,25 @@ static void mor(void **state)
     assert_close(routed, 4608, 1e-12);
     assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);
     assert_close(routed, 4608 - 512 - 60, 1e-12);
+    /* loop:1,1,1+mor_expert with 5 layers, 3 recursions: densely 5 x 1104 + 160 + three routers 3 x 2 x 8 = 5728; at
+    ** training's capacities 1, 2/3, 1/3, recursion 1 saves 1024/3 and 80 (1 - 4/9), recursion 2 2048/3 and 80 (1 - 1/9),
+    ** and its router scores 2/3 of the tokens, 16/3 fewer */
+    double ec[3] = { 1, 2.0 / 3, 1.0 / 3 };
+    small(&c, "loop:1,1,1+mor_expert");
+    c.layers = 5;
+    assert_close(count(&c).forward, 5728, 1e-12);
+    assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_routed(&c, &sh, B, T, ec, &routed, err, sizeof err), 0);
+    assert_close(routed, 5728 - 1024.0 / 3 - 2048.0 / 3 - 80 * (5.0 / 9 + 8.0 / 9) - 16.0 / 3, 1e-12);
+    /* recursive key/value sharing at 4 layers: depth 2 computes no keys or values, 2 x 2 x 8 x 8 = 256 fewer: 4352; with
+    ** half the tokens at recursion 1, its products without them for half, 768 / 2 = 384 fewer, and half the queries
+    ** against every key of recursion 0, 80 / 2 = 40 fewer */
+    small(&c, "loop:1,1,1+mor+mor_kv_share");
+    c.layers = 4;
+    assert_close(count(&c).forward, 4352, 1e-12);
+    assert_int_equal(sb_sharing_resolve(&c, &sh, err, sizeof err), 0);
+    assert_int_equal(sb_flops_routed(&c, &sh, B, T, half, &routed, err, sizeof err), 0);
+    assert_close(routed, 4352 - 384 - 40, 1e-12);
     small(&c, "loop:1,1,1+act");   /* act: every step for every token, plus the halting unit's 2 * 8 at each of 2 steps */
     c.layers = 4;
     assert_close(count(&c).forward, 4608, 1e-12);

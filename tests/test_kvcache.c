@@ -29,6 +29,7 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     for (long i = 0; i < sb_model_n_params(m); i++) sb_model_params(m)[i] += (real)(0.05 * sb_rng_normal(&r));
     int tok[B * T];
     for (int i = 0; i < B * T; i++) tok[i] = (int)sb_rng_below(&r, c.vocab);
+    sb_model_set_causal_routing(m, 1);   /* expert-choice MoR: decoding's causal rule, not training's top-k */
     sb_model_forward(m, tok, NULL, NULL, NULL, B, T);
     real *full = malloc(sizeof(real) * B * T * c.vocab);
     memcpy(full, sb_model_probs(m), sizeof(real) * B * T * c.vocab);
@@ -55,6 +56,7 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     long cached = ((c.layers + S * Sa - 1) / (S * Sa) + (c.layers + S * Sv - 1) / (S * Sv)) * T;   /* positions */
     if (sh->yoco >= 0)   /* YOCO: 2 (floor(N/2) min(W, T) + T), the self-decoder's windows and the one global cache */
         cached = 2L * (c.layers / 2 * (sh->yoco > 0 && sh->yoco < T ? sh->yoco : T) + T);
+    if (sh->mor_kv_share) cached = 2L * (c.layers - (sh->loops - 1) * sh->loop_core) * T;   /* later recursions cache none */
     assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * B * 4);
     sb_kvcache_reset(kc);
     assert_int_equal(sb_kvcache_len(kc), 0);
@@ -87,6 +89,9 @@ static void matches_forward(void **state)
     check("all+yoco:4", SB_POS_NONE, 0, 0);
     check("loop:1,1,1+mor", SB_POS_ROPE, 2, 0);       /* Bae et al.'s Middle-Cycle, 2 recursions */
     check("loop:0,1,1+mor", SB_POS_RELBIAS, 0, 1);    /* 3 recursions of one depth, post-LN */
+    check("loop:1,1,1+mor_expert", SB_POS_ROPE, 2, 0);   /* expert-choice by the threshold rule, 2 recursions */
+    check("loop:0,1,1+mor_expert", SB_POS_RELBIAS, 0, 1);   /* 3 recursions, post-LN */
+    check("loop:1,1,1+mor+mor_kv_share", SB_POS_ROPE, 0, 0);   /* recursive KV sharing: depth 2 reuses depth 1's cache */
     check("loop:1,1,1+act", SB_POS_ROPE, 2, 0);       /* the Universal Transformer's halting, 2 steps */
     check("loop:0,1,1+act", SB_POS_LEARNED, 0, 1);    /* 3 steps, post-LN */
 }

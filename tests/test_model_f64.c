@@ -134,6 +134,10 @@ GRADCHECK(grad_relbias, { strcpy(c.sharing, "all"); c.pos = SB_POS_RELBIAS; c.la
 GRADCHECK(grad_loop, strcpy(c.sharing, "loop:1,1,1"))
 /* Mixture-of-Recursions: 3 recursions, the router's balancing and z losses in the objective (sb_model_aux_loss) */
 GRADCHECK(grad_mor, { strcpy(c.sharing, "loop:1,1,1+mor"); c.layers = 5; })
+/* expert-choice: training's top-k (a constant choice), 3 recursions of (3-j)/3 capacity, the gates and the BCE loss */
+GRADCHECK(grad_mor_expert, { strcpy(c.sharing, "loop:1,1,1+mor_expert"); c.layers = 5; })
+/* recursive key/value sharing: recursions 1 and 2 attend to recursion 0's keys and values of every token */
+GRADCHECK(grad_mor_expert_kv_share, { strcpy(c.sharing, "loop:1,1,1+mor_expert+mor_kv_share"); c.layers = 5; })
 GRADCHECK(grad_mor_post_ln_rope, { strcpy(c.sharing, "loop:0,1,1+mor"); c.post_ln = 1; c.final_ln = 0; c.pos = SB_POS_ROPE; })
 /* the Universal Transformer's halting, 3 steps, the ponder loss in the objective */
 GRADCHECK(grad_act, { strcpy(c.sharing, "loop:1,1,1+act"); c.layers = 5; })
@@ -314,6 +318,7 @@ int main(void)
         cmocka_unit_test(grad_mqa), cmocka_unit_test(grad_tracked_all), cmocka_unit_test(grad_albert),
         cmocka_unit_test(grad_bert_untied), cmocka_unit_test(grad_rope), cmocka_unit_test(grad_relbias),
         cmocka_unit_test(grad_relbias_encoder), cmocka_unit_test(grad_loop), cmocka_unit_test(grad_mor),
+        cmocka_unit_test(grad_mor_expert), cmocka_unit_test(grad_mor_expert_kv_share),
         cmocka_unit_test(grad_mor_post_ln_rope), cmocka_unit_test(grad_act), cmocka_unit_test(grad_loop_no_prelude),
         cmocka_unit_test(grad_loop_post_ln), cmocka_unit_test(grad_svformer),
         cmocka_unit_test(grad_yoco_window), cmocka_unit_test(grad_yoco_cycle), cmocka_unit_test(grad_v_share_cycle_lowrank),

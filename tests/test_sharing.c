@@ -1219,6 +1219,25 @@ static void mor(void **state)
     refused(6, "loop:1,2,1+mor+kv_share:2", "mor with kv_share");
     refused(6, "loop:1,2,1+mor+lowrank:2", "mor with lowrank:2");
     refused(6, "loop:1,2,1+mor+mor", "mor is given twice");
+    /* mor_expert: mor with expert-choice routing, every recursion after the first and the coda reading a mixture */
+    config_for(&c, 6, "loop:1,2,1+mor_expert");
+    resolve_ok(&c, &s);
+    assert_int_equal(s.mor, 1);
+    assert_int_equal(s.mor_expert, 1);
+    for (int l = 0; l < 6; l++) assert_int_equal(sb_sharing_injects(&s, l), 0);
+    sb_sharing_describe(&s, out, sizeof out);
+    assert_mentions(out, "mor: expert-choice routing");
+    assert_mentions(out, "1 coda depths; depths 3 5 read the gated mixtures X + g f(X)\n");
+    assert_null(strstr(out, "token-choice"));
+    refused(6, "loop:1,2,1+mor+mor_expert", "mor and mor_expert: give one");
+    /* mor_kv_share: the later recursions' depths take recursion 0's keys and values (kv: 0 1 2 ^ ^ 3) */
+    static const int kv_src[6] = { 0, 1, 2, 1, 2, 5 };
+    config_for(&c, 6, "loop:1,2,1+mor_expert+mor_kv_share");
+    resolve_ok(&c, &s);
+    for (int l = 0; l < 6; l++) assert_int_equal(s.kv_src[l], kv_src[l]);
+    refused(6, "loop:1,2,1+mor_kv_share", "mor_kv_share without mor");
+    refused(6, "loop:1,2,1+mor_expert+act", "mor and act: give one");
+    refused(6, "loop:1,2,1+mor_expert+kv_share:2", "mor with kv_share");
     /* act (the Universal Transformer's halting, Dehghani et al. 2019): the same shape, the same refusals, not with mor */
     config_for(&c, 6, "loop:1,2,1+act");
     resolve_ok(&c, &s);
@@ -1349,7 +1368,7 @@ static void syntax_lists_every_term(void **state)
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
                                    "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+yoco:W",
-                                   "+mor", "+act",
+                                   "+mor", "+mor_expert", "+mor_kv_share", "+act",
                                    "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';

@@ -84,7 +84,7 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse", "yoco", "mor", "act"):
+        if name in ("v_share", "attn_reuse", "yoco", "mor", "mor_expert", "mor_kv_share", "act"):
             continue         # values apart from keys: values_every(); attention maps: maps_every(); yoco_window()
         if name == "lowrank":
             r = int(arg)
@@ -126,7 +126,7 @@ def injections(spec, n):
         name, _, arg = t.partition(":")
         if name == "loop":
             P, K, C = (int(x) for x in arg.split(","))
-            return P, [] if "mor" in terms or "act" in terms else [P + j * K for j in range(1, (n - P - C) // K)]
+            return P, [] if "mor" in terms or "mor_expert" in terms or "act" in terms else [P + j * K for j in range(1, (n - P - C) // K)]
     return None, []
 
 
@@ -135,7 +135,7 @@ def recursions(spec, n):
     loop:P,K,C+act, the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819): the core's r
     loops are recursions a token runs 1 to r of; (0, 0, None) without either."""
     terms = (spec or "").split("+")
-    kind = "mor" if "mor" in terms else "act" if "act" in terms else None
+    kind = "mor" if "mor" in terms else "mor_expert" if "mor_expert" in terms else "act" if "act" in terms else None
     for t in terms:
         name, _, arg = t.partition(":")
         if name == "loop" and kind:
@@ -241,6 +241,11 @@ class Config:
         self.yoco = yoco_window(self.sharing)
         half = self.N // 2   # the depth each depth takes keys and values from: CLA's every S, or YOCO's halves
         self.kv_src = [(i if i < half else half) if self.yoco is not None else i - i % self.S for i in range(self.N)]
+        self.mor_kv_share = "mor_kv_share" in (self.sharing or "").split("+")
+        if self.mor_kv_share:   # MoR's recursive KV sharing: recursion 0's keys and values of every token, none masked
+            self.kv_src = [self.prelude + (i - self.prelude) % self.mor_K
+                           if self.prelude + self.mor_K <= i < self.prelude + self.mor_K * self.mor_r else s
+                           for i, s in enumerate(self.kv_src)]
         if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
             self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
@@ -309,7 +314,7 @@ class Config:
             M = sum(o + i for _, _, o, i in c.mats())
             t["hyper.z"], t["hyper.w1"], t["hyper.b1"] = (N, c.D), (c.D, c.D), (c.D,)
             t["hyper.w2"], t["hyper.b2"] = (M, c.D), (M,)
-        if c.mor_kind == "mor":
+        if c.mor_kind in ("mor", "mor_expert"):
             t["mor.router"] = (c.mor_r, C)
         if c.mor_kind == "act":
             t["act.halt.w"], t["act.halt.b"] = (1, C), (1,)
@@ -459,8 +464,9 @@ class Reference:
         self.aux = 0.0
         K, r = c.mor_K, c.mor_r
         act = c.mor_kind == "act"
-        if act:
-            r = 0        # no routing below: the halting is the block after it
+        expert = c.mor_kind == "mor_expert"
+        if act or expert:
+            r = 0        # no token-choice routing below: the halting, the expert choice are the blocks after it
         for l in range(c.N):
             if l == c.prelude:
                 e = x            # the prelude's output (the embedding when P = 0): the looped core's input
@@ -496,6 +502,25 @@ class Reference:
             if act and l == c.prelude + K * c.mor_r:
                 self.aux = 0.01 * (nup + rem).mean()
                 x = y            # the coda reads the steps' states weighted by their halting probabilities
+            if expert and c.prelude <= l <= c.prelude + K * c.mor_r and (l - c.prelude) % K == 0:
+                # Mixture-of-Recursions, expert choice (the authors' expert_choice_router.py, alpha 0.1, sigmoid,
+                # capacities (r-j)/r, aux_loss 0.001): X_j = X_{j-1} + g f(X_{j-1}) for the selected, X_{j-1} else
+                j, rr = (l - c.prelude) // K, c.mor_r
+                if j > 0:
+                    x = torch.where(sel[..., None], xj + g[..., None] * x, xj)
+                if j < rr:
+                    z = F.linear(x, p("mor.router")[j:j + 1])[..., 0]          # (B,T)
+                    cand = torch.ones(B, T, dtype=torch.bool) if j == 0 else sel
+                    k = max(1, int((rr - j) / rr * T))
+                    zc = torch.where(cand, z.detach(), torch.full_like(z, -float("inf")))
+                    top = torch.topk(zc, k, dim=1).indices                      # a constant choice
+                    sel = torch.zeros(B, T, dtype=torch.bool).scatter(1, top, True) & cand
+                    bce = F.binary_cross_entropy_with_logits(z[cand], sel[cand].double(), reduction="sum")
+                    self.aux = self.aux + 0.001 * bce / cand.sum()
+                    xj, g = x, 0.1 * torch.sigmoid(z)
+                    keep = sel if j > 0 else None
+            elif expert and c.prelude <= l < c.prelude + K * c.mor_r:
+                keep = sel if (l - c.prelude) // K > 0 else None
             x_in = x
             if l in c.inject:
                 x = x + e        # injected again at each later loop's start
@@ -545,7 +570,7 @@ class Reference:
             if att is None:
                 maps = []
                 window = c.yoco if c.yoco and l < c.N // 2 else 0
-                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window, keep)
+                att = attention(q, k, v, bias, c.causal, c.NH, c.G, maps, window, None if c.mor_kv_share else keep)
                 map_at[l] = maps[0]
             ao = F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
             z1 = x + ls1 * ao
@@ -554,7 +579,7 @@ class Reference:
             fo = F.linear(gelu_tanh(F.linear(f, W("ffn", "w1"), bvec("ffn", "b1"))), W("ffn", "w2"), bvec("ffn", "b2"))
             z2 = h1 + ls2 * fo
             x = ln(z2, *ln2) if c.post_ln else z2
-            if keep is not None:
+            if keep is not None and not expert:
                 x = torch.where(keep[..., None], x, x_in)                # the others keep their state
                 j = (l - c.prelude) // K
                 if (l - c.prelude) % K == K - 1:                          # the tokens finishing at recursion j

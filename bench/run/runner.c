@@ -152,9 +152,13 @@ typedef struct {
 } data;
 
 /* Evaluate n examples of a split: the task's metrics and the mean loss over scored positions. */
+/* Evaluation routes expert-choice MoR by its causal rule, as decoding must (training: top-k over the sequence). */
 static int evaluate(sb_model *m, data *d, int split, long n, int B, sb_score *sc, double *loss)
 {
-    return sb_evaluate(m, d->task, split, n, B, d->tok, d->typ, d->tgt, sc, loss);
+    sb_model_set_causal_routing(m, 1);
+    int rc = sb_evaluate(m, d->task, split, n, B, d->tok, d->typ, d->tgt, sc, loss);
+    sb_model_set_causal_routing(m, 0);
+    return rc;
 }
 
 /* The headline metric of a split, for compression's before-and-after figures. */

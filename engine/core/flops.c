@@ -68,15 +68,18 @@ int sb_flops_routed(const sb_config *c, const sb_sharing *sh, int B, int T, cons
     *forward = f.forward;
     if (!sh->mor) return 0;
     /* the core's depths at recursion k: every block product for the fraction a_k of tokens running it, and attention
-    ** for a_k of the queries against a_k of the keys each sees (recursion-wise caching); mor excludes key/value
+    ** for a_k of the queries against a_k of the keys each sees (recursion-wise caching); mor excludes other key/value
     ** reuse and the per-depth weights, so every depth's products are the same */
     int fmask = c->factor ? sb_config_factor_mask(c, err, errlen) : 0;
     if (fmask < 0) return -1;
     long C = c->width, F = c->ffn, Ckv = (long)(c->kv_heads ? c->kv_heads : c->heads) * (C / c->heads);
     const long out[6] = { C, Ckv, Ckv, C, F, C }, in[6] = { C, C, C, C, C, F };
     double depth = 0, ctx = c->causal ? (T + 1) / 2.0 : T, attn = 4.0 * C * ctx;
-    for (int k = 0; k < 6; k++) depth += mat(out[k], in[k], fmask >> k & 1, c->factor);
-    for (int j = 0; j < sh->loops; j++)
-        *forward -= sh->loop_core * ((1 - active[j]) * depth + (1 - active[j] * active[j]) * attn);
+    for (int k = 0; k < 6; k++)   /* recursive key/value sharing (mor_kv_share): recursions 1.. compute no keys or values */
+        if (!(sh->mor_kv_share && (k == 1 || k == 2))) depth += mat(out[k], in[k], fmask >> k & 1, c->factor);
+    for (int j = 0; j < sh->loops; j++)   /* recursion 0 runs every token; with mor_kv_share its keys serve a_j's queries */
+        *forward -= sh->loop_core * ((1 - active[j]) * depth + (1 - (sh->mor_kv_share ? active[j] : active[j] * active[j])) * attn);
+    /* expert-choice (mor_expert): recursion j's router scores only recursion j - 1's selected tokens */
+    for (int j = 1; sh->mor_expert && j < sh->loops; j++) *forward -= 2.0 * C * (1 - active[j - 1]);
     return 0;
 }

@@ -45,7 +45,8 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
 ** needs, where the engine computes every recursion for every token and masks:
 ** the core's depths at recursion k count for the fraction active[k] of the
 ** tokens running it (sb_model_mean_depth's), their attention for active[k]^2
-** (those queries against those keys). Without mor, the forward of
+** (those queries against those keys); expert-choice's router of recursion k
+** for active[k-1], the tokens it chooses from. Without mor, the forward of
 ** sb_flops_per_token. Returns 0, or -1 with its message. */
 int sb_flops_routed(const sb_config *c, const sb_sharing *sh, int B, int T, const double *active, double *forward, char *err,
                     size_t errlen);

@@ -96,11 +96,7 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, B);
-        if (m->sh.mor && l == m->sh.loop_prelude) {   /* this position's depth, kept for the later positions' key masks */
-            sb_mor_route(m, B);
-            for (int b = 0; b < B; b++) kc->depth[(long)b * kc->T + pos] = m->mor_depth[b];
-        }
-        if (sb_mor_mixes(&m->sh, l)) sb_mor_mix(m, l, B);
+        if (m->sh.mor) sb_mor_decode_before(m, l, B, kc->depth + pos, kc->T);   /* this position's depth, for the later key masks */
         if (m->sh.act) sb_act_before(m, l, B);
         if (m->sh.a_src[l] != l) {
             /* attn_reuse: this depth's value appended, under the map its map depth has just written for this token */

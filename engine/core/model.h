@@ -138,6 +138,12 @@ const real *sb_model_contribution(const sb_model *m, int i, int depth);
 double sb_model_mean_depth(const sb_model *m, double *active);
 void sb_model_depth_reset(sb_model *m);
 
+/* Expert-choice Mixture-of-Recursions (sharing +mor_expert): on (1), the
+** forwards route by the causal rule, a token going on while its router's
+** sigmoid is >= 0.5 (evaluation; decoding always does); off (0, the default),
+** by each sequence's top-k (training). No effect on other models. */
+void sb_model_set_causal_routing(sb_model *m, int on);
+
 /* The auxiliary losses of the last forward that sb_model_backward
 ** differentiates besides the cross-entropy the forward returns: mor's
 ** balancing and z losses, act's ponder loss; 0 for other models. */

@@ -79,6 +79,7 @@ struct sb_model {
     int t_router;
     real *mor_logits, *mor_probs, *mor_depth, *mor_gate, *mor_kbias, *mor_sel, *g_mor_h1, *g_mor_sel, *g_mor_z;
     double mor_bal, mor_zloss;
+    int mor_causal;   /* mor_expert: 1 routes by the causal threshold (evaluation), 0 by top-k (training) */
     double mor_chose[SB_MAX_LAYERS];   /* tokens routed to each last recursion (act: of each step count) since sb_model_depth_reset */
     /* act (act.c): the halting unit, each step's p, u and running and halted flags (r,B,T), the halting sums,
     ** remainders and step counts (B,T), the weighted states y_j (r,B,T,C); their gradients */
@@ -144,12 +145,14 @@ void sb_model_fill_bias(sb_model *m, int l, int T, int Tk);
 **   i_t = argmax_k p_t,k, g_t = p_t,i_t (a constant choice; the gradient flows through g_t)
 **   S^0 = H1, S^{j+1} = f(S^j) over the tokens with i_t >= j, f the core's K
 **   depths with their residuals; the coda reads F_t = H1_t + g_t S^{i_t+1}_t.
-** Token-choice, not expert-choice: a token's depth depends only on its own
-** state, which a causal prelude computes from earlier positions, so training,
-** evaluation and decoding are causal by construction (expert-choice top-k over
-** the sequence needs their auxiliary router to decode). At recursion j a token
+** Token-choice: a token's depth depends only on its own state, which a causal
+** prelude computes from earlier positions, so training, evaluation and
+** decoding are causal by construction. Expert-choice (+mor_expert, defined in
+** mor.c) trains by top-k over each sequence, which is not causal, and
+** evaluates and decodes by its router's threshold. At recursion j a token
 ** attends only to the earlier tokens still active at j (recursion-wise
-** key/value caching, the paper's default; not its recursive KV sharing).
+** key/value caching, the paper's default; +mor_kv_share: its recursive KV
+** sharing, recursion 0's keys and values of every token, unmasked).
 **
 ** The engine computes densely: every token runs every recursion, and the
 ** tokens that sit out are masked as keys (an additive -1e30 per key) and
@@ -173,6 +176,11 @@ void sb_mor_after(sb_model *m, int l, int R);
 
 /* The router on R rows of the core's input (decoding: R = B, one position each). */
 void sb_mor_route(sb_model *m, int R);
+
+/* Decoding, before depth l on B rows of one position: the routing (the position's
+** last recursion so far into depth[b * stride]) and the mixture, as sb_mor_before
+** does in a full forward; expert-choice by the causal threshold rule. */
+void sb_mor_decode_before(sb_model *m, int l, int B, real *depth, long stride);
 
 /* F into depth l's input on R rows (l: the mixture depth), LN1 when pre-LN. */
 void sb_mor_mix(sb_model *m, int l, int R);

@@ -148,6 +148,16 @@ static const mod_def mods[] = {
       "loop:P,K,C's r loops as recursions of per-token depth: a router on the core's input picks each token's number of "
       "recursions, the others sit out (token-choice Mixture-of-Recursions, Bae et al. 2025); replaces the input injection",
       "mor: token-choice routing, each token 1 to r recursions of the core (recursion-wise key/value caching)\n" },
+    { "mor_expert", NULL, 1, 1, NULL, offsetof(sb_sharing, mor_expert), 0, CH_KV, NULL,
+      "mor with expert-choice routing: at recursion j the top (r-j)/r of each sequence's tokens still running continue, "
+      "gated by 0.1 sigmoid; evaluation and decoding keep a token while its router's sigmoid >= 0.5 (Bae et al. 2025)",
+      "mor: expert-choice routing, recursion j keeping the top (r-j)/r of each sequence in training, sigmoid >= 0.5 in "
+      "evaluation and decoding (recursion-wise key/value caching)\n" },
+    { "mor_kv_share", NULL, 1, 1, NULL, offsetof(sb_sharing, mor_kv_share), 0, CH_KV, NULL,
+      "with mor or mor_expert: MoR's recursive key/value sharing, every recursion after the first attending to the first "
+      "recursion's keys and values of every earlier token, computing none of its own (Bae et al. 2025)",
+      "mor: recursive key/value sharing in place of recursion-wise caching, recursions 2 to r attending to the first's keys "
+      "and values of every token\n" },
     { "act", NULL, 1, 1, NULL, offsetof(sb_sharing, act), 0, CH_KV, NULL,
       "loop:P,K,C's r loops as recurrence steps with the Universal Transformer's adaptive computation time: each token halts "
       "when its halting probabilities pass 0.99, the coda reading the steps' states weighted by them (Dehghani et al. 2019); "
@@ -528,6 +538,8 @@ static void kv_maps(sb_sharing *s)
     int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0, half = s->layers / 2;
     for (int i = 0; i < s->layers; i++) {
         s->kv_src[i] = s->yoco >= 0 ? (i < half ? i : half) : i - i % s->kv_share;
+        if (s->mor_kv_share && i >= s->loop_prelude + s->loop_core && i < s->loop_prelude + s->loop_core * s->loops)
+            s->kv_src[i] = s->loop_prelude + (i - s->loop_prelude) % s->loop_core;   /* recursion 0's depth of the same place */
         if (s->kv_src[i] == i) { prod[np] = i; tmp[np++] = s->attn[i]; }
         else s->kv[i] = -1;
     }
@@ -618,6 +630,12 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
                     "maps none, all, attn, ffn, sequence, cycle, cycle_rev and map", s->attn_reuse,
                     s->loops ? "loop" : s->progressive ? "progressive" : term);
     /* mor and act: the loop's r loops are the recursions, and the coda's first depth reads their mixture (mor.c, act.c) */
+    if (s->mor_expert && s->mor)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor and mor_expert: give one; mor_expert is mor with expert-choice routing");
+    s->mor |= s->mor_expert;
+    if (s->mor_kv_share && !s->mor)
+        return fail(err, errlen, "sharing", c->sharing, NULL, "mor_kv_share without mor: it shares keys and values between "
+                    "Mixture-of-Recursions' recursions; add +mor or +mor_expert");
     const char *how = s->mor ? "mor routes each token through 1 to r loops" : "act halts each token after 1 to r loops";
     if (s->mor && s->act)
         return fail(err, errlen, "sharing", c->sharing, NULL, "mor and act: give one; both decide each token's number of loops");
@@ -722,12 +740,18 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
         if (w < len) w += (size_t)snprintf(out + w, len - w, "\n");
     }
     for (int k = 0; k < NMODS && w < len; k++)
-        if (mods[k].shows && mod_get(s, k) != mods[k].off_value) w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));
+        if (mods[k].shows && mod_get(s, k) != mods[k].off_value && !(s->mor_expert && mods[k].off == offsetof(sb_sharing, mor)))
+            w += (size_t)snprintf(out + w, len - w, mods[k].shows, mod_get(s, k));   /* mor_expert's line, not token-choice's */
     if (w < len && s->loops && s->act)
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run for 1 to %d steps until each token halts, %d coda "
                               "depths; depth %d reads the weighted states\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
                               s->loop_prelude + s->loop_core * s->loops);
-    else if (w < len && s->loops && s->mor)
+    else if (w < len && s->loops && s->mor_expert) {
+        w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its routers pick, %d coda "
+                              "depths; depths", s->loop_prelude, s->loop_core, s->loops, s->loop_coda);
+        for (int j = 1; j <= s->loops && w < len; j++) w += (size_t)snprintf(out + w, len - w, " %d", s->loop_prelude + j * s->loop_core);
+        if (w < len) w += (size_t)snprintf(out + w, len - w, " read the gated mixtures X + g f(X)\n");
+    } else if (w < len && s->loops && s->mor)
         w += (size_t)snprintf(out + w, len - w, "loop: %d prelude, a core of %d run 1 to %d times per token as its router picks, %d coda "
                               "depths; depth %d reads the mixture\n", s->loop_prelude, s->loop_core, s->loops, s->loop_coda,
                               s->loop_prelude + s->loop_core * s->loops);

@@ -3,7 +3,7 @@
 **
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
-**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  yoco:W  mor  act
+**   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  yoco:W  mor  mor_expert  mor_kv_share  act
 **                  (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
@@ -55,6 +55,8 @@ typedef struct {
     int attn_reuse;             /* S of attn_reuse:S (attention maps), 1 when off */
     int yoco;                   /* W of yoco:W, the self-decoder's sliding window (0: full causal attention), -1 when off */
     int mor;                    /* 1 with +mor: the loops are recursions of per-token depth (mor.c), no injection */
+    int mor_expert;             /* 1 with +mor_expert: mor with expert-choice routing (mor.c); sets mor too */
+    int mor_kv_share;           /* 1 with +mor_kv_share: mor's later recursions reuse the first's keys and values */
     int act;                    /* 1 with +act: the loops are recurrence steps with per-token halting (act.c), no injection */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
     int loops;                  /* loop:P,K,C: r, the core's loops (0 when the model is not looped) */
