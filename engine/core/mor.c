@@ -17,7 +17,8 @@
 
 /* Expert-choice (+mor_expert), as their model/mor_model/expert_choice_router.py defines it, with the configuration
 ** ..._mor_expert_linear_alpha_0.1_sigmoid_aux_loss_0.001 (no z-loss; alpha and the coefficient as their config generator
-** reads them from such a name, the name as we recall their README, unchecked against their stored configurations) and the capacities their config sets when none
+** reads them from such a name; the name is their README's example, their stored configuration files were not read) and
+** the capacities their config sets when none
 ** is given, (r - j) / r at recursion j (util/config.py: "str((num_recursion - i) / num_recursion)"):
 **   recursion j has its own linear router without bias on its input X_j: z_j = w_j . X_j, gate g_j = EC_ALPHA sigmoid(z_j);
 **   training: of the tokens selected at j - 1 (all at j = 0), each sequence's k_j = max(1, int((r-j)/r T)) of largest z_j
