@@ -34,7 +34,7 @@
 ** factorised matrices.
 **
 ** Block matrices. Every product with a block matrix goes through
-** sb_block_forward / block_backward: a dense matrix, a factorised one
+** sb_block_forward / sb_block_backward: a dense matrix, a factorised one
 ** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
 ** products once the model is quantised (quant.c).
 **
@@ -306,7 +306,8 @@ static void order_depths(sb_model *m)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
                               !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
                               !(k == M_WV && m->sh.v_share > 1) &&   /* value depths are not the key/value part's order */
-                              !((k == M_WQ || k == M_WK) && m->sh.attn_reuse > 1);   /* nor the depths computing maps */
+                              !((k == M_WQ || k == M_WK) && m->sh.attn_reuse > 1) &&  /* nor the depths computing maps */
+                              m->sh.lckv < 0;   /* lckv runs its depths' backward once per graded pass */
     }
 }
 
@@ -335,8 +336,9 @@ static void carve(sb_model *m)
         a->ln1_mean = take(m, BT);
         a->ln1_rstd = take(m, BT);
         a->q = take(m, BC);
-        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->la[m->sh.kv_src[l]].k;
-        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->la[m->sh.v_src[l]].v;
+        /* lckv's depths below the top one: the carried keys and values, pointed to each pass (lckv.c) */
+        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->sh.kv_src[l] > l ? NULL : m->la[m->sh.kv_src[l]].k;
+        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->sh.v_src[l] > l ? NULL : m->la[m->sh.v_src[l]].v;
         a->att = m->sh.a_src[l] == l ? take(m, att) : m->la[m->sh.a_src[l]].att;   /* attn_reuse: the map's depth's */
         a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
@@ -380,6 +382,9 @@ static void carve(sb_model *m)
     m->act_rem = m->sh.act ? take(m, BT) : NULL;
     m->act_n = m->sh.act ? take(m, BT) : NULL;
     m->act_y = m->sh.act ? take(m, BA * m->C) : NULL;
+    int lck = m->sh.lckv >= 0;
+    m->lck_kin = lck ? take(m, 2L * SB_LCKV_B * BK) : NULL;
+    m->lck_kbias = lck ? take(m, BT) : NULL;
     m->hyp_h = m->D ? take(m, (long)m->N * m->D) : NULL;
     m->hyp_m = m->D ? take(m, (long)m->N * m->M) : NULL;
     m->n_acts = m->cursor;
@@ -395,13 +400,16 @@ static void carve(sb_model *m)
     real *gq = m->defer[M_WQ] ? take(m, m->N * BC) : NULL, *gao = m->defer[M_WO] ? take(m, m->N * BC) : NULL;
     real *gfc = m->defer[M_W1] ? take(m, m->N * BF) : NULL, *gfo = m->defer[M_W2] ? take(m, m->N * BC) : NULL;
     real *gk = take(m, m->n_ord[1] * BK), *gv = take(m, m->n_ord[1] * BK);
+    m->lck_gk = lck ? take(m, BK) : NULL;
+    m->lck_gv = lck ? take(m, BK) : NULL;
+    m->lck_gx = lck ? take(m, BC) : NULL;
     for (int l = 0; l < m->N; l++) {
         m->g_qd[l] = gq ? slice(m, gq, block_pos(m, 0, l), BC) : m->g_q;
         m->g_aod[l] = gao ? slice(m, gao, block_pos(m, 0, l), BC) : NULL;
         m->g_fcd[l] = gfc ? slice(m, gfc, block_pos(m, 2, l), BF) : m->g_fc;
         m->g_fod[l] = gfo ? slice(m, gfo, block_pos(m, 2, l), BC) : NULL;
-        m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->g_k[m->sh.kv_src[l]];
-        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.v_src[l]];
+        m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->sh.kv_src[l] > l ? m->lck_gk : m->g_k[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->sh.v_src[l] > l ? m->lck_gv : m->g_v[m->sh.v_src[l]];
     }
     m->g_att = take(m, att);
     m->g_attr = m->sh.attn_reuse > 1 ? take(m, att) : NULL;
@@ -866,6 +874,37 @@ void sb_layer_inject(sb_model *m, int l, int R)
     if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[l].ln1w, m->lp[l].ln1b, R, m->C, c->ln_eps);
 }
 
+void sb_layer_forward(sb_model *m, int l, int B, int T)
+{
+    const sb_config *c = &m->c;
+    int C = m->C, BT = B * T;
+    layer_acts *a = &m->la[l];
+    layer_view *p = &m->lp[l];
+    if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
+    sb_mor_before(m, l, B, T);
+    if (m->sh.act) sb_act_before(m, l, BT);
+    if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
+        sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+        attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
+        sb_layer_tail_forward(m, l, BT);
+        return;
+    }
+    sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
+    if (p->b[M_WK]) {   /* this depth computes keys and values */
+        sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
+        if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+        if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
+    }
+    if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
+    if (m->bias) sb_model_fill_bias(m, l, T, T);
+    const real *kb = m->sh.lckv >= 0 ? sb_lckv_key_bias(m, l) : sb_mor_key_bias(m, l);
+    attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, kb, B, T, T, m->NH, m->G, m->hd, c->causal,
+                      sb_sharing_window(&m->sh, l));
+    sb_layer_tail_forward(m, l, BT);
+    sb_mor_after(m, l, BT);
+    if (m->sh.act) sb_act_after(m, l, BT);
+}
+
 double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
                         const real *embed_delta, int B, int T)
 {
@@ -893,31 +932,14 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         layer_acts *a = &m->la[0];
         layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, BT, C, c->ln_eps);
     }
+    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
     for (int l = 0; l < m->N; l++) {
-        layer_acts *a = &m->la[l];
-        layer_view *p = &m->lp[l];
-        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
-        sb_mor_before(m, l, B, T);
-        if (m->sh.act) sb_act_before(m, l, BT);
-        if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
-            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-            attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
-            sb_layer_tail_forward(m, l, BT);
+        if (lck && l == lo) {   /* LCKV's condensed depths, iterated (lckv.c) */
+            sb_lckv_forward(m, B, T);
+            l = top;
             continue;
         }
-        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
-        if (p->b[M_WK]) {   /* this depth computes keys and values */
-            sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
-            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-            if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        }
-        if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-        if (m->bias) sb_model_fill_bias(m, l, T, T);
-        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, sb_mor_key_bias(m, l), B, T, T, m->NH, m->G, m->hd, c->causal,
-                          sb_sharing_window(&m->sh, l));
-        sb_layer_tail_forward(m, l, BT);
-        sb_mor_after(m, l, BT);
-        if (m->sh.act) sb_act_after(m, l, BT);
+        sb_layer_forward(m, l, B, T);
     }
     /* head */
     const real *last = m->la[m->N - 1].out;
@@ -987,7 +1009,7 @@ static void bias_backward(sb_model *m, int l, int T)
 ** deferred_weight_grads. An int8 model's backward runs through its float
 ** weights (the straight-through estimator: the dequantised weights, at the
 ** int8 forward's activations). */
-static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
 {
     const layer_view *p = &m->lp[l], *g = &m->lg[l];
     int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
@@ -1017,7 +1039,7 @@ static const real *kept(sb_model *m, int k, real *keep, const real *dy, long n)
     return keep;
 }
 
-static void layer_backward(sb_model *m, int l)
+void sb_layer_backward(sb_model *m, int l)
 {
     const sb_config *c = &m->c;
     int B = m->B, T = m->T, C = m->C, BT = B * T;
@@ -1033,13 +1055,13 @@ static void layer_backward(sb_model *m, int l)
     }
     const real *dfo = residual_backward(m->g_fod[l] ? m->g_fod[l] : m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C); /* dh1 = dz2 + ... */
     dfo = kept(m, M_W2, m->g_fod[l], dfo, (long)BT * C);
-    block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
+    sb_block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
     gelu_backward(dfc, a->fc, dfc, (long)BT * m->F);                 /* in place */
     if (c->post_ln) {
         /* f = h1: its gradient adds straight into dh1 (g_1) */
-        block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
+        sb_block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
     } else {
-        block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
+        sb_block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
         layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
     }
     /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
@@ -1049,14 +1071,14 @@ static void layer_backward(sb_model *m, int l)
     }
     const real *dao = residual_backward(m->g_aod[l] ? m->g_aod[l] : m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
     dao = kept(m, M_WO, m->g_aod[l], dao, (long)BT * C);
-    block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
+    sb_block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
     real *gate = m->g_gate + (long)l * m->Bmax * m->NH;
     int src = m->sh.a_src[l];
     if (src != l) {
         /* attn_reuse: the map's gradient into g_attr, for depth src; the group's deepest depth (the first here) overwrites it */
         int deepest = l + 1 == m->N || m->sh.a_src[l + 1] != src;
         attention_reuse_backward(m->g_v[l], m->g_attr, deepest ? 0 : 1, gate, m->g_attv, a->att, a->v, a->attv, B, T, m->NH, m->G, m->hd);
-        block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
+        sb_block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
         if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
         else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
         return;
@@ -1068,12 +1090,12 @@ static void layer_backward(sb_model *m, int l)
                        sb_sharing_window(&m->sh, l));
     if (m->g_bias) bias_backward(m, l, T);
     if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
+    sb_block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
     if (p->b[M_WK]) {
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
-        if (p->b[M_WV]) block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
+        sb_block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
+        if (p->b[M_WV]) sb_block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
@@ -1251,8 +1273,14 @@ static void backward_from_logits(sb_model *m)
     }
     /* a looped model: the injected input's gradient is every loop's, added where the core first reads it */
     if (m->g_inj) zero(m->g_inj, (long)BT * C);
+    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
     for (int l = m->N - 1; l >= 0; l--) {
-        layer_backward(m, l);
+        if (lck && l == top) {   /* LCKV's condensed depths, through its graded passes (lckv.c) */
+            sb_lckv_backward(m);
+            l = lo;
+            continue;
+        }
+        sb_layer_backward(m, l);
         sb_mor_backward(m, l);
         sb_act_backward(m, l);
         if (!m->g_inj) continue;
