@@ -4,7 +4,9 @@
 ** under sharing modes (looped depth with input injection too, and Mixture-of-Recursions, whose later positions attend
 ** at each recursion only to the earlier tokens still running it), cross-layer key/value sharing, YOCO's global cache and
 ** sliding windows, grouped heads and every position scheme, and the Universal Transformer's halting; the cache's size
-** follows Brandon et al.'s formula, and YOCO's (Sun et al. 2024) for yoco:W.
+** follows Brandon et al.'s formula, and YOCO's (Sun et al. 2024) for yoco:W. Layer-Condensed KV Cache (lckv:W, Wu &
+** Tu 2024) decodes as its paper does, the condensed depths on the top one's cache of the earlier positions; its full
+** forward iterates toward that, exactly at T <= 7 + 2 positions (position i is exact after i + 1 passes), which T = 9 is.
 */
 #include "testutil.h"
 #include "core/kvcache.h"
@@ -55,6 +57,9 @@ static void check(const char *sharing, int pos, int kv_heads, int post_ln)
     long cached = ((c.layers + S * Sa - 1) / (S * Sa) + (c.layers + S * Sv - 1) / (S * Sv)) * T;   /* positions */
     if (sh->yoco >= 0)   /* YOCO: 2 (floor(N/2) min(W, T) + T), the self-decoder's windows and the one global cache */
         cached = 2L * (c.layers / 2 * (sh->yoco > 0 && sh->yoco < T ? sh->yoco : T) + T);
+    int lo, top;
+    if (sb_sharing_lckv(sh, &lo, &top))   /* LCKV: the warmup depths' and the top condensed depth's, not lo..top-1's */
+        cached = 2L * (c.layers - (top - lo)) * T;
     assert_int_equal(sb_kvcache_bytes(kc), cached * G * (c.width / c.heads) * B * 4);
     sb_kvcache_reset(kc);
     assert_int_equal(sb_kvcache_len(kc), 0);
@@ -89,6 +94,9 @@ static void matches_forward(void **state)
     check("loop:0,1,1+mor", SB_POS_RELBIAS, 0, 1);    /* 3 recursions of one depth, post-LN */
     check("loop:1,1,1+act", SB_POS_ROPE, 2, 0);       /* the Universal Transformer's halting, 2 steps */
     check("loop:0,1,1+act", SB_POS_LEARNED, 0, 1);    /* 3 steps, post-LN */
+    check("lckv:2", SB_POS_ROPE, 2, 0);               /* LCKV: depth 1 on depth 2's keys and values, 0 and 3 warmup */
+    check("cycle:2+lckv:0", SB_POS_LEARNED, 0, 1);    /* depths 0-2 on depth 3's, no warmup, post-LN */
+    check("lckv:1", SB_POS_NONE, 1, 0);               /* depths 1, 2 on depth 3's */
 }
 
 static void refuses_encoder(void **state)
