@@ -6,7 +6,8 @@
 ** sliding windows, grouped heads and every position scheme, and the Universal Transformer's halting; the cache's size
 ** follows Brandon et al.'s formula, and YOCO's (Sun et al. 2024) for yoco:W. Layer-Condensed KV Cache (lckv:W, Wu &
 ** Tu 2024) decodes as its paper does, the condensed depths on the top one's cache of the earlier positions; its full
-** forward iterates toward that, exactly at T <= 7 + 2 positions (position i is exact after i + 1 passes), which T = 9 is.
+** forward iterates toward that, exactly at T <= 7 + 2 positions (position i is exact after i + 1 passes), which T = 9 is,
+** and beyond them the two part.
 */
 #include "testutil.h"
 #include "core/kvcache.h"
@@ -99,6 +100,47 @@ static void matches_forward(void **state)
     check("lckv:1", SB_POS_NONE, 1, 0);               /* depths 1, 2 on depth 3's */
 }
 
+/* LCKV beyond 7 + 2 positions: its full forward, 9 passes, is exact at positions 0-8 only (position i after i + 1
+** passes); decoding is the sequential model, so the two part from position 9 on (by 4e-5 to 8e-4 here) */
+static void lckv_iterates(void **state)
+{
+    (void)state;
+    enum { L = 16 };
+    sb_config c;
+    char err[SB_ERR_LEN];
+    sb_config_default(&c);
+    c.vocab = 19; c.max_len = L; c.width = 16; c.layers = 4; c.heads = 4; c.ffn = 24; c.pos = SB_POS_ROPE;
+    strcpy(c.sharing, "lckv:0");
+    sb_model *m = sb_model_create(&c, B, L, 3, 0, err, sizeof err);
+    assert_non_null(m);
+    sb_rng r;
+    sb_rng_seed(&r, 1, "perturb");
+    for (long i = 0; i < sb_model_n_params(m); i++) sb_model_params(m)[i] += (real)(0.3 * sb_rng_normal(&r));
+    int tok[B * L];
+    for (int i = 0; i < B * L; i++) tok[i] = (int)sb_rng_below(&r, c.vocab);
+    sb_model_forward(m, tok, NULL, NULL, NULL, B, L);
+    real *full = malloc(sizeof(real) * B * L * c.vocab);
+    memcpy(full, sb_model_probs(m), sizeof(real) * B * L * c.vocab);
+    sb_kvcache *kc = sb_kvcache_create(m, B, L, err, sizeof err);
+    assert_non_null(kc);
+    double beyond = 0;
+    for (int t = 0; t < L; t++) {
+        int step[B];
+        for (int b = 0; b < B; b++) step[b] = tok[b * L + t];
+        const real *p = sb_decode_step(kc, step);
+        for (int b = 0; b < B; b++)
+            for (int v = 0; v < c.vocab; v++) {
+                real want = full[((long)b * L + t) * c.vocab + v];
+                if (t < SB_LCKV_M + SB_LCKV_B) assert_close(p[b * c.vocab + v], want, 2e-5);
+                else beyond = fmax(beyond, fabs((double)p[b * c.vocab + v] - want));
+            }
+    }
+    assert_true(beyond > 1e-4);
+    sb_kvcache_free(kc);
+    free(full);
+    sb_model_free(m);
+}
+
 static void refuses_encoder(void **state)
 {
     (void)state;
@@ -114,6 +156,7 @@ static void refuses_encoder(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(matches_forward), cmocka_unit_test(refuses_encoder) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(matches_forward), cmocka_unit_test(lckv_iterates),
+                                        cmocka_unit_test(refuses_encoder) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
