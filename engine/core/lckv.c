@@ -70,6 +70,26 @@ static void point(sb_model *m, int lo, int top, int g)
     }
 }
 
+/* One condensed depth of a full forward, as model.c's loop runs a plain depth (lckv excludes what else that loop
+** does: injection, routing, halting, map reuse, a position bias), with the key mask at the depths below the top. */
+static void depth_forward(sb_model *m, int l, int B, int T)
+{
+    const sb_config *c = &m->c;
+    layer_acts *a = &m->la[l];
+    layer_view *p = &m->lp[l];
+    int BT = B * T;
+    sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
+    if (p->b[M_WK]) {   /* depth top */
+        sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
+        sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+        if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
+    }
+    if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, m->C, 0);
+    attention_forward(a->attv, a->att, a->q, a->k, a->v, NULL, p->b[M_WK] ? NULL : m->lck_kbias, B, T, T, m->NH, m->G,
+                      m->hd, c->causal, 0);
+    sb_layer_tail_forward(m, l, BT);
+}
+
 /* Depth top's keys and values alone (a pass before the last), from its input
 ** (pre-LN: LN1, which depth top - 1 ran). */
 static void top_kv(sb_model *m, int top, int B, int T)
@@ -101,8 +121,8 @@ static void top_kv_backward(sb_model *m, int top)
 static void pass(sb_model *m, int lo, int top, int g, int whole, int B, int T)
 {
     point(m, lo, top, g);
-    for (int l = lo; l < top; l++) sb_layer_forward(m, l, B, T);
-    if (whole) sb_layer_forward(m, top, B, T);
+    for (int l = lo; l < top; l++) depth_forward(m, l, B, T);
+    if (whole) depth_forward(m, top, B, T);
     else top_kv(m, top, B, T);
 }
 
@@ -148,9 +168,4 @@ void sb_lckv_backward(sb_model *m)
     }
     memcpy(m->g_res, m->lck_gx, sizeof(real) * BC);
     point(m, lo, top, SB_LCKV_B - 1);
-}
-
-const real *sb_lckv_key_bias(const sb_model *m, int l)
-{
-    return m->sh.kv_src[l] > l ? m->lck_kbias : NULL;
 }

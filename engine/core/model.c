@@ -34,7 +34,7 @@
 ** factorised matrices.
 **
 ** Block matrices. Every product with a block matrix goes through
-** sb_block_forward / sb_block_backward: a dense matrix, a factorised one
+** sb_block_forward / block_backward: a dense matrix, a factorised one
 ** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
 ** products once the model is quantised (quant.c).
 **
@@ -874,37 +874,6 @@ void sb_layer_inject(sb_model *m, int l, int R)
     if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[l].ln1w, m->lp[l].ln1b, R, m->C, c->ln_eps);
 }
 
-void sb_layer_forward(sb_model *m, int l, int B, int T)
-{
-    const sb_config *c = &m->c;
-    int C = m->C, BT = B * T;
-    layer_acts *a = &m->la[l];
-    layer_view *p = &m->lp[l];
-    if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
-    sb_mor_before(m, l, B, T);
-    if (m->sh.act) sb_act_before(m, l, BT);
-    if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
-        sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-        attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
-        sb_layer_tail_forward(m, l, BT);
-        return;
-    }
-    sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
-    if (p->b[M_WK]) {   /* this depth computes keys and values */
-        sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
-        if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-        if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-    }
-    if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    if (m->bias) sb_model_fill_bias(m, l, T, T);
-    const real *kb = m->sh.lckv >= 0 ? sb_lckv_key_bias(m, l) : sb_mor_key_bias(m, l);
-    attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, kb, B, T, T, m->NH, m->G, m->hd, c->causal,
-                      sb_sharing_window(&m->sh, l));
-    sb_layer_tail_forward(m, l, BT);
-    sb_mor_after(m, l, BT);
-    if (m->sh.act) sb_act_after(m, l, BT);
-}
-
 double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
                         const real *embed_delta, int B, int T)
 {
@@ -939,7 +908,30 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
             l = top;
             continue;
         }
-        sb_layer_forward(m, l, B, T);
+        layer_acts *a = &m->la[l];
+        layer_view *p = &m->lp[l];
+        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
+        sb_mor_before(m, l, B, T);
+        if (m->sh.act) sb_act_before(m, l, BT);
+        if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
+            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
+            sb_layer_tail_forward(m, l, BT);
+            continue;
+        }
+        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
+        if (p->b[M_WK]) {   /* this depth computes keys and values */
+            sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
+            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
+            if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
+        }
+        if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
+        if (m->bias) sb_model_fill_bias(m, l, T, T);
+        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, sb_mor_key_bias(m, l), B, T, T, m->NH, m->G, m->hd, c->causal,
+                          sb_sharing_window(&m->sh, l));
+        sb_layer_tail_forward(m, l, BT);
+        sb_mor_after(m, l, BT);
+        if (m->sh.act) sb_act_after(m, l, BT);
     }
     /* head */
     const real *last = m->la[m->N - 1].out;
@@ -1009,7 +1001,7 @@ static void bias_backward(sb_model *m, int l, int T)
 ** deferred_weight_grads. An int8 model's backward runs through its float
 ** weights (the straight-through estimator: the dequantised weights, at the
 ** int8 forward's activations). */
-void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
 {
     const layer_view *p = &m->lp[l], *g = &m->lg[l];
     int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
@@ -1039,7 +1031,7 @@ static const real *kept(sb_model *m, int k, real *keep, const real *dy, long n)
     return keep;
 }
 
-void sb_layer_backward(sb_model *m, int l)
+static void layer_backward(sb_model *m, int l)
 {
     const sb_config *c = &m->c;
     int B = m->B, T = m->T, C = m->C, BT = B * T;
@@ -1055,13 +1047,13 @@ void sb_layer_backward(sb_model *m, int l)
     }
     const real *dfo = residual_backward(m->g_fod[l] ? m->g_fod[l] : m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C); /* dh1 = dz2 + ... */
     dfo = kept(m, M_W2, m->g_fod[l], dfo, (long)BT * C);
-    sb_block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
+    block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
     gelu_backward(dfc, a->fc, dfc, (long)BT * m->F);                 /* in place */
     if (c->post_ln) {
         /* f = h1: its gradient adds straight into dh1 (g_1) */
-        sb_block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
+        block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
     } else {
-        sb_block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
+        block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
         layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
     }
     /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
@@ -1071,14 +1063,14 @@ void sb_layer_backward(sb_model *m, int l)
     }
     const real *dao = residual_backward(m->g_aod[l] ? m->g_aod[l] : m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
     dao = kept(m, M_WO, m->g_aod[l], dao, (long)BT * C);
-    sb_block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
+    block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
     real *gate = m->g_gate + (long)l * m->Bmax * m->NH;
     int src = m->sh.a_src[l];
     if (src != l) {
         /* attn_reuse: the map's gradient into g_attr, for depth src; the group's deepest depth (the first here) overwrites it */
         int deepest = l + 1 == m->N || m->sh.a_src[l + 1] != src;
         attention_reuse_backward(m->g_v[l], m->g_attr, deepest ? 0 : 1, gate, m->g_attv, a->att, a->v, a->attv, B, T, m->NH, m->G, m->hd);
-        sb_block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
+        block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
         if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
         else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
         return;
@@ -1090,12 +1082,12 @@ void sb_layer_backward(sb_model *m, int l)
                        sb_sharing_window(&m->sh, l));
     if (m->g_bias) bias_backward(m, l, T);
     if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    sb_block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
+    block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
     if (p->b[M_WK]) {
         /* every depth reusing these keys and values is deeper, so its share is already in */
         if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        sb_block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
-        if (p->b[M_WV]) sb_block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
+        block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
+        if (p->b[M_WV]) block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
     }
     if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
     else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
@@ -1280,7 +1272,7 @@ static void backward_from_logits(sb_model *m)
             l = lo;
             continue;
         }
-        sb_layer_backward(m, l);
+        layer_backward(m, l);
         sb_mor_backward(m, l);
         sb_act_backward(m, l);
         if (!m->g_inj) continue;
@@ -1308,6 +1300,14 @@ static void backward_from_logits(sb_model *m)
         if (dwtt) axpy(dwtt + (long)m->typ[r] * E, d, 1, E);
     }
     if (m->dgrad) reduce_depths(m);
+}
+
+/* For lckv.c: a depth's backward, and a block matrix's. */
+void sb_layer_backward(sb_model *m, int l) { layer_backward(m, l); }
+
+void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+{
+    block_backward(m, l, k, dx, dx_beta, dy, x, R);
 }
 
 /* ----------------------------------------------------------------- remap */

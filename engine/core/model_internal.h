@@ -124,10 +124,6 @@ void sb_model_materialise(sb_model *m);
 ** one). Shared by the full forward and decoding. */
 void sb_layer_tail_forward(sb_model *m, int l, int R);
 
-/* Depth l of a full forward on B sequences of T positions, its input ready
-** (pre-LN: LN1 too), its output and the LayerNorm reading it written. */
-void sb_layer_forward(sb_model *m, int l, int B, int T);
-
 /* Depth l's backward; m->g_res holds dL/d(its output) and gets dL/d(its input). */
 void sb_layer_backward(sb_model *m, int l);
 
@@ -216,10 +212,8 @@ void sb_act_backward(sb_model *m, int l);
 ** forward, iterated SB_LCKV_M + SB_LCKV_B times from the same input with the
 ** top depth's keys and values carried between passes; their backward through
 ** the SB_LCKV_B graded passes, called in place of depths top..lo's (m->g_res
-** in and out as sb_layer_backward's); the key mask (B,T) of depth l in a full
-** forward, NULL outside the depths attending to the top one. */
+** in and out as sb_layer_backward's). */
 void sb_lckv_forward(sb_model *m, int B, int T);
 void sb_lckv_backward(sb_model *m);
-const real *sb_lckv_key_bias(const sb_model *m, int l);
 
 #endif
