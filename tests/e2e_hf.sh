@@ -76,6 +76,7 @@ refuse kvshare "kv_share" copy:len=4 layers=4 sharing=all+kv_share:2
 refuse vshare "v_share" copy:len=4 layers=4 sharing=v_share:4
 refuse attnreuse "attn_reuse" copy:len=4 layers=4 sharing=attn_reuse:2
 refuse yoco "sliding window" copy:len=4 layers=4 sharing=yoco:2
+refuse lckv "top one's keys and values" copy:len=4 layers=4 sharing=lckv:2
 refuse looped "has no input injection" copy:len=4 layers=4 ln_shared=1 sharing=loop:1,1,1
 refuse gqa "kv_heads=1" copy:len=4 heads=2 kv_heads=1
 refuse int8 "int8" copy:len=4 quant=int8

@@ -7,7 +7,7 @@
 ** key products and scores, yoco the cross-decoder's but the first, and its window the scores
 ** outside it), lowrank adds each depth's B_l A_l once a forward, factor
 ** replaces a product by two of rank R (basis every one), and the attention sees (T+1)/2 keys
-** on average under a causal mask, T without; mor (Mixture-of-Recursions) computes densely
+** on average under a causal mask, T without; lckv's training counts its passes; mor (Mixture-of-Recursions) computes densely
 ** plus its router, and routed, a recursion's products for its active tokens and attention among them.
 */
 #include "testutil.h"
@@ -78,6 +78,13 @@ static void modes(void **state)
     assert_close(count(&c).forward, 4576 - 256 - 16, 1e-12);
     snprintf(c.sharing, sizeof c.sharing, "yoco:4");
     assert_close(count(&c).forward, 4576 - 256, 1e-12);
+    /* lckv:2 at four layers: depth 1 on depth 2's keys and values, 4576 - 256 forward (one pass, decoding); training
+    ** adds 8 passes of depth 1 (1024 - 256 + 80 = 848) and depth 2's key and value products (256), 8 x 1104, and the
+    ** first graded pass recomputed and backpropagated, 3 x 1104: 3 x 4320 + 11 x 1104 = 25104 */
+    small(&c, "lckv:2");
+    c.layers = 4;
+    assert_close(count(&c).forward, 4576 - 256, 1e-12);
+    assert_close(count(&c).train, 25104, 1e-12);
     /* lowrank:2 builds W + B A (2 * out * in * 2) for the 6 matrices of 2 depths once per
     ** forward of B*T = 4 tokens: 2 * (4 * 64 + 2 * 128) * 2 * 2 = 4096, 1024 a token */
     small(&c, "lowrank:2");

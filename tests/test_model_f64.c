@@ -41,14 +41,14 @@ static void batch(const sb_config *c, int *tok, int *typ, int *tgt)
     }
 }
 
-/* Compare the analytic gradient with central differences on up to 5 entries of every tensor. */
-static void gradcheck(const sb_config *c)
+/* Compare the analytic gradient with central differences on up to 5 entries of every tensor, on sequences of len <= T. */
+static void gradcheck_len(const sb_config *c, int len)
 {
     int tok[B * T], typ[B * T], tgt[B * T];
     batch(c, tok, typ, tgt);
     sb_model *m = make(c, 0);
     long n = sb_model_n_params(m);
-    sb_model_forward(m, tok, typ, tgt, NULL, B, T);
+    sb_model_forward(m, tok, typ, tgt, NULL, B, len);
     sb_model_backward(m);
     real *g = malloc(sizeof(real) * n);
     memcpy(g, sb_model_grads(m), sizeof(real) * n);
@@ -63,9 +63,9 @@ static void gradcheck(const sb_config *c)
             long j = t->offset + (long)sb_rng_below(&r, (uint32_t)t->numel);
             real save = p[j];
             p[j] = save + eps;
-            double lp = sb_model_forward(m, tok, typ, tgt, NULL, B, T) + sb_model_aux_loss(m);   /* mor's, act's losses too */
+            double lp = sb_model_forward(m, tok, typ, tgt, NULL, B, len) + sb_model_aux_loss(m);   /* mor's, act's losses too */
             p[j] = save - eps;
-            double lm = sb_model_forward(m, tok, typ, tgt, NULL, B, T) + sb_model_aux_loss(m);
+            double lm = sb_model_forward(m, tok, typ, tgt, NULL, B, len) + sb_model_aux_loss(m);
             p[j] = save;
             double fd = (lp - lm) / (2 * eps);
             if (fabs(fd - g[j]) > 1e-6 * fmax(1, fabs(fd))) {
@@ -81,21 +81,23 @@ static void gradcheck(const sb_config *c)
     const sb_config *mc = sb_model_config(m);
     int E = mc->embed ? mc->embed : mc->width;
     real *delta = calloc((size_t)B * T * E, sizeof(real)), *ge = malloc(sizeof(real) * B * T * E);
-    sb_model_forward(m, tok, typ, tgt, NULL, B, T);
+    sb_model_forward(m, tok, typ, tgt, NULL, B, len);
     sb_model_backward(m);
     memcpy(ge, sb_model_embed_grad(m), sizeof(real) * B * T * E);
     for (int k = 0; k < 6; k++) {
-        long j = (long)sb_rng_below(&r, (uint32_t)(B * T * E));
+        long j = (long)sb_rng_below(&r, (uint32_t)(B * len * E));
         delta[j] = eps;
-        double lp = sb_model_forward(m, tok, typ, tgt, delta, B, T) + sb_model_aux_loss(m);
+        double lp = sb_model_forward(m, tok, typ, tgt, delta, B, len) + sb_model_aux_loss(m);
         delta[j] = -eps;
-        double lm = sb_model_forward(m, tok, typ, tgt, delta, B, T) + sb_model_aux_loss(m);
+        double lm = sb_model_forward(m, tok, typ, tgt, delta, B, len) + sb_model_aux_loss(m);
         delta[j] = 0;
         assert_close(ge[j], (lp - lm) / (2 * eps), 1e-6);
     }
     free(delta); free(ge); free(g);
     sb_model_free(m);
 }
+
+static void gradcheck(const sb_config *c) { gradcheck_len(c, T); }
 
 #define GRADCHECK(fn, setup)            \
     static void fn(void **state)        \
@@ -155,6 +157,23 @@ GRADCHECK(grad_attn_reuse_all_relbias, { strcpy(c.sharing, "all+attn_reuse:4"); 
                                          c.rel_buckets = 6; c.rel_max_dist = 8; c.layerscale = 1; })
 GRADCHECK(grad_attn_reuse_post_ln, { strcpy(c.sharing, "cycle:2+attn_reuse:3"); c.causal = 0; c.post_ln = 1; c.final_ln = 0; })
 GRADCHECK(grad_relbias_encoder, { c.causal = 0; c.pos = SB_POS_RELBIAS; c.rel_buckets = 8; c.rel_max_dist = 6; c.embed = 6; })
+
+/* Layer-Condensed KV Cache: the backward is the gradient of the last 2 of the 7 + 2 passes, the passes before them
+** constants (Wu & Tu's training), which is the loss's whole derivative when no position's keys depend on more than
+** 2 passes: at 2 positions (position 1 reads position 0's top keys and values of the pass before, which the
+** graded pass before computes). Longer sequences are checked against PyTorch's autograd of the same iteration
+** (tests/torch_check.py). */
+static void grad_lckv(void **state)
+{
+    (void)state;
+    sb_config c;
+    small_config(&c);
+    strcpy(c.sharing, "lckv:2"); c.pos = SB_POS_ROPE; c.heads = 4; c.kv_heads = 2;   /* depth 1 on depth 2's */
+    gradcheck_len(&c, 2);
+    small_config(&c);
+    strcpy(c.sharing, "cycle:2+lckv:0"); c.post_ln = 1; c.final_ln = 0; c.layerscale = 1;   /* depths 0-2 on depth 3's */
+    gradcheck_len(&c, 2);
+}
 
 /* A shared block's gradient is the sum of its per-depth contributions, and each
 ** contribution is the gradient of the unshared model whose blocks are copies. */
@@ -324,7 +343,7 @@ int main(void)
         cmocka_unit_test(grad_yoco_window), cmocka_unit_test(grad_yoco_cycle), cmocka_unit_test(grad_v_share_cycle_lowrank),
         cmocka_unit_test(grad_v_share_all_post_ln), cmocka_unit_test(grad_attn_reuse), cmocka_unit_test(grad_attn_reuse_all_relbias),
         cmocka_unit_test(grad_attn_reuse_post_ln), cmocka_unit_test(grad_basis), cmocka_unit_test(grad_basis_v_share_ls),
-        cmocka_unit_test(contributions_sum),
+        cmocka_unit_test(grad_lckv), cmocka_unit_test(contributions_sum),
         cmocka_unit_test(one_product_over_depths),
         cmocka_unit_test(grad_scale_modes), cmocka_unit_test(head_gate),
     };

@@ -68,6 +68,8 @@ static void closed_forms(void **state)
     /* yoco:0 on 12 layers (YOCO): depths 7..11 attend with depth 6's keys and values, so hold no wk, wv; a window adds none */
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "yoco:0"), 5 * 2 * (C * C + C));
     assert_int_equal(backbone("gpt2-small", NULL) - backbone("gpt2-small", "yoco:128"), 5 * 2 * (C * C + C));
+    /* lckv:2 on 12 layers (Wu & Tu 2024): depths 1..9 attend with depth 10's keys and values, so hold no wk, wv */
+    assert_int_equal(backbone("gpt2-small", NULL) - backbone("gpt2-small", "lckv:2"), 9 * 2 * (C * C + C));
     /* attn_reuse:2 (Xiao et al. 2019) removes the query and key projections of the six layers reusing a map */
     assert_int_equal(backbone("bert-base", NULL) - backbone("bert-base", "attn_reuse:2"), 6 * 2 * (C * C + C));
     assert_int_equal(backbone("albert-base", "all") - backbone("albert-base", "all+attn_reuse:2"), 0);   /* depth 0 still uses them */

@@ -712,6 +712,52 @@ static void yoco(void **state)
     resolve_ok(&c, &s);
 }
 
+/* ------------------------------------------------------------------ lckv */
+
+/* Layer-Condensed KV Cache (Wu & Tu 2024): W - W/2 warmup depths below, W/2 above, the condensed depths between on the
+** top one's keys and values (their layer_types "0_6_6_6_6_6_6_7" is lckv:2 at 8 layers) */
+static void lckv(void **state)
+{
+    (void)state;
+    sb_config c;
+    sb_sharing s;
+    int lo, top;
+    config_for(&c, 8, "lckv:2");
+    resolve_ok(&c, &s);
+    static const int kv8[8] = { 0, -1, -1, -1, -1, -1, 1, 2 }, src8[8] = { 0, 6, 6, 6, 6, 6, 6, 7 };
+    assert_map(s.kv, kv8, 8, "lckv:2 kv");
+    assert_map(s.kv_src, src8, 8, "lckv:2 kv_src");
+    assert_map(s.v_src, src8, 8, "lckv:2 v_src");
+    assert_true(sb_sharing_lckv(&s, &lo, &top));
+    assert_int_equal(lo, 1);
+    assert_int_equal(top, 6);
+    /* odd W: the extra warmup depth at the bottom; W = 0: every depth on the top one's; a shared block */
+    config_for(&c, 6, "all+lckv:3");
+    resolve_ok(&c, &s);
+    static const int src6[6] = { 0, 1, 4, 4, 4, 5 };
+    assert_map(s.kv_src, src6, 6, "all+lckv:3 kv_src");
+    assert_int_equal(s.n_kv, 1);
+    config_for(&c, 3, "lckv:0");
+    resolve_ok(&c, &s);
+    static const int src3[3] = { 2, 2, 2 };
+    assert_map(s.kv_src, src3, 3, "lckv:0 kv_src");
+    config_for(&c, 6, "none");
+    resolve_ok(&c, &s);
+    assert_false(sb_sharing_lckv(&s, &lo, &top));
+
+    refused(6, "lckv:2+kv_share:2", "give one");
+    refused(6, "lckv:2+yoco:0", "give one");
+    refused(6, "loop:1,2,1+lckv:0", "give one");
+    refused(4, "lckv:3", "W values that fit: 0 to 2");
+    config_for(&c, 6, "lckv:2");
+    c.causal = 0;
+    char err[SB_ERR_LEN];
+    resolve_refused(&c, "causal=0", err, sizeof err);
+    config_for(&c, 6, "lckv:2");
+    c.pos = SB_POS_RELBIAS;
+    resolve_refused(&c, "relative position bias", err, sizeof err);
+}
+
 /* ----------------------------------------------------------- progressive */
 
 static void progressive(void **state)
@@ -1368,7 +1414,7 @@ static void syntax_lists_every_term(void **state)
     static const char *terms[] = { "none", "all", "attn", "ffn", "sequence:K", "cycle:K", "cycle_rev:K", "map:I,J,...",
                                    "loop:P,K,C",
                                    "+untie:K", "+lowrank:R", "+hyper:D", "+basis:R", "+kv_share:S", "+v_share:S", "+attn_reuse:S", "+yoco:W",
-                                   "+mor", "+mor_expert", "+mor_kv_share", "+act",
+                                   "+mor", "+mor_expert", "+mor_kv_share", "+act", "+lckv:W",
                                    "progressive[:TARGET]" };
     int lines = 0;
     for (const char *p = out; *p; p++) lines += *p == '\n';
@@ -1409,7 +1455,7 @@ int main(void)
         cmocka_unit_test(lowrank_limit_names_ffn),
         cmocka_unit_test(hyper),
         cmocka_unit_test(kv_share),
-        cmocka_unit_test(yoco),
+        cmocka_unit_test(yoco), cmocka_unit_test(lckv),
         cmocka_unit_test(progressive),
         cmocka_unit_test(two_bases_and_unknown),
         cmocka_unit_test(unknown_lists_modifiers),

@@ -84,7 +84,7 @@ def resolve(spec, n):
     base, untie, s, r, d, basis = None, 0, 1, 0, 0, 0
     for t in spec.split("+"):
         name, _, arg = t.partition(":")
-        if name in ("v_share", "attn_reuse", "yoco", "mor", "mor_expert", "mor_kv_share", "act"):
+        if name in ("v_share", "attn_reuse", "yoco", "mor", "mor_expert", "mor_kv_share", "act", "lckv"):
             continue         # values apart from keys: values_every(); attention maps: maps_every(); yoco_window()
         if name == "lowrank":
             r = int(arg)
@@ -187,6 +187,18 @@ def yoco_window(spec):
     return None
 
 
+def lckv_layers(spec, n):
+    """(lo, top) of lckv:W, or None. Layer-Condensed KV Cache (Wu & Tu 2024, arXiv 2405.10637; whyNLP/LCKV): W warmup
+    layers, W - W//2 at the bottom and W//2 at the top, keep their own keys and values (the authors' layer_types, e.g.
+    "0_6_6_6_6_6_6_7" for W = 2 at 8 layers); layers lo..top-1 attend to layer top's, top to its own."""
+    for t in (spec or "").split("+"):
+        name, _, arg = t.partition(":")
+        if name == "lckv":
+            w = int(arg)
+            return w - w // 2, n - 1 - w // 2
+    return None
+
+
 def canonical(m):
     """Relabel blocks in order of first use (-1 kept): the partition a map defines."""
     seen, out = {}, []
@@ -246,6 +258,10 @@ class Config:
             self.kv_src = [self.prelude + (i - self.prelude) % self.mor_K
                            if self.prelude + self.mor_K <= i < self.prelude + self.mor_K * self.mor_r else s
                            for i, s in enumerate(self.kv_src)]
+        self.lckv = lckv_layers(self.sharing, self.N)
+        if self.lckv:
+            lo, top = self.lckv
+            self.kv_src = [top if lo <= i < top else i for i in range(self.N)]
         if self.basis:   # every matrix W_l = U_l Vt: the block holds Vt, each depth its U_l
             self.factor, self.factored = self.basis, {"wq", "wk", "wv", "wo", "w1", "w2"}
         if self.sharing_attn:
@@ -459,6 +475,11 @@ class Reference:
             h = torch.tanh(F.linear(p("hyper.z"), p("hyper.w1"), p("hyper.b1")))
             mod = F.linear(h, p("hyper.w2"), p("hyper.b2"))   # (N, M)
 
+        if c.lckv:
+            x = self.lckv_stack(x)
+            c_N = 0          # the layers ran above
+        else:
+            c_N = c.N
         kv_at, map_at = {}, {}
         e = None
         self.aux = 0.0
@@ -467,7 +488,7 @@ class Reference:
         expert = c.mor_kind == "mor_expert"
         if act or expert:
             r = 0        # no token-choice routing below: the halting, the expert choice are the blocks after it
-        for l in range(c.N):
+        for l in range(c_N):
             if l == c.prelude:
                 e = x            # the prelude's output (the embedding when P = 0): the looped core's input
             keep = None
@@ -599,6 +620,75 @@ class Reference:
         self.probs = torch.softmax(logits, dim=-1)
         self.logits = logits
         return F.cross_entropy(logits.reshape(B * T, c.V), targets.reshape(B * T), ignore_index=-1)
+
+    def lckv_layer(self, l, x, kv):
+        """One pre- or post-LN layer of an LCKV model: its own keys and values (stored in kv[l]) or, below the top
+        condensed layer, kv[top]'s with the diagonal masked (flash_attention_forward's no_diag: key j < i, and the
+        first query's output 0)."""
+        c, p = self.c, self.p
+        B, T, _ = x.shape
+        ln = lambda y, w, b: F.layer_norm(y, (y.shape[-1],), w, b, c.ln_eps)
+        ab, fb = c.attn[l], c.ffn_map[l]
+        if c.ln_shared:
+            ln1 = (p("attn.%d.ln.w" % ab, l), p("attn.%d.ln.b" % ab, l))
+            ln2 = (p("ffn.%d.ln.w" % fb, l), p("ffn.%d.ln.b" % fb, l))
+        else:
+            ln1 = (p("layer.%d.ln1.w" % l), p("layer.%d.ln1.b" % l))
+            ln2 = (p("layer.%d.ln2.w" % l), p("layer.%d.ln2.b" % l))
+        ls1 = p("layer.%d.ls1" % l) if c.layerscale else 1.0
+        ls2 = p("layer.%d.ls2" % l) if c.layerscale else 1.0
+        W = lambda kind, name: self.effective(kind, name, l, None)
+        bvec = lambda kind, name: p("%s.%d.%s" % (kind, c.block_of(kind, l), name), l)
+        a = x if c.post_ln else ln(x, *ln1)
+        q = F.linear(a, W("attn", "wq"), bvec("attn", "bq")).view(B, T, c.NH, c.hd)
+        if c.pos == "rope":
+            q = rope(q, c.rope_base)
+        if c.kv_src[l] == l:
+            k = F.linear(a, W("kv", "wk"), bvec("kv", "bk")).view(B, T, c.G, c.hd)
+            v = F.linear(a, W("kv", "wv"), bvec("kv", "bv")).view(B, T, c.G, c.hd)
+            if c.pos == "rope":
+                k = rope(k, c.rope_base)
+            kv[l] = (k, v)
+        k, v = kv[c.kv_src[l]]
+        group = [h * c.G // c.NH for h in range(c.NH)]
+        qh, kh, vh = q.transpose(1, 2), k[:, :, group].transpose(1, 2), v[:, :, group].transpose(1, 2)
+        scores = qh @ kh.transpose(-1, -2) / math.sqrt(c.hd)
+        nodiag = c.kv_src[l] > l
+        scores = scores.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=0 if nodiag else 1),
+                                    float("-inf"))
+        if nodiag:   # the first query sees no key: its output is zeros (their flash path's prune_query)
+            out = torch.softmax(scores[:, :, 1:], dim=-1) @ vh
+            out = torch.cat([torch.zeros_like(out[:, :, :1]), out], dim=2)
+        else:
+            out = torch.softmax(scores, dim=-1) @ vh
+        att = out.transpose(1, 2).reshape(B, T, c.NH * c.hd)
+        z1 = x + ls1 * F.linear(att, W("attn", "wo"), bvec("attn", "bo"))
+        h1 = ln(z1, *ln1) if c.post_ln else z1
+        f = h1 if c.post_ln else ln(h1, *ln2)
+        fo = F.linear(gelu_tanh(F.linear(f, W("ffn", "w1"), bvec("ffn", "b1"))), W("ffn", "w2"), bvec("ffn", "b2"))
+        z2 = h1 + ls2 * fo
+        return ln(z2, *ln2) if c.post_ln else z2
+
+    def lckv_stack(self, x):
+        """Every layer of an LCKV model, as the authors' _modeling_with_plan runs iteration_plan(7, 2): the bottom
+        warmup layers once; the condensed layers lo..top 7 times under no_grad and 2 times with gradients, each pass
+        from the same input, reading the top layer's keys and values of the pass before (zeros at first), only the last
+        pass's output kept; then the top warmup layers."""
+        c = self.c
+        lo, top = c.lckv
+        B, T, _ = x.shape
+        kv = {top: (torch.zeros(B, T, c.G, c.hd), torch.zeros(B, T, c.G, c.hd))}
+        for l in range(lo):
+            x = self.lckv_layer(l, x, kv)
+        for i in range(7 + 2):
+            y = x
+            with torch.set_grad_enabled(i >= 7):
+                for l in range(lo, top + 1):
+                    y = self.lckv_layer(l, y, kv)
+        x = y
+        for l in range(top + 1, c.N):
+            x = self.lckv_layer(l, x, kv)
+        return x
 
     def gradients(self):
         """Gradient of every tensor by name (block tensors rescaled per depth when configured)."""

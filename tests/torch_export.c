@@ -85,6 +85,8 @@ static const struct { const char *name, *keys; } configs[] = {
     { "yoco_window_rope_gqa", "sharing=yoco:3 pos=rope heads=4 kv_heads=2" },
     { "yoco_cycle_relbias_norm", "sharing=cycle:2+yoco:2 pos=relbias layer_pos_bias=1 grad_scale=norm" },
     { "yoco_lowrank_encoder", "sharing=all+lowrank:2+yoco:0 causal=0 post_ln=1 final_ln=0" },
+    { "lckv_rope_gqa", "sharing=lckv:2 layers=5 pos=rope heads=4 kv_heads=2" },
+    { "lckv_cycle_post_ln_ls", "sharing=cycle:2+lckv:0 layers=4 post_ln=1 final_ln=0 layerscale=1 ln_shared=1" },
     { "distill_all", "sharing=all distill=2,0.3" },
     { "distill_factor", "sharing=cycle:2 factor=3 distill=0.5,0.8" },
 };

@@ -25,12 +25,13 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
     long Ckv = (long)(c->kv_heads ? c->kv_heads : c->heads) * (C / c->heads);
     /* the block matrices in the engine's order wq wk wv wo w1 w2: out, in */
     const long out[6] = { C, Ckv, Ckv, C, F, C }, in[6] = { C, C, C, C, C, F };
-    double ctx = c->causal ? (T + 1) / 2.0 : T, blocks = 0, built = 0, tokens = (double)B * T;
+    double ctx = c->causal ? (T + 1) / 2.0 : T, blocks = 0, built = 0, tokens = (double)B * T, depth[SB_MAX_LAYERS] = { 0 };
     for (int l = 0; l < N; l++)
         for (int k = 0; k < 6; k++) {
             if ((k == 1 || k == 2) && sh->kv[l] < 0) continue;   /* keys and values reused (kv_share) */
             if (k == 2 && sh->v_src[l] != l) continue;           /* values reused (v_share) */
             if (k <= 1 && sh->a_src[l] != l) continue;           /* no queries or keys under a reused map (attn_reuse) */
+            depth[l] += mat(out[k], in[k], fmask >> k & 1, R);
             blocks += mat(out[k], in[k], fmask >> k & 1, R);
             if (sh->lowrank) built += 2.0 * out[k] * in[k] * sh->lowrank;   /* W + B_l A_l: (out x R)(R x in) */
             if (sh->hyper) built += 2.0 * out[k] * in[k];                  /* diag(1+r) W diag(1+s): two products a weight */
@@ -47,6 +48,7 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
         long W = sb_sharing_window(sh, l);
         double seen = W > 0 && W < T ? (W * (W + 1) / 2.0 + (double)(T - W) * W) / T : ctx;
         attn += (sh->a_src[l] == l ? 4.0 : 2.0) * C * seen;
+        depth[l] += (sh->a_src[l] == l ? 4.0 : 2.0) * C * seen;
     }
     double outside = (E != C ? 2.0 * E * C : 0)      /* the embedding projection */
                      + (c->pooler ? 2.0 * C * C / T : 0)   /* the pooler, on one position per sequence */
@@ -57,6 +59,15 @@ int sb_flops_per_token(const sb_config *c, const sb_sharing *sh, int B, int T, s
     f->weights = built / tokens;
     f->forward = blocks + attn + outside + f->weights;
     f->train = 3 * f->forward;
+    int lo, top;
+    if (sb_sharing_lckv(sh, &lo, &top)) {
+        /* LCKV's training (lckv.c): the passes before the last run depths lo..top-1 and depth top's key and value products,
+        ** SB_LCKV_M + SB_LCKV_B - 1 of them; the graded ones before the last are recomputed in the backward, and their
+        ** backward is twice that */
+        double pass = mat(out[1], in[1], fmask >> 1 & 1, R) + mat(out[2], in[2], fmask >> 2 & 1, R);
+        for (int l = lo; l < top; l++) pass += depth[l];
+        f->train += (SB_LCKV_M + SB_LCKV_B - 1) * pass + 3.0 * (SB_LCKV_B - 1) * pass;
+    }
     return 0;
 }
 

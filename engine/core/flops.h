@@ -22,6 +22,13 @@
 ** sb_flops_routed counts what the routing needs. The Universal Transformer's
 ** halting (act) goes on transforming halted tokens, as its authors' code
 ** does: every step for every token, plus the halting unit's 2 C a step.
+** Layer-Condensed KV Cache (lckv:W): forward is one pass of every depth,
+** what decoding computes (the paper's inference); a training step also runs
+** the condensed depths below the top one and the top one's key and value
+** products in the m + b - 1 passes before the last (7 + 2 - 1), and
+** recomputes and backpropagates the b - 1 graded ones before it (3 times
+** their forward), on top of 3 forward; a whole-sequence forward (evaluation)
+** is that step's forward part, forward plus m + b - 1 such passes.
 */
 #ifndef SB_FLOPS_H
 #define SB_FLOPS_H

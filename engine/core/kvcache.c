@@ -3,7 +3,9 @@
 ** It reuses the model's activation buffers with T = 1 and the same operations
 ** as the full forward; attention runs per sequence because the cache keeps
 ** each sequence's keys contiguous over its T positions, or over the last W
-** positions at depths attending through a sliding window (yoco:W).
+** positions at depths attending through a sliding window (yoco:W). lckv's
+** condensed depths read the top one's cache of the earlier positions, as the
+** sequential computation its full forward iterates toward.
 */
 #include "kvcache.h"
 #include "model_internal.h"
@@ -52,6 +54,8 @@ sb_kvcache *sb_kvcache_create(sb_model *m, int B, int T, char *err, size_t errle
         if (m->sh.v_src[l] == l) { kc->v[l] = kc->store + used; used += size; }
         else kc->v[l] = kc->v[m->sh.v_src[l]];
     }
+    for (int l = 0; l < m->N; l++)   /* lckv: the depths below the top condensed one read its cache, laid out after them */
+        if (m->sh.kv_src[l] > l) { kc->k[l] = kc->k[m->sh.kv_src[l]]; kc->v[l] = kc->v[m->sh.kv_src[l]]; }
     kc->bytes = used * (long)sizeof(real);
     sb_kvcache_reset(kc);
     return kc;
@@ -114,6 +118,12 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
         /* the keys this position sees: all before it, or a window's last S; a full window's slots move down one to make
         ** room (positions pos-S+1..pos in order), so a relative bias sees the distances it would in the full forward */
         int S = kc->slots[m->sh.kv_src[l]], nk = pos < S ? pos + 1 : S, at = nk - 1;
+        if (m->sh.kv_src[l] > l) {
+            /* lckv: the top condensed depth's keys and values of the positions before this one (Wu & Tu's decoding, the
+            ** diagonal masked); the first position sees none, and its attention output is 0 as in the full forward */
+            nk = pos;
+            if (!nk) memset(a->attv, 0, sizeof(real) * B * C);
+        }
         if (p->b[M_WK]) {
             /* this depth's new key and value, appended to each sequence's cache */
             sb_block_forward(m, l, M_WK, m->g_k[l], a->a, p->b[M_WK], B);
@@ -130,7 +140,7 @@ const real *sb_decode_step(sb_kvcache *kc, const int *tokens)
             }
         }
         if (m->bias) sb_model_fill_bias(m, l, 1, nk);
-        for (int b = 0; b < B; b++)
+        for (int b = 0; b < B && nk; b++)
             attention_forward(a->attv + (long)b * C, a->att + (long)b * m->NH * nk, a->q + (long)b * C,
                               kc->k[l] + (long)b * S * Ck, kc->v[l] + (long)b * S * Ck, m->bias,
                               m->sh.mor ? sb_mor_cache_bias(m, l, kc->depth + (long)b * kc->T, nk, kc->kb) : NULL, 1, 1, nk,

@@ -9,8 +9,12 @@
 ** the N/2 self-decoder depths' keys and values, over their last W positions
 ** when W > 0, and one global key/value pair for the cross-decoder:
 ** bytes = 2 (floor(N/2) min(W, T) + T) G hd B 4 (min(W, T) = T when W = 0).
+** Layer-Condensed KV Cache (lckv:W, Wu & Tu 2024) keeps the W warmup depths'
+** and the top condensed depth's: bytes = 2 (W + 1) G hd T B 4.
 ** A decoding step feeds one token per sequence and returns the next-token
-** distribution; it matches the full forward pass at that position.
+** distribution; it matches the full forward pass at that position (lckv: at
+** positions below 7 + 2, where its iterated forward is exact; decoding is the
+** sequential model the iteration approximates).
 */
 #ifndef SB_KVCACHE_H
 #define SB_KVCACHE_H

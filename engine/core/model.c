@@ -306,7 +306,8 @@ static void order_depths(sb_model *m)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
                               !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
                               !(k == M_WV && m->sh.v_share > 1) &&   /* value depths are not the key/value part's order */
-                              !((k == M_WQ || k == M_WK) && m->sh.attn_reuse > 1);   /* nor the depths computing maps */
+                              !((k == M_WQ || k == M_WK) && m->sh.attn_reuse > 1) &&  /* nor the depths computing maps */
+                              m->sh.lckv < 0;   /* lckv runs its depths' backward once per graded pass */
     }
 }
 
@@ -335,8 +336,9 @@ static void carve(sb_model *m)
         a->ln1_mean = take(m, BT);
         a->ln1_rstd = take(m, BT);
         a->q = take(m, BC);
-        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->la[m->sh.kv_src[l]].k;
-        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->la[m->sh.v_src[l]].v;
+        /* lckv's depths below the top one: the carried keys and values, pointed to each pass (lckv.c) */
+        a->k = m->sh.kv[l] >= 0 ? take(m, BK) : m->sh.kv_src[l] > l ? NULL : m->la[m->sh.kv_src[l]].k;
+        a->v = m->sh.v_src[l] == l ? take(m, BK) : m->sh.v_src[l] > l ? NULL : m->la[m->sh.v_src[l]].v;
         a->att = m->sh.a_src[l] == l ? take(m, att) : m->la[m->sh.a_src[l]].att;   /* attn_reuse: the map's depth's */
         a->attv = slice(m, in_attv, block_pos(m, 0, l), BC);
         a->ao = take(m, BC);
@@ -380,6 +382,9 @@ static void carve(sb_model *m)
     m->act_rem = m->sh.act ? take(m, BT) : NULL;
     m->act_n = m->sh.act ? take(m, BT) : NULL;
     m->act_y = m->sh.act ? take(m, BA * m->C) : NULL;
+    int lck = m->sh.lckv >= 0;
+    m->lck_kin = lck ? take(m, 2L * SB_LCKV_B * BK) : NULL;
+    m->lck_kbias = lck ? take(m, BT) : NULL;
     m->hyp_h = m->D ? take(m, (long)m->N * m->D) : NULL;
     m->hyp_m = m->D ? take(m, (long)m->N * m->M) : NULL;
     m->n_acts = m->cursor;
@@ -395,13 +400,16 @@ static void carve(sb_model *m)
     real *gq = m->defer[M_WQ] ? take(m, m->N * BC) : NULL, *gao = m->defer[M_WO] ? take(m, m->N * BC) : NULL;
     real *gfc = m->defer[M_W1] ? take(m, m->N * BF) : NULL, *gfo = m->defer[M_W2] ? take(m, m->N * BC) : NULL;
     real *gk = take(m, m->n_ord[1] * BK), *gv = take(m, m->n_ord[1] * BK);
+    m->lck_gk = lck ? take(m, BK) : NULL;
+    m->lck_gv = lck ? take(m, BK) : NULL;
+    m->lck_gx = lck ? take(m, BC) : NULL;
     for (int l = 0; l < m->N; l++) {
         m->g_qd[l] = gq ? slice(m, gq, block_pos(m, 0, l), BC) : m->g_q;
         m->g_aod[l] = gao ? slice(m, gao, block_pos(m, 0, l), BC) : NULL;
         m->g_fcd[l] = gfc ? slice(m, gfc, block_pos(m, 2, l), BF) : m->g_fc;
         m->g_fod[l] = gfo ? slice(m, gfo, block_pos(m, 2, l), BC) : NULL;
-        m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->g_k[m->sh.kv_src[l]];
-        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->g_v[m->sh.v_src[l]];
+        m->g_k[l] = m->sh.kv[l] >= 0 ? slice(m, gk, block_pos(m, 1, l), BK) : m->sh.kv_src[l] > l ? m->lck_gk : m->g_k[m->sh.kv_src[l]];
+        m->g_v[l] = m->sh.v_src[l] == l ? slice(m, gv, block_pos(m, 1, l), BK) : m->sh.v_src[l] > l ? m->lck_gv : m->g_v[m->sh.v_src[l]];
     }
     m->g_att = take(m, att);
     m->g_attr = m->sh.attn_reuse > 1 ? take(m, att) : NULL;
@@ -893,7 +901,13 @@ double sb_model_forward(sb_model *m, const int *tokens, const int *types, const 
         layer_acts *a = &m->la[0];
         layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, BT, C, c->ln_eps);
     }
+    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
     for (int l = 0; l < m->N; l++) {
+        if (lck && l == lo) {   /* LCKV's condensed depths, iterated (lckv.c) */
+            sb_lckv_forward(m, B, T);
+            l = top;
+            continue;
+        }
         layer_acts *a = &m->la[l];
         layer_view *p = &m->lp[l];
         if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
@@ -1251,7 +1265,13 @@ static void backward_from_logits(sb_model *m)
     }
     /* a looped model: the injected input's gradient is every loop's, added where the core first reads it */
     if (m->g_inj) zero(m->g_inj, (long)BT * C);
+    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
     for (int l = m->N - 1; l >= 0; l--) {
+        if (lck && l == top) {   /* LCKV's condensed depths, through its graded passes (lckv.c) */
+            sb_lckv_backward(m);
+            l = lo;
+            continue;
+        }
         layer_backward(m, l);
         sb_mor_backward(m, l);
         sb_act_backward(m, l);
@@ -1280,6 +1300,14 @@ static void backward_from_logits(sb_model *m)
         if (dwtt) axpy(dwtt + (long)m->typ[r] * E, d, 1, E);
     }
     if (m->dgrad) reduce_depths(m);
+}
+
+/* For lckv.c: a depth's backward, and a block matrix's. */
+void sb_layer_backward(sb_model *m, int l) { layer_backward(m, l); }
+
+void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
+{
+    block_backward(m, l, k, dx, dx_beta, dy, x, R);
 }
 
 /* ----------------------------------------------------------------- remap */

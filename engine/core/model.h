@@ -116,7 +116,8 @@ void sb_model_logits(sb_model *m, real *out);
 
 /* Output probabilities (B,T,V) of the last forward. */
 const real *sb_model_probs(const sb_model *m);
-/* Attention probabilities (B,NH,T,T) of depth l in the last forward (row stride T). */
+/* Attention probabilities (B,NH,T,T) of depth l in the last forward (row stride T); at lckv's depths reading the top
+** one's keys, over those keys one position on (key j + 1 is position j, key 0 a masked zero, all of position 0's row). */
 const real *sb_model_attention(const sb_model *m, int l);
 /* Residual stream (B,T,C) after depth l (l = -1: the input to depth 0). */
 const real *sb_model_layer_output(const sb_model *m, int l);

@@ -86,6 +86,9 @@ struct sb_model {
     int t_halt_w, t_halt_b;
     real *act_p, *act_u, *act_run, *act_halt, *act_h, *act_rem, *act_n, *act_y, *g_act, *g_act_out, *g_act_u;
     double act_ponder;       /* the last forward's ponder loss, 0.01 mean(steps + remainder) */
+    /* lckv (lckv.c): each graded pass's keys and values as the condensed depths read them (SB_LCKV_B pairs of (B,T,Ckv),
+    ** shifted one position on), the key mask hiding slot 0; the gradients of the keys and values read, and of the group's input */
+    real *lck_kin, *lck_kbias, *lck_gk, *lck_gv, *lck_gx;
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
     /* shared blocks' weight gradients, one product over all their depths (model.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
@@ -121,6 +124,12 @@ void sb_model_materialise(sb_model *m);
 ** the LayerNorm that reads it (pre-LN: the next depth's first, or the final
 ** one). Shared by the full forward and decoding. */
 void sb_layer_tail_forward(sb_model *m, int l, int R);
+
+/* Depth l's backward; m->g_res holds dL/d(its output) and gets dL/d(its input). */
+void sb_layer_backward(sb_model *m, int l);
+
+/* The backward of sb_block_forward: dx (R, in) = dy W + dx_beta dx, the weight gradients accumulated. */
+void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R);
 
 /* A looped model's depth l that starts a loop after the first (sb_sharing_injects),
 ** on R rows: its input is the previous depth's output plus the prelude's
@@ -205,5 +214,14 @@ int sb_act_mixes(const sb_sharing *s, int l);
 void sb_act_before(sb_model *m, int l, int R);
 void sb_act_after(sb_model *m, int l, int R);
 void sb_act_backward(sb_model *m, int l);
+
+/* Layer-Condensed KV Cache (lckv.c, sharing lckv:W; Wu & Tu 2024, arXiv
+** 2405.10637): the condensed depths lo..top (sb_sharing_lckv) of a full
+** forward, iterated SB_LCKV_M + SB_LCKV_B times from the same input with the
+** top depth's keys and values carried between passes; their backward through
+** the SB_LCKV_B graded passes, called in place of depths top..lo's (m->g_res
+** in and out as sb_layer_backward's). */
+void sb_lckv_forward(sb_model *m, int B, int T);
+void sb_lckv_backward(sb_model *m);
 
 #endif

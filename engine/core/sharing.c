@@ -163,6 +163,9 @@ static const mod_def mods[] = {
       "when its halting probabilities pass 0.99, the coda reading the steps' states weighted by them (Dehghani et al. 2019); "
       "replaces the input injection",
       "act: adaptive computation time, each token halting after 1 to r steps of the core (Universal Transformer)\n" },
+    { "lckv", "W", 0, INT_MAX, NULL, offsetof(sb_sharing, lckv), -1, CH_KV, NULL,
+      "W warmup depths (W - W/2 at the bottom, W/2 at the top) with their own keys and values, the others' queries on the top "
+      "condensed depth's keys and values, trained by 7 + 2 iterations; Layer-Condensed KV Cache (LCKV)", NULL },
 };
 #define NMODS ((int)(sizeof mods / sizeof mods[0]))
 
@@ -530,14 +533,17 @@ static int build_map(const char *key, const char *whole, const parsed *p, const 
 ** for every mode moving them: with kv_share:S depth i - i % S, the next S-1
 ** reusing a producer's (Cross-Layer Attention); with yoco the lower half its
 ** own and the upper half depth N/2's, computed once from the self-decoder's
-** output (Sun et al. 2024, their CrossDecoder's k_proj and v_proj). The
+** output (Sun et al. 2024, their CrossDecoder's k_proj and v_proj); with
+** lckv the condensed depths below the top one its (Wu & Tu 2024). The
 ** producers (kv_src[i] == i) have key/value blocks following their attention
 ** blocks, numbered over the producers only. */
 static void kv_maps(sb_sharing *s)
 {
     int prod[SB_MAX_LAYERS], tmp[SB_MAX_LAYERS], np = 0, half = s->layers / 2;
     for (int i = 0; i < s->layers; i++) {
-        s->kv_src[i] = s->yoco >= 0 ? (i < half ? i : half) : i - i % s->kv_share;
+        int lo, top;
+        if (sb_sharing_lckv(s, &lo, &top)) s->kv_src[i] = i >= lo && i < top ? top : i;
+        else s->kv_src[i] = s->yoco >= 0 ? (i < half ? i : half) : i - i % s->kv_share;
         if (s->mor_kv_share && i >= s->loop_prelude + s->loop_core && i < s->loop_prelude + s->loop_core * s->loops)
             s->kv_src[i] = s->loop_prelude + (i - s->loop_prelude) % s->loop_core;   /* recursion 0's depth of the same place */
         if (s->kv_src[i] == i) { prod[np] = i; tmp[np++] = s->attn[i]; }
@@ -647,6 +653,24 @@ int sb_sharing_resolve(const sb_config *c, sb_sharing *s, char *err, size_t errl
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with %s: not supported; %s combines with loop:P,K,C alone",
                     s->mor ? "mor" : "act", s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ?
                     "attn_reuse" : term, s->mor ? "mor" : "act");
+    if (s->lckv >= 0) {
+        /* LCKV places keys and values itself, and its iterated training assumes one fixed stack of depths over an ordered
+        ** sequence whose positions shift by one (the diagonal left out) without a relative bias */
+        const char *other = s->kv_share > 1 ? "kv_share" : s->v_share > 1 ? "v_share" : s->attn_reuse > 1 ? "attn_reuse"
+                            : s->yoco >= 0 ? "yoco" : s->loops ? "loop" : s->progressive ? "progressive" : NULL;
+        if (other)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "lckv:%d with %s: give one; lckv places every depth's keys and "
+                        "values itself (the condensed depths on the top one's)", s->lckv, other);
+        if (n - s->lckv < 2)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "lckv:%d with layers=%d: needs at least 2 condensed depths besides "
+                        "the %d warmup ones; W values that fit: 0 to %d", s->lckv, n, s->lckv, n - 2);
+        if (!c->causal)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "lckv:%d with causal=0: the condensed depths read the top depth "
+                        "of earlier positions only, which needs a causal model", s->lckv);
+        if (c->pos == SB_POS_RELBIAS || c->layer_pos_bias)
+            return fail(err, errlen, "sharing", c->sharing, NULL, "lckv:%d with a relative position bias (pos=relbias or "
+                        "layer_pos_bias=1): not supported; use pos=learned, rope or none", s->lckv);
+    }
     kv_maps(s);
     if (c->factor && sb_sharing_weights_term(s, term, sizeof term))
         return fail(err, errlen, "sharing", c->sharing, NULL, "%s with factor=%d: %s builds each depth's weights from the block's matrix, "
@@ -691,6 +715,14 @@ int sb_sharing_injects(const sb_sharing *s, int l)
 {
     int j = s->loops && !s->mor && !s->act ? l - s->loop_prelude : -1;   /* mor routes, act halts, in place of the injection */
     return j > 0 && j % s->loop_core == 0 && j / s->loop_core < s->loops;
+}
+
+int sb_sharing_lckv(const sb_sharing *s, int *lo, int *top)
+{
+    if (s->lckv < 0) return 0;
+    *lo = s->lckv - s->lckv / 2;
+    *top = s->layers - 1 - s->lckv / 2;
+    return 1;
 }
 
 int sb_sharing_window(const sb_sharing *s, int l)
@@ -769,6 +801,11 @@ void sb_sharing_describe(const sb_sharing *s, char *out, size_t len)
         w += (size_t)snprintf(out + w, len - w, "yoco: self-decoder depths 0-%d (%s), cross-decoder depths %d-%d on depth %d's keys "
                               "and values (one global cache)\n", h - 1, win, h, s->layers - 1, h);
     }
+    int lo, top;
+    if (w < len && sb_sharing_lckv(s, &lo, &top))
+        w += (size_t)snprintf(out + w, len - w, "lckv: warmup depths %d bottom, %d top; depths %d-%d attend to depth %d's keys and "
+                              "values of earlier positions, depth %d to its own; training runs depths %d-%d %d + %d times\n",
+                              lo, s->layers - 1 - top, lo, top - 1, top, top, lo, top, SB_LCKV_M, SB_LCKV_B);
     if (w < len && s->progressive) snprintf(out + w, len - w, "progressive: starts untied, merges into '%s'\n", s->target);
 }
 

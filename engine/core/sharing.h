@@ -4,6 +4,7 @@
 ** A sharing specification is a string of terms joined by '+':
 **   one base map:  none | all | attn | ffn | sequence:K | cycle:K | cycle_rev:K | map:I,J,... | loop:P,K,C
 **   modifiers:     untie:K  lowrank:R  hyper:D  basis:R  kv_share:S  v_share:S  attn_reuse:S  yoco:W  mor  mor_expert  mor_kv_share  act
+**                  lckv:W
 **                  (each at most once)
 **   or alone:      progressive[:TARGET]   (start untied, merge into TARGET later)
 ** Two tables in sharing.c, one row per base map and per modifier, are the
@@ -27,7 +28,8 @@
 ** yoco:W; looped depth with input injection (loop:P,K,C) as
 ** Yang et al. 2023 (arXiv 2311.12424) and Geiping et al. 2025 (arXiv 2502.05171);
 ** loop:P,K,C+mor as token-choice Mixture-of-Recursions (Bae et al. 2025, arXiv 2507.10524; mor.c),
-** loop:P,K,C+act as the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819; act.c).
+** loop:P,K,C+act as the Universal Transformer's halting (Dehghani et al. 2019, arXiv 1807.03819; act.c),
+** lckv:W as Layer-Condensed KV Cache (Wu & Tu 2024, arXiv 2405.10637; lckv.c).
 */
 #ifndef SB_SHARING_H
 #define SB_SHARING_H
@@ -58,6 +60,7 @@ typedef struct {
     int mor_expert;             /* 1 with +mor_expert: mor with expert-choice routing (mor.c); sets mor too */
     int mor_kv_share;           /* 1 with +mor_kv_share: mor's later recursions reuse the first's keys and values */
     int act;                    /* 1 with +act: the loops are recurrence steps with per-token halting (act.c), no injection */
+    int lckv;                   /* W of lckv:W, its warmup depths, -1 when off */
     int progressive;            /* 1 when the model starts untied and merges into `target` */
     int loops;                  /* loop:P,K,C: r, the core's loops (0 when the model is not looped) */
     int loop_prelude, loop_core, loop_coda;   /* P, K, C */
@@ -99,6 +102,16 @@ int sb_sharing_weights_term(const sb_sharing *s, char *term, size_t len);
 ** first, where the prelude's output (the embedding when P = 0) is added to
 ** the residual stream: l = P + j K for 1 <= j < r; 0 otherwise (always 0 with mor or act). */
 int sb_sharing_injects(const sb_sharing *s, int l);
+
+/* LCKV's iterations in training and on a whole sequence: m passes without
+** gradients, then b with (the authors' defaults, forward_passes and backward_passes). */
+#define SB_LCKV_M 7
+#define SB_LCKV_B 2
+
+/* 1 with lckv:W: depths lo..top are the condensed group, those below top
+** attending to depth top's keys and values of earlier positions (W - W/2
+** warmup depths below, W/2 above: Wu & Tu's sandwich); 0 when off. */
+int sb_sharing_lckv(const sb_sharing *s, int *lo, int *top);
 
 /* The sliding window of depth l's attention in positions (its keys i-W+1..i):
 ** yoco:W's self-decoder depths (the lower N/2); 0, no window, elsewhere. */

@@ -41,6 +41,9 @@ int sb_hf_family(const sb_model *m, char *err, size_t errlen)
     if (m->sh.yoco >= 0)
         REFUSE("sharing '%s': yoco's upper half attends with one global key/value cache%s; %s computes keys and values at every "
                "layer over all positions", c->sharing, m->sh.yoco > 0 ? " and its lower half through a sliding window" : "", fam);
+    if (m->sh.lckv >= 0)
+        REFUSE("sharing '%s': lckv's condensed layers attend to the top one's keys and values of earlier positions; %s computes "
+               "keys and values at every layer", c->sharing, fam);
     if (m->sh.progressive)
         REFUSE("sharing '%s': a progressive model still to merge; export the trained model (after the merge)", c->sharing);
     if (m->sh.mor)
