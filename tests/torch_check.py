@@ -545,15 +545,7 @@ class Reference:
             x_in = x
             if l in c.inject:
                 x = x + e        # injected again at each later loop's start
-            ab, fb = c.attn[l], c.ffn_map[l]
-            if c.ln_shared:
-                ln1 = (p("attn.%d.ln.w" % ab, l), p("attn.%d.ln.b" % ab, l))
-                ln2 = (p("ffn.%d.ln.w" % fb, l), p("ffn.%d.ln.b" % fb, l))
-            else:
-                ln1 = (p("layer.%d.ln1.w" % l), p("layer.%d.ln1.b" % l))
-                ln2 = (p("layer.%d.ln2.w" % l), p("layer.%d.ln2.b" % l))
-            ls1 = p("layer.%d.ls1" % l) if c.layerscale else 1.0
-            ls2 = p("layer.%d.ls2" % l) if c.layerscale else 1.0
+            ln1, ln2, ls1, ls2 = self.norms(l)
             W = lambda kind, name: self.effective(kind, name, l, mod)
             bvec = lambda kind, name: p("%s.%d.%s" % (kind, c.block_of(kind, l), name), l)
 
@@ -621,13 +613,10 @@ class Reference:
         self.logits = logits
         return F.cross_entropy(logits.reshape(B * T, c.V), targets.reshape(B * T), ignore_index=-1)
 
-    def lckv_layer(self, l, x, kv):
-        """One pre- or post-LN layer of an LCKV model: its own keys and values (stored in kv[l]) or, below the top
-        condensed layer, kv[top]'s with the diagonal masked (flash_attention_forward's no_diag: key j < i, and the
-        first query's output 0)."""
+    def norms(self, l):
+        """Depth l's LayerNorm parameters before attention and the feed-forward block, (weight, bias) each, and its
+        LayerScale factors (1.0 without)."""
         c, p = self.c, self.p
-        B, T, _ = x.shape
-        ln = lambda y, w, b: F.layer_norm(y, (y.shape[-1],), w, b, c.ln_eps)
         ab, fb = c.attn[l], c.ffn_map[l]
         if c.ln_shared:
             ln1 = (p("attn.%d.ln.w" % ab, l), p("attn.%d.ln.b" % ab, l))
@@ -637,6 +626,16 @@ class Reference:
             ln2 = (p("layer.%d.ln2.w" % l), p("layer.%d.ln2.b" % l))
         ls1 = p("layer.%d.ls1" % l) if c.layerscale else 1.0
         ls2 = p("layer.%d.ls2" % l) if c.layerscale else 1.0
+        return ln1, ln2, ls1, ls2
+
+    def lckv_layer(self, l, x, kv):
+        """One pre- or post-LN layer of an LCKV model: its own keys and values (stored in kv[l]) or, below the top
+        condensed layer, kv[top]'s with the diagonal masked (flash_attention_forward's no_diag: key j < i, and the
+        first query's output 0)."""
+        c, p = self.c, self.p
+        B, T, _ = x.shape
+        ln = lambda y, w, b: F.layer_norm(y, (y.shape[-1],), w, b, c.ln_eps)
+        ln1, ln2, ls1, ls2 = self.norms(l)
         W = lambda kind, name: self.effective(kind, name, l, None)
         bvec = lambda kind, name: p("%s.%d.%s" % (kind, c.block_of(kind, l), name), l)
         a = x if c.post_ln else ln(x, *ln1)
