@@ -1,6 +1,6 @@
 /*
-** test_factor_f64.c: low-rank factorisation (engine/compress/factor.c, factor:R in
-** model.c), in double precision.
+** test_factor_f64.c: low-rank factorisation (engine/compress/factor.c, factor:R in the
+** model), in double precision.
 **
 ** Truncated SVD and ALS recover a known low-rank matrix exactly; below its
 ** rank, the SVD's error equals the tail of the singular values computed

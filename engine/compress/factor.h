@@ -2,7 +2,7 @@
 ** factor.h: low-rank factorisation of weight matrices, W ~ U Vt with rank R.
 **
 ** A model with factor=R (config.h) stores its block matrices as U (out,R)
-** and Vt (R,in) and trains them directly (model.c runs x Vt^T, then U). This
+** and Vt (R,in) and trains them directly (model_forward.c runs x Vt^T, then U). This
 ** module obtains the factors from a trained dense matrix instead: by the
 ** truncated SVD (the best rank-R approximation in the Frobenius norm,
 ** Eckart-Young; LAPACK's dgesdd), or by alternating least squares as the seed

@@ -1,7 +1,7 @@
 /*
 ** quant.c: post-training int8 quantisation of the block matrices (quant.h),
 ** on top of the int8 kernels (int8.h) and the model's block-matrix product
-** (sb_block_forward in model.c, which hands quantised products here).
+** (sb_block_forward in model_forward.c, which hands quantised products here).
 **
 ** State is kept per table tensor (a unique matrix), never per depth, so a
 ** block shared by N depths has one set of codes and scales; only the

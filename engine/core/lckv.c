@@ -70,7 +70,7 @@ static void point(sb_model *m, int lo, int top, int g)
     }
 }
 
-/* One condensed depth of a full forward, as model.c's loop runs a plain depth (lckv excludes what else that loop
+/* One condensed depth of a full forward, as model_forward.c's loop runs a plain depth (lckv excludes what else that loop
 ** does: injection, routing, halting, map reuse, a position bias), with the key mask at the depths below the top. */
 static void depth_forward(sb_model *m, int l, int B, int T)
 {

@@ -1,5 +1,10 @@
 /*
-** model.c: layout, forward and backward of a transformer with shared blocks.
+** model.c: a transformer with shared blocks, built: its tensor table, its
+** parameters and activations carved from one buffer each, the memory plan,
+** creation and initialisation, lookup, and copying or remapping parameters
+** between models. The forward pass is model_forward.c, the backward
+** model_backward.c; the three share the inside of sb_model through
+** model_internal.h.
 **
 ** Layout. Every unique tensor is a row of a table (name, shape, offset); the
 ** parameters, gradients and optimizer moments are each one buffer indexed by
@@ -10,12 +15,13 @@
 ** Depth slots. When per-depth contributions are needed (tracking, lowrank,
 ** hyper, or a depth gradient rescaling) every depth gets a slot laid out like
 ** one attention + key/value + feed-forward block. Backward writes each depth's
-** gradient into its slot; reduce_depths() then forms the contributions to the
-** shared weights and sums them (rescaled when asked). For lowrank and hyper a
-** second set of slots holds each depth's effective weights, built at the start
-** of the forward: W_l = W + B_l A_l (Bae et al. 2025) or W_l = diag(r_l) W
-** diag(s_l) with (r_l, s_l) = 1 + MLP(z_l) (functional sharing, as Subformer's
-** per-layer modulation, generated like HyperFormer's weights).
+** gradient into its slot; reduce_depths() (model_backward.c) then forms the
+** contributions to the shared weights and sums them (rescaled when asked). For
+** lowrank and hyper a second set of slots holds each depth's effective
+** weights, built at the start of the forward (model_forward.c): W_l = W + B_l
+** A_l (Bae et al. 2025) or W_l = diag(r_l) W diag(s_l) with (r_l, s_l) = 1 +
+** MLP(z_l) (functional sharing, as Subformer's per-layer modulation, generated
+** like HyperFormer's weights).
 **
 ** Shared blocks. The weight gradient of a matrix whose block serves several
 ** depths is one product over all of them: dW = sum_l dY_l^T X_l is dY^T X
@@ -25,21 +31,13 @@
 ** one array per kind over every depth, its depths in block order (grouped by
 ** block, then by depth), the output gradients of such matrices are kept per
 ** depth in the same order, and the backward leaves their weight gradients to
-** one pass after the last depth (deferred_weight_grads). Only where one
-** depth's product is small (under DEFER_FLOPS: S1's and S2's, not S3's, whose
-** products of 2048 rows already run at the BLAS's rate, so that keeping every
-** depth's output gradients, (depths - 1) x B x T x (3C + F) more floats, buys
-** nothing there); not with per-depth contributions (tracking, lowrank, hyper,
-** gradient rescaling), which need each depth's product apart, nor for
-** factorised matrices.
-**
-** Block matrices. Every product with a block matrix goes through
-** sb_block_forward / block_backward: a dense matrix, a factorised one
-** (factor:R stores U and Vt and runs x Vt^T then U, two products), or int8
-** products once the model is quantised (quant.c).
-**
-** Layer (pre-LN):  h = x + ls1 * Attn(LN1(x));   x' = h + ls2 * FFN(LN2(h))
-** Layer (post-LN): h = LN1(x + ls1 * Attn(x));   x' = LN2(h + ls2 * FFN(h))
+** one pass after the last depth (deferred_weight_grads, model_backward.c).
+** Only where one depth's product is small (under DEFER_FLOPS: S1's and S2's,
+** not S3's, whose products of 2048 rows already run at the BLAS's rate, so
+** that keeping every depth's output gradients, (depths - 1) x B x T x (3C + F)
+** more floats, buys nothing there); not with per-depth contributions
+** (tracking, lowrank, hyper, gradient rescaling), which need each depth's
+** product apart, nor for factorised matrices.
 */
 #include "model_internal.h"
 #include "ops.h"
@@ -87,7 +85,7 @@ static int add_tensor(sb_model *m, int comp, int block, int layer, int rows, int
 }
 
 static int is_kv(int k) { return k == M_WK || k == M_WV; }
-static int part_of(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 : 0; }
+int sb_mat_part(int k) { return is_kv(k) ? 1 : (k == M_W1 || k == M_W2) ? 2 : 0; }
 
 /* Add the tensors of one block of a part (0 attention, 1 key/value, 2 feed-forward)
 ** and record their offsets inside a depth slot (the same for every block).
@@ -302,7 +300,7 @@ static void order_depths(sb_model *m)
         }
         m->n_ord[part] = n;
         for (int k = 0; k < M_COUNT; k++)
-            if (part_of(k) == part)
+            if (sb_mat_part(k) == part)
                 m->defer[k] = shared && 2 * rows * sb_mat_out(m, k) * sb_mat_in(m, k) < DEFER_FLOPS && !m->depth_mode &&
                               !(m->fmask >> k & 1) && !(m->c.post_ln && k != M_WO && k != M_W2) &&
                               !(k == M_WV && m->sh.v_share > 1) &&   /* value depths are not the key/value part's order */
@@ -532,7 +530,7 @@ static void bind_views(sb_model *m)
         memset(p, 0, sizeof *p);
         memset(g, 0, sizeof *g);
         for (int k = 0; k < M_COUNT; k++) {
-            int part = part_of(k);
+            int part = sb_mat_part(k);
             int blk = part == 0 ? m->sh.attn[l] : part == 1 ? m->sh.kv[l] : m->sh.ffn[l];
             p->ti[k] = g->ti[k] = -1;
             if (blk < 0 || (k == M_WV && m->sh.v_src[l] != l) || ((k == M_WQ || k == M_WK) && m->sh.a_src[l] != l)) continue;
@@ -764,552 +762,6 @@ const real *sb_model_contribution(const sb_model *m, int i, int depth)
     return m->dgrad + depth * m->slot + t->slot_off;
 }
 
-/* ------------------------------------------------------ effective weights */
-
-
-/* hyper: modulation m_l = b2 + W2 tanh(W1 z_l + b1), (N,M); r, s = 1 + m_l. */
-static void hyper_forward(sb_model *m)
-{
-    linear_forward(m->hyp_h, P(m, m->t_hz), P(m, m->t_hw1), P(m, m->t_hb1), m->N, m->D, m->D);
-    for (long i = 0; i < (long)m->N * m->D; i++) m->hyp_h[i] = R_TANH(m->hyp_h[i]);
-    linear_forward(m->hyp_m, m->hyp_h, P(m, m->t_hw2), P(m, m->t_hb2), m->N, m->D, m->M);
-}
-
-/* Build each depth's effective weights from its block and its correction. */
-void sb_model_materialise(sb_model *m)
-{
-    if (m->D) hyper_forward(m);
-    for (int l = 0; l < m->N; l++)
-        for (int k = 0; k < M_COUNT; k++) {
-            if (!m->lp[l].w[k]) continue;
-            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
-            real *eff = m->lp[l].w[k];
-            const real *base = m->lp[l].b[k] - (long)O * I;  /* the block's matrix precedes its bias */
-            if (m->R) {
-                memcpy(eff, base, sizeof(real) * O * I);
-                sb_gemm('N', 'N', O, I, m->R, 1, m->lp[l].lb[k], m->R, m->lp[l].la[k], I, 1, eff, I);
-            } else {
-                const real *r = m->hyp_m + (long)l * m->M + m->mod_off[k][0], *s = m->hyp_m + (long)l * m->M + m->mod_off[k][1];
-                #pragma omp parallel for schedule(static)
-                for (int o = 0; o < O; o++)
-                    for (int i = 0; i < I; i++) eff[(long)o * I + i] = (1 + r[o]) * base[(long)o * I + i] * (1 + s[i]);
-            }
-        }
-}
-
-/* ---------------------------------------------------------------- forward */
-
-void sb_model_fill_bias(sb_model *m, int l, int T, int Tk)
-{
-    const real *rb = P(m, m->t_relbias), *pb = m->lp[l].posbias;
-    int NH = m->NH;
-    for (int h = 0; h < NH; h++)
-        for (int i = 0; i < T; i++)
-            for (int j = 0; j < Tk; j++) {
-                int bk = m->bucket[j - (Tk - T + i) + m->Tmax - 1];
-                m->bias[((long)h * T + i) * Tk + j] = (rb ? rb[bk * NH + h] : 0) + (pb ? pb[bk * NH + h] : 0);
-            }
-}
-
-/* y = x + s * a, with s a per-channel scale or 1. */
-static void residual_forward(real *y, const real *x, const real *a, const real *s, long R, int C)
-{
-    #pragma omp parallel for schedule(static) if (R * C >= 1 << 14)
-    for (long r = 0; r < R; r++)
-        for (int i = 0; i < C; i++) y[r * C + i] = x[r * C + i] + (s ? s[i] : 1) * a[r * C + i];
-}
-
-void sb_block_forward(sb_model *m, int l, int k, real *y, const real *x, const real *b, int R)
-{
-    const layer_view *p = &m->lp[l];
-    if (m->q && m->q_forward(m, l, k, y, x, b, R)) return;
-    if (p->w[k]) {
-        linear_forward(y, x, p->w[k], b, R, sb_mat_in(m, k), sb_mat_out(m, k));
-    } else {
-        /* two products through rank R, so a factorised matrix is cheaper to run as well as to store */
-        linear_forward(m->la[l].ft[k], x, p->vt[k], NULL, R, sb_mat_in(m, k), m->Rf);
-        linear_forward(y, m->la[l].ft[k], p->u[k], b, R, m->Rf, sb_mat_out(m, k));
-    }
-}
-
-void sb_layer_tail_forward(sb_model *m, int l, int R)
-{
-    const sb_config *c = &m->c;
-    int C = m->C;
-    real eps = c->ln_eps;
-    layer_acts *a = &m->la[l];
-    layer_view *p = &m->lp[l];
-    sb_block_forward(m, l, M_WO, a->ao, a->attv, p->b[M_WO], R);
-    if (c->post_ln)
-        residual_layernorm_forward(a->z1, a->h1, a->ln1_mean, a->ln1_rstd, a->x, a->ao, p->ls1, p->ln1w, p->ln1b, R, C, eps);
-    else
-        residual_layernorm_forward(a->z1, a->f, a->ln2_mean, a->ln2_rstd, a->x, a->ao, p->ls1, p->ln2w, p->ln2b, R, C, eps);
-    sb_block_forward(m, l, M_W1, a->fc, a->f, NULL, R);
-    bias_gelu_forward(a->fcg, a->fc, p->b[M_W1], R, m->F);
-    sb_block_forward(m, l, M_W2, a->fo, a->fcg, p->b[M_W2], R);
-    if (c->post_ln) {
-        residual_layernorm_forward(a->z2, a->out, a->ln2_mean, a->ln2_rstd, a->h1, a->fo, p->ls2, p->ln2w, p->ln2b, R, C, eps);
-    } else if (l + 1 < m->N && !sb_sharing_injects(&m->sh, l + 1) && !sb_mor_mixes(&m->sh, l + 1) &&
-               !sb_act_mixes(&m->sh, l + 1)) {
-        /* pre-LN: the LayerNorm that reads this output is the next depth's first (unless the input is injected or mixed first) ... */
-        layer_acts *n = &m->la[l + 1];
-        residual_layernorm_forward(a->z2, n->a, n->ln1_mean, n->ln1_rstd, a->h1, a->fo, p->ls2, m->lp[l + 1].ln1w,
-                                   m->lp[l + 1].ln1b, R, C, eps);
-    } else if (l + 1 == m->N && c->final_ln) {
-        /* ... or the final one */
-        residual_layernorm_forward(a->z2, m->lnf, m->lnf_mean, m->lnf_rstd, a->h1, a->fo, p->ls2, P(m, m->t_lnf_w),
-                                   P(m, m->t_lnf_b), R, C, eps);
-    } else {
-        residual_forward(a->z2, a->h1, a->fo, p->ls2, R, C);
-    }
-}
-
-void sb_layer_inject(sb_model *m, int l, int R)
-{
-    const sb_config *c = &m->c;
-    layer_acts *a = &m->la[l];
-    int P = m->sh.loop_prelude;
-    const real *e = P ? m->la[P - 1].out : m->x0;
-    residual_forward(a->x, m->la[l - 1].out, e, NULL, R, m->C);
-    if (!c->post_ln) layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[l].ln1w, m->lp[l].ln1b, R, m->C, c->ln_eps);
-}
-
-double sb_model_forward(sb_model *m, const int *tokens, const int *types, const int *targets,
-                        const real *embed_delta, int B, int T)
-{
-    const sb_config *c = &m->c;
-    int C = m->C, E = m->E, BT = B * T;
-    m->B = B; m->T = T; m->has_targets = targets != NULL;
-    memcpy(m->tok, tokens, sizeof(int) * BT);
-    if (types) memcpy(m->typ, types, sizeof(int) * BT); else memset(m->typ, 0, sizeof(int) * BT);
-    if (targets) memcpy(m->tgt, targets, sizeof(int) * BT); else for (int i = 0; i < BT; i++) m->tgt[i] = -1;
-    if (m->eff) sb_model_materialise(m);
-    /* embeddings (B,T,E) */
-    const real *wte = P(m, m->t_tok), *wpe = P(m, m->t_pos), *wtt = P(m, m->t_type);
-    #pragma omp parallel for schedule(static)
-    for (int r = 0; r < BT; r++) {
-        const real *te = wte + (long)m->tok[r] * E;
-        real *et = m->emb_tok + (long)r * E, *e = m->emb + (long)r * E;
-        for (int i = 0; i < E; i++) et[i] = te[i] + (embed_delta ? embed_delta[(long)r * E + i] : 0);
-        for (int i = 0; i < E; i++) e[i] = et[i] + (wpe ? wpe[(long)(r % T) * E + i] : 0) + (wtt ? wtt[(long)m->typ[r] * E + i] : 0);
-    }
-    if (c->embed_ln) layernorm_forward(m->emb_n, m->emb_mean, m->emb_rstd, m->emb, P(m, m->t_eln_w), P(m, m->t_eln_b), BT, E, c->ln_eps);
-    if (E != C) linear_forward(m->x0, m->emb_n, P(m, m->t_eproj_w), P(m, m->t_eproj_b), BT, E, C);
-    else memcpy(m->x0, m->emb_n, sizeof(real) * BT * C);
-    /* layers; a pre-LN depth's first LayerNorm was run by the depth before it */
-    if (!c->post_ln) {
-        layer_acts *a = &m->la[0];
-        layernorm_forward(a->a, a->ln1_mean, a->ln1_rstd, a->x, m->lp[0].ln1w, m->lp[0].ln1b, BT, C, c->ln_eps);
-    }
-    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
-    for (int l = 0; l < m->N; l++) {
-        if (lck && l == lo) {   /* LCKV's condensed depths, iterated (lckv.c) */
-            sb_lckv_forward(m, B, T);
-            l = top;
-            continue;
-        }
-        layer_acts *a = &m->la[l];
-        layer_view *p = &m->lp[l];
-        if (sb_sharing_injects(&m->sh, l)) sb_layer_inject(m, l, BT);
-        sb_mor_before(m, l, B, T);
-        if (m->sh.act) sb_act_before(m, l, BT);
-        if (m->sh.a_src[l] != l) {   /* attn_reuse: values alone, under the map of an earlier depth */
-            sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-            attention_reuse_forward(a->attv, a->att, a->v, B, T, T, m->NH, m->G, m->hd);
-            sb_layer_tail_forward(m, l, BT);
-            continue;
-        }
-        sb_block_forward(m, l, M_WQ, a->q, a->a, p->b[M_WQ], BT);
-        if (p->b[M_WK]) {   /* this depth computes keys and values */
-            sb_block_forward(m, l, M_WK, a->k, a->a, p->b[M_WK], BT);
-            if (p->b[M_WV]) sb_block_forward(m, l, M_WV, a->v, a->a, p->b[M_WV], BT);
-            if (m->rope_cos) rope_forward(a->k, m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        }
-        if (m->rope_cos) rope_forward(a->q, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-        if (m->bias) sb_model_fill_bias(m, l, T, T);
-        attention_forward(a->attv, a->att, a->q, a->k, a->v, m->bias, sb_mor_key_bias(m, l), B, T, T, m->NH, m->G, m->hd, c->causal,
-                          sb_sharing_window(&m->sh, l));
-        sb_layer_tail_forward(m, l, BT);
-        sb_mor_after(m, l, BT);
-        if (m->sh.act) sb_act_after(m, l, BT);
-    }
-    /* head */
-    const real *last = m->la[m->N - 1].out;
-    if (c->final_ln && c->post_ln) layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, last, P(m, m->t_lnf_w), P(m, m->t_lnf_b), BT, C, c->ln_eps);
-    if (c->pooler) {
-        memcpy(m->head_in, m->lnf, sizeof(real) * BT * C);
-        for (int b = 0; b < B; b++) memcpy(m->pool_in + (long)b * C, m->lnf + (long)b * T * C, sizeof(real) * C);
-        linear_forward(m->pooled, m->pool_in, P(m, m->t_pool_w), P(m, m->t_pool_b), B, C, C);
-        for (int b = 0; b < B; b++)
-            for (int i = 0; i < C; i++) {
-                m->pooled[(long)b * C + i] = R_TANH(m->pooled[(long)b * C + i]);
-                m->head_in[(long)b * T * C + i] = m->pooled[(long)b * C + i];
-            }
-    }
-    if (m->t_hproj_w >= 0) linear_forward(m->he, m->head_in, P(m, m->t_hproj_w), P(m, m->t_hproj_b), BT, C, E);
-    linear_forward(m->probs, m->he, c->tied ? wte : P(m, m->t_head_w), NULL, BT, c->tied ? E : C, m->V);
-    return crossentropy_forward(m->probs, m->losses, m->tgt, BT, m->V, &m->count);
-}
-
-/* --------------------------------------------------------------- backward */
-
-/* The gradient into the branch a of y = x + s * a: dy itself when there is no
-** scale (no copy), else s * dy written into da; ds += the row sum of dy * a,
-** each thread summing its own channels in row order. */
-static const real *residual_backward(real *da, real *ds, const real *dy, const real *a, const real *s, long R, int C)
-{
-    if (!s) return dy;
-    #pragma omp parallel if (R * C >= 1 << 14)
-    {
-        #pragma omp for schedule(static) nowait
-        for (long r = 0; r < R; r++)
-            for (int i = 0; i < C; i++) da[r * C + i] = s[i] * dy[r * C + i];
-        long lo, hi;
-        sb_thread_range(C, &lo, &hi);
-        for (long r = 0; r < R; r++)
-            for (long i = lo; i < hi; i++) ds[i] += dy[r * C + i] * a[r * C + i];
-    }
-    return da;
-}
-
-/* memset, in parallel pieces when large: the gradient buffer of a big model
-** is zeroed every step, and one core does not reach the memory's bandwidth. */
-static void zero(real *p, long n)
-{
-    enum { PIECE = 1 << 16 };
-    #pragma omp parallel for schedule(static) if (n >= 4 * PIECE)
-    for (long i = 0; i < n; i += PIECE) memset(p + i, 0, sizeof(real) * (n - i < PIECE ? n - i : PIECE));
-}
-
-/* Scatter the attention-bias gradient (NH,T,T) into the bucket tables. */
-static void bias_backward(sb_model *m, int l, int T)
-{
-    real *rb = G(m, m->t_relbias), *pb = m->lg[l].posbias;
-    for (int h = 0; h < m->NH; h++)
-        for (int i = 0; i < T; i++)
-            for (int j = 0; j < T; j++) {
-                int bk = m->bucket[j - i + m->Tmax - 1];
-                real d = m->g_bias[((long)h * T + i) * T + j];
-                if (rb) rb[bk * m->NH + h] += d;
-                if (pb) pb[bk * m->NH + h] += d;
-            }
-}
-
-/* The backward of sb_block_forward: dx (R, in) = dy W + dx_beta dx; the
-** matrix's (or its factors') and the bias's gradients accumulate, or, for a
-** matrix whose weight gradient waits (m->defer), are left to
-** deferred_weight_grads. An int8 model's backward runs through its float
-** weights (the straight-through estimator: the dequantised weights, at the
-** int8 forward's activations). */
-static void block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
-{
-    const layer_view *p = &m->lp[l], *g = &m->lg[l];
-    int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
-    if (p->w[k]) {
-        int d = m->defer[k];
-        linear_backward(dx, dx_beta, d ? NULL : g->w[k], d ? NULL : g->b[k], dy, x, p->w[k], R, I, O);
-    } else {
-        linear_backward(m->g_ft, 0, g->u[k], g->b[k], dy, m->la[l].ft[k], p->u[k], R, m->Rf, O);
-        linear_backward(dx, dx_beta, g->vt[k], NULL, m->g_ft, x, p->vt[k], R, I, m->Rf);
-    }
-}
-
-/* memcpy, in parallel pieces when large (as zero). */
-static void copy(real *dst, const real *src, long n)
-{
-    enum { PIECE = 1 << 16 };
-    #pragma omp parallel for schedule(static) if (n >= 4 * PIECE)
-    for (long i = 0; i < n; i += PIECE) memcpy(dst + i, src + i, sizeof(real) * (n - i < PIECE ? n - i : PIECE));
-}
-
-/* dy as the output gradient of matrix k at a depth: a copy kept in keep (the
-** depth's slice) when k's weight gradient waits, dy itself otherwise. */
-static const real *kept(sb_model *m, int k, real *keep, const real *dy, long n)
-{
-    if (!m->defer[k]) return dy;
-    if (keep != dy) copy(keep, dy, n);
-    return keep;
-}
-
-static void layer_backward(sb_model *m, int l)
-{
-    const sb_config *c = &m->c;
-    int B = m->B, T = m->T, C = m->C, BT = B * T;
-    layer_acts *a = &m->la[l];
-    layer_view *p = &m->lp[l], *g = &m->lg[l];
-    real *dfc = m->g_fcd[l], *dq = m->g_qd[l];
-    /* g_res holds dL/d(out). Feed-forward half: dz2 in dz2. */
-    real *dz2 = m->g_res;
-    if (c->post_ln) {
-        zero(m->g_1, (long)BT * C);
-        layernorm_backward(m->g_1, g->ln2w, g->ln2b, m->g_res, a->z2, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
-        dz2 = m->g_1;
-    }
-    const real *dfo = residual_backward(m->g_fod[l] ? m->g_fod[l] : m->g_o, g->ls2, dz2, a->fo, p->ls2, BT, C); /* dh1 = dz2 + ... */
-    dfo = kept(m, M_W2, m->g_fod[l], dfo, (long)BT * C);
-    block_backward(m, l, M_W2, dfc, 0, dfo, a->fcg, BT);
-    gelu_backward(dfc, a->fc, dfc, (long)BT * m->F);                 /* in place */
-    if (c->post_ln) {
-        /* f = h1: its gradient adds straight into dh1 (g_1) */
-        block_backward(m, l, M_W1, m->g_1, 1, dfc, a->f, BT);
-    } else {
-        block_backward(m, l, M_W1, m->g_a, 0, dfc, a->f, BT);
-        layernorm_backward(m->g_res, g->ln2w, g->ln2b, m->g_a, a->h1, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C);
-    }
-    /* attention half: dh1 is g_1 (post) or g_res (pre); make dz1 live in g_res */
-    if (c->post_ln) {
-        zero(m->g_res, (long)BT * C);
-        layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_1, a->z1, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
-    }
-    const real *dao = residual_backward(m->g_aod[l] ? m->g_aod[l] : m->g_o, g->ls1, m->g_res, a->ao, p->ls1, BT, C);
-    dao = kept(m, M_WO, m->g_aod[l], dao, (long)BT * C);
-    block_backward(m, l, M_WO, m->g_attv, 0, dao, a->attv, BT);
-    real *gate = m->g_gate + (long)l * m->Bmax * m->NH;
-    int src = m->sh.a_src[l];
-    if (src != l) {
-        /* attn_reuse: the map's gradient into g_attr, for depth src; the group's deepest depth (the first here) overwrites it */
-        int deepest = l + 1 == m->N || m->sh.a_src[l + 1] != src;
-        attention_reuse_backward(m->g_v[l], m->g_attr, deepest ? 0 : 1, gate, m->g_attv, a->att, a->v, a->attv, B, T, m->NH, m->G, m->hd);
-        block_backward(m, l, M_WV, m->g_a, 0, m->g_v[l], a->a, BT);
-        if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
-        else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
-        return;
-    }
-    const real *dp_in = m->g_attr && l + 1 < m->N && m->sh.a_src[l + 1] == l ? m->g_attr : NULL;
-    if (m->g_bias) zero(m->g_bias, (long)m->NH * T * T);
-    attention_backward(dq, m->g_k[l], m->g_v[l], m->g_att, m->g_bias, gate,
-                       m->g_attv, a->att, a->q, a->k, a->v, a->attv, dp_in, B, T, m->NH, m->G, m->hd, c->causal,
-                       sb_sharing_window(&m->sh, l));
-    if (m->g_bias) bias_backward(m, l, T);
-    if (m->rope_cos) rope_backward(dq, m->rope_cos, m->rope_sin, B, T, m->NH, m->hd, C, 0);
-    block_backward(m, l, M_WQ, m->g_a, 0, dq, a->a, BT);
-    if (p->b[M_WK]) {
-        /* every depth reusing these keys and values is deeper, so its share is already in */
-        if (m->rope_cos) rope_backward(m->g_k[l], m->rope_cos, m->rope_sin, B, T, m->G, m->hd, m->Ckv, 0);
-        block_backward(m, l, M_WK, m->g_a, 1, m->g_k[l], a->a, BT);
-        if (p->b[M_WV]) block_backward(m, l, M_WV, m->g_a, 1, m->g_v[l], a->a, BT);
-    }
-    if (c->post_ln) axpy(m->g_res, m->g_a, 1, (long)BT * C);
-    else layernorm_backward(m->g_res, g->ln1w, g->ln1b, m->g_a, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C);
-}
-
-/* The weight gradients that waited (m->defer): per matrix, its depths in block
-** order; consecutive depths of one block whose inputs and output gradients
-** lie back to back (every depth at the batch and length the model was built
-** for) make one product over all their rows. */
-static void deferred_weight_grads(sb_model *m)
-{
-    long R = (long)m->B * m->T;
-    for (int k = 0; k < M_COUNT; k++) {
-        if (!m->defer[k]) continue;
-        int part = part_of(k), O = sb_mat_out(m, k), I = sb_mat_in(m, k), n = m->n_ord[part];
-        const int *map = part == 0 ? m->sh.attn : part == 1 ? m->sh.kv : m->sh.ffn;
-        const real *xs[SB_MAX_LAYERS], *dys[SB_MAX_LAYERS];
-        for (int i = 0; i < n; i++) {
-            int l = m->ord[part][i];
-            layer_acts *a = &m->la[l];
-            xs[i] = k == M_WO ? a->attv : k == M_W1 ? a->f : k == M_W2 ? a->fcg : a->a;
-            dys[i] = k == M_WQ ? m->g_qd[l] : k == M_WK ? m->g_k[l] : k == M_WV ? m->g_v[l] : k == M_WO ? m->g_aod[l]
-                   : k == M_W1 ? m->g_fcd[l] : m->g_fod[l];
-        }
-        for (int i = 0, j; i < n; i = j) {
-            int l = m->ord[part][i];
-            for (j = i + 1; j < n && map[m->ord[part][j]] == map[l] && xs[j] == xs[j - 1] + R * I && dys[j] == dys[j - 1] + R * O; j++)
-                ;
-            linear_backward(NULL, 0, m->lg[l].w[k], m->lg[l].b[k], dys[i], xs[i], NULL, (int)(R * (j - i)), I, O);
-        }
-    }
-}
-
-static double sumsq(const real *x, long n)
-{
-    double s = 0;
-    for (long i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return s;
-}
-
-/* Turn each depth's slot into its contribution to the shared weights, then sum
-** the contributions into the block gradients, rescaled as configured. */
-static void reduce_depths(sb_model *m)
-{
-    int N = m->N;
-    /* corrections first: lowrank and hyper gradients come from the effective-weight gradient */
-    for (int l = 0; l < N; l++)
-        for (int k = 0; k < M_COUNT; k++) {
-            if (!m->lp[l].w[k] || !m->eff) continue;
-            int O = sb_mat_out(m, k), I = sb_mat_in(m, k);
-            real *dW = m->dgrad + l * m->slot + m->mat_off[k];
-            if (m->R) {
-                /* W_l = W + B A: dB += dW A^T, dA += B^T dW, and dW is W's contribution as it is */
-                sb_gemm('N', 'T', O, m->R, I, 1, dW, I, m->lp[l].la[k], I, 1, m->lg[l].lb[k], m->R);
-                sb_gemm('T', 'N', m->R, I, O, 1, m->lp[l].lb[k], m->R, dW, I, 1, m->lg[l].la[k], I);
-            } else {
-                /* W_l = diag(1+r) W diag(1+s): dr_o = sum_i dW W (1+s), ds_i = sum_o dW W (1+r) */
-                const real *base = m->lp[l].b[k] - (long)O * I;
-                const real *r = m->hyp_m + (long)l * m->M + m->mod_off[k][0], *s = m->hyp_m + (long)l * m->M + m->mod_off[k][1];
-                real *dr = m->g_m + m->mod_off[k][0], *ds = m->g_m + m->mod_off[k][1];
-                for (int o = 0; o < O; o++) dr[o] = 0;
-                for (int i = 0; i < I; i++) ds[i] = 0;
-                for (int o = 0; o < O; o++)
-                    for (int i = 0; i < I; i++) {
-                        real gw = dW[(long)o * I + i] * base[(long)o * I + i];
-                        dr[o] += gw * (1 + s[i]);
-                        ds[i] += gw * (1 + r[o]);
-                        dW[(long)o * I + i] *= (1 + r[o]) * (1 + s[i]);
-                    }
-                /* through m_l = b2 + W2 h_l, h_l = tanh(W1 z_l + b1), one matrix at a time */
-                const real *h = m->hyp_h + (long)l * m->D;
-                real *dh = m->g_m + m->M;
-                for (int d = 0; d < m->D; d++) dh[d] = 0;
-                int seg[2][2] = { { m->mod_off[k][0], O }, { m->mod_off[k][1], I } };
-                for (int sgi = 0; sgi < 2; sgi++)
-                    for (int j = seg[sgi][0]; j < seg[sgi][0] + seg[sgi][1]; j++) {
-                        real dmj = m->g_m[j];
-                        G(m, m->t_hb2)[j] += dmj;
-                        for (int d = 0; d < m->D; d++) {
-                            G(m, m->t_hw2)[(long)j * m->D + d] += dmj * h[d];
-                            dh[d] += dmj * P(m, m->t_hw2)[(long)j * m->D + d];
-                        }
-                    }
-                const real *z = P(m, m->t_hz) + (long)l * m->D;
-                for (int d = 0; d < m->D; d++) {
-                    real dpre = dh[d] * (1 - h[d] * h[d]);
-                    G(m, m->t_hb1)[d] += dpre;
-                    for (int e = 0; e < m->D; e++) {
-                        G(m, m->t_hw1)[(long)d * m->D + e] += dpre * z[e];
-                        G(m, m->t_hz)[(long)l * m->D + e] += dpre * P(m, m->t_hw1)[(long)d * m->D + e];
-                    }
-                }
-            }
-        }
-    /* then sum every block tensor's contributions into its gradient */
-    for (int i = 0; i < m->nt; i++) {
-        const sb_tensor *t = &m->tensors[i];
-        if (t->slot_off < 0) continue;
-        double norms[SB_MAX_LAYERS], mean = 0;
-        int users = 0;
-        for (int l = 0; l < N; l++) {
-            const real *ct = sb_model_contribution(m, i, l);
-            norms[l] = ct ? sqrt(sumsq(ct, t->numel)) : 0;
-            if (ct) { mean += norms[l]; users++; }
-        }
-        mean = users ? mean / users : 0;
-        real *gt = m->grads + t->offset;
-        for (int l = 0; l < N; l++) {
-            const real *ct = sb_model_contribution(m, i, l);
-            if (!ct) continue;
-            double s = 1;
-            if (m->c.grad_scale == SB_GRADSCALE_MEAN) s = 1.0 / t->uses;
-            else if (m->c.grad_scale == SB_GRADSCALE_NORM) s = norms[l] > 0 ? mean / norms[l] : 0;
-            for (long j = 0; j < t->numel; j++) gt[j] += (real)s * ct[j];
-        }
-    }
-}
-
-static void backward_from_logits(sb_model *m);
-
-void sb_model_backward(sb_model *m)
-{
-    crossentropy_backward(m->g_logits, m->probs, m->tgt, m->B * m->T, m->V, m->count ? (real)1 / m->count : 0);
-    backward_from_logits(m);
-}
-
-void sb_model_backward_logits(sb_model *m, const real *dlogits)
-{
-    memcpy(m->g_logits, dlogits, sizeof(real) * m->B * m->T * m->V);
-    backward_from_logits(m);
-}
-
-void sb_model_logits(sb_model *m, real *out)
-{
-    const sb_config *c = &m->c;
-    /* the forward's own product, on the same rows: the same bits */
-    linear_forward(out, m->he, c->tied ? P(m, m->t_tok) : P(m, m->t_head_w), NULL, m->B * m->T, c->tied ? m->E : m->C, m->V);
-}
-
-/* Everything of the backward below the logits, whose gradient is in g_logits. */
-static void backward_from_logits(sb_model *m)
-{
-    const sb_config *c = &m->c;
-    int B = m->B, T = m->T, C = m->C, E = m->E, BT = B * T;
-    zero(m->grads, m->n_params);
-    if (m->dgrad) zero(m->dgrad, m->slot * m->N);
-    zero(m->g_gate, (long)m->N * m->Bmax * m->NH);
-    for (int l = 0; l < m->N; l++)
-        if (m->sh.kv[l] >= 0) { zero(m->g_k[l], (long)BT * m->Ckv); zero(m->g_v[l], (long)BT * m->Ckv); }
-    /* head */
-    const real *wte = P(m, m->t_tok);
-    real *dhead_in = m->t_hproj_w >= 0 ? m->g_he : m->g_head_in;
-    linear_backward(dhead_in, 0, c->tied ? G(m, m->t_tok) : G(m, m->t_head_w), NULL, m->g_logits, m->he,
-                    c->tied ? wte : P(m, m->t_head_w), BT, c->tied ? E : C, m->V);
-    if (m->t_hproj_w >= 0) {
-        linear_backward(m->g_head_in, 0, G(m, m->t_hproj_w), G(m, m->t_hproj_b), m->g_he, m->head_in, P(m, m->t_hproj_w), BT, C, E);
-    }
-    if (c->pooler) {
-        real *dpre = m->g_pool, *dpin = m->g_pool + (long)B * C;
-        for (int b = 0; b < B; b++)
-            for (int i = 0; i < C; i++) {
-                real y = m->pooled[(long)b * C + i];
-                dpre[(long)b * C + i] = m->g_head_in[(long)b * T * C + i] * (1 - y * y);
-                m->g_head_in[(long)b * T * C + i] = 0;
-            }
-        linear_backward(dpin, 0, G(m, m->t_pool_w), G(m, m->t_pool_b), dpre, m->pool_in, P(m, m->t_pool_w), B, C, C);
-        for (int b = 0; b < B; b++) axpy(m->g_head_in + (long)b * T * C, dpin + (long)b * C, 1, C);
-    }
-    if (c->final_ln) {
-        zero(m->g_res, (long)BT * C);
-        layernorm_backward(m->g_res, G(m, m->t_lnf_w), G(m, m->t_lnf_b), m->g_head_in, m->la[m->N - 1].out,
-                           P(m, m->t_lnf_w), m->lnf_mean, m->lnf_rstd, BT, C);
-    } else {
-        memcpy(m->g_res, m->g_head_in, sizeof(real) * BT * C);
-    }
-    /* a looped model: the injected input's gradient is every loop's, added where the core first reads it */
-    if (m->g_inj) zero(m->g_inj, (long)BT * C);
-    int lo, top, lck = sb_sharing_lckv(&m->sh, &lo, &top);
-    for (int l = m->N - 1; l >= 0; l--) {
-        if (lck && l == top) {   /* LCKV's condensed depths, through its graded passes (lckv.c) */
-            sb_lckv_backward(m);
-            l = lo;
-            continue;
-        }
-        layer_backward(m, l);
-        sb_mor_backward(m, l);
-        sb_act_backward(m, l);
-        if (!m->g_inj) continue;
-        if (sb_sharing_injects(&m->sh, l)) axpy(m->g_inj, m->g_res, 1, (long)BT * C);
-        if (l == m->sh.loop_prelude) axpy(m->g_res, m->g_inj, 1, (long)BT * C);
-    }
-    deferred_weight_grads(m);
-    /* embeddings */
-    real *de = m->g_res;
-    if (E != C) {
-        linear_backward(m->g_e, 0, G(m, m->t_eproj_w), G(m, m->t_eproj_b), m->g_res, m->emb_n, P(m, m->t_eproj_w), BT, E, C);
-        de = m->g_e;
-    }
-    if (c->embed_ln) {
-        zero(m->g_emb, (long)BT * E);
-        layernorm_backward(m->g_emb, G(m, m->t_eln_w), G(m, m->t_eln_b), de, m->emb, P(m, m->t_eln_w), m->emb_mean, m->emb_rstd, BT, E);
-        de = m->g_emb;
-    }
-    memcpy(m->g_tok, de, sizeof(real) * BT * E);
-    real *dwte = G(m, m->t_tok), *dwpe = G(m, m->t_pos), *dwtt = G(m, m->t_type);
-    for (int r = 0; r < BT; r++) {   /* serial: rows may share a token, and the sum order must not vary */
-        const real *d = de + (long)r * E;
-        axpy(dwte + (long)m->tok[r] * E, d, 1, E);
-        if (dwpe) axpy(dwpe + (long)(r % T) * E, d, 1, E);
-        if (dwtt) axpy(dwtt + (long)m->typ[r] * E, d, 1, E);
-    }
-    if (m->dgrad) reduce_depths(m);
-}
-
-/* For lckv.c: a depth's backward, and a block matrix's. */
-void sb_layer_backward(sb_model *m, int l) { layer_backward(m, l); }
-
-void sb_block_backward(sb_model *m, int l, int k, real *dx, real dx_beta, const real *dy, const real *x, int R)
-{
-    block_backward(m, l, k, dx, dx_beta, dy, x, R);
-}
-
 /* ----------------------------------------------------------------- remap */
 
 int sb_model_copy_named(const sb_model *src, sb_model *dst, char *err, size_t errlen)
@@ -1355,7 +807,7 @@ int sb_model_remap(const sb_model *src, const real *src_m, const real *src_v, sb
         /* the mean over the depths this block serves of what src used there */
         const char *kind = t->name, *leaf = strchr(strchr(t->name, '.') + 1, '.');
         int uses = 0;
-        for (int q = 0; q < nbuf; q++) zero(dbuf[q] + t->offset, t->numel);
+        for (int q = 0; q < nbuf; q++) sb_zero(dbuf[q] + t->offset, t->numel);
         for (int l = 0; l < dst->N; l++) {
             if (block_at(dst, t, l) != t->block) continue;
             int sb = block_at(src, t, l);

@@ -1,7 +1,8 @@
 /*
 ** model_internal.h: the inside of sb_model, shared by the engine files that
-** work on its buffers directly: core/model.c (layout, forward, backward),
-** core/kvcache.c (decoding) and compress/quant.c (the int8 block products).
+** work on its buffers directly: core/model.c (layout), core/model_forward.c
+** and core/model_backward.c (the passes), core/kvcache.c (decoding) and
+** compress/quant.c (the int8 block products).
 ** Private to engine/ (tools/check-layers refuses it elsewhere); the public
 ** interface is model.h.
 */
@@ -90,7 +91,7 @@ struct sb_model {
     ** shifted one position on), the key mask hiding slot 0; the gradients of the keys and values read, and of the group's input */
     real *lck_kin, *lck_kbias, *lck_gk, *lck_gv, *lck_gx;
     real *g_k[SB_MAX_LAYERS], *g_v[SB_MAX_LAYERS];
-    /* shared blocks' weight gradients, one product over all their depths (model.c) */
+    /* shared blocks' weight gradients, one product over all their depths (laid out in model.c, run in model_backward.c) */
     int defer[M_COUNT];      /* 1 when matrix k's weight gradient waits for every depth's */
     int ord[3][SB_MAX_LAYERS], n_ord[3]; /* per part: the depths that run it, in block order */
     real *g_qd[SB_MAX_LAYERS], *g_aod[SB_MAX_LAYERS], *g_fcd[SB_MAX_LAYERS], *g_fod[SB_MAX_LAYERS];
@@ -109,6 +110,12 @@ static inline real *G(sb_model *m, int t) { return t < 0 ? NULL : m->grads + m->
 /* Output and input width of block matrix k (M_WQ ... M_W2). */
 static inline int sb_mat_out(const sb_model *m, int k) { return k == M_WK || k == M_WV ? m->Ckv : k == M_W1 ? m->F : m->C; }
 static inline int sb_mat_in(const sb_model *m, int k) { return k == M_W2 ? m->F : m->C; }
+
+/* The part of block matrix k: 0 attention (wq, wo), 1 key/value (wk, wv), 2 feed-forward (w1, w2). */
+int sb_mat_part(int k);
+
+/* memset of n reals, in parallel pieces when large (model_backward.c; model.c's remap uses it too). */
+void sb_zero(real *p, long n);
 
 /* y (R, out) = x W^T + b for block matrix k at depth l, whatever its form:
 ** dense, factorised (y = (x Vt^T) U^T, two products, keeping x Vt^T for the
