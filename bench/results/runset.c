@@ -290,17 +290,13 @@ static int group_runs(sb_runset *s)
 ** they are grouped: they time a configuration, they are none. */
 static int take_timing_runs(sb_runset *s)
 {
+    /* room for all first, so that nothing moves when memory runs out */
+    if (!(s->speed = malloc(sizeof *s->speed * (size_t)(s->nruns + 1)))) return -1;
     int k = 0;
     for (int i = 0; i < s->nruns; i++) {
         const char *of = sb_rs_param(&s->runs[i], "speed_of");
-        if (!of || !*of) {
-            s->runs[k++] = s->runs[i];
-            continue;
-        }
-        sb_rs_run *p = realloc(s->speed, sizeof *p * (size_t)(s->nspeed + 1));
-        if (!p) return -1;
-        s->speed = p;
-        s->speed[s->nspeed++] = s->runs[i];
+        if (of && *of) s->speed[s->nspeed++] = s->runs[i];
+        else s->runs[k++] = s->runs[i];
     }
     s->nruns = k;
     return 0;
