@@ -110,6 +110,7 @@ check "speed pass: each names the first cell of the configuration it times" \
   test "$(sqlite3 "$sp" "SELECT COUNT(*) FROM params p JOIN runs r ON r.cell = p.value WHERE p.key = 'speed_of' AND r.seed = 1")" = 4
 "$SB" sweep "$dir/tiny.ini" --db "$sp" --jobs 2 --resume --speed-pass 2 >"$dir/sp.out" 2>"$dir/sp.err"
 check "speed pass resumed: nothing run again" grep -q 'sweep tiny: 0 timing runs run' "$dir/sp.out"
+check "list marks the 4 timing runs" test "$("$SB" list --db "$sp" | grep -c '(timing run)')" = 4
 # which runs the speeds come from, not this machine's load: every run clean
 sqlite3 "$sp" "UPDATE metrics SET value = 0 WHERE key IN ('contended', 'infer_contended')"
 "$SB" report --db "$sp" --out "$out" --name speed 2>"$dir/log"; rc=$?

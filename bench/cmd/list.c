@@ -24,7 +24,9 @@ static void help(FILE *f)
             "Print one line per recorded run: id, status, sweep, task, sharing, seed, its main\n"
             "metrics (test, test_long, train_tokens_per_s, params_unique) when recorded, and\n"
             "its wall-clock seconds, each column in one number format. Filters match exactly\n"
-            "and combine. For every metric and key, typed, use sharebench export.\n\n"
+            "and combine. A timing run of a sweep's speed pass (sweep --speed-pass) says\n"
+            "\"(timing run)\" after its sharing: its test figures are a short loop's. For every\n"
+            "metric and key, typed, use sharebench export.\n\n"
             "  --db FILE      the results database (default " SB_DEFAULT_DB ")\n"
             "  --task T       only runs of task T\n"
             "  --sharing S    only runs with sharing S (as recorded, e.g. cycle:3)\n"
@@ -91,10 +93,12 @@ static int add_row(void *ctx, const sb_listing_row *r)
         t->cells = p;
         t->cap = c;
     }
-    char **cell = &t->cells[t->n++ * NCOLS], id[32], seed[32];
+    char **cell = &t->cells[t->n++ * NCOLS], id[32], seed[32], sharing[1100];
     snprintf(id, sizeof id, "%lld", r->id);
     snprintf(seed, sizeof seed, "%lld", r->seed);
-    const char *text[NFIXED] = { id, r->status, r->sweep, r->task, r->sharing, seed };
+    /* a timing run's test figures are those of a short loop: said beside its sharing */
+    snprintf(sharing, sizeof sharing, "%.1024s%s", r->sharing ? r->sharing : "", r->timing ? " (timing run)" : "");
+    const char *text[NFIXED] = { id, r->status, r->sweep, r->task, sharing, seed };
     int oom = 0;
     for (int c = 0; c < NFIXED; c++) oom |= !(cell[c] = printable(text[c] ? text[c] : ""));
     for (int c = 0; c < NMETRICS; c++) oom |= !(cell[NFIXED + c] = number_cell(NFIXED + c, r->metric[c]));

@@ -19,7 +19,8 @@ int sb_listing(sb_store *s, const sb_listing_filter *f, const sb_metric_id *ids,
         return -1;
     }
     /* ?1..?4 the filters, ?5 the limit, ?6.. the metrics' keys */
-    len = snprintf(sql, sizeof sql, "SELECT r.id, r.status, r.sweep, r.task, r.sharing, r.seed, r.wall_seconds");
+    len = snprintf(sql, sizeof sql, "SELECT r.id, r.status, r.sweep, r.task, r.sharing, r.seed, r.wall_seconds,"
+                                    " EXISTS (SELECT 1 FROM params WHERE run_id = r.id AND key = 'speed_of' AND value != '')");
     for (int i = 0; i < n; i++)
         len += snprintf(sql + len, sizeof sql - (size_t)len, ", (SELECT value FROM metrics WHERE run_id = r.id AND key = ?%d)", 6 + i);
     snprintf(sql + len, sizeof sql - (size_t)len,
@@ -43,8 +44,9 @@ int sb_listing(sb_store *s, const sb_listing_filter *f, const sb_metric_id *ids,
         r.sharing = (const char *)sqlite3_column_text(st, 4);
         r.seed = sqlite3_column_int64(st, 5);
         r.wall_seconds = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
+        r.timing = sqlite3_column_int(st, 7);
         for (int i = 0; i < n; i++)
-            r.metric[i] = sqlite3_column_type(st, 7 + i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7 + i);
+            r.metric[i] = sqlite3_column_type(st, 8 + i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8 + i);
         stop = row(ctx, &r);
     }
     if (!stop && rc != SQLITE_DONE) snprintf(err, errlen, "%s", sqlite3_errmsg(db));

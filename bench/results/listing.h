@@ -24,6 +24,7 @@ typedef struct {
     const char *status, *sweep, *task, *sharing;
     double metric[SB_LISTING_METRICS];   /* the metrics asked for, in order */
     double wall_seconds;
+    int timing;                          /* 1 for a timing run of sweep --speed-pass (param speed_of) */
 } sb_listing_row;
 
 /* Call row for each run that f selects, by id, with metrics ids[0..n) (n at
