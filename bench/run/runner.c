@@ -151,8 +151,9 @@ typedef struct {
     int *tok, *typ, *tgt;
 } data;
 
-/* Evaluate n examples of a split: the task's metrics and the mean loss over scored positions. */
-/* Evaluation routes expert-choice MoR by its causal rule, as decoding must (training: top-k over the sequence). */
+/* Evaluate n examples of a split: the task's metrics and the mean loss over
+** scored positions; expert-choice MoR routed by its causal rule, as decoding
+** must be (training: top-k over the sequence). */
 static int evaluate(sb_model *m, data *d, int split, long n, int B, sb_score *sc, double *loss)
 {
     sb_model_set_causal_routing(m, 1);

@@ -20,6 +20,16 @@
 #include "ops.h"
 #include <string.h>
 
+/* The gradient of a head's gate (its output scaled by g, at g = 1): the
+** head's output gradient against its output over its T rows of stride C. */
+static real head_gate_grad(const real *doh, const real *oh, int T, int C, int hd)
+{
+    real s = 0;
+    for (int t = 0; t < T; t++)
+        for (int d = 0; d < hd; d++) s += doh[(long)t * C + d] * oh[(long)t * C + d];
+    return s;
+}
+
 /* Rows of queries per block: small enough to skip most of the triangle,
 ** large enough to keep the GEMMs efficient. */
 static int query_block(int T, int causal)
@@ -102,13 +112,7 @@ void attention_backward(real *dq, real *dk, real *dv, real *datt, real *dbias, r
                 const real *P = att + ((long)b * NH + h) * T * T;
                 real *dS = datt + ((long)b * NH + h) * T * T;
                 const real *dpi = dp_in ? dp_in + ((long)b * NH + h) * T * T : NULL;
-                if (gate) {
-                    const real *oh = out + (long)b * T * C + h * hd;
-                    real s = 0;
-                    for (int t = 0; t < T; t++)
-                        for (int d = 0; d < hd; d++) s += doh[(long)t * C + d] * oh[(long)t * C + d];
-                    gate[b * NH + h] += s;
-                }
+                if (gate) gate[b * NH + h] += head_gate_grad(doh, out + (long)b * T * C + h * hd, T, C, hd);
                 for (int i0 = 0; i0 < T; i0 += qb) {
                     int n = T - i0 < qb ? T - i0 : qb, keys = causal ? i0 + n : T, k0 = first_key(i0, T, T, causal, window);
                     const real *Pb = P + (long)i0 * T, *dob = doh + (long)i0 * C;
@@ -168,13 +172,7 @@ void attention_reuse_backward(real *dv, real *dp, real beta, real *gate, const r
             for (int h = g * per; h < (g + 1) * per; h++) {
                 const real *doh = dout + (long)b * T * C + h * hd, *vh = v + (long)b * T * Ck + g * hd;
                 const real *P = att + ((long)b * NH + h) * T * T;
-                if (gate) {
-                    const real *oh = out + (long)b * T * C + h * hd;
-                    real s = 0;
-                    for (int t = 0; t < T; t++)
-                        for (int d = 0; d < hd; d++) s += doh[(long)t * C + d] * oh[(long)t * C + d];
-                    gate[b * NH + h] += s;
-                }
+                if (gate) gate[b * NH + h] += head_gate_grad(doh, out + (long)b * T * C + h * hd, T, C, hd);
                 sb_gemm('N', 'T', T, T, hd, 1, doh, C, vh, Ck, beta, dp + ((long)b * NH + h) * T * T, T);
                 sb_gemm('T', 'N', T, hd, T, 1, P, T, doh, C, 1, dv + (long)b * T * Ck + g * hd, Ck);
             }
