@@ -21,7 +21,7 @@ DEPFLAGS  = -MMD -MP
 # GSL for distribution functions: -lgsl only, never -lgslcblas: OpenBLAS provides
 # the CBLAS symbols GSL calls (libgsl's own dependency on libgslcblas loads after
 # OpenBLAS, so OpenBLAS's definitions win).
-LDLIBS   += -lsqlite3 -linih -lgsl -lopenblas -lcjson -lcsv -lm -fopenmp
+LDLIBS   += -lsqlite3 -linih -lgsl -lopenblas -ldnnl -lcjson -lcsv -lm -fopenmp
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PYTHON   ?= /usr/bin/python3
 
@@ -74,7 +74,7 @@ endif
 
 # Debian packages the project needs; `make deps` installs the missing ones.
 # (DEB_PKGS= or NO_DEPS=1 skips them: for systems that have the libraries otherwise.)
-DEB_PKGS := libopenblas-openmp-dev libcmocka-dev libsqlite3-dev sqlite3 gnuplot-nox libcjson-dev \
+DEB_PKGS := libopenblas-openmp-dev libdnnl-dev libcmocka-dev libsqlite3-dev sqlite3 gnuplot-nox libcjson-dev \
             libinih-dev libgsl-dev libcsv-dev wordnet-base pkg-config python3 python3-numpy \
             libopenmpi-dev openmpi-bin help2man
 # For `make fuzz` (clang's libFuzzer and its OpenMP) and `make valgrind`.

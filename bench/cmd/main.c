@@ -6,6 +6,8 @@
 #include "sys/cpuenv.h"
 #include "version.h"
 #include "core/suggest.h"
+#include "core/gemm.h"
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +52,14 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     sb_cpuenv_start(argv);   /* may run this program again, on the right kernels */
+    /* which library makes the products (engine/core/gemm.h): set for every
+    ** command, and inherited by the processes a command starts */
+    const char *gemm = getenv("SHAREBENCH_GEMM");
+    if (gemm && *gemm) {
+        int lib = sb_gemm_parse(gemm);
+        if (lib < 0) return sb_usage_error("SHAREBENCH_GEMM='%s': expected auto, openblas or onednn", gemm);
+        sb_gemm_use((sb_gemm_lib)lib);
+    }
     if (argc < 2) { usage(stderr); return SB_EXIT_USAGE; }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) { usage(stdout); return SB_EXIT_OK; }

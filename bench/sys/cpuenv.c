@@ -7,6 +7,7 @@
 ** better than this table, and is left alone.
 */
 #include "cpuenv.h"
+#include "core/gemm.h"
 #include <cpuid.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,14 @@ int sb_cpuenv_kernels(char *out, size_t len)
     sb_cpu_features_read(&f);
     const char *core = openblas_get_corename(), *user = getenv("OPENBLAS_CORETYPE");
     int want = sb_cpu_isa(&f), got = sb_blas_core_isa(core), ok = got == SB_ISA_UNKNOWN || got >= want;
-    int n = snprintf(out, len, "OpenBLAS's %s kernels on this %s CPU", core, isa_names[want]);
+    /* oneDNN picks its kernels from cpuid's features, so it knows newer CPUs;
+    ** its generation is checked all the same, as it makes the larger products */
+    const char *dnnl_name;
+    int dnnl = sb_gemm_onednn_isa(&dnnl_name);   /* 0 SSE4.1 ... 3 AVX-512: one below SB_ISA_SSE42 ... */
+    int dnnl_ok = sb_gemm_current() == SB_GEMM_OPENBLAS || dnnl + SB_ISA_SSE42 >= want;
+    int n = snprintf(out, len, "oneDNN's %s kernels%s, OpenBLAS's %s kernels on this %s CPU", dnnl_name,
+                     dnnl_ok ? "" : " (lesser)", core, isa_names[want]);
+    ok &= dnnl_ok;
     if (n < 0 || (size_t)n >= len) return ok;
     if (!ok && user && !strstr(note, "OPENBLAS_CORETYPE"))
         snprintf(out + n, len - n, ": lesser kernels, as OPENBLAS_CORETYPE=%s in the environment asks (unset it, or set %s)",

@@ -4,6 +4,7 @@
 #include "machine.h"
 #include "cpuenv.h"
 #include "provenance.h"
+#include "core/gemm.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,7 +30,9 @@ void sb_machine_read(sb_machine *m)
     if (gethostname(m->host, sizeof m->host)) snprintf(m->host, sizeof m->host, "unknown");
     /* with what start-up set, so a run's record says which kernels ran and why */
     const char *env = sb_cpuenv_note();
-    snprintf(m->blas, sizeof m->blas, "%s%s%s", openblas_get_config(), *env ? "; set by sharebench: " : "", env);
+    char gemm[160];
+    sb_gemm_describe(gemm, sizeof gemm);
+    snprintf(m->blas, sizeof m->blas, "%s%s%s; %s", openblas_get_config(), *env ? "; set by sharebench: " : "", env, gemm);
     snprintf(m->version, sizeof m->version, "%s src:%s", sb_build_describe, sb_build_source_hash);
 }
 

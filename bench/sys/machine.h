@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct {
-    char cpu[128], host[64], blas[320], version[64];
+    char cpu[128], host[64], blas[512], version[64];
     int cores;
 } sb_machine;
 

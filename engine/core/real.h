@@ -56,15 +56,10 @@ extern double exp(double);
 extern double tanh(double);
 
 /* Row-major C(M,N) = alpha * op(A) op(B) + beta * C, op given by ta/tb ('N' or 'T').
-** lda, ldb, ldc are the row strides of A, B, C as stored. */
-static inline void sb_gemm(char ta, char tb, int M, int N, int K, real alpha,
-                           const real *A, int lda, const real *B, int ldb,
-                           real beta, real *C, int ldc)
-{
-    sb_cblas_gemm(CblasRowMajor, ta == 'T' ? CblasTrans : CblasNoTrans,
-                  tb == 'T' ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
-                  B, ldb, beta, C, ldc);
-}
+** lda, ldb, ldc are the row strides of A, B, C as stored. Through OpenBLAS or
+** oneDNN by shape (gemm.c, gemm.h). */
+void sb_gemm(char ta, char tb, int M, int N, int K, real alpha, const real *A, int lda, const real *B, int ldb,
+             real beta, real *C, int ldc);
 
 /* y(M) = A(M,N) x(N) + beta * y, A row-major and contiguous. */
 static inline void sb_gemv(int M, int N, const real *A, const real *x, real beta, real *y)
