@@ -34,9 +34,17 @@ shipped suites when a sweep names a suite.
 Where WordNet's data files are (default /usr/share/wordnet, Debian's
 wordnet-base), for the lm, supersense and morph tasks.
 .TP
-.B OMP_NUM_THREADS, OMP_WAIT_POLICY
-OpenMP's threads; --threads and --jobs set them per run. On a shared machine,
-OMP_WAIT_POLICY=passive keeps waiting threads from spinning.
+.B OMP_NUM_THREADS, OMP_WAIT_POLICY, GOMP_SPINCOUNT, OPENBLAS_CORETYPE
+OpenMP's threads; --threads and --jobs set them per run. Unless the
+environment sets them, sharebench runs with OMP_WAIT_POLICY=passive (waiting
+threads sleep instead of spinning) and, where OpenBLAS chose kernels below
+what the CPU supports, with OPENBLAS_CORETYPE set to the best; what the
+environment sets is left alone.
+.TP
+.B SHAREBENCH_GEMM
+Which library makes the matrix products: auto (the default: oneDNN from 2^20
+multiply-adds, OpenBLAS below), openblas or onednn. Recorded with every run
+(its blas column); any other value exits 2.
 .TP
 .B TMPDIR
 Where scratch checkpoints are written to be measured (default /tmp).
