@@ -35,7 +35,7 @@ bin=$root/bin/sharebench
 # (a tarball), and the hash of the sources compiled in
 commit='[0-9a-f]'; git -C "$top" rev-parse --git-dir >/dev/null 2>&1 || commit='unknown'
 head -1 "$work/version" | grep -qE "^sharebench $commit.* src:[0-9a-f]{16}\$" || fail "--version's first line: $(head -1 "$work/version")"
-grep -q "^BLAS kernels: " "$work/version" && grep -q "^built with: " "$work/version" || fail "--version: $(cat "$work/version")"
+grep -q "^BLAS kernels: " "$work/version" && grep -q "^products: oneDNN " "$work/version" && grep -q "^built with: " "$work/version" || fail "--version: $(cat "$work/version")"
 grep -qx "data: $(realpath "$root/share/sharebench")" "$work/version" || fail "--version does not name the installed data: $(cat "$work/version")"
 [ "$("$bin" -V | head -1)" = "$(head -1 "$work/version")" ] || fail "-V differs from --version"
 

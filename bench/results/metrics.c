@@ -220,7 +220,7 @@ static const sb_metric_info metrics[SB_M_COUNT] = {
     ROW(SB_M_TRAIN_GFLOPS, "train_gflops", "GFLOP/s", HIGHER, TIMING,
         "sharebench bench: the training step's floating-point operations per second on its shape."),
     ROW(SB_M_GEMM_CEILING_GFLOPS, "gemm_ceiling_gflops", "GFLOP/s", NEITHER, TIMING,
-        "sharebench bench: OpenBLAS's SGEMM rate on the step's own matrix shapes, the most an engine built on it reaches."),
+        "sharebench bench: the best SGEMM rate of OpenBLAS and oneDNN on the step's own matrix shapes, the most an engine built on them reaches."),
     ROW(SB_M_OF_GEMM_CEILING, "of_gemm_ceiling", "fraction", HIGHER, TIMING, "train_gflops / gemm_ceiling_gflops."),
     ROW(SB_M_CEILING_STEP_MS, "ceiling_step_ms", "ms", NEITHER, TIMING,
         "The step's time were every operation at the ceiling and nothing else to do."),

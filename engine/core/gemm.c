@@ -2,10 +2,11 @@
 ** gemm.c: one matrix product, through the library fastest at its shape.
 **
 ** OpenBLAS threads each product across all cores and packs both operands,
-** which at the small shapes of these models leaves most of the time in
-** packing and barriers (S1's products ran at 80-280 GFLOP/s on 16 cores);
-** oneDNN's sgemm, JIT-compiled for the CPU it finds, ran the same products
-** 1.5x to 4x as fast (tools/gemm_libs.c, README: The matrix-multiply
+** which at the small shapes of these models leaves much of the time in
+** packing and barriers (S1's products ran at 140-500 GFLOP/s on 16 cores);
+** oneDNN's sgemm, JIT-compiled for the CPU it finds, made one S1 step's
+** products in a third of OpenBLAS's time there, S2's in half, S3's in 0.9
+** (0.6, 0.9 and 0.95 on 2 cores; tools/gemm_libs.c, README: The matrix-multiply
 ** libraries). Attention's per-head products are tiny and made one per thread
 ** inside a parallel region, where OpenBLAS's single-threaded path was the
 ** faster: the split is by size (SB_GEMM_ONEDNN_MIN). Both libraries run on
@@ -80,9 +81,9 @@ void sb_gemm_describe(char *out, size_t len)
     const char *isa;
     sb_gemm_onednn_isa(&isa);
     if (gemm_lib == SB_GEMM_OPENBLAS)
-        snprintf(out, len, "products: OpenBLAS for all (--gemm openblas)");
+        snprintf(out, len, "products: OpenBLAS for all (SHAREBENCH_GEMM=openblas)");
     else if (gemm_lib == SB_GEMM_ONEDNN)
-        snprintf(out, len, "products: oneDNN %d.%d.%d (this CPU: %s) for all (--gemm onednn)", v->major, v->minor, v->patch, isa);
+        snprintf(out, len, "products: oneDNN %d.%d.%d (this CPU: %s) for all (SHAREBENCH_GEMM=onednn)", v->major, v->minor, v->patch, isa);
     else
         snprintf(out, len, "products: oneDNN %d.%d.%d (this CPU: %s) from 2^20 multiply-adds, OpenBLAS below", v->major,
                  v->minor, v->patch, isa);

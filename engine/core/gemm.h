@@ -3,8 +3,8 @@
 **
 ** Every product of the engine goes through sb_gemm (real.h). In the float
 ** engine a product large enough goes to oneDNN, whose just-in-time kernels
-** know every x86-64 generation by its cpuid features and ran the training
-** step's shapes 1.2x to 4x as fast as OpenBLAS (README: Performance);
+** know every x86-64 generation by its cpuid features and made the training
+** step's products 1.05x to 3x as fast as OpenBLAS (README: Performance);
 ** smaller ones (attention's per-head products, made one per thread inside a
 ** parallel region) stay with OpenBLAS, faster there. The double-precision
 ** engine of the tests uses OpenBLAS throughout.
@@ -25,7 +25,7 @@ typedef enum {
 #define SB_GEMM_ONEDNN_MIN (1L << 20)
 
 /* Sets the library for every later product of this process (not thread-safe:
-** call it before training, as `sharebench bench --gemm` does). */
+** call it before training: the command sets it from SHAREBENCH_GEMM at start). */
 void sb_gemm_use(sb_gemm_lib lib);
 sb_gemm_lib sb_gemm_current(void);
 
