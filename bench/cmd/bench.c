@@ -6,16 +6,17 @@
 ** second, tokens per second and achieved GFLOP/s; the same model trained by
 ** PyTorch (bench/peers/torch_train.py, when python3-torch is installed) with
 ** the same threads; the best SGEMM rate of the engine's libraries (OpenBLAS,
-** oneDNN) at the model's own GEMM shapes (the practical ceiling); 1 against 2 threads; key/value-cache decoding against
-** recomputing the prefix; peak resident memory against the engine's
-** accounting. Each figure is printed with its target and whether it is met,
-** and the step time the GEMM ceiling allows (every FLOP at that rate, nothing
-** else), which bounds the speed-up any engine on these libraries can reach,
-** and with --db stored as runs of the sweep "bench" (tasks bench.S1 ...
-** bench.memory), like any run, so figures from different commits and machines
-** sit side by side in one database. It opens with the kernels OpenBLAS runs
-** against the best this CPU has (cpuenv.h), and splits each step into its
-** forward, backward and optimizer.
+** oneDNN) at the model's own GEMM shapes (the practical ceiling); 1 against
+** 2 threads; key/value-cache decoding against recomputing the prefix; peak
+** resident memory against the engine's accounting. Each figure is printed
+** with its target and whether it is met, and the step time the GEMM ceiling
+** allows (every FLOP at that rate, nothing else), which bounds the speed-up
+** any engine on these libraries can reach, and with --db stored as runs of
+** the sweep "bench" (tasks bench.S1 ... bench.memory), like any run, so
+** figures from different commits and machines sit side by side in one
+** database. It opens with the kernels oneDNN and OpenBLAS run against the
+** best this CPU has (cpuenv.h), and splits each step into its forward,
+** backward and optimizer.
 **
 ** The peer runs with the python of SB_PYTHON (default /usr/bin/python3,
 ** Debian's), found with the data files (sys/datadir.h), and in the user's
