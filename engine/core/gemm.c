@@ -32,7 +32,7 @@ const char *sb_gemm_name(sb_gemm_lib lib) { return names[lib]; }
 
 int sb_gemm_parse(const char *name)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (!strcmp(name, names[i])) return i;
     return -1;
 }

@@ -24,8 +24,8 @@ typedef enum {
 ** linear layer of the reference shapes, none of attention's per-head ones. */
 #define SB_GEMM_ONEDNN_MIN (1L << 20)
 
-/* Sets the library for every later product of this process (not thread-safe:
-** call it before training: the command sets it from SHAREBENCH_GEMM at start). */
+/* Sets the library for every later product of this process. Not thread-safe:
+** call it before training (the command sets it from SHAREBENCH_GEMM at start). */
 void sb_gemm_use(sb_gemm_lib lib);
 sb_gemm_lib sb_gemm_current(void);
 
